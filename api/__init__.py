@@ -1,0 +1,1 @@
+"""FastAPI service: takes events in (202 + receipt), answers queries from PostgreSQL."""

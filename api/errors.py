@@ -1,0 +1,42 @@
+"""Errors in FastAPI's shape: ``{"detail": [{"loc", "msg", "type"}]}``; never a 500 for bad input."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from laowu.domain.errors import DomainError
+from laowu.intake import InvalidRequest
+from laowu.store.queries import NotFound
+
+
+class Conflict(Exception):
+    """A rule that needs the ledger said no at once (409)."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__("; ".join(map(str, errors)))
+        self.errors = errors
+
+
+def detail(errors: list[DomainError], prefix: tuple[str, ...] = ("body",)) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for e in errors:
+        item: dict[str, object] = {"loc": [*prefix, *e.field.split(".")], "msg": e.message, "type": e.rule}
+        if e.message_zh:
+            item["msg_zh"] = e.message_zh
+        out.append(item)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(InvalidRequest)
+    async def _invalid(request: Request, exc: InvalidRequest) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": detail(exc.errors, (exc.where,))})
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": detail(exc.errors)})
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": "not found"})

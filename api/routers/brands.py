@@ -1,0 +1,57 @@
+"""Brand resource library (资源库): register, update, change status, read."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import IntakeDep, PoolDep
+from api.pagination import decode_cursor, encode_cursor
+from api.writes import write
+from laowu.domain.regions import region_name
+from laowu.store import queries
+from schemas.api import Accepted, BrandCreate, BrandPatch, BrandPublic, BrandsPublic, BrandStatusChange
+from schemas.common import BrandStatus
+
+router = APIRouter(prefix="/v1/brands", tags=["brands"])
+BrandId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"model": Accepted}}
+
+
+def _public(row: dict[str, Any]) -> BrandPublic:
+    return BrandPublic(**row, region_name=region_name(row["region_code"]))
+
+
+@router.post("", status_code=202, responses=ACCEPTED)
+async def register_brand(body: BrandCreate, request: Request, intake: IntakeDep) -> JSONResponse:
+    return await write(request, lambda ctx: intake.register_brand(body, ctx), ("brand_id",))
+
+
+@router.patch("/{brand_id}", status_code=202, responses=ACCEPTED)
+async def update_brand(brand_id: BrandId, body: BrandPatch, request: Request, intake: IntakeDep) -> JSONResponse:
+    return await write(request, lambda ctx: intake.update_brand(brand_id, body, ctx), ("brand_id",))
+
+
+@router.post("/{brand_id}/status", status_code=202, responses=ACCEPTED)
+async def change_status(brand_id: BrandId, body: BrandStatusChange, request: Request, intake: IntakeDep) -> JSONResponse:
+    return await write(request, lambda ctx: intake.change_brand_status(brand_id, body, ctx), ("brand_id",))
+
+
+@router.get("/{brand_id}", response_model=BrandPublic)
+async def get_brand(brand_id: BrandId, pool: PoolDep) -> BrandPublic:
+    return _public(await queries.brand(pool, brand_id))
+
+
+@router.get("", response_model=BrandsPublic)
+async def list_brands(
+    pool: PoolDep,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    status: BrandStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> BrandsPublic:
+    rows = await queries.brands(pool, region=region, status=status, after=decode_cursor(cursor), limit=limit)
+    return BrandsPublic(items=[_public(r) for r in rows],
+                        next_cursor=encode_cursor(rows[-1]["brand_id"]) if len(rows) == limit else None)

@@ -1,0 +1,71 @@
+"""Receipts and offline batches (workstations that sync after working offline)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import IntakeDep, PoolDep
+from api.writes import check_brand_transition, check_brands, event_id_for, idempotent, scope_of
+from laowu.intake import Context, InvalidRequest
+from laowu.store import receipts
+from laowu.store.queries import NotFound
+from schemas.api import BatchItemResult, BatchRequest, BatchResult, Receipt
+from schemas.envelope import Envelope
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+@router.get("/{event_id}", response_model=Receipt)
+async def receipt(event_id: uuid.UUID, pool: PoolDep) -> Receipt:
+    row = await receipts.get(pool, event_id)
+    if row is None:
+        raise NotFound(str(event_id))
+    return Receipt(event_id=row["event_id"], status=row["status"], reason=row["reason"], type=row["type"])
+
+
+@router.post(":batch", response_model=BatchResult, name="events_batch")
+async def batch(body: BatchRequest, request: Request, intake: IntakeDep) -> JSONResponse:
+    """Each item is decided on its own: accepted items are published, rejected ones say why."""
+    settings = request.app.state.settings
+    if len(body.events) > settings.max_batch_events:
+        return JSONResponse(status_code=413, content={"detail": [{
+            "loc": ["body", "events"], "msg": f"at most {settings.max_batch_events} events per batch",
+            "type": "too_many"}]})
+
+    async def action(key: str | None) -> tuple[int, Any]:
+        actor = getattr(request.state, "actor", None)
+        results: list[BatchItemResult] = []
+        envelopes: list[tuple[int, Envelope]] = []
+        for index, item in enumerate(body.events):
+            event_id = item.event_id or (event_id_for(scope_of(request), key, index) if key else None)
+            try:
+                env = intake.from_batch_item(item, Context(actor=actor, event_id=event_id))
+            except InvalidRequest as exc:
+                results.append(BatchItemResult(index=index, event_id=item.event_id, status="rejected",
+                                               reason="; ".join(str(e) for e in exc.errors)))
+                continue
+            envelopes.append((index, env))
+        new_brands = {e.payload["brand_id"] for _, e in envelopes if e.type == "brand.registered"}
+        problems = await check_brands(request, [e for _, e in envelopes], new_brands)
+        accepted: list[tuple[int, Envelope]] = []
+        for position, (index, env) in enumerate(envelopes):
+            reason = problems.get(position) or await check_brand_transition(request, env)
+            if reason:
+                results.append(BatchItemResult(index=index, event_id=env.event_id, status="rejected", reason=reason))
+            else:
+                accepted.append((index, env))
+        if accepted:
+            await request.app.state.publisher.publish([e for _, e in accepted])
+        for index, env in accepted:
+            results.append(BatchItemResult(
+                index=index, event_id=env.event_id, status="accepted",
+                worker_id=env.payload.get("worker_id"), brand_id=env.payload.get("brand_id"),
+            ))
+        results.sort(key=lambda r: r.index)
+        return 200, BatchResult(results=results).model_dump(mode="json")
+
+    return await idempotent(request, action)

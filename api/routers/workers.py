@@ -1,0 +1,129 @@
+"""Real-name ledger (实名制台账): registration, profile changes, certificates, trainings, reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import IntakeDep, PoolDep
+from api.pagination import decode_cursor, encode_cursor
+from api.writes import write
+from laowu.domain.errors import DomainError
+from laowu.domain.identity import parse_id_number
+from laowu.domain.regions import region_name
+from laowu.intake import Intake, InvalidRequest
+from laowu.store import queries
+from laowu.store.queries import NotFound
+from schemas.api import (
+    Accepted,
+    BrandJoin,
+    CertificateCreate,
+    HistoryPublic,
+    IdNumberLookup,
+    Region,
+    TrainingCreate,
+    WorkerCreate,
+    WorkerPatch,
+    WorkerPublic,
+    WorkersPublic,
+)
+from schemas.common import WorkerState
+
+router = APIRouter(prefix="/v1/workers", tags=["workers"])
+WorkerId = Annotated[str, Path(pattern=r"^w[0-9a-f]{24}$", description="Keyed hash of the ID number")]
+ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"model": Accepted}}
+
+
+def public(row: dict[str, Any]) -> WorkerPublic:
+    code = row.pop("household_region")
+    return WorkerPublic(**row, household_region=Region(code=code, name=region_name(code)))
+
+
+@router.post("", status_code=202, responses=ACCEPTED)
+async def register_worker(body: WorkerCreate, request: Request, intake: IntakeDep) -> JSONResponse:
+    return await write(request, lambda ctx: intake.register_worker(body, ctx), ("worker_id",))
+
+
+@router.patch("/{worker_id}", status_code=202, responses=ACCEPTED)
+async def update_worker(worker_id: WorkerId, body: WorkerPatch, request: Request, intake: IntakeDep) -> JSONResponse:
+    return await write(request, lambda ctx: intake.update_worker(worker_id, body, ctx), ("worker_id",))
+
+
+@router.post("/{worker_id}/certificates", status_code=202, responses=ACCEPTED)
+async def add_certificate(
+    worker_id: WorkerId, body: CertificateCreate, request: Request, intake: IntakeDep
+) -> JSONResponse:
+    return await write(request, lambda ctx: intake.add_certificate(worker_id, body, ctx), ("worker_id",))
+
+
+@router.post("/{worker_id}/trainings", status_code=202, responses=ACCEPTED)
+async def complete_training(
+    worker_id: WorkerId, body: TrainingCreate, request: Request, intake: IntakeDep
+) -> JSONResponse:
+    return await write(request, lambda ctx: intake.complete_training(worker_id, body, ctx), ("worker_id",))
+
+
+@router.post("/{worker_id}/brands", status_code=202, responses=ACCEPTED)
+async def join_brand(worker_id: WorkerId, body: BrandJoin, request: Request, intake: IntakeDep) -> JSONResponse:
+    return await write(request, lambda ctx: intake.join_brand(worker_id, body, ctx), ("worker_id",))
+
+
+@router.get("/{worker_id}", response_model=WorkerPublic)
+async def get_worker(worker_id: WorkerId, pool: PoolDep) -> WorkerPublic:
+    return public(await queries.worker(pool, worker_id))
+
+
+@router.get("/{worker_id}/history", response_model=HistoryPublic)
+async def worker_history(
+    worker_id: WorkerId,
+    pool: PoolDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> HistoryPublic:
+    after = decode_cursor(cursor)
+    rows = await queries.worker_history(pool, worker_id, int(after) if after and after.isdigit() else 0, limit)
+    if not rows and after is None:
+        await queries.worker(pool, worker_id)  # 404 for a worker that does not exist
+    return HistoryPublic(items=rows,  # type: ignore[arg-type]
+                         next_cursor=encode_cursor(str(rows[-1]["seq"])) if len(rows) == limit else None)
+
+
+async def _by_id_number(pool: Any, intake: Intake, raw: str, where: str) -> WorkersPublic:
+    """Exact lookup through the keyed hash: no plaintext is stored, so nothing is scanned or decrypted."""
+    try:
+        number = parse_id_number(raw).number
+    except DomainError as exc:
+        raise InvalidRequest([exc], where) from None
+    try:
+        row = await queries.worker(pool, intake.privacy.worker_id(number))
+    except NotFound:
+        return WorkersPublic(items=[])
+    return WorkersPublic(items=[public(row)])
+
+
+@router.post(":lookup", response_model=WorkersPublic, name="lookup_worker")
+async def lookup_worker(body: IdNumberLookup, pool: PoolDep, intake: IntakeDep) -> WorkersPublic:
+    """Twin of ``GET /v1/workers?id_number=`` for clients that keep ID numbers out of URLs."""
+    return await _by_id_number(pool, intake, body.id_number, "body")
+
+
+@router.get("", response_model=WorkersPublic)
+async def list_workers(
+    pool: PoolDep,
+    intake: IntakeDep,
+    id_number: Annotated[str | None, Query(max_length=40)] = None,
+    brand_id: Annotated[str | None, Query(max_length=64)] = None,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    state: WorkerState | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> WorkersPublic:
+    if id_number is not None:
+        return await _by_id_number(pool, intake, id_number, "query")
+    rows = await queries.workers(
+        pool, brand_id=brand_id, region=region, state=state, after=decode_cursor(cursor), limit=limit
+    )
+    next_cursor = encode_cursor(rows[-1]["worker_id"]) if len(rows) == limit else None
+    return WorkersPublic(items=[public(r) for r in rows], next_cursor=next_cursor)

@@ -1,0 +1,154 @@
+"""A batched consumer whose offsets live in PostgreSQL, next to the rows they produced.
+
+Three kinds of failure are kept apart (as Sentry's arroyo does):
+* transient (database or broker unreachable): the batch is retried with backoff, never skipped;
+* invalid message (bad bytes, bad schema, broken rule of the wire format): never retried, sent to the
+  dead-letter topic with the reason and original bytes, and the partition moves on;
+* back-pressure: we only fetch the next batch once the previous one committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+
+from laowu.settings import Settings
+from laowu.store import ledger as store
+from schemas.topics import DEAD_LETTER
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, ConnectionError,
+             asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.AdminShutdownError,
+             asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError, KafkaError)
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: BatchConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.owner.seek_assigned(assigned)
+
+
+class BatchConsumer(ABC):
+    group: str
+    topics: Sequence[str]
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.producer = producer
+        self.consumer: AIOKafkaConsumer | None = None
+        self.dead_letter_topic = settings.topic(DEAD_LETTER.name)
+        self.applied = 0
+        self._stopping = asyncio.Event()
+
+    async def seek_assigned(self, assigned: set[TopicPartition]) -> None:
+        assert self.consumer is not None
+        offsets = await self._retry(lambda: store.stored_offsets(self.pool, self.group))
+        for tp in assigned:
+            position = offsets.get((tp.topic, tp.partition), -1)
+            if position >= 0:
+                self.consumer.seek(tp, position)
+            else:
+                await self.consumer.seek_to_beginning(tp)
+        log.info("assigned %d partitions, positions from PostgreSQL", len(assigned))
+
+    async def start(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=self.settings.topic(self.group),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_partition_fetch_bytes=4 << 20,
+            session_timeout_ms=30_000,
+            heartbeat_interval_ms=3_000,
+            max_poll_interval_ms=300_000,
+        )
+        await self.consumer.start()
+        self.consumer.subscribe(list(self.topics), listener=_SeekToStored(self))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self.consumer is not None:
+            await self.consumer.stop()
+
+    async def run(self) -> None:
+        assert self.consumer is not None
+        while not self._stopping.is_set():
+            try:
+                batch = await self.consumer.getmany(
+                    timeout_ms=self.settings.consumer_poll_ms, max_records=self.settings.consumer_batch_max
+                )
+            except KafkaError as exc:
+                log.warning("fetch failed, retrying: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            if not batch:
+                continue
+            records = {tp: msgs for tp, msgs in batch.items() if msgs}
+            await self._retry(lambda records=records: self._apply(records))
+            await self._commit_to_kafka(records)
+
+    async def _apply(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            stored = await store.lock_offsets(conn, self.group, [(tp.topic, tp.partition) for tp in records])
+            fresh: dict[TopicPartition, list[ConsumerRecord]] = {}
+            for tp, msgs in records.items():
+                # A lower offset was applied by us before a crash, or by the previous owner of the partition.
+                fresh[tp] = [m for m in msgs if m.offset >= stored[(tp.topic, tp.partition)]]
+            count = await self.apply_batch(conn, fresh)
+            await store.store_offsets(
+                conn, self.group, {(tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in records.items()}
+            )
+        self.applied += count
+
+    async def _commit_to_kafka(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Mirror the positions to Kafka, only so that lag tools see them; PostgreSQL stays authoritative."""
+        assert self.consumer is not None
+        try:
+            await self.consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in records.items()})
+        except KafkaError as exc:
+            log.info("kafka offset mirror skipped: %s", exc)
+
+    async def _retry(self, action):  # type: ignore[no-untyped-def]
+        delay = 0.2
+        while True:
+            try:
+                return await action()
+            except TRANSIENT as exc:
+                if self._stopping.is_set():
+                    raise
+                log.warning("transient failure, retrying in %.1fs: %s: %s", delay, type(exc).__name__, exc)
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 10.0)
+
+    async def dead_letter(self, msg: ConsumerRecord, reason: str) -> None:
+        """Park an unusable message with its reason; the original bytes are kept untouched."""
+        headers = [
+            ("reason", reason.encode("utf-8")[:2000]),
+            ("origin.topic", msg.topic.encode()),
+            ("origin.partition", str(msg.partition).encode()),
+            ("origin.offset", str(msg.offset).encode()),
+            ("consumer.group", self.group.encode()),
+        ]
+        value = msg.value if msg.value is None or len(msg.value) < 9 << 20 else msg.value[: 9 << 20]
+        await self.producer.send_and_wait(self.dead_letter_topic, value=value, key=msg.key, headers=headers)
+        log.warning("dead-lettered %s:%d@%d: %s", msg.topic, msg.partition, msg.offset, reason)
+
+    @abstractmethod
+    async def apply_batch(self, conn: asyncpg.Connection, records: dict[TopicPartition, list[ConsumerRecord]]) -> int:
+        """Apply fresh records inside the open transaction; return how many events were decided."""

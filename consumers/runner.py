@@ -1,0 +1,54 @@
+"""Process entry point for the consumers: ``laowu consume ledger``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiokafka import AIOKafkaProducer
+
+from consumers.base import BatchConsumer
+from consumers.ledger import LedgerConsumer
+from laowu.privacy import Privacy
+from laowu.settings import Settings
+from laowu.store.pool import create_pool
+
+log = logging.getLogger(__name__)
+
+
+async def build(name: str, settings: Settings) -> tuple[BatchConsumer, AIOKafkaProducer]:
+    if not settings.database_url or not settings.kafka_bootstrap:
+        raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set")
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
+                                max_request_size=10 << 20)
+    await producer.start()
+    if name == "ledger":
+        consumer: BatchConsumer = LedgerConsumer(settings, pool, producer, privacy=Privacy(settings))
+    else:
+        raise SystemExit(f"unknown consumer {name!r}")
+    return consumer, producer
+
+
+async def run_async(name: str, settings: Settings) -> None:
+    consumer, producer = await build(name, settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    log.info("%s consumer running", name)
+    done, _ = await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    await consumer.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await producer.stop()
+    await consumer.pool.close()
+    if task in done and task.exception():
+        raise task.exception()  # type: ignore[misc]
+
+
+def run(name: str, settings: Settings) -> None:
+    asyncio.run(run_async(name, settings))

@@ -1,0 +1,157 @@
+"""The real-name ledger (实名制台账): one record per natural person, however many registrations.
+
+Merging rules (API.md): brand memberships, priority groups, certificates and trainings are unions;
+the other profile fields take the value with the newest ``occurred_at`` — event time, not arrival
+order, because workstations sync days late. Pure code: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from laowu.domain.outcome import Changes, Rejected
+
+# Logical profile fields and the record attributes each one sets together.
+PROFILE_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "phone": ("phone_enc", "phone_masked"),
+    "household_region": ("household_region",),
+    "occupation_code": ("occupation_code",),
+}
+
+
+@dataclass
+class WorkerRecord:
+    worker_id: str
+    id_number_enc: str
+    id_number_masked: str
+    name: str
+    sex: str
+    birth_date: date
+    household_region: str
+    registered_at: datetime
+    phone_enc: str | None = None
+    phone_masked: str | None = None
+    occupation_code: str | None = None
+    brand_ids: list[str] = field(default_factory=list)
+    priority_groups: list[str] = field(default_factory=list)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+    trainings: list[dict[str, Any]] = field(default_factory=list)
+    workstation_ids: list[str] = field(default_factory=list)
+    state: str = "registered"
+    current_placement_id: str | None = None
+    last_followup_at: str | None = None
+    field_times: dict[str, str] = field(default_factory=dict)
+    version: int = 0
+
+
+def _union(current: list[Any], extra: list[Any], changes: Changes, name: str) -> list[Any]:
+    merged = list(current)
+    for item in extra:
+        if item not in merged:
+            merged.append(item)
+    if merged != current:
+        changes[name] = [list(current), merged]
+    return merged
+
+
+def _visible(attr: str, value: Any) -> Any:
+    """History shows what changed without copying ciphertexts around."""
+    return None if attr.endswith("_enc") else value
+
+
+def _newest_wins(rec: WorkerRecord, values: dict[str, Any], at: datetime, changes: Changes) -> None:
+    stamp = at.isoformat()
+    for logical, attrs in PROFILE_FIELDS.items():
+        if attrs[0] not in values:
+            continue
+        previous = rec.field_times.get(logical)
+        if previous is not None and datetime.fromisoformat(previous) > at:
+            continue  # an older event arrived late: the newer value stands
+        rec.field_times[logical] = stamp
+        for attr in attrs:
+            old, new = getattr(rec, attr), values.get(attr)
+            if old != new:
+                setattr(rec, attr, new)
+                if not attr.endswith("_enc"):
+                    changes[attr] = [_visible(attr, old), _visible(attr, new)]
+
+
+def register(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    """worker.registered: create the person, or merge a further registration into them."""
+    changes: Changes = {}
+    if rec is None:
+        rec = WorkerRecord(
+            worker_id=p["worker_id"],
+            id_number_enc=p["id_number_enc"],
+            id_number_masked=p["id_number_masked"],
+            name=p["name"],
+            sex=p["sex"],
+            birth_date=date.fromisoformat(p["birth_date"]) if isinstance(p["birth_date"], str) else p["birth_date"],
+            household_region=p["household_region"],
+            registered_at=at,
+            phone_enc=p.get("phone_enc"),
+            phone_masked=p.get("phone_masked"),
+            occupation_code=p.get("occupation_code"),
+            field_times={k: at.isoformat() for k, attrs in PROFILE_FIELDS.items() if p.get(attrs[0]) is not None},
+        )
+        changes["created"] = [None, True]
+        for name in ("name", "sex", "household_region", "phone_masked", "occupation_code"):
+            if getattr(rec, name) is not None:
+                changes[name] = [None, getattr(rec, name)]
+        changes["birth_date"] = [None, rec.birth_date.isoformat()]
+    else:
+        if at < rec.registered_at:
+            changes["registered_at"] = [rec.registered_at.isoformat(), at.isoformat()]
+            rec.registered_at = at
+        present = {a: p.get(a) for attrs in PROFILE_FIELDS.values() for a in attrs if p.get(attrs[0]) is not None}
+        _newest_wins(rec, present, at, changes)
+    rec.brand_ids = _union(rec.brand_ids, p.get("brand_ids", []), changes, "brand_ids")
+    rec.priority_groups = _union(rec.priority_groups, p.get("priority_groups", []), changes, "priority_groups")
+    rec.workstation_ids = _union(rec.workstation_ids, [p["workstation_id"]], changes, "workstation_ids")
+    return rec, changes
+
+
+def _existing(rec: WorkerRecord | None) -> WorkerRecord:
+    if rec is None:
+        raise Rejected("unknown worker: no registration has been applied for this worker_id")
+    return rec
+
+
+def update(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    """worker.updated: a profile correction; each field newest-wins on its own."""
+    rec = _existing(rec)
+    changes: Changes = {}
+    present = {a: p.get(a) for attrs in PROFILE_FIELDS.values() for a in attrs if attrs[0] in p}
+    _newest_wins(rec, present, at, changes)
+    if "priority_groups" in p:
+        previous = rec.field_times.get("priority_groups")
+        if previous is None or datetime.fromisoformat(previous) <= at:
+            rec.field_times["priority_groups"] = at.isoformat()
+            if sorted(p["priority_groups"]) != sorted(rec.priority_groups):
+                changes["priority_groups"] = [rec.priority_groups, list(p["priority_groups"])]
+                rec.priority_groups = list(p["priority_groups"])
+    return rec, changes
+
+
+def add_certificate(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    rec = _existing(rec)
+    changes: Changes = {}
+    rec.certificates = _union(rec.certificates, [p["certificate"]], changes, "certificates")
+    return rec, changes
+
+
+def complete_training(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    rec = _existing(rec)
+    changes: Changes = {}
+    rec.trainings = _union(rec.trainings, [p["training"]], changes, "trainings")
+    return rec, changes
+
+
+def join_brand(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    rec = _existing(rec)
+    changes: Changes = {}
+    rec.brand_ids = _union(rec.brand_ids, [p["brand_id"]], changes, "brand_ids")
+    return rec, changes

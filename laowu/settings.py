@@ -1,0 +1,75 @@
+"""Settings, read once from the environment (``LAOWU_*``, ``DATABASE_URL``, ``KAFKA_BOOTSTRAP``).
+
+Secrets have development defaults so that ``make run`` works on a fresh clone; outside development the
+defaults are refused, because a known key would let anyone derive worker ids or decrypt ID numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Public, deliberately recognisable development secrets; refused when LAOWU_ENV=production.
+DEV_WORKER_ID_KEY = "laowu-dev-worker-id-key-do-not-use-in-production"
+DEV_ENCRYPTION_KEYS = "dev1:" + base64.b64encode(b"laowu-dev-aes-256-key-0123456789"[:32]).decode()
+DEV_TOKEN_KEYS = "dev1:laowu-dev-token-signing-key-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAOWU_", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = "development"
+    home: Path = Field(default=Path(".laowu"), description="Data, logs and pid files of the local stack.")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "LAOWU_DATABASE_URL")
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "LAOWU_KAFKA_BOOTSTRAP")
+    )
+    topic_prefix: str = Field(default="", description="Prepended to every topic name; isolates tests.")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    kafka_port: int = 0  # 0: pick a free port on first start, then keep it
+    pg_port: int = 0
+    kafka_heap: str = "768m"
+    kafka_cache: Path = Field(default_factory=lambda: Path.home() / ".cache" / "laowu" / "kafka")
+
+    worker_id_key: SecretStr = SecretStr(DEV_WORKER_ID_KEY)
+    # "kid:base64(32 bytes),kid2:…"; the first is the one new data is encrypted with.
+    encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEYS)
+    token_keys: SecretStr = SecretStr(DEV_TOKEN_KEYS)
+
+    max_body_bytes: int = 1 << 20
+    max_batch_bytes: int = 8 << 20
+    max_batch_events: int = 1000
+
+    consumer_batch_max: int = 2000
+    consumer_poll_ms: int = 100
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        if self.env == "production":
+            defaults = {
+                "LAOWU_WORKER_ID_KEY": (self.worker_id_key, DEV_WORKER_ID_KEY),
+                "LAOWU_ENCRYPTION_KEYS": (self.encryption_keys, DEV_ENCRYPTION_KEYS),
+                "LAOWU_TOKEN_KEYS": (self.token_keys, DEV_TOKEN_KEYS),
+            }
+            bad = [name for name, (value, dev) in defaults.items() if dev in value.get_secret_value()]
+            if bad:
+                raise ValueError(f"development secrets must not be used in production: {', '.join(bad)}")
+        return self
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,572 @@
+"""Single-node Apache Kafka (KRaft, combined broker+controller) for local runs.
+
+This module does not supervise anything.  It
+
+* fetches the official broker jars from Maven Central once
+  (:func:`ensure_kafka_jars`, driven by ``deploy/local/pom.xml``),
+* writes ``server.properties`` / ``log4j2.properties`` and formats the storage
+  directory once (:class:`KafkaNode`),
+* produces the ``java`` argv that runs the broker in the foreground
+  (:meth:`KafkaNode.command`), which the supervisor runs, restarts and kills,
+* checks health (:meth:`KafkaNode.wait_ready`) and creates topics
+  (:func:`create_topics`).
+
+Typical use::
+
+    lib = ensure_kafka_jars(Path("~/.cache/laowu/kafka").expanduser(), pom)
+    node = KafkaNode(data_dir, port=9092, controller_port=9093, lib_dir=lib)
+    node.write_config()
+    node.format_storage()
+    proc = subprocess.Popen(node.command())
+    await node.wait_ready(pid=proc.pid)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+from aiokafka.errors import TopicAlreadyExistsError, for_code  # type: ignore[import-untyped]
+
+KAFKA_VERSION = "4.1.2"
+
+_MVN_TIMEOUT_S = 900
+_TOOL_TIMEOUT_S = 120
+
+__all__ = [
+    "KAFKA_VERSION",
+    "KafkaNode",
+    "TopicSpec",
+    "create_topics",
+    "ensure_kafka_jars",
+    "is_kafka_process",
+    "new_cluster_id",
+]
+
+
+# --------------------------------------------------------------------------
+# jars
+# --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Exclusive advisory lock, so two clones sharing the cache don't race."""
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    return "\n".join(_ANSI.sub("", text).strip().splitlines()[-lines:])
+
+
+def ensure_kafka_jars(cache_dir: Path, pom: Path) -> Path:
+    """Return the directory holding the Kafka broker's runtime jars.
+
+    The jars live in ``<cache_dir>/kafka-<KAFKA_VERSION>/lib``.  Maven only
+    runs when ``<cache_dir>/kafka-<KAFKA_VERSION>/.complete`` is missing; the
+    download goes to a temporary sibling directory that is renamed into place
+    (marker included) only after mvn succeeded, so an interrupted download is
+    never mistaken for a complete one.
+    """
+    cache_dir = Path(cache_dir).expanduser().resolve()
+    pom = Path(pom).expanduser().resolve()
+    root = cache_dir / f"kafka-{KAFKA_VERSION}"
+    lib = root / "lib"
+    marker = root / ".complete"
+    if marker.is_file():
+        return lib
+
+    if not pom.is_file():
+        raise RuntimeError(f"Kafka pom not found: {pom}")
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError(
+            "Maven ('mvn') is not on PATH; it is needed once to download the "
+            f"Kafka {KAFKA_VERSION} broker jars into {cache_dir}"
+        )
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(cache_dir / f".kafka-{KAFKA_VERSION}.lock"):
+        if marker.is_file():  # another process finished while we waited
+            return lib
+        # We hold the lock, so leftovers of interrupted downloads are dead.
+        for stale in cache_dir.glob(f".kafka-{KAFKA_VERSION}-tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".kafka-{KAFKA_VERSION}-tmp-", dir=cache_dir)
+        )
+        try:
+            cmd = [
+                mvn,
+                "-q",
+                "-B",
+                "-Dstyle.color=never",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={tmp / 'lib'}",
+                "-DincludeScope=runtime",
+            ]
+            try:
+                res = subprocess.run(
+                    cmd,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    timeout=_MVN_TIMEOUT_S,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                out = exc.output if isinstance(exc.output, str) else ""
+                raise RuntimeError(
+                    f"mvn timed out after {_MVN_TIMEOUT_S}s fetching Kafka jars:\n"
+                    f"$ {' '.join(cmd)}\n{_tail(out)}"
+                ) from exc
+            if res.returncode != 0:
+                raise RuntimeError(
+                    f"mvn failed (exit {res.returncode}) fetching Kafka {KAFKA_VERSION} "
+                    f"jars:\n$ {' '.join(cmd)}\n{_tail(res.stdout)}"
+                )
+            broker_jar = tmp / "lib" / f"kafka_2.13-{KAFKA_VERSION}.jar"
+            if not broker_jar.is_file():
+                raise RuntimeError(
+                    f"mvn succeeded but {broker_jar.name} is missing; does {pom} "
+                    f"pin Kafka {KAFKA_VERSION}?\n{_tail(res.stdout)}"
+                )
+            jars = sorted(p.name for p in (tmp / "lib").glob("*.jar"))
+            (tmp / ".complete").write_text("\n".join(jars) + "\n")
+            tmp.chmod(0o755)  # mkdtemp makes it 0700; the cache is shared
+            if root.exists():  # incomplete leftover from an older layout
+                shutil.rmtree(root)
+            os.rename(tmp, root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return lib
+
+
+# --------------------------------------------------------------------------
+# broker node
+# --------------------------------------------------------------------------
+
+
+def new_cluster_id() -> str:
+    """A random Kafka cluster id (``Uuid.randomUuid().toString()`` format).
+
+    Kafka's Uuid string is the 16 bytes in URL-safe base64 without padding
+    (22 chars).  Like Kafka, avoid the reserved all-zero / metadata-topic ids
+    and ids starting with ``-`` (they look like command-line flags).
+    """
+    while True:
+        raw = uuid.uuid4().bytes
+        text = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        if raw in (bytes(16), bytes(15) + b"\x01") or text.startswith("-"):
+            continue
+        return text
+
+
+def is_kafka_process(pid: int, config: Path | None = None) -> bool:
+    """True when ``pid`` is a live broker (``kafka.Kafka`` in its cmdline).
+
+    With ``config``, additionally require that the broker was started with that
+    ``server.properties`` (to tell our broker from another clone's).  Zombies
+    have an empty cmdline and therefore count as not running.
+    """
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    if "kafka.Kafka" not in argv:
+        return False
+    if config is not None:
+        want = str(Path(config).resolve())
+        return any(a == want or a == str(config) for a in argv)
+    return True
+
+
+_LOG4J2_TEMPLATE = """\
+# Generated by laowu.stack.kafka -- rewritten on every start.
+status = warn
+name = laowu-kafka
+
+appender.server.type = RollingFile
+appender.server.name = server
+appender.server.fileName = {log_file}
+appender.server.filePattern = {log_file}.%i
+appender.server.layout.type = PatternLayout
+appender.server.layout.pattern = [%d] %p %m (%c)%n
+appender.server.policies.type = Policies
+appender.server.policies.size.type = SizeBasedTriggeringPolicy
+appender.server.policies.size.size = 20MB
+appender.server.strategy.type = DefaultRolloverStrategy
+appender.server.strategy.max = 3
+
+rootLogger.level = INFO
+rootLogger.appenderRef.server.ref = server
+
+# Quieter than Kafka's stock config: per-request, state-change, raft and
+# controller chatter only at WARN.
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.requestchannel.name = kafka.network.RequestChannel$
+logger.requestchannel.level = WARN
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = WARN
+logger.kcontroller.name = kafka.controller
+logger.kcontroller.level = WARN
+logger.raft.name = org.apache.kafka.raft
+logger.raft.level = WARN
+logger.kraft.name = kafka.raft
+logger.kraft.level = WARN
+logger.metadata.name = org.apache.kafka.image
+logger.metadata.level = WARN
+logger.authorizer.name = kafka.authorizer.logger
+logger.authorizer.level = WARN
+logger.logcleaner.name = kafka.log.LogCleaner
+logger.logcleaner.level = WARN
+# The ~350-line "KafkaConfig values:" dump, printed 5x per start.
+logger.config.name = org.apache.kafka.common.config.AbstractConfig
+logger.config.level = WARN
+"""
+
+
+def _prop_escape(value: str) -> str:
+    # java.util.Properties: backslash is the only char that matters in values.
+    return value.replace("\\", "\\\\")
+
+
+@dataclass
+class KafkaNode:
+    """A single-node KRaft Kafka (broker+controller in one JVM)."""
+
+    data_dir: Path
+    port: int
+    controller_port: int
+    lib_dir: Path
+    heap: str = "512m"
+    java: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).expanduser().resolve()
+        self.lib_dir = Path(self.lib_dir).expanduser().resolve()
+        if not self.java:
+            java_home = os.environ.get("JAVA_HOME")
+            candidate = Path(java_home) / "bin" / "java" if java_home else None
+            if candidate is not None and candidate.is_file():
+                self.java = str(candidate)
+            else:
+                self.java = shutil.which("java") or "java"
+
+    # ---- paths ----------------------------------------------------------
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / "server.properties"
+
+    @property
+    def log4j_path(self) -> Path:
+        return self.data_dir / "log4j2.properties"
+
+    @property
+    def log_dirs(self) -> Path:
+        """Kafka's ``log.dirs`` (the actual data)."""
+        return self.data_dir / "logs"
+
+    @property
+    def server_log(self) -> Path:
+        return self.data_dir / "server.log"
+
+    @property
+    def cluster_id_path(self) -> Path:
+        return self.data_dir / "cluster.id"
+
+    @property
+    def classpath(self) -> str:
+        # A JVM classpath wildcard, expanded by java itself (not a shell glob).
+        return f"{self.lib_dir}/*"
+
+    # ---- setup ----------------------------------------------------------
+
+    def server_properties(self) -> dict[str, str]:
+        return {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            # Kafka 4 dynamic quorum; the node formats itself as the sole
+            # voter with `format --standalone`.
+            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            "listeners": (
+                f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+            ),
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.log_dirs),
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "num.partitions": "3",
+            "default.replication.factor": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "false",
+            "num.network.threads": "2",
+            "num.io.threads": "4",
+            "num.recovery.threads.per.data.dir": "1",
+            # After an unclean stop (kill -9) the restarted controller keeps
+            # rejecting the new broker incarnation (DUPLICATE_BROKER_REGISTRATION)
+            # until the old session expires: 9s by default.  A clean SIGTERM
+            # shutdown re-registers immediately.
+            "broker.session.timeout.ms": "4000",
+            "broker.heartbeat.interval.ms": "1000",
+        }
+
+    def write_config(self) -> Path:
+        """(Re)write ``server.properties`` and ``log4j2.properties``; return the former."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lines = ["# Generated by laowu.stack.kafka -- rewritten on every start."]
+        lines += [f"{k}={_prop_escape(v)}" for k, v in self.server_properties().items()]
+        _atomic_write(self.config_path, "\n".join(lines) + "\n")
+        _atomic_write(
+            self.log4j_path,
+            _LOG4J2_TEMPLATE.format(log_file=_prop_escape(str(self.server_log))),
+        )
+        return self.config_path
+
+    def cluster_id(self) -> str:
+        """The cluster id persisted in the data dir (created on first call)."""
+        meta = self.log_dirs / "meta.properties"
+        if meta.is_file():
+            for line in meta.read_text().splitlines():
+                if line.startswith("cluster.id="):
+                    return line.split("=", 1)[1].strip()
+        if self.cluster_id_path.is_file():
+            cid = self.cluster_id_path.read_text().strip()
+            if cid:
+                return cid
+        cid = new_cluster_id()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.cluster_id_path, cid + "\n")
+        return cid
+
+    def format_storage(self) -> None:
+        """Format ``log.dirs`` once (``kafka-storage.sh format --standalone``)."""
+        if (self.log_dirs / "meta.properties").is_file():
+            return
+        if not self.config_path.is_file():
+            self.write_config()
+        if self.log_dirs.exists():
+            # A format that died half-way; only format artefacts may be there.
+            leftovers = {p.name for p in self.log_dirs.iterdir()}
+            if leftovers - {"bootstrap.checkpoint", "__cluster_metadata-0", ".lock"}:
+                raise RuntimeError(
+                    f"{self.log_dirs} has data but no meta.properties; refusing to "
+                    "format over it (move it away to start from scratch)"
+                )
+            shutil.rmtree(self.log_dirs)
+        cmd = [
+            self.java,
+            "-Xmx256m",
+            "-cp",
+            self.classpath,
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "-t",
+            self.cluster_id(),
+            "-c",
+            str(self.config_path),
+        ]
+        res = subprocess.run(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=_TOOL_TIMEOUT_S,
+            check=False,
+        )
+        if res.returncode != 0 or not (self.log_dirs / "meta.properties").is_file():
+            raise RuntimeError(
+                f"kafka storage format failed (exit {res.returncode}):\n"
+                f"$ {' '.join(cmd)}\n{_tail(res.stdout)}"
+            )
+
+    def command(self) -> list[str]:
+        """argv running the broker in the foreground (what kafka-server-start.sh runs)."""
+        return [
+            self.java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:InitiatingHeapOccupancyPercent=35",
+            "-XX:+ExplicitGCInvokesConcurrent",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.log4j_path}",
+            f"-Dkafka.logs.dir={self.data_dir}",
+            "-cp",
+            self.classpath,
+            "kafka.Kafka",
+            str(self.config_path),
+        ]
+
+    # ---- health ---------------------------------------------------------
+
+    def server_log_tail(self, lines: int = 30) -> str:
+        try:
+            return _tail(self.server_log.read_text(errors="replace"), lines)
+        except OSError:
+            return "(no server.log)"
+
+    async def wait_ready(self, timeout: float = 60, *, pid: int | None = None) -> None:
+        """Poll until the broker answers a metadata request with itself in it.
+
+        With ``pid``, fail fast (RuntimeError) when that process is gone.
+        Raises TimeoutError with the last error and the tail of server.log.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        last_error: BaseException | None = None
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"Kafka at {self.bootstrap} not ready after {timeout:.0f}s; last error: "
+                    f"{last_error!r}\n--- {self.server_log} (tail) ---\n{self.server_log_tail()}"
+                )
+            if pid is not None and not _pid_alive(pid):
+                raise RuntimeError(
+                    f"Kafka process {pid} exited before becoming ready\n"
+                    f"--- {self.server_log} (tail) ---\n{self.server_log_tail()}"
+                )
+            try:
+                await asyncio.wait_for(self._probe(), timeout=min(remaining, 10.0))
+                return
+            except Exception as exc:
+                last_error = exc
+            await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
+
+    async def _probe(self) -> None:
+        # Cheap TCP check first: aiokafka's bootstrap retries are slow/noisy.
+        _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, request_timeout_ms=5000
+        )
+        try:
+            await admin.start()
+            info = await admin.describe_cluster()
+            if not info.get("brokers"):
+                raise RuntimeError(f"metadata has no brokers yet: {info!r}")
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+
+def _pid_alive(pid: int) -> bool:
+    """True when ``pid`` exists and is not a zombie.
+
+    (Deliberately not :func:`is_kafka_process`: right after ``fork`` and
+    before ``exec`` the child's cmdline is still the parent's.)
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # "pid (comm) S ..." -- comm may contain spaces/parens, so split on the last ')'.
+    state = stat.rsplit(")", 1)[-1].split()[:1]
+    return bool(state) and state[0] not in ("Z", "X")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------
+# topics
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+async def create_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
+    """Create the topics of ``specs`` that don't exist yet (replication factor 1).
+
+    Idempotent: existing topics are left untouched (their partition count and
+    config are *not* reconciled).
+    """
+    if not specs:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    try:
+        await admin.start()
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if not missing:
+            return
+        resp = await admin.create_topics(
+            [
+                NewTopic(
+                    name=s.name,
+                    num_partitions=s.partitions,
+                    replication_factor=1,
+                    topic_configs={k: str(v) for k, v in s.config.items()},
+                )
+                for s in missing
+            ],
+            timeout_ms=30000,
+        )
+        failures = []
+        for entry in resp.topic_errors:
+            topic, code = entry[0], entry[1]
+            message = entry[2] if len(entry) > 2 else None
+            if code == 0:
+                continue
+            err = for_code(code)
+            if err is TopicAlreadyExistsError:
+                continue
+            failures.append(f"{topic}: {err.__name__}({code}) {message or ''}".rstrip())
+        if failures:
+            raise RuntimeError("create_topics failed: " + "; ".join(failures))
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()

@@ -1,0 +1,1 @@
+"""The only place SQL lives: pool, migrations, the ledger repository, read queries."""

@@ -1,0 +1,156 @@
+"""Ledger repository for the consumers: load and save records, history, receipts and offsets.
+
+Everything here runs inside the caller's transaction; a batch is applied in one, together with the
+offsets it consumed, so a crash at any point neither loses nor double-applies an event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from laowu.domain.brands import BrandRecord
+from laowu.domain.workers import WorkerRecord
+
+WORKER_COLUMNS = [f.name for f in dataclasses.fields(WorkerRecord)]
+BRAND_COLUMNS = [f.name for f in dataclasses.fields(BrandRecord)]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _row(record: Any) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in dataclasses.asdict(record).items()}
+
+
+def _upsert_sql(table: str, key: str, columns: list[str]) -> str:
+    cols = ", ".join(columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
+    return (
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now()"
+    )
+
+
+_SAVE_WORKERS = _upsert_sql("workers", "worker_id", WORKER_COLUMNS)
+_SAVE_BRANDS = _upsert_sql("brands", "brand_id", BRAND_COLUMNS)
+
+
+async def load_workers(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
+    rows = await conn.fetch(
+        f"SELECT {', '.join(WORKER_COLUMNS)} FROM workers WHERE worker_id = ANY($1::text[]) FOR UPDATE",
+        list(set(worker_ids)),
+    )
+    return {r["worker_id"]: WorkerRecord(**dict(r)) for r in rows}
+
+
+async def save_workers(conn: asyncpg.Connection, records: Sequence[WorkerRecord]) -> None:
+    if records:
+        await conn.execute(_SAVE_WORKERS, [_row(r) for r in records])
+
+
+async def load_brands(conn: asyncpg.Connection, brand_ids: Iterable[str], *, lock: bool = True) -> dict[str, BrandRecord]:
+    rows = await conn.fetch(
+        f"SELECT {', '.join(BRAND_COLUMNS)} FROM brands WHERE brand_id = ANY($1::text[])"
+        + (" FOR UPDATE" if lock else ""),
+        list(set(brand_ids)),
+    )
+    return {r["brand_id"]: BrandRecord(**dict(r)) for r in rows}
+
+
+async def save_brands(conn: asyncpg.Connection, records: Sequence[BrandRecord]) -> None:
+    if records:
+        await conn.execute(_SAVE_BRANDS, [_row(r) for r in records])
+
+
+async def append_history(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """``worker_events`` / ``brand_events``: rows with entity id, event_id, type, times, source, actor, changes."""
+    if not rows:
+        return
+    entity = "worker_id" if table == "worker_events" else "brand_id"
+    cols = f"{entity}, event_id, type, occurred_at, recorded_at, source, actor, changes"
+    await conn.execute(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb)",
+        [{k: _jsonable(v) for k, v in r.items()} for r in rows],
+    )
+
+
+async def decided_events(conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Events already applied or rejected: a replayed or re-published copy must be a no-op."""
+    if not event_ids:
+        return set()
+    rows = await conn.fetch(
+        "SELECT event_id FROM event_receipts WHERE event_id = ANY($1::uuid[]) AND status <> 'accepted'",
+        list(event_ids),
+    )
+    return {r["event_id"] for r in rows}
+
+
+async def decide(conn: asyncpg.Connection, receipts: Sequence[dict[str, Any]]) -> None:
+    """Record ``applied`` / ``rejected`` receipts (the API may have written ``accepted`` first, or not yet)."""
+    if not receipts:
+        return
+    await conn.execute(
+        """
+        INSERT INTO event_receipts (event_id, type, status, reason, source, entity_id, decided_at)
+        SELECT event_id, type, status, reason, source, entity_id, now()
+          FROM jsonb_populate_recordset(NULL::event_receipts, $1::jsonb)
+        ON CONFLICT (event_id) DO UPDATE
+           SET status = EXCLUDED.status, reason = EXCLUDED.reason, decided_at = EXCLUDED.decided_at
+         WHERE event_receipts.status = 'accepted'
+        """,
+        [{k: _jsonable(v) for k, v in r.items()} for r in receipts],
+    )
+
+
+async def lock_offsets(conn: asyncpg.Connection, group: str, partitions: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """Lock this group's offset rows for the batch and return them (-1 where none is stored yet).
+
+    The row lock fences a consumer that lost its partition in a rebalance but is still finishing a batch:
+    whoever commits second sees the other's offset and skips what was already applied.
+    """
+    topics = [t for t, _ in partitions]
+    parts = [p for _, p in partitions]
+    await conn.execute(
+        """
+        INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
+        SELECT $1, t, p, -1 FROM unnest($2::text[], $3::int[]) AS u(t, p)
+        ON CONFLICT DO NOTHING
+        """,
+        group, topics, parts,
+    )
+    rows = await conn.fetch(
+        """
+        SELECT topic, partition, next_offset FROM consumer_offsets
+         WHERE group_id = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))
+         ORDER BY topic, partition FOR UPDATE
+        """,
+        group, topics, parts,
+    )
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def store_offsets(conn: asyncpg.Connection, group: str, offsets: dict[tuple[str, int], int]) -> None:
+    await conn.execute(
+        """
+        UPDATE consumer_offsets c SET next_offset = u.o, updated_at = now()
+          FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, o)
+         WHERE c.group_id = $1 AND c.topic = u.t AND c.partition = u.p
+        """,
+        group, [t for t, _ in offsets], [p for _, p in offsets], list(offsets.values()),
+    )
+
+
+async def stored_offsets(conn: asyncpg.Connection | asyncpg.Pool, group: str) -> dict[tuple[str, int], int]:
+    rows = await conn.fetch("SELECT topic, partition, next_offset FROM consumer_offsets WHERE group_id = $1", group)
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}

@@ -1,0 +1,38 @@
+"""Plain, ordered SQL migrations tracked in ``schema_migrations``; safe to run from several processes."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import asyncpg
+
+_LOCK_ID = 0x1A0_0001  # advisory lock: concurrent starters wait instead of racing
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("laowu.store") / "migrations"
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
+    return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in files]
+
+
+async def migrate(dsn: str) -> list[str]:
+    """Apply what is missing, each file in its own transaction; returns the versions applied."""
+    conn = await asyncpg.connect(dsn)
+    applied: list[str] = []
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, sql in migration_files():
+            if version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
+            applied.append(version)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+        await conn.close()
+    return applied

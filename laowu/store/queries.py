@@ -1,0 +1,107 @@
+"""Read side of the ledger: records, lists with keyset pagination, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+
+class NotFound(LookupError):
+    """No such record (or, once access control lands, none the caller may see)."""
+
+
+def region_prefix(code: str) -> str:
+    """GB/T 2260 containment as a string prefix: 460000 → 46, 460100 → 4601, a county → itself."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+WORKER_PUBLIC = """
+    worker_id, id_number_masked, name, sex, birth_date, phone_masked, household_region, brand_ids,
+    priority_groups, certificates, trainings, occupation_code, state, current_placement_id, last_followup_at,
+    registered_at, version, updated_at
+"""
+
+
+async def worker(pool: asyncpg.Pool, worker_id: str) -> dict[str, Any]:
+    row = await pool.fetchrow(f"SELECT {WORKER_PUBLIC} FROM workers WHERE worker_id = $1", worker_id)
+    if row is None:
+        raise NotFound(worker_id)
+    return dict(row)
+
+
+async def workers(
+    pool: asyncpg.Pool, *, brand_id: str | None, region: str | None, state: str | None, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    where: list[str] = ["TRUE"]
+    args: list[Any] = []
+    if brand_id:
+        args.append([brand_id])
+        where.append(f"brand_ids @> ${len(args)}::text[]")
+    if region:
+        args.append(region_prefix(region) + "%")
+        where.append(f"household_region LIKE ${len(args)}")
+    if state:
+        args.append(state)
+        where.append(f"state = ${len(args)}")
+    if after:
+        args.append(after)
+        where.append(f"worker_id > ${len(args)}")
+    args.append(limit)
+    rows = await pool.fetch(
+        f"SELECT {WORKER_PUBLIC} FROM workers WHERE {' AND '.join(where)} ORDER BY worker_id LIMIT ${len(args)}", *args
+    )
+    return [dict(r) for r in rows]
+
+
+async def worker_history(pool: asyncpg.Pool, worker_id: str, after: int, limit: int) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT seq, event_id, type, occurred_at, recorded_at, applied_at, source, actor, changes
+             FROM worker_events WHERE worker_id = $1 AND seq > $2 ORDER BY seq LIMIT $3""",
+        worker_id, after, limit,
+    )
+    return [dict(r) for r in rows]
+
+
+BRAND_PUBLIC = """
+    b.brand_id, b.name, b.region_code, b.category, b.level, b.status, b.industry, b.occupation_code, b.operator,
+    b.trademark_number, b.integrity_rating, b.version, b.created_at, b.updated_at,
+    (SELECT count(*) FROM workers w WHERE w.brand_ids @> ARRAY[b.brand_id]) AS member_count
+"""
+
+
+async def brand(pool: asyncpg.Pool, brand_id: str) -> dict[str, Any]:
+    row = await pool.fetchrow(f"SELECT {BRAND_PUBLIC} FROM brands b WHERE b.brand_id = $1", brand_id)
+    if row is None:
+        raise NotFound(brand_id)
+    return dict(row)
+
+
+async def brands(
+    pool: asyncpg.Pool, *, region: str | None, status: str | None, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    where: list[str] = ["TRUE"]
+    args: list[Any] = []
+    if region:
+        args.append(region_prefix(region) + "%")
+        where.append(f"b.region_code LIKE ${len(args)}")
+    if status:
+        args.append(status)
+        where.append(f"b.status = ${len(args)}")
+    if after:
+        args.append(after)
+        where.append(f"b.brand_id > ${len(args)}")
+    args.append(limit)
+    rows = await pool.fetch(
+        f"SELECT {BRAND_PUBLIC} FROM brands b WHERE {' AND '.join(where)} ORDER BY b.brand_id LIMIT ${len(args)}", *args
+    )
+    return [dict(r) for r in rows]
+
+
+async def brand_statuses(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, str]:
+    rows = await pool.fetch("SELECT brand_id, status FROM brands WHERE brand_id = ANY($1::text[])", brand_ids)
+    return {r["brand_id"]: r["status"] for r in rows}

@@ -1,0 +1,31 @@
+"""Event receipts (回执): accepted → applied | rejected, so a workstation knows what became of what it sent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+
+async def accept(pool: asyncpg.Pool, rows: Sequence[tuple[uuid.UUID, str, str, str]]) -> None:
+    """(event_id, type, source, entity_id); a receipt the consumer already decided is left alone."""
+    if not rows:
+        return
+    await pool.execute(
+        """
+        INSERT INTO event_receipts (event_id, type, status, source, entity_id)
+        SELECT e, t, 'accepted', s, k FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(e, t, s, k)
+        ON CONFLICT (event_id) DO NOTHING
+        """,
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+    )
+
+
+async def get(pool: asyncpg.Pool, event_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await pool.fetchrow(
+        "SELECT event_id, status, reason, type, entity_id, accepted_at, decided_at FROM event_receipts WHERE event_id = $1",
+        event_id,
+    )
+    return dict(row) if row else None

@@ -1,0 +1,219 @@
+"""HTTP request and response models (``../shared/API.md``): ``XCreate`` in, ``XPublic`` out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+
+from schemas.common import (
+    BrandCategory,
+    BrandLevel,
+    BrandStatus,
+    Certificate,
+    Identifier,
+    Name,
+    OccupationCode,
+    Operator,
+    PriorityGroup,
+    RegionCode,
+    Sex,
+    Strict,
+    Text,
+    Training,
+    WorkerState,
+)
+from schemas.events import EventType
+
+RawIdNumber = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+"""As typed by a clerk: may hold spaces or full-width digits; the domain normalises and checks it."""
+RawPhone = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class Write(Strict):
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened in the field (defaults to now)."
+    )
+
+
+# ---- brands ------------------------------------------------------------------------------------
+class BrandCreate(Write):
+    brand_id: Identifier | None = None
+    name: Name
+    region_code: RegionCode
+    category: BrandCategory
+    level: BrandLevel
+    industry: str | None = Field(default=None, max_length=64)
+    occupation_code: OccupationCode | None = None
+    operator: Operator | None = None
+    trademark_number: str | None = Field(default=None, max_length=64)
+
+
+class BrandPatch(Write):
+    name: Name | None = None
+    region_code: RegionCode | None = None
+    category: BrandCategory | None = None
+    level: BrandLevel | None = None
+    industry: str | None = Field(default=None, max_length=64)
+    occupation_code: OccupationCode | None = None
+    operator: Operator | None = None
+    trademark_number: str | None = Field(default=None, max_length=64)
+    integrity_rating: Literal["A", "B", "C", "D"] | None = None
+
+
+class BrandStatusChange(Write):
+    status: BrandStatus
+    reason: Text
+
+
+class BrandPublic(BaseModel):
+    brand_id: str
+    name: str
+    region_code: str
+    region_name: str | None = None
+    category: str
+    level: str
+    status: BrandStatus
+    industry: str | None = None
+    occupation_code: str | None = None
+    operator: dict[str, Any] | None = None
+    trademark_number: str | None = None
+    integrity_rating: str | None = None
+    member_count: int = 0
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class BrandsPublic(BaseModel):
+    items: list[BrandPublic]
+    next_cursor: str | None = None
+
+
+# ---- workers -----------------------------------------------------------------------------------
+class WorkerCreate(Write):
+    """Real-name registration (实名登记) at a workstation."""
+
+    id_number: RawIdNumber
+    name: Name
+    sex: Sex
+    birth_date: date
+    phone: RawPhone | None = None
+    household_region: RegionCode
+    workstation_id: Identifier
+    brand_ids: list[Identifier] = Field(default_factory=list, max_length=50)
+    priority_groups: list[PriorityGroup] = Field(default_factory=list)
+    occupation_code: OccupationCode | None = None
+
+
+class WorkerPatch(Write):
+    name: Name | None = None
+    phone: RawPhone | None = None
+    household_region: RegionCode | None = None
+    occupation_code: OccupationCode | None = None
+    priority_groups: list[PriorityGroup] | None = None
+
+
+class CertificateCreate(Write, Certificate):
+    pass
+
+
+class TrainingCreate(Write, Training):
+    pass
+
+
+class BrandJoin(Write):
+    brand_id: Identifier
+
+
+class IdNumberLookup(Strict):
+    id_number: RawIdNumber
+
+
+class Region(BaseModel):
+    code: str
+    name: str | None
+
+
+class WorkerPublic(BaseModel):
+    worker_id: str
+    id_number_masked: str
+    name: str
+    sex: Sex
+    birth_date: date
+    phone_masked: str | None
+    household_region: Region
+    brand_ids: list[str]
+    priority_groups: list[str]
+    certificates: list[dict[str, Any]]
+    trainings: list[dict[str, Any]]
+    occupation_code: str | None
+    state: WorkerState
+    current_placement_id: str | None
+    last_followup_at: str | None
+    registered_at: datetime
+    version: int
+    updated_at: datetime
+
+
+class WorkersPublic(BaseModel):
+    items: list[WorkerPublic]
+    next_cursor: str | None = None
+
+
+class HistoryItem(BaseModel):
+    seq: int
+    event_id: uuid.UUID
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    applied_at: datetime
+    source: str
+    actor: dict[str, Any] | None
+    changes: dict[str, Any]
+
+
+class HistoryPublic(BaseModel):
+    items: list[HistoryItem]
+    next_cursor: str | None = None
+
+
+# ---- writes, receipts, batches ------------------------------------------------------------------
+class Accepted(BaseModel):
+    event_id: uuid.UUID
+    status: Literal["accepted"] = "accepted"
+    worker_id: str | None = None
+    brand_id: str | None = None
+
+
+class Receipt(BaseModel):
+    event_id: uuid.UUID
+    status: Literal["accepted", "applied", "rejected"]
+    reason: str | None = None
+    type: str | None = None
+
+
+class BatchItem(BaseModel):
+    type: EventType
+    event_id: uuid.UUID | None = None
+    occurred_at: AwareDatetime | None = None
+    payload: dict[str, Any]
+
+
+class BatchRequest(Strict):
+    events: list[BatchItem] = Field(min_length=1)
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    event_id: uuid.UUID | None
+    status: Literal["accepted", "rejected"]
+    reason: str | None = None
+    worker_id: str | None = None
+    brand_id: str | None = None
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItemResult]

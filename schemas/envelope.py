@@ -1,0 +1,72 @@
+"""The envelope every event travels in; ``event_id`` is the idempotency key end to end."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from schemas.common import Actor
+from schemas.events import PAYLOADS, SCHEMA_VERSIONS, EventType
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: uuid.UUID
+    type: EventType
+    schema_version: int = 1
+    occurred_at: AwareDatetime = Field(description="When it happened in the field; may be days old.")
+    recorded_at: AwareDatetime = Field(description="When Laowu received it.")
+    source: str = Field(min_length=1, max_length=64, description="workstation / employer / bureau id")
+    actor: Actor | None = None
+    key: str = Field(min_length=1, max_length=128, description="Partition key; never personal data.")
+    payload: dict[str, Any]
+
+    _body: BaseModel | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _payload_matches_type(self) -> Envelope:
+        if self.schema_version not in SCHEMA_VERSIONS[self.type]:
+            raise ValueError(f"unsupported schema_version {self.schema_version} for type {self.type}")
+        self._body = PAYLOADS[self.type].model_validate(self.payload)
+        return self
+
+    @property
+    def body(self) -> BaseModel:
+        """The payload as its typed model (validated when the envelope was)."""
+        assert self._body is not None
+        return self._body
+
+    @classmethod
+    def wrap(
+        cls,
+        body: BaseModel,
+        *,
+        type: EventType,
+        key: str,
+        source: str,
+        occurred_at: datetime | None = None,
+        event_id: uuid.UUID | None = None,
+        actor: Actor | None = None,
+    ) -> Envelope:
+        now = datetime.now(UTC)
+        return cls(
+            event_id=event_id or uuid.uuid4(),
+            type=type,
+            occurred_at=occurred_at or now,
+            recorded_at=now,
+            source=source,
+            actor=actor,
+            key=key,
+            payload=body.model_dump(mode="json", exclude_none=True),
+        )
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        return cls.model_validate_json(raw)

@@ -1,0 +1,264 @@
+"""One payload model per event (DOMAIN.md), in the past tense, and the registry that maps ``type`` to it.
+
+Personal information travels encrypted: ``*_enc`` fields hold ``enc1:<kid>:<base64>`` ciphertexts
+(AES-256-GCM), because Kafka keeps events for replay and is storage too.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from schemas.common import (
+    AlertKind,
+    BrandCategory,
+    BrandLevel,
+    BrandStatus,
+    Certificate,
+    DispatchMode,
+    Employer,
+    EmploymentStatus,
+    EndReason,
+    FollowUpChannel,
+    Identifier,
+    Name,
+    OccupationCode,
+    Operator,
+    PriorityGroup,
+    Problem,
+    RegionCode,
+    Sex,
+    Strict,
+    SubsidyKind,
+    Text,
+    Training,
+    Yuan,
+)
+
+WorkerId = str
+Ciphertext = str
+
+
+# ---- brands (劳务品牌资源库) -------------------------------------------------------------------
+class BrandRegistered(Strict):
+    brand_id: Identifier
+    name: Name
+    region_code: RegionCode
+    category: BrandCategory
+    level: BrandLevel
+    industry: str | None = Field(default=None, max_length=64)
+    occupation_code: OccupationCode | None = None
+    operator: Operator | None = None
+    trademark_number: str | None = Field(default=None, max_length=64)
+
+
+class BrandUpdated(Strict):
+    brand_id: Identifier
+    name: Name | None = None
+    region_code: RegionCode | None = None
+    category: BrandCategory | None = None
+    level: BrandLevel | None = None
+    industry: str | None = Field(default=None, max_length=64)
+    occupation_code: OccupationCode | None = None
+    operator: Operator | None = None
+    trademark_number: str | None = Field(default=None, max_length=64)
+    integrity_rating: Literal["A", "B", "C", "D"] | None = None
+
+
+class BrandStatusChanged(Strict):
+    brand_id: Identifier
+    status: BrandStatus
+    reason: Text
+
+
+# ---- workers (实名制台账) -----------------------------------------------------------------------
+class WorkerRegistered(Strict):
+    worker_id: WorkerId
+    id_number_enc: Ciphertext
+    id_number_masked: str
+    name: Name
+    sex: Sex
+    birth_date: date
+    phone_enc: Ciphertext | None = None
+    phone_masked: str | None = None
+    household_region: RegionCode
+    workstation_id: Identifier
+    brand_ids: list[Identifier] = Field(default_factory=list, max_length=50)
+    priority_groups: list[PriorityGroup] = Field(default_factory=list)
+    occupation_code: OccupationCode | None = None
+
+
+class WorkerUpdated(Strict):
+    worker_id: WorkerId
+    name: Name | None = None
+    phone_enc: Ciphertext | None = None
+    phone_masked: str | None = None
+    household_region: RegionCode | None = None
+    occupation_code: OccupationCode | None = None
+    priority_groups: list[PriorityGroup] | None = None
+
+
+class WorkerCertificateAdded(Strict):
+    worker_id: WorkerId
+    certificate: Certificate
+
+
+class WorkerTrainingCompleted(Strict):
+    worker_id: WorkerId
+    training: Training
+
+
+class WorkerBrandJoined(Strict):
+    worker_id: WorkerId
+    brand_id: Identifier
+
+
+# ---- organized output (有组织劳务输出), placement, follow-up (跟踪服务) --------------------------
+class DispatchedWorker(Strict):
+    worker_id: WorkerId
+    placement_id: Identifier
+
+
+class DispatchCreated(Strict):
+    dispatch_id: Identifier
+    organizer_id: Identifier
+    brand_id: Identifier
+    mode: DispatchMode
+    origin_region: RegionCode
+    destination_region: RegionCode
+    employer: Employer
+    positions: list[Name] = Field(default_factory=list, max_length=50)
+    departure_date: date
+    group_transport: bool = False
+    placements: list[DispatchedWorker] = Field(min_length=1, max_length=1000)
+
+
+class PlacementConfirmed(Strict):
+    placement_id: Identifier
+    worker_id: WorkerId
+    employer_id: Identifier
+    position: Name
+    start_date: date
+    monthly_wage: Yuan
+    contract: bool
+    contract_months: int | None = Field(default=None, ge=1, le=120)
+
+
+class PlacementRejected(Strict):
+    placement_id: Identifier
+    worker_id: WorkerId
+    employer_id: Identifier
+    reason: Text
+
+
+class PlacementEnded(Strict):
+    placement_id: Identifier
+    worker_id: WorkerId
+    end_date: date
+    reason: EndReason
+
+
+class FollowUpRecorded(Strict):
+    followup_id: Identifier
+    placement_id: Identifier
+    worker_id: WorkerId
+    date: date
+    channel: FollowUpChannel
+    employment_status: EmploymentStatus
+    monthly_wage: Yuan | None = None
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    problems: list[Problem] = Field(default_factory=list)
+    services: list[Text] = Field(default_factory=list, max_length=20)
+
+
+# ---- derived events ---------------------------------------------------------------------------
+class LedgerChanged(BaseModel):
+    """Emitted after a ledger transaction commits; before/after let a processor compute deltas."""
+
+    entity: Literal["worker", "brand", "dispatch", "placement", "followup"]
+    entity_id: str
+    cause_event_id: str
+    cause_type: str
+    regions: list[RegionCode] = Field(default_factory=list)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class StatsUpdated(BaseModel):
+    scope: Literal["overview", "region", "brand"]
+    scope_id: str
+    figures: dict[str, Any]
+
+
+class AlertRaised(BaseModel):
+    alert_id: str
+    kind: AlertKind
+    worker_id: WorkerId
+    placement_id: str | None = None
+    regions: list[RegionCode] = Field(default_factory=list)
+    due_at: date | None = None
+
+
+class AlertClosed(BaseModel):
+    alert_id: str
+    kind: AlertKind
+    worker_id: WorkerId
+    placement_id: str | None = None
+    regions: list[RegionCode] = Field(default_factory=list)
+
+
+class SubsidyAccrued(BaseModel):
+    kind: SubsidyKind
+    worker_id: WorkerId
+    organization_id: str
+    placement_id: str
+    amount: Yuan
+    rule_version: str
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    "brand.registered": BrandRegistered,
+    "brand.updated": BrandUpdated,
+    "brand.status_changed": BrandStatusChanged,
+    "worker.registered": WorkerRegistered,
+    "worker.updated": WorkerUpdated,
+    "worker.certificate_added": WorkerCertificateAdded,
+    "worker.training_completed": WorkerTrainingCompleted,
+    "worker.brand_joined": WorkerBrandJoined,
+    "dispatch.created": DispatchCreated,
+    "placement.confirmed": PlacementConfirmed,
+    "placement.rejected": PlacementRejected,
+    "placement.ended": PlacementEnded,
+    "followup.recorded": FollowUpRecorded,
+    "ledger.changed": LedgerChanged,
+    "stats.updated": StatsUpdated,
+    "alert.raised": AlertRaised,
+    "alert.closed": AlertClosed,
+    "subsidy.accrued": SubsidyAccrued,
+}
+
+SCHEMA_VERSIONS: dict[str, frozenset[int]] = {t: frozenset({1}) for t in PAYLOADS}
+"""Versions each type accepts; a new version is added here with its model before producers send it."""
+
+EventType = Literal[
+    "brand.registered",
+    "brand.updated",
+    "brand.status_changed",
+    "worker.registered",
+    "worker.updated",
+    "worker.certificate_added",
+    "worker.training_completed",
+    "worker.brand_joined",
+    "dispatch.created",
+    "placement.confirmed",
+    "placement.rejected",
+    "placement.ended",
+    "followup.recorded",
+    "ledger.changed",
+    "stats.updated",
+    "alert.raised",
+    "alert.closed",
+    "subsidy.accrued",
+]

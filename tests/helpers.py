@@ -1,0 +1,63 @@
+"""Helpers shared by service tests: valid synthetic people, waiting for receipts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+from stdnum.cn import ric
+
+# Real GB/T 2260 county codes (Hainan, Chongqing, Guangdong).
+COUNTIES = ["460105", "460106", "460107", "460108", "469005", "460202", "500101", "500103", "440305"]
+
+
+def id_number(region: str, birth: date, seq: int) -> str:
+    body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def person(n: int, region: str | None = None) -> dict[str, Any]:
+    """A valid registration body; ``n`` (< 480,000) makes the ID number unique."""
+    region = region or COUNTIES[n % len(COUNTIES)]
+    birth = date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
+    seq = (n // 480) % 1000
+    number = id_number(region, birth, seq)
+    return {
+        "id_number": number,
+        "name": f"测试{n}",
+        "sex": "M" if int(number[16]) % 2 else "F",
+        "birth_date": birth.isoformat(),
+        "phone": f"138{n:08d}"[:11],
+        "household_region": region,
+        "workstation_id": f"ws-{region}-01",
+    }
+
+
+async def wait_decided(pool: asyncpg.Pool, event_ids: list[str], timeout: float = 60) -> dict[str, dict[str, Any]]:
+    """Until every receipt is applied or rejected; returns them by event id."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await pool.fetch(
+            "SELECT event_id::text AS id, status, reason FROM event_receipts WHERE event_id = ANY($1::uuid[]) "
+            "AND status <> 'accepted'",
+            event_ids,
+        )
+        if len(rows) == len(set(event_ids)):
+            return {r["id"]: dict(r) for r in rows}
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {len(rows)} of {len(set(event_ids))} events decided after {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+async def wait_receipt(client: httpx.AsyncClient, event_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = await client.get(f"/v1/events/{event_id}")
+        if r.status_code == 200 and r.json()["status"] != "accepted":
+            return dict(r.json())
+        assert time.monotonic() < deadline, f"receipt {event_id} still {r.status_code} {r.text}"
+        await asyncio.sleep(0.1)
