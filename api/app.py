@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.middleware import BodyLimit, Observe
 from api.publisher import Publisher
-from api.routers import brands, events, health, workers
+from api.routers import brands, dispatch, events, health, workers
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings, get_settings
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (health.router, brands.router, workers.router, events.router):
+    for router in (health.router, brands.router, workers.router, events.router, dispatch.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
                        larger={"/v1/events:batch": settings.max_batch_bytes})

@@ -18,6 +18,10 @@ class Conflict(Exception):
         self.errors = errors
 
 
+class Forbidden(Exception):
+    """Authenticated (or declared) caller may not do this (403)."""
+
+
 def detail(errors: list[DomainError], prefix: tuple[str, ...] = ("body",)) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for e in errors:
@@ -36,6 +40,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": detail(exc.errors)})
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

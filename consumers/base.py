@@ -46,7 +46,9 @@ class BatchConsumer(ABC):
     group: str
     topics: Sequence[str]
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer, group: str | None = None) -> None:
+        if group:
+            self.group = group
         self.settings = settings
         self.pool = pool
         self.producer = producer
@@ -100,7 +102,12 @@ class BatchConsumer(ABC):
             if not batch:
                 continue
             records = {tp: msgs for tp, msgs in batch.items() if msgs}
-            await self._retry(lambda records=records: self._apply(records))
+            try:
+                await self._retry(lambda records=records: self._apply(records))
+            except Exception:
+                # A bug, not bad data: crash loudly; the supervisor restarts us at the last committed offsets.
+                log.exception("batch could not be applied; stopping")
+                raise
             await self._commit_to_kafka(records)
 
     async def _apply(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> None:

@@ -1,7 +1,13 @@
-"""The ledger consumer: worker and brand events → the real-name ledger and the brand resource library."""
+"""The ledger consumer: every source event → the real-name ledger, the brand library and placements.
+
+One consumer owns brands, dispatches and worker topics, so a batch is applied in one transaction with
+its offsets. Derived events (ledger changes, alerts, subsidies) go to a transactional outbox in the same
+transaction; ``consumers.relay`` publishes them afterwards.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -10,18 +16,24 @@ from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord, TopicPartition
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from consumers.base import BatchConsumer
+from laowu.domain import alerts as alert_rules
 from laowu.domain import brands as brand_rules
+from laowu.domain import lifecycle
+from laowu.domain import subsidies as subsidy_rules
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import parse_id_number
 from laowu.domain.outcome import Changes, Rejected
 from laowu.privacy import Privacy
+from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
+from schemas import events as ev
 from schemas.envelope import Envelope
-from schemas.topics import BRANDS, WORKERS
+from schemas.events import PAYLOADS, EventType
+from schemas.topics import ALERTS, BRANDS, DISPATCHES, LEDGER_CHANGES, SUBSIDIES, WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +51,58 @@ BRAND_RULES: dict[str, Rule] = {
     "brand.updated": brand_rules.update,
     "brand.status_changed": brand_rules.change_status,
 }
+PLACEMENT_RULES = {
+    "placement.confirmed": lifecycle.confirm,
+    "placement.rejected": lifecycle.reject,
+    "placement.ended": lifecycle.end,
+    "followup.recorded": lifecycle.record_followup,
+}
+CONSUMED = set(WORKER_RULES) | set(BRAND_RULES) | set(PLACEMENT_RULES) | {"dispatch.created"}
 CLOSED_BRAND_STATES = {"suspended", "revoked"}
+_DERIVED = uuid.UUID("0b1c4a5e-9d3f-4e21-8a57-2f6c0d9e1b33")
 
 
 class InvalidEvent(Exception):
     """Wire-level problem: the message can never be applied, whatever the ledger holds."""
+
+
+def worker_view(w: worker_rules.WorkerRecord | None) -> dict[str, Any] | None:
+    """What statistics need of a worker, before and after a change — no personal data."""
+    if w is None:
+        return None
+    return {"worker_id": w.worker_id, "state": w.state, "brand_ids": list(w.brand_ids),
+            "household_region": w.household_region, "priority_groups": list(w.priority_groups),
+            "current_placement_id": w.current_placement_id, "registered_at": w.registered_at.isoformat()}
+
+
+def placement_view(p: lifecycle.PlacementRecord | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    view = {k: v for k, v in p.__dict__.items()}
+    return json.loads(json.dumps(view, default=str))
+
+
+class Work:
+    """One batch's unit of work: records loaded once, changed in memory, written once."""
+
+    def __init__(self) -> None:
+        self.brands: dict[str, brand_rules.BrandRecord] = {}
+        self.workers: dict[str, worker_rules.WorkerRecord] = {}
+        self.placements: dict[str, lifecycle.PlacementRecord] = {}
+        self.known_dispatches: set[str] = set()
+        self.changed_brands: dict[str, brand_rules.BrandRecord] = {}
+        self.changed_workers: dict[str, worker_rules.WorkerRecord] = {}
+        self.changed_placements: dict[str, lifecycle.PlacementRecord] = {}
+        self.brand_history: list[dict[str, Any]] = []
+        self.worker_history: list[dict[str, Any]] = []
+        self.receipts: list[dict[str, Any]] = []
+        self.dispatches: list[dict[str, Any]] = []
+        self.dispatch_workers: list[dict[str, Any]] = []
+        self.followups: list[dict[str, Any]] = []
+        self.alerts: list[dict[str, Any]] = []
+        self.closures: list[tuple[str, tuple[str, ...], datetime]] = []
+        self.accruals: list[dict[str, Any]] = []
+        self.outbox: list[tuple[str, str, dict[str, Any]]] = []
 
 
 class LedgerConsumer(BatchConsumer):
@@ -52,25 +111,32 @@ class LedgerConsumer(BatchConsumer):
     def __init__(self, *args: Any, privacy: Privacy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.privacy = privacy
-        self.topics = [self.settings.topic(BRANDS.name), self.settings.topic(WORKERS.name)]
+        self.topics = [self.settings.topic(t.name) for t in (BRANDS, DISPATCHES, WORKERS)]
 
     # ---- decoding -----------------------------------------------------------------------------
     def decode(self, msg: ConsumerRecord) -> Envelope:
         if msg.value is None:
             raise InvalidEvent("empty message (tombstone) on an event topic")
         try:
-            env = Envelope.from_bytes(msg.value)
+            raw = json.loads(msg.value)
+        except ValueError as exc:
+            raise InvalidEvent(f"undecodable: not UTF-8 JSON ({exc})") from None
+        if not isinstance(raw, dict):
+            raise InvalidEvent("undecodable: not a JSON object")
+        if raw.get("type") not in PAYLOADS:
+            raise InvalidEvent(f"unknown event type {str(raw.get('type'))[:64]!r}")
+        try:
+            env = Envelope.model_validate(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            where = ".".join(str(p) for p in first["loc"]) or "envelope"
             raise InvalidEvent(f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidEvent(f"undecodable: {exc}") from None
-        if env.type not in WORKER_RULES and env.type not in BRAND_RULES:
-            raise InvalidEvent(f"{env.type} does not belong on {msg.topic}")
-        entity = env.payload.get("worker_id") or env.payload.get("brand_id")
+        if env.type not in CONSUMED:
+            raise InvalidEvent(f"{env.type} is a derived event and does not belong on {msg.topic}")
+        entity = env.payload.get("dispatch_id") if env.type == "dispatch.created" else (
+            env.payload.get("worker_id") or env.payload.get("brand_id"))
         if env.key != entity or (msg.key is not None and msg.key.decode("utf-8", "replace") != entity):
-            raise InvalidEvent("partition key does not match the payload's worker_id/brand_id")
+            raise InvalidEvent("partition key does not match the payload's worker_id/brand_id/dispatch_id")
         if env.type == "worker.registered":
             self._check_identity(env.payload)
         return env
@@ -92,8 +158,8 @@ class LedgerConsumer(BatchConsumer):
 
     # ---- applying -----------------------------------------------------------------------------
     async def apply_batch(self, conn: asyncpg.Connection, records: dict[TopicPartition, list[ConsumerRecord]]) -> int:
+        work = Work()
         events: list[Envelope] = []
-        receipts: list[dict[str, Any]] = []
         for msgs in records.values():
             for msg in msgs:
                 try:
@@ -102,54 +168,212 @@ class LedgerConsumer(BatchConsumer):
                     await self.dead_letter(msg, str(exc))
                     receipt = _receipt_for_invalid(msg, str(exc))
                     if receipt:
-                        receipts.append(receipt)
-        # Brands first: a registration in the same batch may name a brand registered just before it.
-        events.sort(key=lambda e: 0 if e.type in BRAND_RULES else 1)
+                        work.receipts.append(receipt)
+        # Brands, then dispatches, then each worker's own events (per-partition order is kept: sort is stable).
+        events.sort(key=lambda e: 0 if e.type in BRAND_RULES else 1 if e.type == "dispatch.created" else 2)
         done = await store.decided_events(conn, [e.event_id for e in events])
-        seen: set[uuid.UUID] = set()
-        todo = []
+        todo: list[Envelope] = []
         for e in events:
-            if e.event_id not in done and e.event_id not in seen:
-                seen.add(e.event_id)
+            if e.event_id not in done:
+                done.add(e.event_id)
                 todo.append(e)
-
-        brand_ids = {e.payload["brand_id"] for e in todo if e.type in BRAND_RULES}
-        brand_ids |= {b for e in todo for b in e.payload.get("brand_ids", [])}
-        brand_ids |= {e.payload["brand_id"] for e in todo if e.type == "worker.brand_joined"}
-        brands = await store.load_brands(conn, brand_ids)
-        workers = await store.load_workers(conn, {e.payload["worker_id"] for e in todo if e.type in WORKER_RULES})
-
-        changed_workers: dict[str, worker_rules.WorkerRecord] = {}
-        changed_brands: dict[str, brand_rules.BrandRecord] = {}
-        worker_history: list[dict[str, Any]] = []
-        brand_history: list[dict[str, Any]] = []
+        await self._load(conn, work, todo)
         for e in todo:
             try:
-                if e.type in BRAND_RULES:
-                    bid = e.payload["brand_id"]
-                    brand, changes = BRAND_RULES[e.type](brands.get(bid), e.payload, e.occurred_at)
-                    brand.version += 1
-                    brands[bid] = changed_brands[bid] = brand
-                    brand_history.append(_history(e, "brand_id", bid, changes))
-                    entity = bid
-                else:
-                    _check_brands(e, brands)
-                    wid = e.payload["worker_id"]
-                    worker, changes = WORKER_RULES[e.type](workers.get(wid), e.payload, e.occurred_at)
-                    worker.version += 1
-                    workers[wid] = changed_workers[wid] = worker
-                    worker_history.append(_history(e, "worker_id", wid, changes))
-                    entity = wid
-                receipts.append(_receipt(e, "applied", None, entity))
+                entity = self._apply_event(work, e)
+                work.receipts.append(_receipt(e, "applied", None, entity))
             except Rejected as exc:
-                receipts.append(_receipt(e, "rejected", exc.reason, e.key))
+                work.receipts.append(_receipt(e, "rejected", exc.reason, e.key))
+        await self._save(conn, work)
+        return len(work.receipts)
 
-        await store.save_brands(conn, list(changed_brands.values()))
-        await store.save_workers(conn, list(changed_workers.values()))
-        await store.append_history(conn, "brand_events", brand_history)
-        await store.append_history(conn, "worker_events", worker_history)
-        await store.decide(conn, receipts)
-        return len(receipts)
+    async def _load(self, conn: asyncpg.Connection, work: Work, todo: list[Envelope]) -> None:
+        brand_ids: set[str] = set()
+        worker_ids: set[str] = set()
+        placement_ids: set[str] = set()
+        dispatch_ids: set[str] = set()
+        for e in todo:
+            p = e.payload
+            if "brand_id" in p:
+                brand_ids.add(p["brand_id"])
+            brand_ids.update(p.get("brand_ids", []))
+            if "worker_id" in p:
+                worker_ids.add(p["worker_id"])
+            if "placement_id" in p:
+                placement_ids.add(p["placement_id"])
+            if e.type == "dispatch.created":
+                dispatch_ids.add(p["dispatch_id"])
+                worker_ids.update(x["worker_id"] for x in p["placements"])
+        work.brands = await store.load_brands(conn, brand_ids)
+        work.workers = await store.load_workers(conn, worker_ids)
+        work.placements = await dstore.load_placements(conn, placement_ids)
+        work.known_dispatches = await dstore.existing_dispatches(conn, dispatch_ids)
+
+    def _apply_event(self, work: Work, e: Envelope) -> str:
+        if e.type in BRAND_RULES:
+            return self._apply_brand(work, e)
+        if e.type == "dispatch.created":
+            return self._apply_dispatch(work, e)
+        if e.type in WORKER_RULES:
+            _check_brands(e, work.brands)
+            wid = e.payload["worker_id"]
+            before = worker_view(work.workers.get(wid))
+            worker, changes = WORKER_RULES[e.type](work.workers.get(wid), e.payload, e.occurred_at)
+            self._worker_changed(work, e, worker, changes, before)
+            return str(wid)
+        return self._apply_placement(work, e)
+
+    def _apply_brand(self, work: Work, e: Envelope) -> str:
+        bid = e.payload["brand_id"]
+        before = brand_rules.BrandRecord(**work.brands[bid].__dict__) if bid in work.brands else None
+        brand, changes = BRAND_RULES[e.type](work.brands.get(bid), e.payload, e.occurred_at)
+        brand.version += 1
+        work.brands[bid] = work.changed_brands[bid] = brand
+        work.brand_history.append(_history(e, "brand_id", bid, changes))
+        self._changed(work, e, "brand", bid, [brand.region_code],
+                      _brand_view(before), _brand_view(brand), key=bid)
+        return str(bid)
+
+    def _worker_changed(self, work: Work, e: Envelope, worker: worker_rules.WorkerRecord, changes: Changes,
+                        before: dict[str, Any] | None, extra_regions: tuple[str, ...] = ()) -> None:
+        worker.version += 1
+        work.workers[worker.worker_id] = work.changed_workers[worker.worker_id] = worker
+        work.worker_history.append(_history(e, "worker_id", worker.worker_id, changes))
+        regions = list(dict.fromkeys([worker.household_region, *extra_regions]))
+        self._changed(work, e, "worker", worker.worker_id, regions, before, worker_view(worker), key=worker.worker_id)
+
+    def _changed(self, work: Work, e: Envelope, entity: str, entity_id: str, regions: list[str],
+                 before: dict[str, Any] | None, after: dict[str, Any] | None, key: str) -> None:
+        body = ev.LedgerChanged(entity=entity, entity_id=entity_id, cause_event_id=str(e.event_id),  # type: ignore[arg-type]
+                                cause_type=e.type, regions=regions, before=before, after=after)
+        self._emit(work, LEDGER_CHANGES.name, "ledger.changed", body, key, e.occurred_at,
+                   uuid.uuid5(e.event_id, f"{entity}:{entity_id}"))
+
+    def _emit(self, work: Work, topic: str, type: EventType, body: BaseModel, key: str, at: datetime,
+              event_id: uuid.UUID) -> None:
+        env = Envelope.wrap(body, type=type, key=key, source="laowu.ledger", occurred_at=at, event_id=event_id)
+        work.outbox.append((self.settings.topic(topic), key, json.loads(env.to_bytes())))
+
+    def _apply_dispatch(self, work: Work, e: Envelope) -> str:
+        d = e.payload
+        did = d["dispatch_id"]
+        if did in work.known_dispatches:
+            raise Rejected(f"dispatch {did} already exists")
+        work.known_dispatches.add(did)
+        brand = work.brands.get(d["brand_id"])
+        brand_problem = ("unknown brand " + d["brand_id"]) if brand is None else (
+            f"brand {d['brand_id']} is {brand.status}" if brand.status in CLOSED_BRAND_STATES else None)
+        work.dispatches.append({
+            "dispatch_id": did, "organizer_id": d["organizer_id"], "brand_id": d["brand_id"], "mode": d["mode"],
+            "origin_region": d["origin_region"], "destination_region": d["destination_region"],
+            "employer_id": d["employer"]["employer_id"], "employer_name": d["employer"]["name"],
+            "employer_uscc": d["employer"].get("uscc"), "positions": d.get("positions", []),
+            "departure_date": d["departure_date"], "group_transport": d.get("group_transport", False),
+            "status": "rejected" if brand_problem else "applied", "reason": brand_problem,
+            "occurred_at": e.occurred_at, "source": e.source,
+        })
+        for item in d["placements"]:
+            wid, pid = item["worker_id"], item["placement_id"]
+            worker = work.workers.get(wid)
+            reason = brand_problem or lifecycle.dispatch_refusal(worker)
+            if reason is None and pid in work.placements:
+                reason = f"placement {pid} already exists"
+            if reason is not None or worker is None:
+                work.dispatch_workers.append({"dispatch_id": did, "worker_id": wid, "placement_id": pid,
+                                              "outcome": "rejected", "reason": reason})
+                continue
+            before = worker_view(worker)
+            placement, changes = lifecycle.dispatch(worker, d, pid)
+            placement.version = 1
+            work.placements[pid] = work.changed_placements[pid] = placement
+            work.dispatch_workers.append({"dispatch_id": did, "worker_id": wid, "placement_id": pid,
+                                          "outcome": "dispatched", "reason": None})
+            self._worker_changed(work, e, worker, changes | {"dispatch_id": [None, did]}, before, (d["origin_region"],))
+            self._changed(work, e, "placement", pid, [worker.household_region, d["origin_region"]], None,
+                          placement_view(placement), key=wid)
+        if brand_problem:
+            raise Rejected(brand_problem)
+        return str(did)
+
+    def _apply_placement(self, work: Work, e: Envelope) -> str:
+        p = e.payload
+        wid, pid = p["worker_id"], p["placement_id"]
+        worker, placement = work.workers.get(wid), work.placements.get(pid)
+        if e.type == "followup.recorded" and placement is not None and placement.worker_id == wid:
+            if any(f["followup_id"] == p["followup_id"] for f in work.followups):
+                raise Rejected(f"follow-up {p['followup_id']} already recorded")
+        before_w, before_p = worker_view(worker), placement_view(placement)
+        changes = PLACEMENT_RULES[e.type](worker, placement, p)
+        assert worker is not None and placement is not None
+        placement.version += 1
+        work.changed_placements[pid] = placement
+        regions = [worker.household_region, placement.origin_region]
+        at = e.occurred_at
+        if e.type in ("placement.confirmed", "placement.rejected"):
+            work.closures.append((pid, ("unconfirmed_placement",), at))
+        if e.type == "placement.confirmed":
+            for accrual in subsidy_rules.on_confirm(placement):
+                work.accruals.append(dstore.subsidy_row(accrual, regions))
+        if e.type == "placement.ended":
+            alert = alert_rules.early_separation(placement)
+            if alert:
+                work.alerts.append(dstore.alert_row(alert, regions))
+        if e.type == "followup.recorded":
+            day = lifecycle._as_date(p["date"])
+            work.followups.append({k: p.get(k) for k in (
+                "followup_id", "placement_id", "worker_id", "date", "channel", "employment_status", "monthly_wage",
+                "satisfaction")} | {"problems": p.get("problems", []), "services": p.get("services", []),
+                                    "event_id": e.event_id, "source": e.source})
+            closing = ["followup_overdue"] + [k for k in ("wage_arrears", "injury") if k not in p.get("problems", [])]
+            work.closures.append((pid, tuple(closing), alert_rules.day_start(day)))
+            for alert in alert_rules.from_followup(placement, p["followup_id"], day, p.get("problems", [])):
+                work.alerts.append(dstore.alert_row(alert, regions))
+        self._worker_changed(work, e, worker, changes | {"placement_id": [None, pid]}, before_w, (placement.origin_region,))
+        self._changed(work, e, "followup" if e.type == "followup.recorded" else "placement", pid, regions, before_p,
+                      placement_view(placement), key=wid)
+        return str(wid)
+
+    async def _save(self, conn: asyncpg.Connection, work: Work) -> None:
+        await store.save_brands(conn, list(work.changed_brands.values()))
+        await store.save_workers(conn, list(work.changed_workers.values()))
+        await dstore.insert(conn, "dispatches", work.dispatches)
+        await dstore.insert(conn, "dispatch_workers", work.dispatch_workers)
+        await dstore.save_placements(conn, list(work.changed_placements.values()))
+        await dstore.insert(conn, "followups", work.followups)
+        await store.append_history(conn, "brand_events", work.brand_history)
+        await store.append_history(conn, "worker_events", work.worker_history)
+        for pid, kinds, at in work.closures:
+            for closed in await dstore.close_alerts_of(conn, pid, kinds, at):
+                self._emit(work, ALERTS.name, "alert.closed", ev.AlertClosed(**closed), closed["worker_id"], at,
+                           uuid.uuid5(_DERIVED, "closed:" + closed["alert_id"]))
+        raised = set(await dstore.raise_alerts(conn, work.alerts))
+        for row in work.alerts:
+            if row["alert_id"] in raised:
+                self._emit(work, ALERTS.name, "alert.raised", _alert_event(row), row["worker_id"], row["raised_at"],
+                           uuid.uuid5(_DERIVED, "raised:" + row["alert_id"]))
+        accrued = set(await dstore.accrue(conn, work.accruals))
+        for row in work.accruals:
+            if row["subsidy_id"] in accrued:
+                self._emit(work, SUBSIDIES.name, "subsidy.accrued", _subsidy_event(row), row["worker_id"],
+                           row["accrued_at"], uuid.uuid5(_DERIVED, row["subsidy_id"]))
+        await store.decide(conn, work.receipts)
+        await dstore.enqueue(conn, work.outbox)
+
+
+def _brand_view(b: brand_rules.BrandRecord | None) -> dict[str, Any] | None:
+    if b is None:
+        return None
+    return {k: getattr(b, k) for k in ("brand_id", "name", "region_code", "category", "level", "status")}
+
+
+def _alert_event(row: dict[str, Any]) -> ev.AlertRaised:
+    return ev.AlertRaised(alert_id=row["alert_id"], kind=row["kind"], worker_id=row["worker_id"],
+                          placement_id=row["placement_id"], regions=row["regions"], due_at=row.get("due_at"))
+
+
+def _subsidy_event(row: dict[str, Any]) -> ev.SubsidyAccrued:
+    return ev.SubsidyAccrued(kind=row["kind"], worker_id=row["worker_id"], organization_id=row["organization_id"],
+                             placement_id=row["placement_id"], amount=row["amount"], rule_version=row["rule_version"])
 
 
 def _check_brands(e: Envelope, brands: dict[str, brand_rules.BrandRecord]) -> None:
@@ -184,8 +408,6 @@ def _receipt(e: Envelope, status: str, reason: str | None, entity: str) -> dict[
 
 def _receipt_for_invalid(msg: ConsumerRecord, reason: str) -> dict[str, Any] | None:
     """If the broken message still names its event_id, let its sender learn that it was rejected."""
-    import json
-
     try:
         raw = json.loads(msg.value)
         event_id = uuid.UUID(str(raw["event_id"]))

@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaProducer
 
 from consumers.base import BatchConsumer
 from consumers.ledger import LedgerConsumer
+from consumers.relay import run_relay
+from consumers.sweeper import run_sweeper
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.store.pool import create_pool
@@ -17,7 +19,7 @@ from laowu.store.pool import create_pool
 log = logging.getLogger(__name__)
 
 
-async def build(name: str, settings: Settings) -> tuple[BatchConsumer, AIOKafkaProducer]:
+async def build(name: str, settings: Settings, group: str | None = None) -> tuple[BatchConsumer, AIOKafkaProducer]:
     if not settings.database_url or not settings.kafka_bootstrap:
         raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set")
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
@@ -25,7 +27,7 @@ async def build(name: str, settings: Settings) -> tuple[BatchConsumer, AIOKafkaP
                                 max_request_size=10 << 20)
     await producer.start()
     if name == "ledger":
-        consumer: BatchConsumer = LedgerConsumer(settings, pool, producer, privacy=Privacy(settings))
+        consumer: BatchConsumer = LedgerConsumer(settings, pool, producer, group, privacy=Privacy(settings))
     else:
         raise SystemExit(f"unknown consumer {name!r}")
     return consumer, producer
@@ -39,11 +41,14 @@ async def run_async(name: str, settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await consumer.start()
     task = asyncio.create_task(consumer.run())
+    helpers = [asyncio.create_task(run_relay(consumer.pool, producer, stop)),
+               asyncio.create_task(run_sweeper(consumer.pool, settings, stop, settings.sweep_every_s))]
     log.info("%s consumer running", name)
     done, _ = await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
     await consumer.stop()
     task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.gather(task, *helpers, return_exceptions=True)
     await producer.stop()
     await consumer.pool.close()
     if task in done and task.exception():

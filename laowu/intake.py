@@ -26,6 +26,7 @@ from laowu.domain.identity import (
     validate_phone,
     validate_uscc,
 )
+from laowu.domain.lifecycle import placement_id_for
 from laowu.privacy import Privacy
 from schemas import api as bodies
 from schemas import events as ev
@@ -43,6 +44,15 @@ class InvalidRequest(Exception):
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
         self.where = where
+
+
+@dataclass(frozen=True)
+class PlacementRef:
+    """What the API looked up about a placement before accepting an event about it."""
+
+    placement_id: str
+    worker_id: str
+    employer_id: str
 
 
 @dataclass(frozen=True)
@@ -210,13 +220,66 @@ class Intake:
         payload = ev.BrandStatusChanged(brand_id=brand_id, status=body.status, reason=body.reason)
         return self._wrap(payload, "brand.status_changed", brand_id, self._source(ctx, "api"), at, ctx)
 
+    # ---- organized output, placements, follow-up ----------------------------------------------
+    def create_dispatch(self, body: bodies.DispatchCreate, worker_ids: list[str], ctx: Context = Context()) -> Envelope:
+        """``worker_ids``: those the API's pre-check let through (the consumer checks again)."""
+        errors = _Errors()
+        at = _occurred(errors, body.occurred_at)
+        _region(errors, "origin_region", body.origin_region)
+        _region(errors, "destination_region", body.destination_region)
+        employer = body.employer.model_dump(exclude_none=True)
+        if body.employer.uscc is not None:
+            employer["uscc"] = _uscc(errors, "employer.uscc", body.employer.uscc)
+        if len(set(body.worker_ids)) != len(body.worker_ids):
+            errors.add("worker_ids", "duplicate", "a worker appears twice in the dispatch")
+        errors.raise_any()
+        dispatch_id = body.dispatch_id or f"dsp-{uuid.uuid4().hex[:12]}"
+        payload = ev.DispatchCreated(
+            dispatch_id=dispatch_id, organizer_id=body.organizer_id, brand_id=body.brand_id, mode=body.mode,
+            origin_region=body.origin_region, destination_region=body.destination_region,
+            employer=employer,  # type: ignore[arg-type]
+            positions=body.positions, departure_date=body.departure_date, group_transport=body.group_transport,
+            placements=[ev.DispatchedWorker(worker_id=w, placement_id=placement_id_for(dispatch_id, w)) for w in worker_ids],
+        )
+        return self._wrap(payload, "dispatch.created", dispatch_id, self._source(ctx, body.organizer_id), at, ctx)
+
+    def _placement_event(self, ref: PlacementRef, data: dict[str, Any], at_raw: datetime | None, type: EventType,
+                         model: type[BaseModel], ctx: Context) -> Envelope:
+        errors = _Errors()
+        at = _occurred(errors, at_raw)
+        errors.raise_any()
+        payload = model(placement_id=ref.placement_id, worker_id=ref.worker_id, **data)
+        source = self._source(ctx, str(data.get("employer_id") or ref.employer_id))
+        return self._wrap(payload, type, ref.worker_id, source, at, ctx)
+
+    def confirm_placement(self, ref: PlacementRef, body: bodies.PlacementConfirm, ctx: Context = Context()) -> Envelope:
+        data = body.model_dump(exclude={"occurred_at"}, exclude_none=True)
+        return self._placement_event(ref, data, body.occurred_at, "placement.confirmed", ev.PlacementConfirmed, ctx)
+
+    def reject_placement(self, ref: PlacementRef, body: bodies.PlacementReject, ctx: Context = Context()) -> Envelope:
+        data = body.model_dump(exclude={"occurred_at"}, exclude_none=True)
+        return self._placement_event(ref, data, body.occurred_at, "placement.rejected", ev.PlacementRejected, ctx)
+
+    def end_placement(self, ref: PlacementRef, body: bodies.PlacementEnd, ctx: Context = Context()) -> Envelope:
+        data = body.model_dump(exclude={"occurred_at", "employer_id"}, exclude_none=True)
+        return self._placement_event(ref, data, body.occurred_at, "placement.ended", ev.PlacementEnded, ctx)
+
+    def record_followup(self, ref: PlacementRef, body: bodies.FollowUpCreate, ctx: Context = Context()) -> Envelope:
+        data = body.model_dump(exclude={"occurred_at", "placement_id"}, exclude_none=True)
+        data["followup_id"] = body.followup_id or f"fu-{uuid.uuid4().hex[:12]}"
+        return self._placement_event(ref, data, body.occurred_at, "followup.recorded", ev.FollowUpRecorded, ctx)
+
     # ---- batches ------------------------------------------------------------------------------
-    def from_batch_item(self, item: bodies.BatchItem, ctx: Context) -> Envelope:
-        """A batch item's payload is the single endpoint's body, plus the path id where it has one."""
+    def from_batch_item(self, item: bodies.BatchItem, ctx: Context,
+                        resolve: Callable[[str], PlacementRef | None] = lambda _: None) -> Envelope:
+        """A batch item's payload is the single endpoint's body, plus the path id where it has one.
+
+        ``resolve`` finds a placement (applied, or created earlier in the same batch) for placement events.
+        """
         entry = BATCH_TYPES.get(item.type)
         if entry is None:
             raise InvalidRequest([DomainError("type", "not_accepted", f"{item.type} cannot be sent through the API")])
-        model, id_field, build = entry
+        model, id_field = entry
         payload = dict(item.payload)
         if item.occurred_at is not None:
             payload.setdefault("occurred_at", item.occurred_at.isoformat())
@@ -226,24 +289,55 @@ class Intake:
             if not isinstance(path_id, str) or not path_id:
                 raise InvalidRequest([DomainError(f"payload.{id_field}", "missing", "field required")])
         try:
-            body = model.model_validate(payload)
+            body: Any = model.model_validate(payload)
         except ValidationError as exc:
             raise InvalidRequest([
                 DomainError("payload." + ".".join(str(p) for p in err["loc"]), err["type"], err["msg"])
                 for err in exc.errors()
             ]) from None
-        args = (body, ctx) if id_field is None else (path_id, body, ctx)
-        envelope: Envelope = build(self, *args)
+        if item.type == "dispatch.created":
+            return self.create_dispatch(body, list(body.worker_ids), ctx)
+        if item.type.startswith("placement.") or item.type == "followup.recorded":
+            placement_id = path_id or body.placement_id
+            ref = resolve(placement_id)
+            if ref is None:
+                raise InvalidRequest([DomainError("payload.placement_id", "unknown", f"unknown placement {placement_id}")])
+            employer = getattr(body, "employer_id", None)
+            if employer is not None and employer != ref.employer_id:
+                raise InvalidRequest([DomainError("payload.employer_id", "forbidden",
+                                                  "only the employer named on the dispatch may act on this placement")])
+            return BATCH_BUILDERS[item.type](self, ref, body, ctx)
+        args = (body, ctx) if path_id is None else (path_id, body, ctx)
+        envelope: Envelope = BATCH_BUILDERS[item.type](self, *args)
         return envelope
 
 
-BATCH_TYPES: dict[str, tuple[type[BaseModel], str | None, Callable[..., Envelope]]] = {
-    "brand.registered": (bodies.BrandCreate, None, Intake.register_brand),
-    "brand.updated": (bodies.BrandPatch, "brand_id", Intake.update_brand),
-    "brand.status_changed": (bodies.BrandStatusChange, "brand_id", Intake.change_brand_status),
-    "worker.registered": (bodies.WorkerCreate, None, Intake.register_worker),
-    "worker.updated": (bodies.WorkerPatch, "worker_id", Intake.update_worker),
-    "worker.certificate_added": (bodies.CertificateCreate, "worker_id", Intake.add_certificate),
-    "worker.training_completed": (bodies.TrainingCreate, "worker_id", Intake.complete_training),
-    "worker.brand_joined": (bodies.BrandJoin, "worker_id", Intake.join_brand),
+BATCH_TYPES: dict[str, tuple[type[BaseModel], str | None]] = {
+    "brand.registered": (bodies.BrandCreate, None),
+    "brand.updated": (bodies.BrandPatch, "brand_id"),
+    "brand.status_changed": (bodies.BrandStatusChange, "brand_id"),
+    "worker.registered": (bodies.WorkerCreate, None),
+    "worker.updated": (bodies.WorkerPatch, "worker_id"),
+    "worker.certificate_added": (bodies.CertificateCreate, "worker_id"),
+    "worker.training_completed": (bodies.TrainingCreate, "worker_id"),
+    "worker.brand_joined": (bodies.BrandJoin, "worker_id"),
+    "dispatch.created": (bodies.DispatchCreate, None),
+    "placement.confirmed": (bodies.PlacementConfirm, "placement_id"),
+    "placement.rejected": (bodies.PlacementReject, "placement_id"),
+    "placement.ended": (bodies.PlacementEnd, "placement_id"),
+    "followup.recorded": (bodies.FollowUpCreate, None),
+}
+BATCH_BUILDERS: dict[str, Callable[..., Envelope]] = {
+    "brand.registered": Intake.register_brand,
+    "brand.updated": Intake.update_brand,
+    "brand.status_changed": Intake.change_brand_status,
+    "worker.registered": Intake.register_worker,
+    "worker.updated": Intake.update_worker,
+    "worker.certificate_added": Intake.add_certificate,
+    "worker.training_completed": Intake.complete_training,
+    "worker.brand_joined": Intake.join_brand,
+    "placement.confirmed": Intake.confirm_placement,
+    "placement.rejected": Intake.reject_placement,
+    "placement.ended": Intake.end_placement,
+    "followup.recorded": Intake.record_followup,
 }

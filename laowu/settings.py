@@ -52,6 +52,7 @@ class Settings(BaseSettings):
 
     consumer_batch_max: int = 2000
     consumer_poll_ms: int = 100
+    sweep_every_s: float = 30.0
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -61,9 +62,10 @@ class Settings(BaseSettings):
                 "LAOWU_ENCRYPTION_KEYS": (self.encryption_keys, DEV_ENCRYPTION_KEYS),
                 "LAOWU_TOKEN_KEYS": (self.token_keys, DEV_TOKEN_KEYS),
             }
-            bad = [name for name, (value, dev) in defaults.items() if dev in value.get_secret_value()]
+            bad = [name for name, (value, dev) in defaults.items()
+                   if dev in value.get_secret_value() or not value.get_secret_value().strip()]
             if bad:
-                raise ValueError(f"development secrets must not be used in production: {', '.join(bad)}")
+                raise ValueError(f"set real secrets in production (empty or development values): {', '.join(bad)}")
         return self
 
     def topic(self, name: str) -> str:

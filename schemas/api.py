@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
@@ -13,17 +14,25 @@ from schemas.common import (
     BrandLevel,
     BrandStatus,
     Certificate,
+    DispatchMode,
+    Employer,
+    EmploymentStatus,
+    EndReason,
+    FollowUpChannel,
     Identifier,
     Name,
     OccupationCode,
     Operator,
+    PlacementStatus,
     PriorityGroup,
+    Problem,
     RegionCode,
     Sex,
     Strict,
     Text,
     Training,
     WorkerState,
+    Yuan,
 )
 from schemas.events import EventType
 
@@ -217,3 +226,146 @@ class BatchItemResult(BaseModel):
 
 class BatchResult(BaseModel):
     results: list[BatchItemResult]
+
+
+# ---- organized output, placements, follow-up ----------------------------------------------------
+class DispatchCreate(Write):
+    """有组织劳务输出: one batch of workers sent to one employer."""
+
+    dispatch_id: Identifier | None = None
+    organizer_id: Identifier
+    brand_id: Identifier
+    mode: DispatchMode
+    origin_region: RegionCode
+    destination_region: RegionCode
+    employer: Employer
+    positions: list[Name] = Field(default_factory=list, max_length=50)
+    departure_date: date
+    group_transport: bool = False
+    worker_ids: list[Annotated[str, StringConstraints(pattern=r"^w[0-9a-f]{24}$")]] = Field(min_length=1, max_length=1000)
+
+
+class PlacementConfirm(Write):
+    employer_id: Identifier
+    position: Name
+    start_date: date
+    monthly_wage: Yuan
+    contract: bool
+    contract_months: int | None = Field(default=None, ge=1, le=120)
+
+
+class PlacementReject(Write):
+    employer_id: Identifier
+    reason: Text
+
+
+class PlacementEnd(Write):
+    end_date: date
+    reason: EndReason
+    employer_id: Identifier | None = None
+
+
+class FollowUpCreate(Write):
+    """跟踪服务 record."""
+
+    followup_id: Identifier | None = None
+    placement_id: Identifier
+    date: date
+    channel: FollowUpChannel
+    employment_status: EmploymentStatus
+    monthly_wage: Yuan | None = None
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    problems: list[Problem] = Field(default_factory=list)
+    services: list[Text] = Field(default_factory=list, max_length=20)
+
+
+class DispatchAccepted(BaseModel):
+    event_id: uuid.UUID
+    status: Literal["accepted"] = "accepted"
+    dispatch_id: str
+    placements: list[dict[str, str]]
+    rejected: list[dict[str, str]] = Field(default_factory=list)
+
+
+class PlacementPublic(BaseModel):
+    placement_id: str
+    dispatch_id: str
+    worker_id: str
+    employer_id: str
+    organizer_id: str
+    brand_id: str
+    origin_region: str
+    destination_region: str
+    departure_date: date
+    status: PlacementStatus
+    position: str | None = None
+    start_date: date | None = None
+    monthly_wage: Decimal | None = None
+    contract: bool | None = None
+    contract_months: int | None = None
+    reject_reason: str | None = None
+    end_date: date | None = None
+    end_reason: str | None = None
+    first_followup_date: date | None = None
+    last_followup_date: date | None = None
+    version: int
+    updated_at: datetime
+
+
+class DispatchWorkerPublic(BaseModel):
+    worker_id: str
+    placement_id: str
+    outcome: Literal["dispatched", "rejected"]
+    reason: str | None = None
+    placement_status: PlacementStatus | None = None
+
+
+class DispatchPublic(BaseModel):
+    dispatch_id: str
+    organizer_id: str
+    brand_id: str
+    mode: str
+    origin_region: str
+    destination_region: str
+    employer_id: str
+    employer_name: str
+    positions: list[str]
+    departure_date: date
+    group_transport: bool
+    status: Literal["applied", "rejected"]
+    reason: str | None = None
+    workers: list[DispatchWorkerPublic]
+
+
+class AlertPublic(BaseModel):
+    alert_id: str
+    kind: str
+    worker_id: str
+    placement_id: str | None
+    regions: list[str]
+    due_at: date | None
+    raised_at: datetime
+    closed_at: datetime | None
+    detail: str | None
+
+
+class AlertsPublic(BaseModel):
+    items: list[AlertPublic]
+    next_cursor: str | None = None
+
+
+class SubsidyPublic(BaseModel):
+    subsidy_id: str
+    kind: str
+    worker_id: str
+    organization_id: str
+    placement_id: str
+    amount: Decimal
+    rule_version: str
+    accrued_at: datetime
+    regions: list[str]
+
+
+class SubsidiesPublic(BaseModel):
+    items: list[SubsidyPublic]
+    next_cursor: str | None = None

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -101,21 +102,26 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
 async def settings(infra: Infra) -> Settings:
     """A private world for one test: its own database (from the migrated template) and topic prefix."""
     tag = uuid.uuid4().hex[:10]
-    database = f"t_{tag}"
-    conn = await asyncpg.connect(infra.postgres.url("postgres"))
-    try:
-        await conn.execute(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}")
-    finally:
-        await conn.close()
     settings = Settings(
         env="test",
-        database_url=infra.postgres.url(database),
+        database_url=await new_database(infra),
         kafka_bootstrap=infra.bootstrap,
         topic_prefix=f"t{tag}.",
         consumer_poll_ms=50,
     )
     await create_topics(infra.bootstrap, [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE])
     return settings
+
+
+async def new_database(infra: Infra) -> str:
+    """Another empty, migrated database in the same server (e.g. for a reference run)."""
+    database = f"t_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(infra.postgres.url("postgres"))
+    try:
+        await conn.execute(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}")
+    finally:
+        await conn.close()
+    return infra.postgres.url(database)
 
 
 def child_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -170,24 +176,28 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @contextlib.asynccontextmanager
-async def running_ledger(settings: Settings) -> AsyncIterator[object]:
+async def running_ledger(settings: Settings, group: str | None = None) -> AsyncIterator[Any]:
     """The ledger consumer in this process, stopped when the block ends."""
+    from consumers.relay import run_relay
     from consumers.runner import build
 
-    consumer, producer = await build("ledger", settings)
+    consumer, producer = await build("ledger", settings, group)
     await consumer.start()
+    stop = asyncio.Event()
     task = asyncio.create_task(consumer.run())
+    relay = asyncio.create_task(run_relay(consumer.pool, producer, stop))
     try:
         yield consumer
     finally:
+        stop.set()
         await consumer.stop()
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(task, relay, return_exceptions=True)
         await producer.stop()
         await consumer.pool.close()
 
 
 @pytest.fixture
-async def ledger(settings: Settings) -> AsyncIterator[object]:
+async def ledger(settings: Settings) -> AsyncIterator[Any]:
     async with running_ledger(settings) as consumer:
         yield consumer

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from api.deps import IntakeDep, PoolDep
 from api.writes import check_brand_transition, check_brands, event_id_for, idempotent, scope_of
-from laowu.intake import Context, InvalidRequest
-from laowu.store import receipts
+from laowu.intake import Context, InvalidRequest, PlacementRef
+from laowu.store import queries, receipts
 from laowu.store.queries import NotFound
 from schemas.api import BatchItemResult, BatchRequest, BatchResult, Receipt
 from schemas.envelope import Envelope
@@ -40,10 +40,15 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep) -> JSON
         actor = getattr(request.state, "actor", None)
         results: list[BatchItemResult] = []
         envelopes: list[tuple[int, Envelope]] = []
+        refs = await _placement_refs(request, body)
         for index, item in enumerate(body.events):
             event_id = item.event_id or (event_id_for(scope_of(request), key, index) if key else None)
             try:
-                env = intake.from_batch_item(item, Context(actor=actor, event_id=event_id))
+                env = intake.from_batch_item(item, Context(actor=actor, event_id=event_id), refs.get)
+                if env.type == "dispatch.created":
+                    for p in env.payload["placements"]:
+                        refs[p["placement_id"]] = PlacementRef(p["placement_id"], p["worker_id"],
+                                                               env.payload["employer"]["employer_id"])
             except InvalidRequest as exc:
                 results.append(BatchItemResult(index=index, event_id=item.event_id, status="rejected",
                                                reason="; ".join(str(e) for e in exc.errors)))
@@ -69,3 +74,13 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep) -> JSON
         return 200, BatchResult(results=results).model_dump(mode="json")
 
     return await idempotent(request, action)
+
+
+async def _placement_refs(request: Request, body: BatchRequest) -> dict[str, PlacementRef]:
+    """Placements the batch's placement and follow-up events name, as far as the ledger knows them."""
+    wanted = {str(i.payload.get("placement_id")) for i in body.events
+              if (i.type.startswith("placement.") or i.type == "followup.recorded") and i.payload.get("placement_id")}
+    if not wanted:
+        return {}
+    rows = await queries.placement_refs(request.app.state.pool, sorted(wanted))
+    return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"]) for pid, r in rows.items()}

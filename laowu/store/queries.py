@@ -105,3 +105,86 @@ async def brands(
 async def brand_statuses(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, str]:
     rows = await pool.fetch("SELECT brand_id, status FROM brands WHERE brand_id = ANY($1::text[])", brand_ids)
     return {r["brand_id"]: r["status"] for r in rows}
+
+
+# ---- organized output -----------------------------------------------------------------------------
+async def worker_states(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    rows = await pool.fetch("SELECT worker_id, state, current_placement_id FROM workers WHERE worker_id = ANY($1::text[])",
+                            worker_ids)
+    return {r["worker_id"]: (r["state"], r["current_placement_id"]) for r in rows}
+
+
+async def placement(pool: asyncpg.Pool, placement_id: str) -> dict[str, Any]:
+    row = await pool.fetchrow("SELECT * FROM placements WHERE placement_id = $1", placement_id)
+    if row is None:
+        raise NotFound(placement_id)
+    return dict(row)
+
+
+async def placement_refs(pool: asyncpg.Pool, placement_ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT placement_id, worker_id, employer_id, organizer_id, status FROM placements WHERE placement_id = ANY($1::text[])",
+        placement_ids,
+    )
+    return {r["placement_id"]: dict(r) for r in rows}
+
+
+async def dispatch(pool: asyncpg.Pool, dispatch_id: str) -> dict[str, Any]:
+    row = await pool.fetchrow("SELECT * FROM dispatches WHERE dispatch_id = $1", dispatch_id)
+    if row is None:
+        raise NotFound(dispatch_id)
+    workers = await pool.fetch(
+        """SELECT dw.worker_id, dw.placement_id, dw.outcome, dw.reason, p.status AS placement_status
+             FROM dispatch_workers dw LEFT JOIN placements p ON p.placement_id = dw.placement_id
+            WHERE dw.dispatch_id = $1 ORDER BY dw.worker_id""",
+        dispatch_id,
+    )
+    return dict(row) | {"workers": [dict(w) for w in workers]}
+
+
+def _regions_clause(args: list[Any], region: str) -> str:
+    args.append(region_prefix(region) + "%")
+    return f"EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE ${len(args)})"
+
+
+async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, open_only: bool | None,
+                 worker_id: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
+    where: list[str] = ["TRUE"]
+    args: list[Any] = []
+    if region:
+        where.append(_regions_clause(args, region))
+    if kind:
+        args.append(kind)
+        where.append(f"kind = ${len(args)}")
+    if open_only is not None:
+        where.append("closed_at IS NULL" if open_only else "closed_at IS NOT NULL")
+    if worker_id:
+        args.append(worker_id)
+        where.append(f"worker_id = ${len(args)}")
+    if after:
+        args.append(after)
+        where.append(f"alert_id > ${len(args)}")
+    args.append(limit)
+    rows = await pool.fetch(f"SELECT * FROM alerts WHERE {' AND '.join(where)} ORDER BY alert_id LIMIT ${len(args)}", *args)
+    return [dict(r) for r in rows]
+
+
+async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | None, organization_id: str | None,
+                    after: str | None, limit: int) -> list[dict[str, Any]]:
+    where: list[str] = ["TRUE"]
+    args: list[Any] = []
+    if region:
+        where.append(_regions_clause(args, region))
+    if worker_id:
+        args.append(worker_id)
+        where.append(f"worker_id = ${len(args)}")
+    if organization_id:
+        args.append(organization_id)
+        where.append(f"organization_id = ${len(args)}")
+    if after:
+        args.append(after)
+        where.append(f"subsidy_id > ${len(args)}")
+    args.append(limit)
+    rows = await pool.fetch(f"SELECT * FROM subsidies WHERE {' AND '.join(where)} ORDER BY subsidy_id LIMIT ${len(args)}",
+                            *args)
+    return [dict(r) for r in rows]

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from helpers import person, wait_decided, wait_receipt
 from laowu.settings import Settings
+
+from helpers import person, wait_decided, wait_receipt
 
 pytestmark = pytest.mark.services
 
@@ -133,7 +134,8 @@ async def test_thousand_registrations_of_nine_hundred_people(api: httpx.AsyncCli
     listed = 0
     cursor = None
     while True:
-        page = (await api.get("/v1/workers", params={"region": "460100", "limit": 500} | ({"cursor": cursor} if cursor else {}))).json()
+        params = {"region": "460100", "limit": 500} | ({"cursor": cursor} if cursor else {})
+        page = (await api.get("/v1/workers", params=params)).json()
         listed += len(page["items"])
         cursor = page["next_cursor"]
         if not cursor:

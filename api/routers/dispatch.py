@@ -1,0 +1,138 @@
+"""Organized labor output (有组织劳务输出), placement confirmation (入职确认), separation, follow-up (跟踪服务)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import IntakeDep, PoolDep
+from api.errors import Conflict, Forbidden
+from api.pagination import decode_cursor, encode_cursor
+from api.writes import CLOSED_BRANDS, event_id_for, idempotent, scope_of, write
+from laowu.domain.errors import DomainError
+from laowu.domain.lifecycle import AVAILABLE
+from laowu.intake import Context, PlacementRef
+from laowu.store import queries
+from schemas.api import (
+    AlertsPublic,
+    DispatchAccepted,
+    DispatchCreate,
+    DispatchPublic,
+    FollowUpCreate,
+    PlacementConfirm,
+    PlacementEnd,
+    PlacementPublic,
+    PlacementReject,
+    SubsidiesPublic,
+)
+from schemas.common import AlertKind
+
+router = APIRouter(tags=["organized output"])
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+
+
+@router.post("/v1/dispatches", status_code=202, responses={202: {"model": DispatchAccepted}})
+async def create_dispatch(body: DispatchCreate, request: Request, pool: PoolDep, intake: IntakeDep) -> JSONResponse:
+    """Unknown workers and workers already on an active placement are refused one by one, with the reason."""
+
+    async def action(key: str | None) -> tuple[int, Any]:
+        brand = (await queries.brand_statuses(pool, [body.brand_id])).get(body.brand_id)
+        if brand is None or brand in CLOSED_BRANDS:
+            why = f"unknown brand {body.brand_id}" if brand is None else f"brand {body.brand_id} is {brand}"
+            raise Conflict([DomainError("brand_id", "conflict", why)])
+        states = await queries.worker_states(pool, list(body.worker_ids))
+        accepted, refused = [], []
+        for wid in body.worker_ids:
+            state = states.get(wid)
+            if state is None:
+                refused.append({"worker_id": wid, "reason": "unknown worker: not in the real-name ledger"})
+            elif state[0] not in AVAILABLE:
+                refused.append({"worker_id": wid, "reason": f"worker is {state[0]} on placement {state[1]}"})
+            else:
+                accepted.append(wid)
+        if not accepted:
+            raise Conflict([DomainError(f"worker_ids.{i}", "conflict", r["reason"]) for i, r in enumerate(refused)])
+        ctx = Context(actor=getattr(request.state, "actor", None),
+                      event_id=event_id_for(scope_of(request), key) if key else None)
+        envelope = intake.create_dispatch(body, accepted, ctx)
+        await request.app.state.publisher.publish([envelope])
+        return 202, {"event_id": str(envelope.event_id), "status": "accepted",
+                     "dispatch_id": envelope.payload["dispatch_id"], "placements": envelope.payload["placements"],
+                     "rejected": refused}
+
+    return await idempotent(request, action)
+
+
+async def _ref(pool: Any, placement_id: str, employer_id: str | None) -> PlacementRef:
+    row = await queries.placement(pool, placement_id)
+    if employer_id is not None and employer_id != row["employer_id"]:
+        raise Forbidden("only the employer named on the dispatch may act on this placement")
+    return PlacementRef(placement_id, row["worker_id"], row["employer_id"])
+
+
+@router.post("/v1/placements/{placement_id}/confirm", status_code=202)
+async def confirm(placement_id: Id, body: PlacementConfirm, request: Request, pool: PoolDep, intake: IntakeDep) -> JSONResponse:
+    ref = await _ref(pool, placement_id, body.employer_id)
+    return await write(request, lambda ctx: intake.confirm_placement(ref, body, ctx), ("worker_id", "placement_id"))
+
+
+@router.post("/v1/placements/{placement_id}/reject", status_code=202)
+async def reject(placement_id: Id, body: PlacementReject, request: Request, pool: PoolDep, intake: IntakeDep) -> JSONResponse:
+    ref = await _ref(pool, placement_id, body.employer_id)
+    return await write(request, lambda ctx: intake.reject_placement(ref, body, ctx), ("worker_id", "placement_id"))
+
+
+@router.post("/v1/placements/{placement_id}/end", status_code=202)
+async def end(placement_id: Id, body: PlacementEnd, request: Request, pool: PoolDep, intake: IntakeDep) -> JSONResponse:
+    ref = await _ref(pool, placement_id, body.employer_id)
+    return await write(request, lambda ctx: intake.end_placement(ref, body, ctx), ("worker_id", "placement_id"))
+
+
+@router.post("/v1/followups", status_code=202)
+async def record_followup(body: FollowUpCreate, request: Request, pool: PoolDep, intake: IntakeDep) -> JSONResponse:
+    ref = await _ref(pool, body.placement_id, None)
+    return await write(request, lambda ctx: intake.record_followup(ref, body, ctx),
+                       ("worker_id", "placement_id", "followup_id"))
+
+
+@router.get("/v1/placements/{placement_id}", response_model=PlacementPublic)
+async def get_placement(placement_id: Id, pool: PoolDep) -> PlacementPublic:
+    return PlacementPublic(**await queries.placement(pool, placement_id))
+
+
+@router.get("/v1/dispatches/{dispatch_id}", response_model=DispatchPublic)
+async def get_dispatch(dispatch_id: Id, pool: PoolDep) -> DispatchPublic:
+    return DispatchPublic(**await queries.dispatch(pool, dispatch_id))
+
+
+@router.get("/v1/alerts", response_model=AlertsPublic)
+async def list_alerts(
+    pool: PoolDep,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    kind: AlertKind | None = None,
+    open: bool | None = None,
+    worker_id: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> AlertsPublic:
+    rows = await queries.alerts(pool, region=region, kind=kind, open_only=open, worker_id=worker_id,
+                                after=decode_cursor(cursor), limit=limit)
+    return AlertsPublic(items=rows,  # type: ignore[arg-type]
+                        next_cursor=encode_cursor(rows[-1]["alert_id"]) if len(rows) == limit else None)
+
+
+@router.get("/v1/subsidies", response_model=SubsidiesPublic)
+async def list_subsidies(
+    pool: PoolDep,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    worker_id: Annotated[str | None, Query(max_length=32)] = None,
+    organization_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> SubsidiesPublic:
+    rows = await queries.subsidies(pool, region=region, worker_id=worker_id, organization_id=organization_id,
+                                   after=decode_cursor(cursor), limit=limit)
+    return SubsidiesPublic(items=rows,  # type: ignore[arg-type]
+                           next_cursor=encode_cursor(rows[-1]["subsidy_id"]) if len(rows) == limit else None)

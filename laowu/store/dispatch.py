@@ -1,0 +1,145 @@
+"""Repository for organized output: dispatches, placements, follow-ups, alerts, subsidies, outbox."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from laowu.domain.alerts import Alert
+from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.subsidies import Accrual
+from laowu.store.ledger import _jsonable, _row, _upsert_sql
+
+PLACEMENT_COLUMNS = [f.name for f in dataclasses.fields(PlacementRecord)]
+_SAVE_PLACEMENTS = _upsert_sql("placements", "placement_id", PLACEMENT_COLUMNS)
+
+
+def _records(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: _jsonable(v) for k, v in r.items()} for r in rows]
+
+
+async def load_placements(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
+    rows = await conn.fetch(
+        f"SELECT {', '.join(PLACEMENT_COLUMNS)} FROM placements WHERE placement_id = ANY($1::text[]) FOR UPDATE",
+        list(set(placement_ids)),
+    )
+    return {r["placement_id"]: PlacementRecord(**dict(r)) for r in rows}
+
+
+async def save_placements(conn: asyncpg.Connection, records: Sequence[PlacementRecord]) -> None:
+    if records:
+        await conn.execute(_SAVE_PLACEMENTS, [_row(r) for r in records])
+
+
+async def existing_dispatches(conn: asyncpg.Connection, dispatch_ids: Iterable[str]) -> set[str]:
+    rows = await conn.fetch("SELECT dispatch_id FROM dispatches WHERE dispatch_id = ANY($1::text[])", list(set(dispatch_ids)))
+    return {r["dispatch_id"] for r in rows}
+
+
+async def insert(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, Any]], conflict: str = "DO NOTHING") -> None:
+    if not rows:
+        return
+    cols = ", ".join(rows[0])
+    await conn.execute(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb) "
+        f"ON CONFLICT {conflict}",
+        _records(rows),
+    )
+
+
+def alert_row(a: Alert, regions: list[str]) -> dict[str, Any]:
+    return {"alert_id": a.alert_id, "kind": a.kind, "worker_id": a.worker_id, "placement_id": a.placement_id,
+            "regions": regions, "due_at": a.due_at, "raised_at": a.raised_at, "detail": a.detail}
+
+
+async def raise_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert alerts not raised before; returns the ids that are new (for the alert.raised events)."""
+    if not rows:
+        return []
+    cols = ", ".join(rows[0])
+    got = await conn.fetch(
+        f"INSERT INTO alerts ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::alerts, $1::jsonb) "
+        "ON CONFLICT DO NOTHING RETURNING alert_id",
+        _records(rows),
+    )
+    return [r["alert_id"] for r in got]
+
+
+def subsidy_row(a: Accrual, regions: list[str]) -> dict[str, Any]:
+    from laowu.domain.alerts import day_start
+
+    return {"subsidy_id": a.subsidy_id, "kind": a.kind, "worker_id": a.worker_id, "organization_id": a.organization_id,
+            "placement_id": a.placement_id, "amount": str(a.amount), "rule_version": a.rule_version,
+            "accrued_at": day_start(a.accrued_on), "regions": regions}
+
+
+async def accrue(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    cols = ", ".join(rows[0])
+    got = await conn.fetch(
+        f"INSERT INTO subsidies ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::subsidies, $1::jsonb) "
+        "ON CONFLICT DO NOTHING RETURNING subsidy_id",
+        _records(rows),
+    )
+    return [r["subsidy_id"] for r in got]
+
+
+async def enqueue(conn: asyncpg.Connection, messages: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+    """Outbox rows (topic, key, envelope as JSON) committed with the change they describe."""
+    await insert(conn, "outbox", [{"topic": t, "key": k, "value": v} for t, k, v in messages], conflict="DO NOTHING")
+
+
+async def sweep_candidates(conn: asyncpg.Connection, today: date, unconfirmed_days: int, followup_days: int,
+                           min_retention_days: int) -> list[PlacementRecord]:
+    """Placements that may owe a deadline alert or a retention subsidy today (the domain decides which)."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {', '.join(PLACEMENT_COLUMNS)} FROM placements p
+         WHERE (status = 'dispatched' AND departure_date + $2::int < $1::date
+                AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.alert_id = 'unconfirmed_placement:' || p.placement_id))
+            OR (status IN ('confirmed', 'ended') AND start_date + $3::int < $1::date
+                AND (first_followup_date IS NULL OR first_followup_date > start_date + $3::int)
+                AND (end_date IS NULL OR end_date > start_date + $3::int)
+                AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.alert_id = 'followup_overdue:' || p.placement_id))
+            OR (status IN ('confirmed', 'ended') AND start_date + $4::int <= $1::date
+                AND (end_date IS NULL OR end_date >= start_date + $4::int)
+                AND NOT EXISTS (SELECT 1 FROM subsidies s WHERE s.subsidy_id = 'employment_service:' || p.placement_id))
+         ORDER BY placement_id
+         LIMIT 5000
+         FOR UPDATE SKIP LOCKED
+        """,
+        today, unconfirmed_days, followup_days, min_retention_days,
+    )
+    return [PlacementRecord(**dict(r)) for r in rows]
+
+
+async def households(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dict[str, str]:
+    rows = await conn.fetch("SELECT worker_id, household_region FROM workers WHERE worker_id = ANY($1::text[])",
+                            list(set(worker_ids)))
+    return {r["worker_id"]: r["household_region"] for r in rows}
+
+
+async def close_alerts_of(conn: asyncpg.Connection, placement_id: str, kinds: Sequence[str], at: Any) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "UPDATE alerts SET closed_at = $3 WHERE placement_id = $1 AND kind = ANY($2::text[]) AND closed_at IS NULL "
+        "RETURNING alert_id, kind, worker_id, placement_id, regions",
+        placement_id, list(kinds), at,
+    )
+    return [dict(r) for r in rows]
+
+
+async def relay_batch(conn: asyncpg.Connection, limit: int = 500) -> list[dict[str, Any]]:
+    """Lock the oldest outbox rows; the caller publishes them, then deletes them in the same transaction."""
+    rows = await conn.fetch(
+        "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit
+    )
+    return [dict(r) for r in rows]
+
+
+async def delete_outbox(conn: asyncpg.Connection, ids: Sequence[int]) -> None:
+    await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", list(ids))
