@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. Both install what is missing first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint unit bench up down status clean-data schemas
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## Start Kafka, PostgreSQL, the API and the processors in the foreground, load demo data; Ctrl-C stops all.
+run: $(STAMP)
+	$(BIN)/laowu up --demo
+
+## The whole suite against real Kafka and PostgreSQL (started on free ports in a private temp dir).
+test: $(STAMP) lint
+	$(BIN)/pytest -q -ra --durations=15
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+up: $(STAMP)
+	$(BIN)/laowu up --detach
+down: $(STAMP)
+	$(BIN)/laowu down
+status: $(STAMP)
+	$(BIN)/laowu status
+
+schemas: $(STAMP)
+	$(BIN)/laowu schemas export
+
+clean-data:
+	$(BIN)/laowu down || true
+	rm -rf .laowu

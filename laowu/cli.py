@@ -1,0 +1,169 @@
+"""The ``laowu`` command: run the local system and its processes.
+
+``up [--detach]`` / ``down`` / ``status [--json]`` manage the whole local stack
+(see :mod:`laowu.stack.launcher`); ``api`` and ``consume NAME`` are the process
+entry points the supervisor runs; ``migrate``, ``topics create`` and
+``schemas export`` are one-shot operator tasks.  Heavy modules are imported
+inside each command so ``laowu status`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from laowu.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from laowu.stack.launcher import Stack
+
+#: Export format version of the JSON Schemas (``<type>.v1.json``).
+SCHEMA_FILE_VERSION = 1
+
+
+def _stack(settings: Settings, demo: bool = False) -> Stack:
+    from laowu.stack.launcher import Stack
+
+    return Stack(settings, demo=demo)
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    stack = _stack(settings, demo=args.demo)
+    return int(stack.up_detached() if args.detach else stack.up())
+
+
+def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
+    return int(_stack(settings).down())
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    return int(_stack(settings).status(as_json=args.json))
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from api.server import serve
+
+    serve(settings)
+    return 0
+
+
+def cmd_consume(args: argparse.Namespace, settings: Settings) -> int:
+    from consumers.runner import run
+
+    run(args.name, settings)
+    return 0
+
+
+def _require(value: str | None, name: str, settings: Settings, key: str) -> str:
+    """The env value, else the running local stack's (so `laowu migrate` just works after `up`)."""
+    if value:
+        return value
+    doc = _stack(settings).status_document() or {}
+    if doc.get(key):
+        return str(doc[key])
+    raise SystemExit(f"{name} is not set and no local stack is running (`laowu up --detach` starts one)")
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from laowu.store.migrate import migrate
+
+    applied = asyncio.run(migrate(_require(settings.database_url, "DATABASE_URL", settings, "database_url")))
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def cmd_topics_create(args: argparse.Namespace, settings: Settings) -> int:
+    from laowu.stack.kafka import TopicSpec, create_topics
+    from schemas.topics import CATALOGUE
+
+    specs = [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE]
+    asyncio.run(create_topics(_require(settings.kafka_bootstrap, "KAFKA_BOOTSTRAP", settings, "kafka_bootstrap"), specs))
+    print("topics present: " + ", ".join(s.name for s in specs))
+    return 0
+
+
+def cmd_schemas_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the wire contracts as JSON Schema, for producers outside Python."""
+    from schemas.envelope import Envelope
+    from schemas.events import PAYLOADS
+    from schemas.topics import CATALOGUE
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, object] = {
+        f"{event_type}.v{SCHEMA_FILE_VERSION}.json": model.model_json_schema()
+        for event_type, model in PAYLOADS.items()
+    }
+    files["envelope.json"] = Envelope.model_json_schema()
+    files["topics.json"] = [
+        {
+            "name": t.name,
+            "partitions": t.partitions,
+            "key": t.key,
+            "events": list(t.events),
+            "retention_ms": t.retention_ms,
+            "compacted": t.compacted,
+            "description": t.description,
+        }
+        for t in CATALOGUE
+    ]
+    for name, doc in files.items():
+        (out / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(files)} files to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="laowu", description="Laowu labor-dispatch platform")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace, Settings], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    up = add("up", cmd_up, "start Kafka, PostgreSQL and the services; supervise them")
+    up.add_argument("--detach", "-d", action="store_true", help="run in the background; return once ready")
+    up.add_argument("--demo", action="store_true", help="load a small demo data set through the API once it is up")
+    add("down", cmd_down, "stop everything `laowu up` started")
+    status = add("status", cmd_status, "show what runs where (exit code 3 when not running)")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    add("api", cmd_api, "run the HTTP API (foreground)")
+    consume = add("consume", cmd_consume, "run a consumer (foreground)")
+    consume.add_argument("name", help="consumer name, e.g. ledger")
+    add("migrate", cmd_migrate, "apply SQL migrations to DATABASE_URL")
+
+    topics = sub.add_parser("topics", help="Kafka topics of the catalogue")
+    topics_sub = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
+    topics_sub.add_parser("create", help="create missing topics on KAFKA_BOOTSTRAP").set_defaults(
+        func=cmd_topics_create
+    )
+
+    schemas = sub.add_parser("schemas", help="wire contracts")
+    schemas_sub = schemas.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = schemas_sub.add_parser("export", help="write JSON Schema files")
+    export.add_argument("--out", type=Path, default=Path("schemas/json"), help="directory (default schemas/json/)")
+    export.set_defaults(func=cmd_schemas_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per readiness poll
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    return func(args, get_settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""A small demo data set for ``make run``: Hainan's and Chongqing's brands, people, one organized output.
+
+Loaded through the public HTTP API like any workstation would, with fixed Idempotency-Keys, so running
+it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from faker import Faker
+from stdnum.cn import ric
+
+log = logging.getLogger(__name__)
+
+BRANDS = [
+    ("wenchang-chicken-chef", "文昌鸡师傅", "469005", "service", "provincial", "特色餐饮"),
+    ("sanya-captain", "三亚船长", "460200", "culture_tourism", "provincial", "旅游"),
+    ("yesao", "椰嫂", "460000", "service", "provincial", "家政服务"),
+    ("qiongzhu", "琼筑劳务", "460000", "skilled", "provincial", "建筑"),
+    ("tropical-farmer", "热带新农人", "460000", "agriculture", "provincial", "热带农业"),
+    ("hainan-zongzi", "海南粽师", "460100", "service", "municipal", "特色餐饮"),
+    ("yucai-chef", "渝菜师傅", "500000", "skilled", "municipal", "餐饮"),
+    ("chengkou-builder", "城口建工", "500229", "skilled", "county", "建筑"),
+]
+COUNTIES = ["469005", "460106", "460107", "460202", "469001", "469002", "500101", "500229", "500242"]
+PRIORITY = ["poverty_alleviated", "rural_low_income", "relocated", "left_behind_women", "disabled", "veteran"]
+
+
+def people(n: int, seed: int = 2026) -> list[dict[str, Any]]:
+    fake = Faker("zh_CN")
+    Faker.seed(seed)
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        region = rng.choice(COUNTIES)
+        birth = date(1965, 1, 1) + timedelta(days=rng.randrange(365 * 38))
+        seq = rng.randrange(1000)
+        body = f"{region}{birth:%Y%m%d}{seq:03d}"
+        number = body + ric.calc_check_digit(body + "0")
+        brand = next((b for b in BRANDS if b[2][:2] == region[:2]), BRANDS[0])
+        out.append({
+            "id_number": number, "name": fake.name(), "sex": "M" if seq % 2 else "F", "birth_date": birth.isoformat(),
+            "phone": fake.phone_number(), "household_region": region, "workstation_id": f"ws-{region}-01",
+            "brand_ids": [brand[0]], "priority_groups": [rng.choice(PRIORITY)] if rng.random() < 0.3 else [],
+        })
+    return out
+
+
+async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    r = await client.post(path, json=body, headers={"Idempotency-Key": key})
+    if r.status_code >= 400:
+        raise RuntimeError(f"demo: {path} answered {r.status_code}: {r.text[:300]}")
+    return dict(r.json())
+
+
+async def _wait(client: httpx.AsyncClient, event_ids: list[str], timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    for eid in event_ids:
+        while (await client.get(f"/v1/events/{eid}")).json().get("status") == "accepted":
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("demo data was not applied in time")
+            await asyncio.sleep(0.2)
+
+
+async def load_demo(api_url: str, workers: int = 300, headers: dict[str, str] | None = None) -> int:
+    """Returns how many people the demo registered."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=headers or {}) as client:
+        ids = [(await _post(client, "/v1/brands", {"brand_id": b, "name": n, "region_code": r, "category": c,
+                                                    "level": lvl, "industry": ind}, f"demo-brand-{b}"))["event_id"]
+               for b, n, r, c, lvl, ind in BRANDS]
+        await _wait(client, ids)
+        for b in BRANDS[:4]:
+            await _post(client, f"/v1/brands/{b[0]}/status", {"status": "listed", "reason": "入库评审通过"},
+                        f"demo-list-{b[0]}")
+        bodies = people(workers)
+        batch = await _post(client, "/v1/events:batch",
+                            {"events": [{"type": "worker.registered", "payload": p} for p in bodies]}, "demo-workers")
+        accepted = [r for r in batch["results"] if r["status"] == "accepted"]
+        await _wait(client, [r["event_id"] for r in accepted])
+        hainan = [r["worker_id"] for r, p in zip(batch["results"], bodies, strict=True)
+                  if r["status"] == "accepted" and p["brand_ids"] == ["wenchang-chicken-chef"]][:20]
+        if hainan:
+            departure = date.today() - timedelta(days=45)
+            d = await _post(client, "/v1/dispatches", {
+                "dispatch_id": "demo-dispatch-1", "organizer_id": "ws-469005-01", "brand_id": "wenchang-chicken-chef",
+                "mode": "directed_interregional", "origin_region": "469005", "destination_region": "440300",
+                "employer": {"employer_id": "emp-sz-hotel", "name": "深圳某酒店", "uscc": "91440300708461136T"},
+                "positions": ["厨师"], "departure_date": departure.isoformat(), "group_transport": True,
+                "worker_ids": hainan}, "demo-dispatch-1")
+            await _wait(client, [d["event_id"]])
+            for i, p in enumerate(d["placements"]):
+                if i % 10 == 9:
+                    await _post(client, f"/v1/placements/{p['placement_id']}/reject",
+                                {"employer_id": "emp-sz-hotel", "reason": "未到岗"}, f"demo-reject-{i}")
+                else:
+                    start = (departure + timedelta(days=2)).isoformat()
+                    c = await _post(client, f"/v1/placements/{p['placement_id']}/confirm", {
+                        "employer_id": "emp-sz-hotel", "position": "厨师", "start_date": start,
+                        "monthly_wage": "6800", "contract": True, "contract_months": 12}, f"demo-confirm-{i}")
+                    if i % 3 == 0:
+                        await _wait(client, [c["event_id"]])
+                        await _post(client, "/v1/followups", {
+                            "placement_id": p["placement_id"], "date": (departure + timedelta(days=20)).isoformat(),
+                            "channel": "phone", "employment_status": "on_job", "monthly_wage": "6800", "satisfaction": 4,
+                            "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}")
+        log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
+        return len(accepted)
