@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.access import Authenticate, Guard
 from api.middleware import BodyLimit, Observe
 from api.publisher import Publisher
-from api.routers import brands, dispatch, events, health, workers
+from api.routers import auth, brands, dispatch, events, health, imports, workers
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings, get_settings
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await imports.stop_imports(app)
             await app.state.publisher.stop()
             await app.state.pool.close()
 
@@ -42,9 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (health.router, brands.router, workers.router, events.router, dispatch.router):
-        app.include_router(router)
+    for router in (health.router, auth.router, brands.router, workers.router, events.router, dispatch.router, imports.router):
+        app.include_router(router, dependencies=Guard)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
-                       larger={"/v1/events:batch": settings.max_batch_bytes})
+                       larger={"/v1/events:batch": settings.max_batch_bytes, "/v1/imports": imports.MAX_IMPORT_BYTES})
+    app.add_middleware(Authenticate, settings=settings)  # type: ignore[arg-type]
     app.add_middleware(Observe)  # type: ignore[arg-type]
     return app

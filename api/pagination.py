@@ -17,6 +17,9 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise InvalidRequest([DomainError("cursor", "format", "not a cursor this API issued")], "query") from None
+        key = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):  # non-ASCII input, bad padding, bytes that are not UTF-8
+        key = None
+    if not key or not key.isprintable() or len(key) > 128:
+        raise InvalidRequest([DomainError("cursor", "format", "not a cursor this API issued")], "query")
+    return key

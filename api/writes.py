@@ -10,7 +10,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from api.errors import Conflict
+from api.errors import Conflict, Forbidden
+from api.scoping import envelope_problem
 from laowu.domain.brands import check_transition
 from laowu.domain.errors import DomainError
 from laowu.domain.outcome import Rejected
@@ -101,6 +102,9 @@ async def write(request: Request, build: Callable[[Context], Envelope], ids: tup
         ctx = Context(actor=getattr(request.state, "actor", None),
                       event_id=event_id_for(scope_of(request), key) if key else None)
         envelope = build(ctx)
+        denied = envelope_problem(ctx.actor, envelope)
+        if denied:
+            raise Forbidden(denied[1])
         problem = (await check_brands(request, [envelope])).get(0) or await check_brand_transition(request, envelope)
         if problem:
             field = "status" if envelope.type == "brand.status_changed" else "brand_ids"

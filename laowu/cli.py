@@ -119,6 +119,18 @@ def cmd_schemas_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from laowu.auth import issue
+
+    try:
+        token = issue(settings, role=args.role, org=args.org, region=args.region, ttl_s=args.ttl)
+    except ValueError as exc:
+        print(f"laowu token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laowu", description="Laowu labor-dispatch platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -138,12 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
     consume = add("consume", cmd_consume, "run a consumer (foreground)")
     consume.add_argument("name", help="consumer name, e.g. ledger")
     add("migrate", cmd_migrate, "apply SQL migrations to DATABASE_URL")
+    token = add("token", cmd_token, "issue a bearer token (operators and tests); printed on the last line")
+    token.add_argument("--role", required=True, choices=["workstation", "employer", "bureau", "admin"])
+    token.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
+    token.add_argument("--region", help="GB/T 2260 jurisdiction (required except for admin)")
+    token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default LAOWU_TOKEN_TTL_S)")
 
     topics = sub.add_parser("topics", help="Kafka topics of the catalogue")
     topics_sub = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
     topics_sub.add_parser("create", help="create missing topics on KAFKA_BOOTSTRAP").set_defaults(
         func=cmd_topics_create
     )
+
 
     schemas = sub.add_parser("schemas", help="wire contracts")
     schemas_sub = schemas.add_subparsers(dest="action", required=True, metavar="ACTION")

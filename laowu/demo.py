@@ -16,6 +16,9 @@ import httpx
 from faker import Faker
 from stdnum.cn import ric
 
+from laowu.auth import issue
+from laowu.settings import Settings
+
 log = logging.getLogger(__name__)
 
 BRANDS = [
@@ -52,25 +55,32 @@ def people(n: int, seed: int = 2026) -> list[dict[str, Any]]:
     return out
 
 
-async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
-    r = await client.post(path, json=body, headers={"Idempotency-Key": key})
+async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], key: str,
+                auth: dict[str, str] | None = None) -> dict[str, Any]:
+    r = await client.post(path, json=body, headers={"Idempotency-Key": key, **(auth or {})})
     if r.status_code >= 400:
         raise RuntimeError(f"demo: {path} answered {r.status_code}: {r.text[:300]}")
     return dict(r.json())
 
 
-async def _wait(client: httpx.AsyncClient, event_ids: list[str], timeout: float = 60) -> None:
+async def _wait(client: httpx.AsyncClient, event_ids: list[str], timeout: float = 60,
+                auth: dict[str, str] | None = None) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     for eid in event_ids:
-        while (await client.get(f"/v1/events/{eid}")).json().get("status") == "accepted":
+        while (await client.get(f"/v1/events/{eid}", headers=auth)).json().get("status") == "accepted":
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("demo data was not applied in time")
             await asyncio.sleep(0.2)
 
 
-async def load_demo(api_url: str, workers: int = 300, headers: dict[str, str] | None = None) -> int:
-    """Returns how many people the demo registered."""
-    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=headers or {}) as client:
+def _as(settings: Settings, role: str, org: str, region: str | None) -> dict[str, str]:
+    return {"Authorization": "Bearer " + issue(settings, role=role, org=org, region=region, ttl_s=3600)}
+
+
+async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int:
+    """Returns how many people the demo registered; each request carries the credential of who would send it."""
+    admin = _as(settings, "admin", "laowu-demo", None)
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=admin) as client:
         ids = [(await _post(client, "/v1/brands", {"brand_id": b, "name": n, "region_code": r, "category": c,
                                                     "level": lvl, "industry": ind}, f"demo-brand-{b}"))["event_id"]
                for b, n, r, c, lvl, ind in BRANDS]
@@ -79,12 +89,19 @@ async def load_demo(api_url: str, workers: int = 300, headers: dict[str, str] | 
             await _post(client, f"/v1/brands/{b[0]}/status", {"status": "listed", "reason": "入库评审通过"},
                         f"demo-list-{b[0]}")
         bodies = people(workers)
-        batch = await _post(client, "/v1/events:batch",
-                            {"events": [{"type": "worker.registered", "payload": p} for p in bodies]}, "demo-workers")
-        accepted = [r for r in batch["results"] if r["status"] == "accepted"]
+        accepted, hainan = [], []
+        for region in COUNTIES:  # each workstation registers its own people with its own credential
+            mine = [p for p in bodies if p["household_region"] == region]
+            clerk = _as(settings, "workstation", f"ws-{region}-01", region)
+            batch = await _post(client, "/v1/events:batch", {"events": [
+                {"type": "worker.registered", "payload": p} for p in mine]}, f"demo-workers-{region}", clerk)
+            ok = [r for r in batch["results"] if r["status"] == "accepted"]
+            accepted += ok
+            if region == "469005":
+                hainan = [r["worker_id"] for r in ok][:20]
         await _wait(client, [r["event_id"] for r in accepted])
-        hainan = [r["worker_id"] for r, p in zip(batch["results"], bodies, strict=True)
-                  if r["status"] == "accepted" and p["brand_ids"] == ["wenchang-chicken-chef"]][:20]
+        clerk = _as(settings, "workstation", "ws-469005-01", "469005")
+        employer = _as(settings, "employer", "emp-sz-hotel", "440300")
         if hainan:
             departure = date.today() - timedelta(days=45)
             d = await _post(client, "/v1/dispatches", {
@@ -92,22 +109,22 @@ async def load_demo(api_url: str, workers: int = 300, headers: dict[str, str] | 
                 "mode": "directed_interregional", "origin_region": "469005", "destination_region": "440300",
                 "employer": {"employer_id": "emp-sz-hotel", "name": "深圳某酒店", "uscc": "91440300708461136T"},
                 "positions": ["厨师"], "departure_date": departure.isoformat(), "group_transport": True,
-                "worker_ids": hainan}, "demo-dispatch-1")
+                "worker_ids": hainan}, "demo-dispatch-1", clerk)
             await _wait(client, [d["event_id"]])
             for i, p in enumerate(d["placements"]):
                 if i % 10 == 9:
                     await _post(client, f"/v1/placements/{p['placement_id']}/reject",
-                                {"employer_id": "emp-sz-hotel", "reason": "未到岗"}, f"demo-reject-{i}")
+                                {"employer_id": "emp-sz-hotel", "reason": "未到岗"}, f"demo-reject-{i}", employer)
                 else:
                     start = (departure + timedelta(days=2)).isoformat()
                     c = await _post(client, f"/v1/placements/{p['placement_id']}/confirm", {
                         "employer_id": "emp-sz-hotel", "position": "厨师", "start_date": start,
-                        "monthly_wage": "6800", "contract": True, "contract_months": 12}, f"demo-confirm-{i}")
+                        "monthly_wage": "6800", "contract": True, "contract_months": 12}, f"demo-confirm-{i}", employer)
                     if i % 3 == 0:
-                        await _wait(client, [c["event_id"]])
+                        await _wait(client, [c["event_id"]], auth=employer)
                         await _post(client, "/v1/followups", {
                             "placement_id": p["placement_id"], "date": (departure + timedelta(days=20)).isoformat(),
                             "channel": "phone", "employment_status": "on_job", "monthly_wage": "6800", "satisfaction": 4,
-                            "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}")
+                            "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}", clerk)
         log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
         return len(accepted)

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEYS)
     token_keys: SecretStr = SecretStr(DEV_TOKEN_KEYS)
 
+    token_ttl_s: int = 900
+    rate_limit_per_s: float = 200.0
+    rate_limit_burst: int = 400
+
     max_body_bytes: int = 1 << 20
     max_batch_bytes: int = 8 << 20
     max_batch_events: int = 1000

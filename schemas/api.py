@@ -167,6 +167,15 @@ class WorkerPublic(BaseModel):
     updated_at: datetime
 
 
+class RevealRequest(Strict):
+    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=500)]
+
+
+class RevealedWorker(WorkerPublic):
+    id_number: str
+    phone: str | None
+
+
 class WorkersPublic(BaseModel):
     items: list[WorkerPublic]
     next_cursor: str | None = None

@@ -86,3 +86,4 @@ class Actor(Strict):
     role: Role
     org: str
     region: RegionCode | None = None
+    subject: str | None = None

@@ -154,9 +154,9 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real API on a real port, driven over HTTP."""
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[str]:
+    """The real API on a free port in this event loop; yields its base URL."""
     from api.app import create_app
 
     port = free_port()
@@ -169,10 +169,22 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             task.result()
         assert time.monotonic() < deadline, "API did not start"
         await asyncio.sleep(0.05)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real API driven over HTTP; admin credential by default, role tests pass their own header."""
+    from helpers import bearer
+
+    async with serving(settings) as url, httpx.AsyncClient(
+        base_url=url, timeout=30, headers=bearer("admin", "laowu-ops", settings=settings)
+    ) as client:
         yield client
-    server.should_exit = True
-    await task
 
 
 @contextlib.asynccontextmanager

@@ -61,3 +61,14 @@ async def wait_receipt(client: httpx.AsyncClient, event_id: str, timeout: float 
             return dict(r.json())
         assert time.monotonic() < deadline, f"receipt {event_id} still {r.status_code} {r.text}"
         await asyncio.sleep(0.1)
+
+
+def bearer(role: str, org: str, region: str | None = None, settings: Any = None) -> dict[str, str]:
+    """Authorization header for a credential of ``role`` in ``org`` covering ``region``."""
+    from laowu.auth import issue
+    from laowu.settings import Settings
+
+    return {"Authorization": "Bearer " + issue(settings or Settings(env="test"), role=role, org=org, region=region)}
+
+
+ADMIN = {"role": "admin", "org": "laowu-ops"}

@@ -7,13 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from api.access import CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.pagination import decode_cursor, encode_cursor
 from api.writes import write
 from laowu.domain.regions import region_name
 from laowu.store import queries
+from laowu.store.queries import NotFound
+from laowu.store.scope import covers
 from schemas.api import Accepted, BrandCreate, BrandPatch, BrandPublic, BrandsPublic, BrandStatusChange
-from schemas.common import BrandStatus
+from schemas.common import Actor, BrandStatus
 
 router = APIRouter(prefix="/v1/brands", tags=["brands"])
 BrandId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -29,13 +32,26 @@ async def register_brand(body: BrandCreate, request: Request, intake: IntakeDep)
     return await write(request, lambda ctx: intake.register_brand(body, ctx), ("brand_id",))
 
 
+async def _in_scope(pool: Any, brand_id: str, actor: Actor) -> None:
+    """A bureau manages the brands of its jurisdiction; others' brands answer 404."""
+    if actor.role == "admin":
+        return
+    brand = await queries.brand(pool, brand_id)
+    if not covers(actor, brand["region_code"]):
+        raise NotFound(brand_id)
+
+
 @router.patch("/{brand_id}", status_code=202, responses=ACCEPTED)
-async def update_brand(brand_id: BrandId, body: BrandPatch, request: Request, intake: IntakeDep) -> JSONResponse:
+async def update_brand(brand_id: BrandId, body: BrandPatch, request: Request, intake: IntakeDep, pool: PoolDep,
+                       actor: CurrentActor) -> JSONResponse:
+    await _in_scope(pool, brand_id, actor)
     return await write(request, lambda ctx: intake.update_brand(brand_id, body, ctx), ("brand_id",))
 
 
 @router.post("/{brand_id}/status", status_code=202, responses=ACCEPTED)
-async def change_status(brand_id: BrandId, body: BrandStatusChange, request: Request, intake: IntakeDep) -> JSONResponse:
+async def change_status(brand_id: BrandId, body: BrandStatusChange, request: Request, intake: IntakeDep, pool: PoolDep,
+                        actor: CurrentActor) -> JSONResponse:
+    await _in_scope(pool, brand_id, actor)
     return await write(request, lambda ctx: intake.change_brand_status(brand_id, body, ctx), ("brand_id",))
 
 

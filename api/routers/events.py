@@ -8,27 +8,32 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.access import BATCH_ROLES, CurrentActor
 from api.deps import IntakeDep, PoolDep
+from api.scoping import envelope_problem
 from api.writes import check_brand_transition, check_brands, event_id_for, idempotent, scope_of
+from laowu.domain.errors import DomainError
 from laowu.intake import Context, InvalidRequest, PlacementRef
 from laowu.store import queries, receipts
 from laowu.store.queries import NotFound
 from schemas.api import BatchItemResult, BatchRequest, BatchResult, Receipt
+from schemas.common import Actor
 from schemas.envelope import Envelope
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
 @router.get("/{event_id}", response_model=Receipt)
-async def receipt(event_id: uuid.UUID, pool: PoolDep) -> Receipt:
+async def receipt(event_id: uuid.UUID, pool: PoolDep, actor: CurrentActor) -> Receipt:
+    """A sender sees the receipts of what it sent (its organization is the event's source)."""
     row = await receipts.get(pool, event_id)
-    if row is None:
+    if row is None or (actor.role != "admin" and row["source"] != actor.org):
         raise NotFound(str(event_id))
     return Receipt(event_id=row["event_id"], status=row["status"], reason=row["reason"], type=row["type"])
 
 
 @router.post(":batch", response_model=BatchResult, name="events_batch")
-async def batch(body: BatchRequest, request: Request, intake: IntakeDep) -> JSONResponse:
+async def batch(body: BatchRequest, request: Request, intake: IntakeDep, actor: CurrentActor) -> JSONResponse:
     """Each item is decided on its own: accepted items are published, rejected ones say why."""
     settings = request.app.state.settings
     if len(body.events) > settings.max_batch_events:
@@ -37,14 +42,20 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep) -> JSON
             "type": "too_many"}]})
 
     async def action(key: str | None) -> tuple[int, Any]:
-        actor = getattr(request.state, "actor", None)
         results: list[BatchItemResult] = []
         envelopes: list[tuple[int, Envelope]] = []
-        refs = await _placement_refs(request, body)
+        refs = await _placement_refs(request, body, actor)
         for index, item in enumerate(body.events):
             event_id = item.event_id or (event_id_for(scope_of(request), key, index) if key else None)
+            if actor.role not in BATCH_ROLES.get(item.type, frozenset()):
+                results.append(BatchItemResult(index=index, event_id=item.event_id, status="rejected",
+                                               reason=f"role {actor.role} may not send {item.type}"))
+                continue
             try:
                 env = intake.from_batch_item(item, Context(actor=actor, event_id=event_id), refs.get)
+                denied = envelope_problem(actor, env)
+                if denied:
+                    raise InvalidRequest([DomainError("payload", "forbidden", denied[1])])
                 if env.type == "dispatch.created":
                     for p in env.payload["placements"]:
                         refs[p["placement_id"]] = PlacementRef(p["placement_id"], p["worker_id"],
@@ -56,11 +67,13 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep) -> JSON
             envelopes.append((index, env))
         new_brands = {e.payload["brand_id"] for _, e in envelopes if e.type == "brand.registered"}
         problems = await check_brands(request, [e for _, e in envelopes], new_brands)
+        for position, unseen in (await _unseen_workers(request, actor, [e for _, e in envelopes])).items():
+            problems.setdefault(position, unseen)
         accepted: list[tuple[int, Envelope]] = []
         for position, (index, env) in enumerate(envelopes):
-            reason = problems.get(position) or await check_brand_transition(request, env)
-            if reason:
-                results.append(BatchItemResult(index=index, event_id=env.event_id, status="rejected", reason=reason))
+            problem = problems.get(position) or await check_brand_transition(request, env)
+            if problem:
+                results.append(BatchItemResult(index=index, event_id=env.event_id, status="rejected", reason=problem))
             else:
                 accepted.append((index, env))
         if accepted:
@@ -76,11 +89,33 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep) -> JSON
     return await idempotent(request, action)
 
 
-async def _placement_refs(request: Request, body: BatchRequest) -> dict[str, PlacementRef]:
-    """Placements the batch's placement and follow-up events name, as far as the ledger knows them."""
+async def _placement_refs(request: Request, body: BatchRequest, actor: Actor) -> dict[str, PlacementRef]:
+    """Placements the batch's placement and follow-up events name, as far as the ledger shows them to the caller."""
     wanted = {str(i.payload.get("placement_id")) for i in body.events
               if (i.type.startswith("placement.") or i.type == "followup.recorded") and i.payload.get("placement_id")}
     if not wanted:
         return {}
     rows = await queries.placement_refs(request.app.state.pool, sorted(wanted))
-    return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"]) for pid, r in rows.items()}
+    return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"]) for pid, r in rows.items()
+            if actor.role == "admin" or r["employer_id"] == actor.org or r["organizer_id"] == actor.org}
+
+
+async def _unseen_workers(request: Request, actor: Actor, envelopes: list[Envelope]) -> dict[int, str]:
+    """Items about workers the caller cannot see (and that the batch does not register itself)."""
+    if actor.role == "admin":
+        return {}
+    registered = {e.payload["worker_id"] for e in envelopes if e.type == "worker.registered"}
+    named: dict[int, list[str]] = {}
+    for i, e in enumerate(envelopes):
+        if e.type.startswith("worker.") and e.type != "worker.registered":
+            named[i] = [e.payload["worker_id"]]
+        elif e.type == "dispatch.created":
+            named[i] = [p["worker_id"] for p in e.payload["placements"]]
+    wanted = sorted({w for ws in named.values() for w in ws} - registered)
+    seen = await queries.visible_workers(request.app.state.pool, wanted, actor) if wanted else set()
+    out = {}
+    for i, ws in named.items():
+        missing = [w for w in ws if w not in seen and w not in registered]
+        if missing:
+            out[i] = f"unknown worker {missing[0]}"
+    return out

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from api.access import CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.pagination import decode_cursor, encode_cursor
 from api.writes import write
@@ -23,13 +24,15 @@ from schemas.api import (
     HistoryPublic,
     IdNumberLookup,
     Region,
+    RevealedWorker,
+    RevealRequest,
     TrainingCreate,
     WorkerCreate,
     WorkerPatch,
     WorkerPublic,
     WorkersPublic,
 )
-from schemas.common import WorkerState
+from schemas.common import Actor, WorkerState
 
 router = APIRouter(prefix="/v1/workers", tags=["workers"])
 WorkerId = Annotated[str, Path(pattern=r"^w[0-9a-f]{24}$", description="Keyed hash of the ID number")]
@@ -46,73 +49,87 @@ async def register_worker(body: WorkerCreate, request: Request, intake: IntakeDe
     return await write(request, lambda ctx: intake.register_worker(body, ctx), ("worker_id",))
 
 
+async def _visible(pool: Any, worker_id: str, actor: Actor) -> None:
+    """Writes about a worker need the worker in the caller's scope (404 otherwise, as for reads)."""
+    if actor.role != "admin" and not await queries.visible_workers(pool, [worker_id], actor):
+        raise NotFound(worker_id)
+
+
 @router.patch("/{worker_id}", status_code=202, responses=ACCEPTED)
-async def update_worker(worker_id: WorkerId, body: WorkerPatch, request: Request, intake: IntakeDep) -> JSONResponse:
+async def update_worker(worker_id: WorkerId, body: WorkerPatch, request: Request, intake: IntakeDep,
+                        pool: PoolDep, actor: CurrentActor) -> JSONResponse:
+    await _visible(pool, worker_id, actor)
     return await write(request, lambda ctx: intake.update_worker(worker_id, body, ctx), ("worker_id",))
 
 
 @router.post("/{worker_id}/certificates", status_code=202, responses=ACCEPTED)
 async def add_certificate(
-    worker_id: WorkerId, body: CertificateCreate, request: Request, intake: IntakeDep
+    worker_id: WorkerId, body: CertificateCreate, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
 ) -> JSONResponse:
+    await _visible(pool, worker_id, actor)
     return await write(request, lambda ctx: intake.add_certificate(worker_id, body, ctx), ("worker_id",))
 
 
 @router.post("/{worker_id}/trainings", status_code=202, responses=ACCEPTED)
 async def complete_training(
-    worker_id: WorkerId, body: TrainingCreate, request: Request, intake: IntakeDep
+    worker_id: WorkerId, body: TrainingCreate, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
 ) -> JSONResponse:
+    await _visible(pool, worker_id, actor)
     return await write(request, lambda ctx: intake.complete_training(worker_id, body, ctx), ("worker_id",))
 
 
 @router.post("/{worker_id}/brands", status_code=202, responses=ACCEPTED)
-async def join_brand(worker_id: WorkerId, body: BrandJoin, request: Request, intake: IntakeDep) -> JSONResponse:
+async def join_brand(
+    worker_id: WorkerId, body: BrandJoin, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
+) -> JSONResponse:
+    await _visible(pool, worker_id, actor)
     return await write(request, lambda ctx: intake.join_brand(worker_id, body, ctx), ("worker_id",))
 
 
 @router.get("/{worker_id}", response_model=WorkerPublic)
-async def get_worker(worker_id: WorkerId, pool: PoolDep) -> WorkerPublic:
-    return public(await queries.worker(pool, worker_id))
+async def get_worker(worker_id: WorkerId, pool: PoolDep, actor: CurrentActor) -> WorkerPublic:
+    return public(await queries.worker(pool, worker_id, actor))
 
 
 @router.get("/{worker_id}/history", response_model=HistoryPublic)
 async def worker_history(
     worker_id: WorkerId,
     pool: PoolDep,
+    actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> HistoryPublic:
+    await queries.worker(pool, worker_id, actor)  # 404 unless it exists and is in scope
     after = decode_cursor(cursor)
     rows = await queries.worker_history(pool, worker_id, int(after) if after and after.isdigit() else 0, limit)
-    if not rows and after is None:
-        await queries.worker(pool, worker_id)  # 404 for a worker that does not exist
     return HistoryPublic(items=rows,  # type: ignore[arg-type]
                          next_cursor=encode_cursor(str(rows[-1]["seq"])) if len(rows) == limit else None)
 
 
-async def _by_id_number(pool: Any, intake: Intake, raw: str, where: str) -> WorkersPublic:
+async def _by_id_number(pool: Any, intake: Intake, raw: str, where: str, actor: Actor) -> WorkersPublic:
     """Exact lookup through the keyed hash: no plaintext is stored, so nothing is scanned or decrypted."""
     try:
         number = parse_id_number(raw).number
     except DomainError as exc:
         raise InvalidRequest([exc], where) from None
     try:
-        row = await queries.worker(pool, intake.privacy.worker_id(number))
+        row = await queries.worker(pool, intake.privacy.worker_id(number), actor)
     except NotFound:
         return WorkersPublic(items=[])
     return WorkersPublic(items=[public(row)])
 
 
 @router.post(":lookup", response_model=WorkersPublic, name="lookup_worker")
-async def lookup_worker(body: IdNumberLookup, pool: PoolDep, intake: IntakeDep) -> WorkersPublic:
+async def lookup_worker(body: IdNumberLookup, pool: PoolDep, intake: IntakeDep, actor: CurrentActor) -> WorkersPublic:
     """Twin of ``GET /v1/workers?id_number=`` for clients that keep ID numbers out of URLs."""
-    return await _by_id_number(pool, intake, body.id_number, "body")
+    return await _by_id_number(pool, intake, body.id_number, "body", actor)
 
 
 @router.get("", response_model=WorkersPublic)
 async def list_workers(
     pool: PoolDep,
     intake: IntakeDep,
+    actor: CurrentActor,
     id_number: Annotated[str | None, Query(max_length=40)] = None,
     brand_id: Annotated[str | None, Query(max_length=64)] = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
@@ -121,9 +138,24 @@ async def list_workers(
     cursor: str | None = None,
 ) -> WorkersPublic:
     if id_number is not None:
-        return await _by_id_number(pool, intake, id_number, "query")
+        return await _by_id_number(pool, intake, id_number, "query", actor)
     rows = await queries.workers(
-        pool, brand_id=brand_id, region=region, state=state, after=decode_cursor(cursor), limit=limit
+        pool, brand_id=brand_id, region=region, state=state, after=decode_cursor(cursor), limit=limit, viewer=actor
     )
     next_cursor = encode_cursor(rows[-1]["worker_id"]) if len(rows) == limit else None
     return WorkersPublic(items=[public(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post("/{worker_id}:reveal", response_model=RevealedWorker, name="reveal_worker")
+async def reveal_worker(worker_id: WorkerId, body: RevealRequest, request: Request, pool: PoolDep, intake: IntakeDep,
+                        actor: CurrentActor) -> RevealedWorker:
+    """Break the glass: the full ID number and phone, for a stated purpose, written to the audit log first."""
+    row = await queries.reveal(pool, worker_id, actor)
+    client = request.client.host if request.client else None
+    await queries.audit(pool, actor=actor.subject or actor.org, role=actor.role, org=actor.org, action="reveal",
+                        worker_id=worker_id, purpose=body.purpose, ip=client)
+    cipher = intake.privacy.cipher
+    id_number = cipher.decrypt(row.pop("id_number_enc"), "id_number")
+    phone_enc = row.pop("phone_enc")
+    return RevealedWorker(**public(row).model_dump(), id_number=id_number,
+                          phone=cipher.decrypt(phone_enc, "phone") if phone_enc else None)

@@ -648,7 +648,7 @@ class Stack:
         from laowu.demo import load_demo
 
         try:
-            await load_demo(api_url)
+            await load_demo(api_url, self.settings)
         except Exception as exc:  # the stack is fine without demo data; say why it is missing
             log.warning("demo data not loaded: %s", exc)
 

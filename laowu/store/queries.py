@@ -6,18 +6,11 @@ from typing import Any
 
 import asyncpg
 
+from laowu.store.scope import Viewer, placement_clause, region_prefix, regions_clause, worker_clause
+
 
 class NotFound(LookupError):
     """No such record (or, once access control lands, none the caller may see)."""
-
-
-def region_prefix(code: str) -> str:
-    """GB/T 2260 containment as a string prefix: 460000 → 46, 460100 → 4601, a county → itself."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
 
 
 WORKER_PUBLIC = """
@@ -27,18 +20,21 @@ WORKER_PUBLIC = """
 """
 
 
-async def worker(pool: asyncpg.Pool, worker_id: str) -> dict[str, Any]:
-    row = await pool.fetchrow(f"SELECT {WORKER_PUBLIC} FROM workers WHERE worker_id = $1", worker_id)
+async def worker(pool: asyncpg.Pool, worker_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
+    args: list[Any] = [worker_id]
+    clause = worker_clause(viewer, args)
+    row = await pool.fetchrow(f"SELECT {WORKER_PUBLIC} FROM workers w WHERE worker_id = $1 AND {clause}", *args)
     if row is None:
         raise NotFound(worker_id)
     return dict(row)
 
 
 async def workers(
-    pool: asyncpg.Pool, *, brand_id: str | None, region: str | None, state: str | None, after: str | None, limit: int
+    pool: asyncpg.Pool, *, brand_id: str | None, region: str | None, state: str | None, after: str | None, limit: int,
+    viewer: Viewer | None = None,
 ) -> list[dict[str, Any]]:
-    where: list[str] = ["TRUE"]
     args: list[Any] = []
+    where: list[str] = [worker_clause(viewer, args)]
     if brand_id:
         args.append([brand_id])
         where.append(f"brand_ids @> ${len(args)}::text[]")
@@ -53,7 +49,7 @@ async def workers(
         where.append(f"worker_id > ${len(args)}")
     args.append(limit)
     rows = await pool.fetch(
-        f"SELECT {WORKER_PUBLIC} FROM workers WHERE {' AND '.join(where)} ORDER BY worker_id LIMIT ${len(args)}", *args
+        f"SELECT {WORKER_PUBLIC} FROM workers w WHERE {' AND '.join(where)} ORDER BY worker_id LIMIT ${len(args)}", *args
     )
     return [dict(r) for r in rows]
 
@@ -114,8 +110,10 @@ async def worker_states(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, 
     return {r["worker_id"]: (r["state"], r["current_placement_id"]) for r in rows}
 
 
-async def placement(pool: asyncpg.Pool, placement_id: str) -> dict[str, Any]:
-    row = await pool.fetchrow("SELECT * FROM placements WHERE placement_id = $1", placement_id)
+async def placement(pool: asyncpg.Pool, placement_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
+    args: list[Any] = [placement_id]
+    clause = placement_clause(viewer, args)
+    row = await pool.fetchrow(f"SELECT * FROM placements p WHERE placement_id = $1 AND {clause}", *args)
     if row is None:
         raise NotFound(placement_id)
     return dict(row)
@@ -123,14 +121,17 @@ async def placement(pool: asyncpg.Pool, placement_id: str) -> dict[str, Any]:
 
 async def placement_refs(pool: asyncpg.Pool, placement_ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = await pool.fetch(
-        "SELECT placement_id, worker_id, employer_id, organizer_id, status FROM placements WHERE placement_id = ANY($1::text[])",
+        "SELECT placement_id, worker_id, employer_id, organizer_id, origin_region, status FROM placements "
+        "WHERE placement_id = ANY($1::text[])",
         placement_ids,
     )
     return {r["placement_id"]: dict(r) for r in rows}
 
 
-async def dispatch(pool: asyncpg.Pool, dispatch_id: str) -> dict[str, Any]:
-    row = await pool.fetchrow("SELECT * FROM dispatches WHERE dispatch_id = $1", dispatch_id)
+async def dispatch(pool: asyncpg.Pool, dispatch_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
+    args: list[Any] = [dispatch_id]
+    clause = placement_clause(viewer, args, alias="d")
+    row = await pool.fetchrow(f"SELECT * FROM dispatches d WHERE dispatch_id = $1 AND {clause}", *args)
     if row is None:
         raise NotFound(dispatch_id)
     workers = await pool.fetch(
@@ -148,9 +149,9 @@ def _regions_clause(args: list[Any], region: str) -> str:
 
 
 async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, open_only: bool | None,
-                 worker_id: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
-    where: list[str] = ["TRUE"]
+                 worker_id: str | None, after: str | None, limit: int, viewer: Viewer | None = None) -> list[dict[str, Any]]:
     args: list[Any] = []
+    where: list[str] = [regions_clause(viewer, args)]
     if region:
         where.append(_regions_clause(args, region))
     if kind:
@@ -170,9 +171,9 @@ async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, op
 
 
 async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | None, organization_id: str | None,
-                    after: str | None, limit: int) -> list[dict[str, Any]]:
-    where: list[str] = ["TRUE"]
+                    after: str | None, limit: int, viewer: Viewer | None = None) -> list[dict[str, Any]]:
     args: list[Any] = []
+    where: list[str] = [regions_clause(viewer, args)]
     if region:
         where.append(_regions_clause(args, region))
     if worker_id:
@@ -188,3 +189,45 @@ async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | 
     rows = await pool.fetch(f"SELECT * FROM subsidies WHERE {' AND '.join(where)} ORDER BY subsidy_id LIMIT ${len(args)}",
                             *args)
     return [dict(r) for r in rows]
+
+
+async def visible_workers(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> set[str]:
+    args: list[Any] = [worker_ids]
+    clause = worker_clause(viewer, args)
+    rows = await pool.fetch(f"SELECT worker_id FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}", *args)
+    return {r["worker_id"] for r in rows}
+
+
+async def audit(pool: asyncpg.Pool, *, actor: str, role: str, org: str, action: str, worker_id: str | None = None,
+                purpose: str | None = None, ip: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    await pool.execute(
+        "INSERT INTO audit_log (actor, role, org, action, worker_id, purpose, ip, detail) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        actor, role, org, action, worker_id, purpose, ip, detail or {},
+    )
+
+
+async def audit_entries(pool: asyncpg.Pool, *, worker_id: str | None, actor: str | None, after: int, limit: int
+                        ) -> list[dict[str, Any]]:
+    where: list[str] = ["seq > $1"]
+    args: list[Any] = [after]
+    if worker_id:
+        args.append(worker_id)
+        where.append(f"worker_id = ${len(args)}")
+    if actor:
+        args.append(actor)
+        where.append(f"actor = ${len(args)}")
+    args.append(limit)
+    rows = await pool.fetch(
+        f"SELECT seq, at, actor, role, org, action, worker_id, purpose, ip, detail FROM audit_log "
+        f"WHERE {' AND '.join(where)} ORDER BY seq LIMIT ${len(args)}", *args)
+    return [dict(r) for r in rows]
+
+
+async def reveal(pool: asyncpg.Pool, worker_id: str, viewer: Viewer) -> dict[str, Any]:
+    args: list[Any] = [worker_id]
+    clause = worker_clause(viewer, args)
+    row = await pool.fetchrow(
+        f"SELECT {WORKER_PUBLIC}, id_number_enc, phone_enc FROM workers w WHERE worker_id = $1 AND {clause}", *args)
+    if row is None:
+        raise NotFound(worker_id)
+    return dict(row)

@@ -25,7 +25,8 @@ async def accept(pool: asyncpg.Pool, rows: Sequence[tuple[uuid.UUID, str, str, s
 
 async def get(pool: asyncpg.Pool, event_id: uuid.UUID) -> dict[str, Any] | None:
     row = await pool.fetchrow(
-        "SELECT event_id, status, reason, type, entity_id, accepted_at, decided_at FROM event_receipts WHERE event_id = $1",
+        "SELECT event_id, status, reason, type, source, entity_id, accepted_at, decided_at FROM event_receipts "
+        "WHERE event_id = $1",
         event_id,
     )
     return dict(row) if row else None

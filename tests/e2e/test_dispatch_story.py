@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from consumers.sweeper import sweep_once
 from laowu.settings import Settings
 
-from helpers import person, wait_decided, wait_receipt
+from helpers import bearer, person, wait_decided, wait_receipt
 
 pytestmark = pytest.mark.services
 
@@ -23,6 +23,8 @@ BRAND = {"brand_id": "qiongzhu", "name": "琼筑劳务", "region_code": "460000"
          "level": "provincial"}
 EMPLOYER = {"employer_id": "emp-sz-build", "name": "深圳某建筑公司", "uscc": "91440300708461136T"}
 D0 = date.today() - timedelta(days=120)
+WORKSTATION = bearer("workstation", "ws-469005-01", "469005")
+EMPLOYER_AUTH = bearer("employer", "emp-sz-build", "440300")
 
 
 async def accepted(r: httpx.Response) -> str:
@@ -44,7 +46,8 @@ async def setup_story(api: httpx.AsyncClient, pool: asyncpg.Pool) -> tuple[list[
     bodies = [person(100 + n, region="469005") | {"brand_ids": ["qiongzhu"],
                                                   "priority_groups": ["poverty_alleviated"] if n < 6 else []}
               for n in range(20)]
-    r = await api.post("/v1/events:batch", json={"events": [{"type": "worker.registered", "payload": b} for b in bodies]})
+    r = await api.post("/v1/events:batch", json={"events": [{"type": "worker.registered", "payload": b} for b in bodies]},
+                       headers=WORKSTATION)
     results = r.json()["results"]
     assert {x["status"] for x in results} == {"accepted"}, results[:2]
     await settle(pool, [x["event_id"] for x in results])
@@ -53,7 +56,7 @@ async def setup_story(api: httpx.AsyncClient, pool: asyncpg.Pool) -> tuple[list[
         "dispatch_id": "dsp-2026-wc-01", "organizer_id": "ws-469005-01", "brand_id": "qiongzhu",
         "mode": "directed_interregional", "origin_region": "469005", "destination_region": "440300",
         "employer": EMPLOYER, "positions": ["钢筋工"], "departure_date": D0.isoformat(), "group_transport": True,
-        "worker_ids": workers})
+        "worker_ids": workers}, headers=WORKSTATION)
     await settle(pool, [await accepted(r)])
     placements = {p["worker_id"]: p["placement_id"] for p in r.json()["placements"]}
     assert list(placements) == workers and r.json()["rejected"] == []
@@ -75,10 +78,10 @@ async def test_full_story(api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: An
     for w in workers[:18]:
         ids.append(await accepted(await api.post(f"/v1/placements/{placements[w]}/confirm", json={
             "employer_id": EMPLOYER["employer_id"], "position": "钢筋工", "start_date": start.isoformat(),
-            "monthly_wage": "7800.00", "contract": True, "contract_months": 12})))
+            "monthly_wage": "7800.00", "contract": True, "contract_months": 12}, headers=EMPLOYER_AUTH)))
     for w in workers[18:]:
         ids.append(await accepted(await api.post(f"/v1/placements/{placements[w]}/reject", json={
-            "employer_id": EMPLOYER["employer_id"], "reason": "未到岗"})))
+            "employer_id": EMPLOYER["employer_id"], "reason": "未到岗"}, headers=EMPLOYER_AUTH)))
     await settle(pool, ids)
     assert (await api.get("/v1/alerts", params={"kind": "unconfirmed_placement", "open": "true"})).json()["items"] == []
     assert (await api.get(f"/v1/workers/{workers[19]}")).json()["state"] == "registered"
@@ -91,7 +94,7 @@ async def test_full_story(api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: An
         ids.append(await accepted(await api.post("/v1/followups", json={
             "placement_id": placements[w], "date": (start + timedelta(days=20)).isoformat(), "channel": "phone",
             "employment_status": "on_job", "monthly_wage": "7800", "satisfaction": 4,
-            "problems": ["wage_arrears"] if n == 0 else []})))
+            "problems": ["wage_arrears"] if n == 0 else []}, headers=WORKSTATION)))
     await settle(pool, ids)
     assert await sweep_once(pool, settings, today=start + timedelta(days=40)) == (3, 0)
     overdue = (await api.get("/v1/alerts", params={"kind": "followup_overdue", "open": "true"})).json()["items"]
@@ -103,12 +106,12 @@ async def test_full_story(api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: An
     # A late follow-up arrives and closes its alert; two placements end before the 3-month mark.
     await settle(pool, [await accepted(await api.post("/v1/followups", json={
         "placement_id": placements[workers[15]], "date": (start + timedelta(days=45)).isoformat(), "channel": "visit",
-        "employment_status": "on_job"}))])
+        "employment_status": "on_job"}, headers=WORKSTATION))])
     assert len((await api.get("/v1/alerts", params={"kind": "followup_overdue", "open": "true"})).json()["items"]) == 2
     ended = [await accepted(await api.post(f"/v1/placements/{placements[workers[1]]}/end", json={
-                 "end_date": (start + timedelta(days=20)).isoformat(), "reason": "resigned"})),
+                 "end_date": (start + timedelta(days=20)).isoformat(), "reason": "resigned"}, headers=EMPLOYER_AUTH)),
              await accepted(await api.post(f"/v1/placements/{placements[workers[2]]}/end", json={
-                 "end_date": (start + timedelta(days=60)).isoformat(), "reason": "returned_home"}))]
+                 "end_date": (start + timedelta(days=60)).isoformat(), "reason": "returned_home"}, headers=WORKSTATION))]
     await settle(pool, ended)
     assert (await api.get(f"/v1/workers/{workers[2]}")).json()["state"] == "returned"
     early = (await api.get("/v1/alerts", params={"kind": "early_separation"})).json()["items"]
@@ -159,19 +162,25 @@ async def test_illegal_transitions_are_rejected_and_leave_the_ledger_untouched(
     # Answered at once.
     r = await api.post("/v1/placements/pl-never-dispatched/confirm", json={
         "employer_id": EMPLOYER["employer_id"], "position": "x", "start_date": "2026-01-01", "monthly_wage": "1",
-        "contract": False})
+        "contract": False}, headers=EMPLOYER_AUTH)
     assert r.status_code == 404
+    other = bearer("employer", "emp-someone-else", "440300")
     r = await api.post(f"/v1/placements/{p0}/confirm", json={
         "employer_id": "emp-someone-else", "position": "x", "start_date": "2026-01-01", "monthly_wage": "1",
-        "contract": False})
-    assert r.status_code == 403 and "only the employer named" in r.text
+        "contract": False}, headers=other)
+    assert r.status_code == 404  # another employer's placement does not exist for it
+    r = await api.post(f"/v1/placements/{p0}/confirm", json={
+        "employer_id": "emp-someone-else", "position": "x", "start_date": "2026-01-01", "monthly_wage": "1",
+        "contract": False}, headers=EMPLOYER_AUTH)
+    assert r.status_code == 403 and "employer_id must be your own organization" in r.text
     r = await api.post("/v1/dispatches", json={
         "organizer_id": "ws-469005-01", "brand_id": "qiongzhu", "mode": "direct_intake", "origin_region": "469005",
-        "destination_region": "440300", "employer": EMPLOYER, "departure_date": D0.isoformat(), "worker_ids": [w0]})
+        "destination_region": "440300", "employer": EMPLOYER, "departure_date": D0.isoformat(), "worker_ids": [w0]},
+        headers=WORKSTATION)
     assert r.status_code == 409 and "dispatched" in r.json()["detail"][0]["msg"]
 
     # Decided by the consumer, seen in the receipt.
-    r = await api.post("/v1/events:batch", json={"events": [
+    r = await api.post("/v1/events:batch", headers=WORKSTATION, json={"events": [
         {"type": "placement.ended", "payload": {"placement_id": p0, "end_date": D0.isoformat(), "reason": "resigned"}},
         {"type": "followup.recorded", "payload": {"placement_id": p0, "date": D0.isoformat(), "channel": "phone",
                                                    "employment_status": "on_job"}},

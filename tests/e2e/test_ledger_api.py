@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from laowu.settings import Settings
 
-from helpers import person, wait_decided, wait_receipt
+from helpers import bearer, person, wait_decided, wait_receipt
 
 pytestmark = pytest.mark.services
 
@@ -29,7 +29,8 @@ async def _brand(api: httpx.AsyncClient, body: dict = BRAND) -> None:
 async def test_register_and_read_back_masked(api: httpx.AsyncClient, ledger: object) -> None:
     await _brand(api)
     body = person(1) | {"brand_ids": ["wenchang-chicken-chef"], "priority_groups": ["poverty_alleviated"]}
-    r = await api.post("/v1/workers", json=body)
+    clerk = bearer("workstation", body["workstation_id"], body["household_region"])
+    r = await api.post("/v1/workers", json=body, headers=clerk)
     assert r.status_code == 202, r.text
     accepted = r.json()
     assert accepted["status"] == "accepted" and accepted["worker_id"].startswith("w")
@@ -52,6 +53,7 @@ async def test_register_and_read_back_masked(api: httpx.AsyncClient, ledger: obj
     assert brand["member_count"] == 1 and brand["status"] == "candidate" and brand["region_name"]
     history = (await api.get(f"/v1/workers/{accepted['worker_id']}/history")).json()["items"]
     assert [h["type"] for h in history] == ["worker.registered"] and history[0]["source"] == body["workstation_id"]
+    assert history[0]["actor"]["role"] == "workstation"
 
 
 async def test_validation_is_field_level(api: httpx.AsyncClient) -> None:

@@ -1,0 +1,184 @@
+"""Who may do what (access rules), authentication before anything else (401), rate limits (429).
+
+Every ``/v1`` route must have a rule here; a route without one is refused (deny by default) and the
+route-table test fails, so a new endpoint cannot ship unguarded. Jurisdiction (a GB/T 2260 code covers its
+sub-regions) is applied by the queries; out-of-scope records answer 404 as if they did not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import Depends, HTTPException, Request
+
+from laowu.auth import InvalidCredential, verify
+from laowu.settings import Settings
+from schemas.common import Actor
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+ALL = frozenset({"workstation", "employer", "bureau", "admin"})
+STAFF = frozenset({"workstation", "bureau", "admin"})
+LIBRARY = frozenset({"bureau", "admin"})
+FIELD = frozenset({"workstation", "admin"})
+
+RULES: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", "/v1/auth/token"): frozenset(),  # public: exchanges an API key
+    ("POST", "/v1/credentials"): frozenset({"admin"}),
+    ("GET", "/v1/audit"): frozenset({"admin"}),
+    ("POST", "/v1/brands"): LIBRARY,
+    ("GET", "/v1/brands"): ALL,
+    ("GET", "/v1/brands/{brand_id}"): ALL,
+    ("PATCH", "/v1/brands/{brand_id}"): LIBRARY,
+    ("POST", "/v1/brands/{brand_id}/status"): LIBRARY,
+    ("POST", "/v1/workers"): FIELD,
+    ("GET", "/v1/workers"): ALL,
+    ("POST", "/v1/workers:lookup"): ALL,
+    ("GET", "/v1/workers/{worker_id}"): ALL,
+    ("PATCH", "/v1/workers/{worker_id}"): FIELD,
+    ("GET", "/v1/workers/{worker_id}/history"): STAFF,
+    ("POST", "/v1/workers/{worker_id}/certificates"): FIELD,
+    ("POST", "/v1/workers/{worker_id}/trainings"): FIELD,
+    ("POST", "/v1/workers/{worker_id}/brands"): FIELD,
+    ("POST", "/v1/workers/{worker_id}:reveal"): STAFF,
+    ("GET", "/v1/events/{event_id}"): ALL,
+    ("POST", "/v1/events:batch"): ALL,  # and per item by type: see BATCH_ROLES
+    ("POST", "/v1/dispatches"): FIELD,
+    ("GET", "/v1/dispatches/{dispatch_id}"): ALL,
+    ("GET", "/v1/placements/{placement_id}"): ALL,
+    # Only the employer named on the dispatch: an admin must not forge an employer's word.
+    ("POST", "/v1/placements/{placement_id}/confirm"): frozenset({"employer"}),
+    ("POST", "/v1/placements/{placement_id}/reject"): frozenset({"employer"}),
+    ("POST", "/v1/placements/{placement_id}/end"): frozenset({"employer", "workstation"}),
+    ("POST", "/v1/followups"): frozenset({"workstation"}),
+    ("GET", "/v1/alerts"): STAFF,
+    ("GET", "/v1/subsidies"): STAFF,
+    ("GET", "/v1/templates/workers.xlsx"): STAFF,
+    ("POST", "/v1/imports/workers"): FIELD,
+    ("GET", "/v1/imports/{import_id}"): FIELD,
+    ("GET", "/v1/imports/{import_id}/errors.xlsx"): FIELD,
+    ("GET", "/v1/stats/overview"): STAFF,
+    ("GET", "/v1/stats/brands/{brand_id}"): STAFF,
+    ("GET", "/v1/stats/regions/{code}"): STAFF,
+    ("GET", "/v1/targets"): STAFF,
+    ("GET", "/v1/feed"): STAFF,
+    ("GET", "/v1/export/workers.xlsx"): STAFF,
+    ("GET", "/v1/export/stats.xlsx"): STAFF,
+}
+
+BATCH_ROLES: dict[str, frozenset[str]] = {
+    "brand.registered": LIBRARY, "brand.updated": LIBRARY, "brand.status_changed": LIBRARY,
+    "worker.registered": FIELD, "worker.updated": FIELD, "worker.certificate_added": FIELD,
+    "worker.training_completed": FIELD, "worker.brand_joined": FIELD, "dispatch.created": FIELD,
+    "placement.confirmed": frozenset({"employer"}), "placement.rejected": frozenset({"employer"}),
+    "placement.ended": frozenset({"employer", "workstation"}), "followup.recorded": frozenset({"workstation"}),
+}
+
+PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/dashboard", "/static/")
+
+
+Headers = list[tuple[bytes, bytes]]
+
+
+def _problem(status: int, msg: str, headers: Headers | None = None) -> tuple[int, bytes, Headers]:
+    body = json.dumps({"detail": msg}).encode()
+    return status, body, [(b"content-type", b"application/json"), *(headers or [])]
+
+
+class _Bucket:
+    __slots__ = ("stamp", "tokens")
+
+    def __init__(self, tokens: float) -> None:
+        self.tokens, self.stamp = tokens, time.monotonic()
+
+
+class Authenticate:
+    """ASGI middleware: a ``/v1`` request without a valid credential is 401 before body or path are looked at."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], settings: Settings) -> None:
+        self.app, self.settings = app, settings
+        self.buckets: dict[str, _Bucket] = {}
+
+    def _token(self, scope: Scope) -> str | None:
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                return token.strip() if scheme.lower() == "bearer" else None
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return query.get("access_token", [None])[0]
+
+    def _rate_ok(self, key: str) -> float:
+        """0 when allowed, else seconds to wait (token bucket per credential)."""
+        rate, burst = self.settings.rate_limit_per_s, self.settings.rate_limit_burst
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _Bucket(burst)
+        now = time.monotonic()
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.stamp) * rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / rate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/v1/") or path == "/v1/auth/token":
+            await self.app(scope, receive, send)
+            return
+        token = self._token(scope)
+        answer = None
+        if not token:
+            answer = _problem(401, "missing credential", [(b"www-authenticate", b"Bearer")])
+        else:
+            try:
+                actor = verify(self.settings, token)
+            except InvalidCredential as exc:
+                answer = _problem(401, f"invalid credential: {exc}", [(b"www-authenticate", b"Bearer")])
+            else:
+                wait = self._rate_ok(actor.subject or actor.org)
+                if wait:
+                    answer = _problem(429, "rate limit exceeded", [(b"retry-after", str(math.ceil(wait)).encode())])
+                else:
+                    scope.setdefault("state", {})["actor"] = actor
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        status, body, headers = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def authorize(request: Request) -> Actor | None:
+    """Router-level dependency: the matched route's rule decides; no rule means no access."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if not str(template).startswith("/v1/"):
+        return None  # operations endpoints and the dashboard page
+    allowed = RULES.get((request.method, str(template)))
+    if allowed is not None and not allowed:
+        return None  # public route
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None:
+        raise HTTPException(status_code=401, detail="missing credential")
+    if allowed is None or actor.role not in allowed:
+        raise HTTPException(status_code=403, detail=f"role {actor.role} may not {request.method} {template}")
+    return actor
+
+
+def current_actor(request: Request) -> Actor:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None:
+        raise HTTPException(status_code=401, detail="missing credential")
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+Guard = [Depends(authorize)]

@@ -1,0 +1,104 @@
+"""Credentials: API keys for machine clients (workstation terminals) exchanged for short-lived tokens; audit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from api.access import CurrentActor
+from api.deps import PoolDep, SettingsDep
+from laowu import auth
+from laowu.domain import regions
+from laowu.domain.errors import DomainError
+from laowu.intake import InvalidRequest
+from laowu.store import queries
+from schemas.common import Identifier, RegionCode, Role, Strict
+
+router = APIRouter(tags=["access"])
+
+
+class TokenRequest(Strict):
+    api_key: str = Field(min_length=8, max_length=200)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class CredentialCreate(Strict):
+    role: Role
+    org: Identifier
+    region: RegionCode | None = None
+
+
+class CredentialCreated(BaseModel):
+    credential_id: str
+    api_key: str = Field(description="Shown once; only its hash is stored.")
+    role: str
+    org: str
+    region: str | None
+
+
+class AuditEntry(BaseModel):
+    seq: int
+    at: Any
+    actor: str
+    role: str
+    org: str
+    action: str
+    worker_id: str | None
+    purpose: str | None
+    ip: str | None
+    detail: dict[str, Any]
+
+
+class AuditPublic(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None = None
+
+
+@router.post("/v1/auth/token", response_model=TokenResponse)
+async def exchange(body: TokenRequest, pool: PoolDep, settings: SettingsDep) -> TokenResponse:
+    row = await pool.fetchrow(
+        "SELECT credential_id, role, org, region FROM credentials WHERE key_hash = $1 AND revoked_at IS NULL",
+        auth.hash_api_key(body.api_key),
+    )
+    if row is None:
+        raise HTTPException(status_code=401, detail="unknown or revoked API key")
+    token = auth.issue(settings, role=row["role"], org=row["org"], region=row["region"],
+                       subject=f"credential:{row['credential_id']}")
+    return TokenResponse(access_token=token, expires_in=settings.token_ttl_s)
+
+
+@router.post("/v1/credentials", status_code=201, response_model=CredentialCreated)
+async def create_credential(body: CredentialCreate, request: Request, pool: PoolDep, actor: CurrentActor) -> CredentialCreated:
+    if body.role != "admin" and (body.region is None or not regions.region_exists(body.region)):
+        raise InvalidRequest([DomainError("region", "region", "a GB/T 2260 region is required for this role")])
+    key, digest = auth.new_api_key()
+    credential_id = "cred-" + uuid.uuid4().hex[:12]
+    await pool.execute(
+        "INSERT INTO credentials (credential_id, key_hash, role, org, region, created_by) VALUES ($1,$2,$3,$4,$5,$6)",
+        credential_id, digest, body.role, body.org, body.region, actor.subject or actor.org,
+    )
+    await queries.audit(pool, actor=actor.subject or actor.org, role=actor.role, org=actor.org, action="credential.create",
+                        ip=request.client.host if request.client else None,
+                        detail={"credential_id": credential_id, "role": body.role, "org": body.org, "region": body.region})
+    return CredentialCreated(credential_id=credential_id, api_key=key, role=body.role, org=body.org, region=body.region)
+
+
+@router.get("/v1/audit", response_model=AuditPublic)
+async def audit_log(
+    pool: PoolDep,
+    worker_id: Annotated[str | None, Query(max_length=32)] = None,
+    actor: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> AuditPublic:
+    rows = await queries.audit_entries(pool, worker_id=worker_id, actor=actor, after=cursor, limit=limit)
+    return AuditPublic(items=rows,  # type: ignore[arg-type]
+                       next_cursor=str(rows[-1]["seq"]) if len(rows) == limit else None)
