@@ -1,0 +1,183 @@
+"""Excel in and out: the registration template, spreadsheet imports and their error report (API.md).
+
+``POST /v1/imports/workers`` answers 202 at once and processes the file in a background task of this
+process. Re-uploading the same file (same bytes, same workstation) answers with the earlier import's id
+and status instead of starting again, unless that import failed; either way nobody is registered twice,
+because every row's event id is derived from the file's SHA-256 and the row number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
+
+from api.deps import IntakeDep, PoolDep
+from laowu.imports import workbook
+from laowu.imports.service import INTERRUPTED, run_worker_import, unseal
+from laowu.imports.source import UnsupportedFile, detect_format
+from laowu.store import imports as store
+from laowu.store.queries import NotFound
+
+router = APIRouter(tags=["imports"])
+
+MAX_IMPORT_BYTES = 64 << 20
+"""Upload limit for ``/v1/imports`` (a 50,000-row registration sheet is about 3 MB)."""
+STALE_SECONDS = 120.0
+"""A running import makes progress every chunk (~1 s); silent this long, its process is gone."""
+_READ = 1 << 20
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f"attachment; filename=\"{quote(filename)}\"; filename*=UTF-8''{quote(filename)}"}
+
+
+def _tasks(app: FastAPI) -> dict[uuid.UUID, asyncio.Task[Any]]:
+    tasks: dict[uuid.UUID, asyncio.Task[Any]] | None = getattr(app.state, "import_tasks", None)
+    if tasks is None:
+        tasks = app.state.import_tasks = {}
+    return tasks
+
+
+async def stop_imports(app: FastAPI) -> None:
+    """At shutdown: cancel running imports; each marks itself failed so a re-upload starts afresh."""
+    tasks = list(_tasks(app).values())
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _refused(status: int, type_: str, msg: str, msg_zh: str, loc: str = "file") -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": [
+        {"loc": ["body", loc], "msg": msg, "msg_zh": msg_zh, "type": type_}]})
+
+
+@router.get("/v1/templates/workers.xlsx", response_class=Response,
+            responses={200: {"content": {workbook.XLSX_MEDIA_TYPE: {}}}})
+async def workers_template(
+    pool: PoolDep, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None
+) -> Response:
+    """Registration template: Chinese headers, dropdowns (性别, 优先群体, 品牌, 证书类型), an example row, 说明."""
+    brands = await store.usable_brands(pool, region)
+    data = await asyncio.to_thread(workbook.workers_template, brands)
+    return Response(data, media_type=workbook.XLSX_MEDIA_TYPE, headers=_attachment("劳务人员实名登记模板.xlsx"))
+
+
+async def _spool(upload: UploadFile) -> tuple[Path, str, bytes, int]:
+    """Copy the upload to a file of ours (the request's is gone when the response is sent), hashing it."""
+    digest = hashlib.sha256()
+    fd, name = tempfile.mkstemp(prefix="laowu-import-", suffix=Path(upload.filename or "").suffix[:8])
+    head = b""
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await upload.read(_READ):
+                if not head:
+                    head = chunk[:8]
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name), digest.hexdigest(), head, size
+
+
+@router.post("/v1/imports/workers", status_code=202)
+async def import_workers(
+    request: Request,
+    pool: PoolDep,
+    intake: IntakeDep,
+    file: Annotated[UploadFile, File(description=".xlsx, or .csv in UTF-8 (BOM or not) or GBK")],
+    workstation_id: Annotated[str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")] = None,
+) -> JSONResponse:
+    """202 ``{"import_id", "status": "running"}``; poll ``GET /v1/imports/{import_id}``."""
+    actor = getattr(request.state, "actor", None)
+    if actor is not None and actor.role != "admin":
+        workstation_id = actor.org  # the credential's, never the form's (an admin names one)
+    if not workstation_id:
+        return _refused(422, "missing", "workstation_id is required", "缺少工作站编号", "workstation_id")
+    path, sha256, head, size = await _spool(file)
+    keep = False
+    try:
+        if size == 0:
+            return _refused(422, "empty", "the file is empty", "文件为空")
+        try:
+            detect_format(head, file.filename)
+        except UnsupportedFile as exc:
+            return _refused(415, "unsupported_file", exc.message, exc.message_zh)
+        import_id, status, created = await store.create(pool, kind="workers", workstation_id=workstation_id,
+                                                        file_sha256=sha256, filename=file.filename)
+        if not created and status == "running" and import_id not in _tasks(request.app) and \
+                await store.fail_if_stale(pool, import_id, STALE_SECONDS, INTERRUPTED):
+            import_id, status, created = await store.create(pool, kind="workers", workstation_id=workstation_id,
+                                                            file_sha256=sha256, filename=file.filename)
+        if not created:
+            return JSONResponse(status_code=202, content={"import_id": str(import_id), "status": status,
+                                                          "duplicate": True})
+        task = asyncio.create_task(run_worker_import(
+            pool=pool, intake=intake, publish=request.app.state.publisher.publish, import_id=import_id, path=path,
+            filename=file.filename, workstation_id=workstation_id, file_sha256=sha256, actor=actor,
+        ), name=f"import-{import_id}")
+        keep = True
+        tasks = _tasks(request.app)
+        tasks[import_id] = task
+        task.add_done_callback(lambda _: tasks.pop(import_id, None))
+        return JSONResponse(status_code=202, content={"import_id": str(import_id), "status": "running"})
+    finally:
+        if not keep:
+            path.unlink(missing_ok=True)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row[k] for k in ("status", "rows", "accepted", "rejected", "warnings", "kind", "workstation_id",
+                               "filename", "sheet", "header_row", "error")}
+    return {"import_id": str(row["import_id"]), **out,
+            "created_at": row["created_at"].isoformat(),
+            "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
+            "errors_url": f"/v1/imports/{row['import_id']}/errors.xlsx"}
+
+
+async def _import(request: Request, pool: Any, import_id: uuid.UUID) -> dict[str, Any]:
+    row = await store.get(pool, import_id)
+    actor = getattr(request.state, "actor", None)
+    if row is None or (actor is not None and actor.role != "admin" and row["workstation_id"] != actor.org):
+        raise NotFound(str(import_id))  # another workstation's import does not exist for you
+    if row["status"] == "running" and import_id not in _tasks(request.app) and \
+            await store.fail_if_stale(pool, import_id, STALE_SECONDS, INTERRUPTED):
+        row = await store.get(pool, import_id)
+        assert row is not None
+    return row
+
+
+@router.get("/v1/imports/{import_id}")
+async def get_import(import_id: uuid.UUID, request: Request, pool: PoolDep) -> dict[str, Any]:
+    """``{"import_id", "status": "running"|"done"|"failed", "rows", "accepted", "rejected", ...}``."""
+    return _public(await _import(request, pool, import_id))
+
+
+@router.get("/v1/imports/{import_id}/errors.xlsx", response_class=FileResponse,
+            responses={200: {"content": {workbook.XLSX_MEDIA_TYPE: {}}}})
+async def import_errors(import_id: uuid.UUID, request: Request, pool: PoolDep, intake: IntakeDep) -> FileResponse:
+    """The rejected rows as uploaded plus 错误原因 (sheet 错误行), and accepted rows with a warning (sheet 提示)."""
+    row = await _import(request, pool, import_id)
+    cipher = intake.privacy.cipher
+    report = workbook.ReportWriter(list(row["columns"]))
+    async with pool.acquire() as conn, conn.transaction():
+        for severity, sheet, title in (("error", "错误行", "错误原因"), ("warning", "提示", "提示")):
+            async for issue in store.issues(conn, import_id, severity):
+                report.add(sheet, title, issue["row_number"], unseal(cipher, issue["sealed_values"]), issue["reason_zh"])
+    fd, name = tempfile.mkstemp(prefix="laowu-errors-", suffix=".xlsx")
+    os.close(fd)
+    await asyncio.to_thread(report.save, Path(name))
+    return FileResponse(name, media_type=workbook.XLSX_MEDIA_TYPE, headers=_attachment(f"导入错误报告-{str(import_id)[:8]}.xlsx")
+                        | {"X-Import-Status": row["status"]}, background=BackgroundTask(os.unlink, name))

@@ -1,0 +1,153 @@
+"""The streaming import loop, the same for every sheet kind.
+
+file → sheets → header → rows in chunks of ``CHUNK_ROWS`` → ``RowProcessor.process`` (validate, build
+envelopes) → ``Sink.publish`` (valid rows) → ``Sink.record`` (issues + progress). At most one chunk of rows
+is in memory; parsing runs in a worker thread so the API's event loop keeps serving requests.
+
+Event ids are deterministic (``row_event_id``): the same file uploaded again by the same workstation
+yields the same event ids, and the consumer keeps one event per id, so nobody is registered twice —
+even when an import is retried after a crash half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from laowu.imports.sheet import Header, HeaderNotFound, Row, SheetKind, find_header, make_row
+from laowu.imports.source import Sheet, open_sheets
+from schemas.envelope import Envelope
+
+CHUNK_ROWS = 500
+IMPORT_NAMESPACE = uuid.UUID("0b7c8a52-61f4-4f0e-a3c5-2d9e7f1b4c66")
+
+
+def row_event_id(kind: str, workstation_id: str, file_sha256: str, row_number: int, part: str = "") -> uuid.UUID:
+    """``uuid5(namespace, kind + workstation + sha256(file) + row [+ part])``.
+
+    The workstation is part of the name so that two workstations importing the same file each get their
+    registration recorded (the ledger merges them into one person); ``part`` names a second event from one
+    row (a certificate).
+    """
+    name = f"{kind}\n{workstation_id}\n{file_sha256}\n{row_number}" + (f"\n{part}" if part else "")
+    return uuid.uuid5(IMPORT_NAMESPACE, name)
+
+
+@dataclass(frozen=True)
+class Issue:
+    field: str
+    rule: str
+    message_zh: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    row: Row
+    envelopes: list[Envelope] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors
+
+    @property
+    def reason_zh(self) -> str:
+        return "；".join(dict.fromkeys(i.message_zh for i in self.errors))
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(dict.fromkeys(f"{i.field}: {i.message}" for i in self.errors))
+
+    @property
+    def warning_zh(self) -> str:
+        return "；".join(dict.fromkeys(i.message_zh for i in self.warnings))
+
+    @property
+    def warning(self) -> str:
+        return "; ".join(dict.fromkeys(f"{i.field}: {i.message}" for i in self.warnings))
+
+
+@dataclass
+class Totals:
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    warnings: int = 0
+
+    def add(self, outcomes: list[Outcome]) -> None:
+        for o in outcomes:
+            self.rows += 1
+            self.accepted += o.accepted
+            self.rejected += not o.accepted
+            self.warnings += bool(o.warnings)
+
+
+class RowProcessor(Protocol):
+    """Kind-specific: turn a chunk of rows into outcomes (envelopes for the valid ones, issues for the rest)."""
+
+    kind: SheetKind
+
+    def skip(self, row: Row) -> bool:
+        """Rows to pass over silently (the template's example row)."""
+        ...
+
+    async def process(self, rows: list[Row]) -> list[Outcome]: ...
+
+
+class Sink(Protocol):
+    async def begin(self, header: Header) -> None: ...
+
+    async def publish(self, envelopes: list[Envelope]) -> None: ...
+
+    async def record(self, outcomes: list[Outcome], totals: Totals) -> None: ...
+
+
+def locate(kind: SheetKind, sheets: list[Sheet]) -> tuple[Sheet, Header, Iterator[tuple[int, tuple[Any, ...]]]]:
+    """The first visible sheet with a header row (the template's 说明 sheet has none)."""
+    first: HeaderNotFound | None = None
+    for sheet in sheets:
+        try:
+            header, rows = find_header(kind, sheet.rows, sheet.name)
+        except HeaderNotFound as exc:
+            first = first or exc
+            continue
+        return sheet, header, rows
+    raise first or HeaderNotFound(kind, [c.label for c in kind.required])
+
+
+def _take(processor: RowProcessor, sheet: Sheet, header: Header,
+          rows: Iterator[tuple[int, tuple[Any, ...]]], size: int) -> list[Row]:
+    chunk: list[Row] = []
+    for number, raw in rows:
+        row = make_row(header, number, raw, sheet.epoch)
+        if row is None or processor.skip(row):
+            continue
+        chunk.append(row)
+        if len(chunk) >= size:
+            break
+    return chunk
+
+
+async def run_import(path: Path, filename: str | None, processor: RowProcessor, sink: Sink,
+                     chunk_rows: int = CHUNK_ROWS) -> Totals:
+    """Stream the file through ``processor`` into ``sink``; raises ``UnsupportedFile`` / ``HeaderNotFound``."""
+    totals = Totals()
+    with contextlib.ExitStack() as stack:
+        sheets = await asyncio.to_thread(stack.enter_context, open_sheets(path, filename))
+        sheet, header, rows = await asyncio.to_thread(locate, processor.kind, sheets)
+        await sink.begin(header)
+        while chunk := await asyncio.to_thread(_take, processor, sheet, header, rows, chunk_rows):
+            outcomes = await processor.process(chunk)
+            envelopes = [e for o in outcomes if o.accepted for e in o.envelopes]
+            if envelopes:
+                await sink.publish(envelopes)
+            totals.add(outcomes)
+            await sink.record(outcomes, totals)
+    return totals
