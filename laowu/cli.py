@@ -131,6 +131,14 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import_workers(args: argparse.Namespace, settings: Settings) -> int:
+    """Upload a workstation's register; the API validates each row exactly as ``POST /v1/workers`` does."""
+    from laowu.imports.cli import import_workers
+
+    api_url = args.api_url or f"http://{settings.api_host}:{settings.api_port}"
+    return import_workers(args.file, api_url, args.workstation, token=args.token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laowu", description="Laowu labor-dispatch platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -150,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     consume = add("consume", cmd_consume, "run a consumer (foreground)")
     consume.add_argument("name", help="consumer name, e.g. ledger")
     add("migrate", cmd_migrate, "apply SQL migrations to DATABASE_URL")
+    imp = sub.add_parser("import", help="bulk imports from Excel/CSV")
+    imp_sub = imp.add_subparsers(dest="kind", required=True, metavar="KIND")
+    workers = imp_sub.add_parser("workers", help="upload a registration register (.xlsx or .csv) with a progress bar")
+    workers.add_argument("file", type=Path)
+    workers.add_argument("--workstation", default="", help="workstation id (only an admin credential needs it)")
+    workers.add_argument("--token", default=None, help="bearer token (default $LAOWU_TOKEN)")
+    workers.add_argument("--api-url", default=None, help="default http://LAOWU_API_HOST:LAOWU_API_PORT")
+    workers.set_defaults(func=cmd_import_workers)
     token = add("token", cmd_token, "issue a bearer token (operators and tests); printed on the last line")
     token.add_argument("--role", required=True, choices=["workstation", "employer", "bureau", "admin"])
     token.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
