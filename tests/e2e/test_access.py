@@ -76,7 +76,8 @@ async def test_bad_and_expired_credentials_are_401_before_anything_else(api: htt
     from laowu.auth import issue
 
     expired = issue(settings, role="admin", org="x", region=None, ttl_s=-10)
-    forged = issue(Settings(env="test", token_keys="dev1:someone-elses-secret-key-0123456789abcdef"), role="admin", org="x", region=None)
+    other_keys = Settings(env="test", token_keys="dev1:someone-elses-secret-key-0123456789abcdef")
+    forged = issue(other_keys, role="admin", org="x", region=None)
     for header in (f"Bearer {expired}", f"Bearer {forged}", "Bearer not-a-jwt", "Basic abc"):
         r = await api.post("/v1/workers", content=b"{broken json", headers={"Authorization": header})
         assert r.status_code == 401, (header, r.text)
