@@ -1,0 +1,103 @@
+"""Every event contract round-trips (model → JSON → model); unknown types and versions are refused."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.envelope import Envelope
+from schemas.events import PAYLOADS, SCHEMA_VERSIONS
+from schemas.topics import CATALOGUE, topic_for
+
+W = "w" + "a" * 24
+SAMPLES: dict[str, dict[str, Any]] = {
+    "brand.registered": {"brand_id": "yesao", "name": "椰嫂", "region_code": "460000", "category": "service",
+                         "level": "provincial", "operator": {"name": "海南省家政协会", "kind": "industry_association",
+                                                             "uscc": "91440300708461136T"}},
+    "brand.updated": {"brand_id": "yesao", "integrity_rating": "A", "level": "national"},
+    "brand.status_changed": {"brand_id": "yesao", "status": "listed", "reason": "入库评审通过"},
+    "worker.registered": {"worker_id": W, "id_number_enc": "enc1:k1:AAAA", "id_number_masked": "4601**********1220",
+                          "name": "王小梅", "sex": "F", "birth_date": "1990-03-07", "phone_enc": "enc1:k1:BBBB",
+                          "phone_masked": "138****8000", "household_region": "460105", "workstation_id": "ws-1",
+                          "brand_ids": ["yesao"], "priority_groups": ["poverty_alleviated"], "occupation_code": "4-10-01-01"},
+    "worker.updated": {"worker_id": W, "name": "王晓梅", "household_region": "460106"},
+    "worker.certificate_added": {"worker_id": W, "certificate": {"kind": "skill_level", "name": "育婴员", "level": 4}},
+    "worker.training_completed": {"worker_id": W, "training": {"name": "家政服务培训", "hours": 40,
+                                                               "completed_on": "2026-03-01"}},
+    "worker.brand_joined": {"worker_id": W, "brand_id": "yesao"},
+    "dispatch.created": {"dispatch_id": "d-1", "organizer_id": "ws-1", "brand_id": "yesao", "mode": "cooperation",
+                         "origin_region": "460105", "destination_region": "440300",
+                         "employer": {"employer_id": "emp-1", "name": "某公司"}, "departure_date": "2026-03-01",
+                         "group_transport": True, "placements": [{"worker_id": W, "placement_id": "pl-1"}]},
+    "placement.confirmed": {"placement_id": "pl-1", "worker_id": W, "employer_id": "emp-1", "position": "保洁",
+                            "start_date": "2026-03-03", "monthly_wage": "5200.50", "contract": True, "contract_months": 12},
+    "placement.rejected": {"placement_id": "pl-1", "worker_id": W, "employer_id": "emp-1", "reason": "未到岗"},
+    "placement.ended": {"placement_id": "pl-1", "worker_id": W, "end_date": "2026-06-03", "reason": "returned_home"},
+    "followup.recorded": {"followup_id": "fu-1", "placement_id": "pl-1", "worker_id": W, "date": "2026-03-20",
+                          "channel": "visit", "employment_status": "on_job", "monthly_wage": "5200", "satisfaction": 5,
+                          "problems": ["wage_arrears"], "services": ["法律援助转介"]},
+    "ledger.changed": {"entity": "worker", "entity_id": W, "cause_event_id": str(uuid.uuid4()),
+                       "cause_type": "worker.registered", "regions": ["460105"], "before": None,
+                       "after": {"state": "registered"}},
+    "stats.updated": {"scope": "region", "scope_id": "460000", "figures": {"registered": 3}},
+    "alert.raised": {"alert_id": "followup_overdue:pl-1", "kind": "followup_overdue", "worker_id": W,
+                     "placement_id": "pl-1", "regions": ["460105"], "due_at": "2026-04-02"},
+    "alert.closed": {"alert_id": "followup_overdue:pl-1", "kind": "followup_overdue", "worker_id": W},
+    "subsidy.accrued": {"kind": "transport", "worker_id": W, "organization_id": "ws-1", "placement_id": "pl-1",
+                        "amount": "500.00", "rule_version": "2026.1-hainan"},
+}
+
+
+def test_every_event_type_has_a_sample_and_a_topic() -> None:
+    assert set(SAMPLES) == set(PAYLOADS)
+    for event_type in PAYLOADS:
+        assert topic_for(event_type) in CATALOGUE
+
+
+@pytest.mark.parametrize("event_type", sorted(PAYLOADS))
+def test_payload_round_trip(event_type: str) -> None:
+    model = PAYLOADS[event_type].model_validate(SAMPLES[event_type])
+    again = PAYLOADS[event_type].model_validate_json(model.model_dump_json())
+    assert again == model
+
+
+@pytest.mark.parametrize("event_type", sorted(PAYLOADS))
+def test_envelope_round_trip(event_type: str) -> None:
+    body = PAYLOADS[event_type].model_validate(SAMPLES[event_type])
+    env = Envelope.wrap(body, type=event_type, key="k-1", source="ws-1",  # type: ignore[arg-type]
+                        occurred_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    back = Envelope.from_bytes(env.to_bytes())
+    assert back == env and back.body == body and back.occurred_at == env.occurred_at
+
+
+def _raw(**changes: Any) -> bytes:
+    body = PAYLOADS["worker.brand_joined"].model_validate(SAMPLES["worker.brand_joined"])
+    env = json.loads(Envelope.wrap(body, type="worker.brand_joined", key=W, source="ws-1").to_bytes())
+    return json.dumps(env | changes).encode()
+
+
+def test_unknown_type_bad_version_and_bad_payload_are_refused() -> None:
+    with pytest.raises(ValidationError, match="type"):
+        Envelope.from_bytes(_raw(type="worker.teleported"))
+    for version in (0, 2, 99):
+        assert version not in SCHEMA_VERSIONS["worker.brand_joined"]
+        with pytest.raises(ValidationError, match="unsupported schema_version"):
+            Envelope.from_bytes(_raw(schema_version=version))
+    with pytest.raises(ValidationError, match="brand_id"):
+        Envelope.from_bytes(_raw(payload={"worker_id": W}))
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        Envelope.from_bytes(_raw(payload={"worker_id": W, "brand_id": "x", "id_number": "460105199003071220"}))
+    with pytest.raises(ValidationError, match="timezone"):
+        Envelope.from_bytes(_raw(occurred_at="2026-01-01T00:00:00"))
+
+
+def test_worker_events_are_keyed_by_worker_id_never_an_id_number() -> None:
+    from schemas.topics import WORKERS
+
+    assert WORKERS.key == "worker_id"
+    assert all(topic_for(t) is WORKERS for t in PAYLOADS if t.startswith(("worker.", "placement.", "followup.")))
