@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from api.errors import Conflict, Forbidden
 from api.scoping import envelope_problem
+from laowu.domain.brands import CLOSED as CLOSED_BRANDS
 from laowu.domain.brands import check_transition
 from laowu.domain.errors import DomainError
 from laowu.domain.outcome import Rejected
@@ -20,7 +21,6 @@ from laowu.store import idempotency, queries
 from schemas.envelope import Envelope
 
 _NAMESPACE = uuid.UUID("5a1f7f2e-4b0c-4c8e-9f39-6c1d0e0a1a57")
-CLOSED_BRANDS = {"suspended", "revoked"}
 
 
 def scope_of(request: Request) -> str:

@@ -58,7 +58,6 @@ PLACEMENT_RULES = {
     "followup.recorded": lifecycle.record_followup,
 }
 CONSUMED = set(WORKER_RULES) | set(BRAND_RULES) | set(PLACEMENT_RULES) | {"dispatch.created"}
-CLOSED_BRAND_STATES = {"suspended", "revoked"}
 _DERIVED = uuid.UUID("0b1c4a5e-9d3f-4e21-8a57-2f6c0d9e1b33")
 
 
@@ -119,8 +118,8 @@ class LedgerConsumer(BatchConsumer):
             raise InvalidEvent("empty message (tombstone) on an event topic")
         try:
             raw = json.loads(msg.value)
-        except ValueError as exc:
-            raise InvalidEvent(f"undecodable: not UTF-8 JSON ({exc})") from None
+        except (ValueError, RecursionError) as exc:  # deep nesting is an attack, not a bug of ours
+            raise InvalidEvent(f"undecodable: not UTF-8 JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
         if not isinstance(raw, dict):
             raise InvalidEvent("undecodable: not a JSON object")
         if raw.get("type") not in PAYLOADS:
@@ -260,9 +259,7 @@ class LedgerConsumer(BatchConsumer):
         if did in work.known_dispatches:
             raise Rejected(f"dispatch {did} already exists")
         work.known_dispatches.add(did)
-        brand = work.brands.get(d["brand_id"])
-        brand_problem = ("unknown brand " + d["brand_id"]) if brand is None else (
-            f"brand {d['brand_id']} is {brand.status}" if brand.status in CLOSED_BRAND_STATES else None)
+        brand_problem = brand_rules.closed_at(work.brands.get(d["brand_id"]), e.occurred_at)
         work.dispatches.append({
             "dispatch_id": did, "organizer_id": d["organizer_id"], "brand_id": d["brand_id"], "mode": d["mode"],
             "origin_region": d["origin_region"], "destination_region": d["destination_region"],
@@ -381,11 +378,9 @@ def _check_brands(e: Envelope, brands: dict[str, brand_rules.BrandRecord]) -> No
     if e.type == "worker.brand_joined":
         wanted.append(e.payload["brand_id"])
     for bid in wanted:
-        brand = brands.get(bid)
-        if brand is None:
-            raise Rejected(f"unknown brand {bid}")
-        if brand.status in CLOSED_BRAND_STATES:
-            raise Rejected(f"brand {bid} is {brand.status} and takes no new members")
+        closed = brand_rules.closed_at(brands.get(bid), e.occurred_at)
+        if closed:
+            raise Rejected(f"{closed} and takes no new members")
 
 
 def _history(e: Envelope, entity_col: str, entity_id: str, changes: Changes) -> dict[str, Any]:

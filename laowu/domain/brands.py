@@ -49,13 +49,30 @@ class BrandRecord:
     integrity_rating: str | None = None
     field_times: dict[str, str] = field(default_factory=dict)
     version: int = 0
+    status_since: datetime | None = None
 
+
+CLOSED = frozenset({"suspended", "revoked"})
+
+
+def closed_at(brand: BrandRecord | None, at: datetime) -> str | None:
+    """Why the brand takes no new members or dispatches at event time ``at``, or None.
+
+    Judged in event time: a registration that happened before the brand was revoked stands, however late it
+    is applied. An unknown brand is not refused here — the API checked it existed when it took the request,
+    and brands and workers travel on different topics, so a replay may apply the worker first.
+    """
+    if brand is None or brand.status not in CLOSED:
+        return None
+    if brand.status_since is not None and brand.status_since > at:
+        return None
+    return f"brand {brand.brand_id} is {brand.status}"
 
 def register(rec: BrandRecord | None, p: dict[str, Any], at: datetime) -> tuple[BrandRecord, Changes]:
     if rec is not None:
         raise Rejected(f"brand {p['brand_id']} is already registered")
     rec = BrandRecord(brand_id=p["brand_id"], name=p["name"], region_code=p["region_code"], category=p["category"],
-                      level=p["level"])
+                      level=p["level"], status_since=at)
     for name in UPDATABLE:
         if p.get(name) is not None:
             setattr(rec, name, p[name])
@@ -88,4 +105,5 @@ def change_status(rec: BrandRecord | None, p: dict[str, Any], at: datetime) -> t
     check_transition(rec.status, p["status"])
     changes: Changes = {"status": [rec.status, p["status"]], "reason": [None, p["reason"]]}
     rec.status = p["status"]
+    rec.status_since = at
     return rec, changes
