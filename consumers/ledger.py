@@ -65,6 +65,14 @@ class InvalidEvent(Exception):
     """Wire-level problem: the message can never be applied, whatever the ledger holds."""
 
 
+class Deferred(Exception):
+    """The event depends on something not applied yet (its dispatch, or a worker's registration): it waits."""
+
+    def __init__(self, waits_for: str) -> None:
+        super().__init__(waits_for)
+        self.waits_for = waits_for
+
+
 def worker_view(w: worker_rules.WorkerRecord | None) -> dict[str, Any] | None:
     """What statistics need of a worker, before and after a change — no personal data."""
     if w is None:
@@ -102,6 +110,12 @@ class Work:
         self.closures: list[tuple[str, tuple[str, ...], datetime]] = []
         self.accruals: list[dict[str, Any]] = []
         self.outbox: list[tuple[str, str, dict[str, Any]]] = []
+        self.problem_placements: dict[str, tuple[str, list[str]]] = {}
+        self.waiting: dict[str, list[Envelope]] = {}
+        self.refused: dict[str, str] = {}
+        self.deferred: dict[uuid.UUID, dict[str, Any]] = {}
+        self.from_db: dict[uuid.UUID, str] = {}
+        self.decided: set[uuid.UUID] = set()
 
 
 class LedgerConsumer(BatchConsumer):
@@ -168,8 +182,9 @@ class LedgerConsumer(BatchConsumer):
                     receipt = _receipt_for_invalid(msg, str(exc))
                     if receipt:
                         work.receipts.append(receipt)
-        # Brands, then dispatches, then each worker's own events (per-partition order is kept: sort is stable).
-        events.sort(key=lambda e: 0 if e.type in BRAND_RULES else 1 if e.type == "dispatch.created" else 2)
+        # Brands, then each worker's own events (per-partition order kept: the sort is stable), then dispatches;
+        # whatever arrives before what it needs waits in deferred_events and is applied as soon as that is here.
+        events.sort(key=lambda e: 0 if e.type in BRAND_RULES else 2 if e.type == "dispatch.created" else 1)
         done = await store.decided_events(conn, [e.event_id for e in events])
         todo: list[Envelope] = []
         for e in events:
@@ -178,13 +193,29 @@ class LedgerConsumer(BatchConsumer):
                 todo.append(e)
         await self._load(conn, work, todo)
         for e in todo:
-            try:
-                entity = self._apply_event(work, e)
-                work.receipts.append(_receipt(e, "applied", None, entity))
-            except Rejected as exc:
-                work.receipts.append(_receipt(e, "rejected", exc.reason, e.key))
+            self._decide(work, e)
         await self._save(conn, work)
         return len(work.receipts)
+
+    def _decide(self, work: Work, e: Envelope) -> None:
+        if e.event_id in work.decided:
+            return
+        try:
+            entity = self._apply_event(work, e)
+            work.receipts.append(_receipt(e, "applied", None, entity))
+        except Rejected as exc:
+            work.receipts.append(_receipt(e, "rejected", exc.reason, e.key))
+        except Deferred as wait:
+            log.info("%s %s waits for %s", e.type, e.event_id, wait.waits_for)
+            if not any(w.event_id == e.event_id for w in work.waiting.get(wait.waits_for, [])):
+                work.waiting.setdefault(wait.waits_for, []).append(e)
+            work.deferred[e.event_id] = {"event_id": e.event_id, "waits_for": wait.waits_for,
+                                         "envelope": json.loads(e.to_bytes())}
+            return
+        work.decided.add(e.event_id)
+        for key in _unblocks(e):
+            for waiting in work.waiting.pop(key, []):
+                self._decide(work, waiting)
 
     async def _load(self, conn: asyncpg.Connection, work: Work, todo: list[Envelope]) -> None:
         brand_ids: set[str] = set()
@@ -207,6 +238,25 @@ class LedgerConsumer(BatchConsumer):
         work.workers = await store.load_workers(conn, worker_ids)
         work.placements = await dstore.load_placements(conn, placement_ids)
         work.known_dispatches = await dstore.existing_dispatches(conn, dispatch_ids)
+        work.refused = await dstore.refusals(conn, placement_ids - set(work.placements))
+        keys = {f"worker:{e.payload['worker_id']}" for e in todo if e.type == "worker.registered"}
+        keys |= {f"placement:{x['placement_id']}" for e in todo if e.type == "dispatch.created" for x in e.payload["placements"]}
+        while keys:  # what waited for this batch — and, transitively, what waited for those
+            rows = await dstore.waiting_events(conn, keys)
+            keys = set()
+            for row in rows:
+                env = Envelope.model_validate(row["envelope"])
+                if env.event_id in work.from_db:
+                    continue
+                work.from_db[env.event_id] = row["waits_for"]
+                work.waiting.setdefault(row["waits_for"], []).append(env)
+                if env.type == "dispatch.created":
+                    keys |= {f"placement:{x['placement_id']}" for x in env.payload["placements"]}
+            named = {w for es in work.waiting.values() for e in es for w in _workers_named(e)}
+            work.workers.update(await store.load_workers(conn, named - set(work.workers)))
+            work.placements.update(await dstore.load_placements(
+                conn, {e.payload["placement_id"] for es in work.waiting.values() for e in es
+                       if "placement_id" in e.payload} - set(work.placements)))
 
     def _apply_event(self, work: Work, e: Envelope) -> str:
         if e.type in BRAND_RULES:
@@ -258,6 +308,10 @@ class LedgerConsumer(BatchConsumer):
         did = d["dispatch_id"]
         if did in work.known_dispatches:
             raise Rejected(f"dispatch {did} already exists")
+        unknown = next((x["worker_id"] for x in d["placements"] if x["worker_id"] not in work.workers), None)
+        if unknown:
+            # The API only publishes dispatches of workers in the ledger: this one's registration is on its way.
+            raise Deferred(f"worker:{unknown}")
         work.known_dispatches.add(did)
         brand_problem = brand_rules.closed_at(work.brands.get(d["brand_id"]), e.occurred_at)
         work.dispatches.append({
@@ -296,6 +350,12 @@ class LedgerConsumer(BatchConsumer):
         p = e.payload
         wid, pid = p["worker_id"], p["placement_id"]
         worker, placement = work.workers.get(wid), work.placements.get(pid)
+        if placement is None:
+            refused = work.refused.get(pid) or next(
+                (w["reason"] for w in work.dispatch_workers if w["placement_id"] == pid and w["outcome"] == "rejected"), None)
+            if refused:
+                raise Rejected(f"the dispatch refused this worker: {refused}")
+            raise Deferred(f"placement:{pid}")
         if e.type == "followup.recorded" and placement is not None and placement.worker_id == wid:
             if any(f["followup_id"] == p["followup_id"] for f in work.followups):
                 raise Rejected(f"follow-up {p['followup_id']} already recorded")
@@ -321,14 +381,30 @@ class LedgerConsumer(BatchConsumer):
                 "followup_id", "placement_id", "worker_id", "date", "channel", "employment_status", "monthly_wage",
                 "satisfaction")} | {"problems": p.get("problems", []), "services": p.get("services", []),
                                     "event_id": e.event_id, "source": e.source})
-            closing = ["followup_overdue"] + [k for k in ("wage_arrears", "injury") if k not in p.get("problems", [])]
-            work.closures.append((pid, tuple(closing), alert_rules.day_start(day)))
-            for alert in alert_rules.from_followup(placement, p["followup_id"], day, p.get("problems", [])):
-                work.alerts.append(dstore.alert_row(alert, regions))
+            work.closures.append((pid, ("followup_overdue",), alert_rules.day_start(day)))
+            work.problem_placements[pid] = (wid, regions)
         self._worker_changed(work, e, worker, changes | {"placement_id": [None, pid]}, before_w, (placement.origin_region,))
         self._changed(work, e, "followup" if e.type == "followup.recorded" else "placement", pid, regions, before_p,
                       placement_view(placement), key=wid)
         return str(wid)
+
+    async def _problem_alerts(self, conn: asyncpg.Connection, work: Work) -> None:
+        """Recompute wage-arrears/injury alerts of the placements that got follow-ups, from all their follow-ups."""
+        if not work.problem_placements:
+            return
+        facts = await dstore.followups_of(conn, work.problem_placements)
+        rows = []
+        for pid, (wid, regions) in work.problem_placements.items():
+            rows += [dstore.alert_row(a, regions) for a in alert_rules.problem_alerts(pid, wid, facts.get(pid, []))]
+        by_id = {r["alert_id"]: r for r in rows}
+        for changed in await dstore.upsert_alerts(conn, rows):
+            row = by_id[changed["alert_id"]]
+            if changed["inserted"]:
+                self._emit(work, ALERTS.name, "alert.raised", _alert_event(row), row["worker_id"], row["raised_at"],
+                           uuid.uuid5(_DERIVED, "raised:" + row["alert_id"]))
+            if changed["closed_at"] is not None:
+                self._emit(work, ALERTS.name, "alert.closed", _closed_event(row), row["worker_id"], changed["closed_at"],
+                           uuid.uuid5(_DERIVED, "closed:" + row["alert_id"]))
 
     async def _save(self, conn: asyncpg.Connection, work: Work) -> None:
         await store.save_brands(conn, list(work.changed_brands.values()))
@@ -343,6 +419,7 @@ class LedgerConsumer(BatchConsumer):
             for closed in await dstore.close_alerts_of(conn, pid, kinds, at):
                 self._emit(work, ALERTS.name, "alert.closed", ev.AlertClosed(**closed), closed["worker_id"], at,
                            uuid.uuid5(_DERIVED, "closed:" + closed["alert_id"]))
+        await self._problem_alerts(conn, work)
         raised = set(await dstore.raise_alerts(conn, work.alerts))
         for row in work.alerts:
             if row["alert_id"] in raised:
@@ -355,6 +432,27 @@ class LedgerConsumer(BatchConsumer):
                            row["accrued_at"], uuid.uuid5(_DERIVED, row["subsidy_id"]))
         await store.decide(conn, work.receipts)
         await dstore.enqueue(conn, work.outbox)
+        # A row leaves when its event was decided, or when it now waits for something else; a row that still
+        # waits for the same thing stays, so events keep their arrival order (a duplicate copy adds nothing).
+        moved = [eid for eid, row in work.deferred.items()
+                 if eid in work.from_db and eid not in work.decided and work.from_db[eid] != row["waits_for"]]
+        await dstore.resolve(conn, [eid for eid in (*work.from_db, *work.deferred) if eid in work.decided] + moved)
+        await dstore.defer(conn, [row for eid, row in work.deferred.items() if eid not in work.decided])
+
+
+def _unblocks(e: Envelope) -> list[str]:
+    """What an applied event may have been awaited as."""
+    if e.type == "worker.registered":
+        return [f"worker:{e.payload['worker_id']}"]
+    if e.type == "dispatch.created":
+        return [f"placement:{x['placement_id']}" for x in e.payload["placements"]]
+    return []
+
+
+def _workers_named(e: Envelope) -> list[str]:
+    if e.type == "dispatch.created":
+        return [x["worker_id"] for x in e.payload["placements"]]
+    return [e.payload["worker_id"]] if "worker_id" in e.payload else []
 
 
 def _brand_view(b: brand_rules.BrandRecord | None) -> dict[str, Any] | None:
@@ -366,6 +464,11 @@ def _brand_view(b: brand_rules.BrandRecord | None) -> dict[str, Any] | None:
 def _alert_event(row: dict[str, Any]) -> ev.AlertRaised:
     return ev.AlertRaised(alert_id=row["alert_id"], kind=row["kind"], worker_id=row["worker_id"],
                           placement_id=row["placement_id"], regions=row["regions"], due_at=row.get("due_at"))
+
+
+def _closed_event(row: dict[str, Any]) -> ev.AlertClosed:
+    return ev.AlertClosed(alert_id=row["alert_id"], kind=row["kind"], worker_id=row["worker_id"],
+                          placement_id=row["placement_id"], regions=row["regions"])
 
 
 def _subsidy_event(row: dict[str, Any]) -> ev.SubsidyAccrued:

@@ -29,6 +29,7 @@ class Alert:
     raised_at: datetime
     due_at: date | None = None
     detail: str | None = None
+    closed_at: datetime | None = None
 
 
 def day_start(day: date) -> datetime:
@@ -61,18 +62,33 @@ def overdue(p: PlacementRecord, today: date) -> list[Alert]:
         first = p.first_followup_date
         ended_before = p.end_date is not None and p.end_date <= due_f
         if (first is None or first > due_f) and not ended_before:
+            # A late follow-up that is already in the ledger closes the alert at its own date.
             out.append(Alert(alert_id("followup_overdue", p.placement_id), "followup_overdue", p.worker_id,
                              p.placement_id, day_start(due_f + timedelta(days=1)), due_f,
-                             f"started {p.start_date}, no follow-up by {due_f}"))
+                             f"started {p.start_date}, no follow-up by {due_f}",
+                             closed_at=day_start(first) if first else None))
     return out
 
 
-def from_followup(p: PlacementRecord, followup_id: str, day: date, problems: list[str]) -> list[Alert]:
-    return [
-        Alert(alert_id(kind, p.placement_id, followup_id), kind, p.worker_id, p.placement_id, day_start(day),
-              detail=f"reported in follow-up {followup_id} on {day}")
-        for kind in ("wage_arrears", "injury") if kind in problems
-    ]
+PROBLEM_KINDS = ("wage_arrears", "injury")
+
+
+def problem_alerts(placement_id: str, worker_id: str, followups: list[tuple[str, date, list[str]]]) -> list[Alert]:
+    """Wage arrears and injury reported in follow-ups, each closed by the first later follow-up without it.
+
+    A function of the set of follow-ups, not of their arrival order: offline workstations sync late.
+    """
+    ordered = sorted(followups, key=lambda f: (f[1], f[0]))
+    out = []
+    for i, (followup_id, day, problems) in enumerate(ordered):
+        for kind in PROBLEM_KINDS:
+            if kind not in problems:
+                continue
+            cleared = next((d for _, d, later in ordered[i + 1:] if kind not in later), None)
+            out.append(Alert(alert_id(kind, placement_id, followup_id), kind, worker_id, placement_id, day_start(day),
+                             detail=f"reported in follow-up {followup_id} on {day}",
+                             closed_at=day_start(cleared) if cleared else None))
+    return out
 
 
 def early_separation(p: PlacementRecord) -> Alert | None:

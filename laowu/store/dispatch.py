@@ -53,7 +53,37 @@ async def insert(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, 
 
 def alert_row(a: Alert, regions: list[str]) -> dict[str, Any]:
     return {"alert_id": a.alert_id, "kind": a.kind, "worker_id": a.worker_id, "placement_id": a.placement_id,
-            "regions": regions, "due_at": a.due_at, "raised_at": a.raised_at, "detail": a.detail}
+            "regions": regions, "due_at": a.due_at, "raised_at": a.raised_at, "detail": a.detail,
+            "closed_at": a.closed_at}
+
+
+async def upsert_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alerts recomputed from the facts: insert new ones, move closed_at where it changed.
+
+    Returns ``{alert_id, inserted, closed_at}`` for every row that was inserted or changed.
+    """
+    if not rows:
+        return []
+    cols = ", ".join(rows[0])
+    got = await conn.fetch(
+        f"INSERT INTO alerts ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::alerts, $1::jsonb) "
+        "ON CONFLICT (alert_id) DO UPDATE SET closed_at = EXCLUDED.closed_at "
+        "WHERE alerts.closed_at IS DISTINCT FROM EXCLUDED.closed_at "
+        "RETURNING alert_id, (xmax = 0) AS inserted, closed_at",
+        _records(rows),
+    )
+    return [dict(r) for r in got]
+
+
+async def followups_of(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> dict[str, list[tuple[str, date, list[str]]]]:
+    rows = await conn.fetch(
+        "SELECT placement_id, followup_id, date, problems FROM followups WHERE placement_id = ANY($1::text[])",
+        list(set(placement_ids)),
+    )
+    out: dict[str, list[tuple[str, date, list[str]]]] = {}
+    for r in rows:
+        out.setdefault(r["placement_id"], []).append((r["followup_id"], r["date"], list(r["problems"])))
+    return out
 
 
 async def raise_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -125,12 +155,19 @@ async def households(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dic
 
 
 async def close_alerts_of(conn: asyncpg.Connection, placement_id: str, kinds: Sequence[str], at: Any) -> list[dict[str, Any]]:
+    """Close at ``at`` — or earlier than a closure already recorded, so the earliest closing event wins whatever
+    the arrival order. Returns the alerts closed for the first time."""
     rows = await conn.fetch(
-        "UPDATE alerts SET closed_at = $3 WHERE placement_id = $1 AND kind = ANY($2::text[]) AND closed_at IS NULL "
-        "RETURNING alert_id, kind, worker_id, placement_id, regions",
+        """
+        WITH old AS (SELECT alert_id, closed_at AS was FROM alerts
+                      WHERE placement_id = $1 AND kind = ANY($2::text[]) AND (closed_at IS NULL OR closed_at > $3)
+                      FOR UPDATE)
+        UPDATE alerts a SET closed_at = $3 FROM old WHERE a.alert_id = old.alert_id
+        RETURNING a.alert_id, a.kind, a.worker_id, a.placement_id, a.regions, old.was IS NULL AS first
+        """,
         placement_id, list(kinds), at,
     )
-    return [dict(r) for r in rows]
+    return [{k: v for k, v in dict(r).items() if k != "first"} for r in rows if r["first"]]
 
 
 async def relay_batch(conn: asyncpg.Connection, limit: int = 500) -> list[dict[str, Any]]:
@@ -143,3 +180,31 @@ async def relay_batch(conn: asyncpg.Connection, limit: int = 500) -> list[dict[s
 
 async def delete_outbox(conn: asyncpg.Connection, ids: Sequence[int]) -> None:
     await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", list(ids))
+
+
+async def waiting_events(conn: asyncpg.Connection, keys: Iterable[str]) -> list[dict[str, Any]]:
+    """Deferred events waiting for any of ``keys`` ('placement:<id>', 'worker:<id>'), oldest first, locked."""
+    rows = await conn.fetch(
+        "SELECT seq, event_id, waits_for, envelope FROM deferred_events WHERE waits_for = ANY($1::text[]) "
+        "ORDER BY seq FOR UPDATE",
+        list(set(keys)),
+    )
+    return [dict(r) for r in rows]
+
+
+async def refusals(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> dict[str, str]:
+    """Placements a dispatch refused: events about them can never apply."""
+    rows = await conn.fetch(
+        "SELECT placement_id, reason FROM dispatch_workers WHERE placement_id = ANY($1::text[]) AND outcome = 'rejected'",
+        list(set(placement_ids)),
+    )
+    return {r["placement_id"]: r["reason"] for r in rows}
+
+
+async def defer(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    await insert(conn, "deferred_events", rows)
+
+
+async def resolve(conn: asyncpg.Connection, event_ids: Sequence[Any]) -> None:
+    if event_ids:
+        await conn.execute("DELETE FROM deferred_events WHERE event_id = ANY($1::uuid[])", list(event_ids))

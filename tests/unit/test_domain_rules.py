@@ -132,10 +132,21 @@ def test_deadline_alerts_in_event_time() -> None:
     assert alerts.overdue(p, date(2026, 4, 2)) == []
     [overdue] = alerts.overdue(p, date(2026, 4, 3))
     assert overdue.kind == "followup_overdue" and overdue.due_at == date(2026, 4, 2)
+    p.first_followup_date = date(2026, 4, 20)  # late: the alert stands, closed by that follow-up
+    [late_followup] = alerts.overdue(p, date(2026, 6, 1))
+    assert late_followup.closed_at == alerts.day_start(date(2026, 4, 20))
     p.first_followup_date = date(2026, 3, 30)
     assert alerts.overdue(p, date(2026, 6, 1)) == []
-    assert [a.kind for a in alerts.from_followup(p, "fu", date(2026, 3, 30), ["wage_arrears", "injury", "dispute"])] == [
-        "wage_arrears", "injury"]
+
+
+def test_problem_alerts_do_not_depend_on_arrival_order() -> None:
+    facts = [("f1", date(2026, 3, 10), ["wage_arrears", "dispute"]), ("f2", date(2026, 4, 10), []),
+             ("f3", date(2026, 5, 10), ["injury", "wage_arrears"])]
+    first = alerts.problem_alerts("pl", W, facts)
+    assert alerts.problem_alerts("pl", W, list(reversed(facts))) == first
+    got = {(a.kind, a.alert_id.rsplit(":", 1)[1]): a.closed_at for a in first}
+    assert got == {("wage_arrears", "f1"): alerts.day_start(date(2026, 4, 10)), ("wage_arrears", "f3"): None,
+                   ("injury", "f3"): None}
 
 
 def test_early_separation() -> None:
