@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncpg
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -44,6 +46,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
         return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    @app.exception_handler(KafkaError)
+    async def _kafka_down(request: Request, exc: KafkaError) -> JSONResponse:
+        # Nothing was accepted: the client retries (with its Idempotency-Key) once the broker is back.
+        return JSONResponse(status_code=503, headers={"Retry-After": "2"},
+                            content={"detail": f"event log unavailable, retry: {type(exc).__name__}"})
+
+    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=503, headers={"Retry-After": "2"},
+                            content={"detail": f"ledger database unavailable, retry: {type(exc).__name__}"})
+
+    for kind in (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+                 ConnectionError, OSError):
+        app.add_exception_handler(kind, _db_down)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

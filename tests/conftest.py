@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -47,11 +48,28 @@ class Infra:
     def bootstrap(self) -> str:
         return self.kafka.bootstrap
 
-    def restart_kafka(self, kill: bool = True) -> None:
-        """For fault tests: ``kill -9`` the broker and start it again on the same ports and data."""
-        _stop(self.kafka_proc, kill=kill)
-        self.kafka_proc = _spawn(self.kafka.command(), self.home / "kafka.log")
-        asyncio.run(self.kafka.wait_ready(90, pid=self.kafka_proc.pid))
+    def kill(self, name: str, hard: bool = True) -> None:
+        """For fault tests: ``kill -9`` the broker or the database server, or restart-stop it (hard=False).
+
+        PostgreSQL's restart-stop is SIGINT ("fast" shutdown: sessions are cut mid-transaction); SIGTERM would
+        wait politely for every client to leave.
+        """
+        proc = self.kafka_proc if name == "kafka" else self.postgres_proc
+        if name == "postgres" and not hard:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
+        else:
+            _stop(proc, kill=hard)
+
+    async def start(self, name: str) -> None:
+        """Start it again on the same ports and data, and wait until it answers."""
+        if name == "kafka":
+            self.kafka_proc = _spawn(self.kafka.command(), self.home / "kafka.log")
+            await self.kafka.wait_ready(90, pid=self.kafka_proc.pid)
+        else:
+            await asyncio.to_thread(self.postgres.clear_stale_pidfile)
+            self.postgres_proc = _spawn(self.postgres.command(), self.home / "postgres.log", **self.postgres.popen_kwargs())
+            await self.postgres.wait_ready(60, pid=self.postgres_proc.pid)
 
 
 def _spawn(argv: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:

@@ -1,0 +1,231 @@
+"""Fault injection: a workload, a fault mid-stream, recovery, then exact counts — every event applied once.
+
+Faults: kill -9 of the API (clients retry with their Idempotency-Key), kill -9 of the Kafka broker,
+a PostgreSQL restart under the consumers, poison messages in every source topic, and a rebalance between
+two ledger consumers of one group. (kill -9 of the ledger consumer: test_ledger_faults.py.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from laowu.intake import Intake
+from laowu.privacy import Privacy
+from laowu.settings import Settings
+from laowu.stack.ports import free_port
+from schemas.api import BrandCreate, WorkerCreate
+from schemas.topics import BRANDS, DISPATCHES, WORKERS, topic_for
+
+from conftest import Infra, spawn_ours
+from helpers import bearer, person, wait_decided
+
+pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
+
+
+async def _ready(url: str, timeout: float = 30) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with httpx.AsyncClient(base_url=url) as c:
+        while True:
+            try:
+                if (await c.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert loop.time() < deadline, "API never became ready"
+            await asyncio.sleep(0.1)
+
+
+async def _post_until_accepted(client: httpx.AsyncClient, body: dict[str, Any], key: str, attempts: int = 300) -> str:
+    """What a workstation terminal does: retry with the same Idempotency-Key until the API says 202."""
+    for _ in range(attempts):
+        try:
+            r = await client.post("/v1/workers", json=body, headers={"Idempotency-Key": key})
+            if r.status_code == 202:
+                return str(r.json()["event_id"])
+            assert r.status_code in (500, 502, 503), r.text
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{key} never accepted")
+
+
+async def _exact(pool: asyncpg.Pool, event_ids: list[str], people: int) -> None:
+    decided = await wait_decided(pool, event_ids, timeout=120)
+    assert len(set(event_ids)) == people
+    assert {d["status"] for d in decided.values()} == {"applied"}
+    assert await pool.fetchval("SELECT count(*) FROM workers") == people
+    assert await pool.fetchval("SELECT count(*) FROM worker_events") == people
+    assert await pool.fetchval("SELECT count(*) FROM event_receipts") == people
+
+
+async def test_kill_9_api_clients_retry_with_their_idempotency_key(settings: Settings, pool: asyncpg.Pool,
+                                                                   tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    api = spawn_ours(["api"], settings, tmp_path / "api.log", LAOWU_API_PORT=str(port))
+    consumer = spawn_ours(["consume", "ledger"], settings, tmp_path / "ledger.log")
+    people = [person(400 + n) for n in range(120)]
+    try:
+        await _ready(url)
+        async with httpx.AsyncClient(base_url=url, timeout=5, headers=bearer("admin", "ops", settings=settings)) as c:
+
+            async def killer() -> None:
+                await asyncio.sleep(0.4)
+                api.send_signal(signal.SIGKILL)
+                api.wait()
+                await asyncio.sleep(0.5)
+                nonlocal_api.append(spawn_ours(["api"], settings, tmp_path / "api.log", LAOWU_API_PORT=str(port)))
+
+            nonlocal_api: list[Any] = []
+            kill = asyncio.create_task(killer())
+            sem = asyncio.Semaphore(8)
+
+            async def one(n: int, body: dict[str, Any]) -> str:
+                async with sem:
+                    return await _post_until_accepted(c, body, f"terminal-{n}")
+
+            ids = await asyncio.gather(*(one(n, b) for n, b in enumerate(people)))
+            await kill
+            # Retrying an already accepted request returns the first answer and publishes nothing.
+            again = await _post_until_accepted(c, people[0], "terminal-0")
+            assert again == ids[0]
+        await _exact(pool, list(ids), len(people))
+    finally:
+        for p in [api, consumer, *locals().get("nonlocal_api", [])]:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(20)
+
+
+async def test_kafka_broker_kill_9_and_restart(infra: Infra, settings: Settings, pool: asyncpg.Pool, api: httpx.AsyncClient,
+                                               tmp_path: Path) -> None:
+    consumer = spawn_ours(["consume", "ledger"], settings, tmp_path / "ledger.log")
+    people = [person(600 + n) for n in range(150)]
+    try:
+        first = [await _post_until_accepted(api, b, f"k-{n}") for n, b in enumerate(people[:50])]
+        infra.kill("kafka")
+        during = asyncio.gather(*(_post_until_accepted(api, b, f"k-{50 + n}") for n, b in enumerate(people[50:100])))
+        await asyncio.sleep(2)
+        await infra.start("kafka")
+        rest = [await _post_until_accepted(api, b, f"k-{100 + n}") for n, b in enumerate(people[100:])]
+        ids = first + list(await during) + rest
+        await _exact(pool, ids, len(people))
+        assert consumer.poll() is None, "the consumer must ride out a broker restart"
+    finally:
+        if infra.kafka_proc.poll() is not None:
+            await infra.start("kafka")
+        consumer.terminate()
+        consumer.wait(20)
+
+
+async def test_postgres_restart_while_consumers_write(infra: Infra, settings: Settings, tmp_path: Path) -> None:
+    intake = Intake(Privacy(settings))
+    envelopes = [intake.register_worker(WorkerCreate.model_validate(person(5000 + n))) for n in range(4000)]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        await asyncio.gather(*[await producer.send(settings.topic(WORKERS.name), e.to_bytes(), key=e.key.encode())
+                               for e in envelopes])
+    finally:
+        await producer.stop()
+    log = tmp_path / "ledger.log"
+    consumer = spawn_ours(["consume", "ledger"], settings, log, LAOWU_CONSUMER_BATCH_MAX="20")
+    assert settings.database_url
+    try:
+        conn = await asyncpg.connect(settings.database_url)
+        while (done := await conn.fetchval("SELECT count(*) FROM event_receipts")) < 300:
+            await asyncio.sleep(0.01)
+        await conn.close()
+        assert done < len(envelopes), "the fault must hit while the consumer is writing"
+        infra.kill("postgres", hard=False)  # a restart: fast shutdown, connections cut mid-transaction
+        await asyncio.sleep(3)
+        assert consumer.poll() is None, "the consumer must back off, not crash"
+        await infra.start("postgres")
+        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+        try:
+            await _exact(pool, [str(e.event_id) for e in envelopes], len(envelopes))
+        finally:
+            await pool.close()
+        assert consumer.poll() is None
+        assert "transient failure, retrying" in log.read_text(), "the consumer should have backed off"
+    finally:
+        if infra.postgres_proc.poll() is not None:
+            await infra.start("postgres")
+        consumer.terminate()
+        consumer.wait(20)
+
+
+async def test_poison_in_every_source_topic(settings: Settings, pool: asyncpg.Pool, ledger: Any) -> None:
+    intake = Intake(Privacy(settings))
+    brand = intake.register_brand(BrandCreate(brand_id="hainan-zongzi", name="海南粽师", region_code="460100",
+                                              category="service", level="municipal"))
+    worker = intake.register_worker(WorkerCreate.model_validate(person(900)))
+    poison = [b"\x00\x01binary", b'{"type": "worker.registered", "event_id": "not-a-uuid"}', b"[" * 1_200_000]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, max_request_size=2 << 20)
+    await producer.start()
+    try:
+        for topic in (BRANDS, DISPATCHES, WORKERS):
+            for value in poison:
+                await producer.send_and_wait(settings.topic(topic.name), value, key=b"poison", partition=0)
+        for env in (brand, worker):
+            await producer.send_and_wait(settings.topic(topic_for(env.type).name), env.to_bytes(), key=env.key.encode())
+    finally:
+        await producer.stop()
+    decided = await wait_decided(pool, [str(brand.event_id), str(worker.event_id)])
+    assert {d["status"] for d in decided.values()} == {"applied"}
+    dlq = AIOKafkaConsumer(settings.topic("laowu.dead-letter.v1"), bootstrap_servers=settings.kafka_bootstrap,
+                           auto_offset_reset="earliest", fetch_max_bytes=20 << 20, max_partition_fetch_bytes=20 << 20)
+    await dlq.start()
+    try:
+        parked: list[Any] = []
+        for _ in range(40):
+            parked += [m for b in (await dlq.getmany(timeout_ms=300)).values() for m in b]
+            if len(parked) >= 9:
+                break
+    finally:
+        await dlq.stop()
+    origins = sorted(dict(m.headers)["origin.topic"].decode().split(".", 1)[1] for m in parked)
+    assert len(parked) == 9
+    assert origins == sorted([t.name for t in (BRANDS, DISPATCHES, WORKERS)] * 3)
+    assert await pool.fetchval("SELECT count(*) FROM workers") == 1
+
+
+async def test_rebalance_between_two_consumers_of_one_group(settings: Settings, pool: asyncpg.Pool, tmp_path: Path) -> None:
+    intake = Intake(Privacy(settings))
+    envelopes = [intake.register_worker(WorkerCreate.model_validate(person(1000 + n))) for n in range(3000)]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        await asyncio.gather(*[await producer.send(settings.topic(WORKERS.name), e.to_bytes(), key=e.key.encode())
+                               for e in envelopes])
+    finally:
+        await producer.stop()
+    first = spawn_ours(["consume", "ledger"], settings, tmp_path / "a.log", LAOWU_CONSUMER_BATCH_MAX="40")
+    second = None
+    try:
+        while await pool.fetchval("SELECT count(*) FROM event_receipts") < 500:
+            await asyncio.sleep(0.02)
+        second = spawn_ours(["consume", "ledger"], settings, tmp_path / "b.log", LAOWU_CONSUMER_BATCH_MAX="40")
+        while await pool.fetchval("SELECT count(*) FROM event_receipts") < 1500:
+            await asyncio.sleep(0.02)
+        first.terminate()  # leaves the group mid-stream: its partitions move to the second consumer
+        first.wait(30)
+        await _exact(pool, [str(e.event_id) for e in envelopes], len(envelopes))
+        both = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
+        assert both.count("assigned") >= 3, "expected the group to rebalance"
+    finally:
+        for p in (first, second):
+            if p is not None and p.poll() is None:
+                p.terminate()
+                p.wait(20)
+    assert json.dumps([]) == "[]"
