@@ -1,9 +1,10 @@
-"""Excel in and out: the registration template, spreadsheet imports and their error report (API.md).
+"""Excel in and out: the templates, spreadsheet imports and their error report (API.md).
 
-``POST /v1/imports/workers`` answers 202 at once and processes the file in a background task of this
-process. Re-uploading the same file (same bytes, same workstation) answers with the earlier import's id
-and status instead of starting again, unless that import failed; either way nobody is registered twice,
-because every row's event id is derived from the file's SHA-256 and the row number.
+``POST /v1/imports/workers`` (registration sheets) and ``POST /v1/imports/dispatch`` (dispatch lists) answer
+202 at once and process the file in a background task of this process. Re-uploading the same file (same
+bytes, same workstation, same kind) answers with the earlier import's id and status instead of starting
+again, unless that import failed; either way nobody is registered or dispatched twice, because every event
+id is derived from the file's SHA-256 (and the row number).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import os
 import tempfile
 import uuid
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,10 +25,11 @@ from starlette.background import BackgroundTask
 
 from api.deps import IntakeDep, PoolDep
 from laowu.imports import workbook
-from laowu.imports.service import INTERRUPTED, run_worker_import, unseal
+from laowu.imports.service import interrupted, run_dispatch_import, run_worker_import, unseal
 from laowu.imports.source import UnsupportedFile, detect_format
 from laowu.store import imports as store
 from laowu.store.queries import NotFound
+from schemas.common import Actor
 
 router = APIRouter(tags=["imports"])
 
@@ -72,6 +75,24 @@ async def workers_template(
     return Response(data, media_type=workbook.XLSX_MEDIA_TYPE, headers=_attachment("劳务人员实名登记模板.xlsx"))
 
 
+@router.get("/v1/templates/dispatch.xlsx", response_class=Response,
+            responses={200: {"content": {workbook.XLSX_MEDIA_TYPE: {}}}})
+async def dispatch_template(
+    request: Request, pool: PoolDep, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None
+) -> Response:
+    """Dispatch list template: 派遣信息 block (dropdowns for 品牌, 输出方式, 集中出行), the 身份证号/姓名 table, 说明.
+
+    A workstation's copy has its own id as 组织单位 and its region as 输出地 already filled in; ``region``
+    narrows the brands offered, as for the registration template.
+    """
+    actor: Actor | None = getattr(request.state, "actor", None)
+    own = actor if actor is not None and actor.role == "workstation" else None
+    brands = await store.usable_brands(pool, region)
+    data = await asyncio.to_thread(workbook.dispatch_template, brands, organizer_id=own.org if own else None,
+                                   origin_region=own.region if own else None)
+    return Response(data, media_type=workbook.XLSX_MEDIA_TYPE, headers=_attachment("有组织劳务输出派遣名单模板.xlsx"))
+
+
 async def _spool(upload: UploadFile) -> tuple[Path, str, bytes, int]:
     """Copy the upload to a file of ours (the request's is gone when the response is sent), hashing it."""
     digest = hashlib.sha256()
@@ -92,15 +113,31 @@ async def _spool(upload: UploadFile) -> tuple[Path, str, bytes, int]:
     return Path(name), digest.hexdigest(), head, size
 
 
+WorkstationForm = Annotated[str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+UploadForm = Annotated[UploadFile, File(description=".xlsx, or .csv in UTF-8 (BOM or not) or GBK")]
+
+
 @router.post("/v1/imports/workers", status_code=202)
-async def import_workers(
-    request: Request,
-    pool: PoolDep,
-    intake: IntakeDep,
-    file: Annotated[UploadFile, File(description=".xlsx, or .csv in UTF-8 (BOM or not) or GBK")],
-    workstation_id: Annotated[str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")] = None,
-) -> JSONResponse:
+async def import_workers(request: Request, pool: PoolDep, intake: IntakeDep, file: UploadForm,
+                         workstation_id: WorkstationForm = None) -> JSONResponse:
     """202 ``{"import_id", "status": "running"}``; poll ``GET /v1/imports/{import_id}``."""
+    return await _start(request, pool, intake, file, workstation_id, "workers", run_worker_import)
+
+
+@router.post("/v1/imports/dispatch", status_code=202)
+async def import_dispatch(request: Request, pool: PoolDep, intake: IntakeDep, file: UploadForm,
+                          workstation_id: WorkstationForm = None) -> JSONResponse:
+    """A dispatch list (派遣名单, ``GET /v1/templates/dispatch.xlsx``): one sheet, one dispatch, workers by ID number.
+
+    202 ``{"import_id", "status": "running"}``; ``GET /v1/imports/{import_id}`` then tells ``dispatch_id`` and
+    the dispatch's ``event_id``. Rows refused (unknown person, invalid ID number, already on a placement, listed
+    twice) are in ``errors.xlsx``; a wrong 派遣信息 block fails the import with every reason in ``error``.
+    """
+    return await _start(request, pool, intake, file, workstation_id, "dispatch", run_dispatch_import)
+
+
+async def _start(request: Request, pool: Any, intake: Any, file: UploadFile, workstation_id: str | None, kind: str,
+                 run: Callable[..., Coroutine[Any, Any, Any]]) -> JSONResponse:
     actor = getattr(request.state, "actor", None)
     if actor is not None and actor.role != "admin":
         workstation_id = actor.org  # the credential's, never the form's (an admin names one)
@@ -115,16 +152,16 @@ async def import_workers(
             detect_format(head, file.filename)
         except UnsupportedFile as exc:
             return _refused(415, "unsupported_file", exc.message, exc.message_zh)
-        import_id, status, created = await store.create(pool, kind="workers", workstation_id=workstation_id,
+        import_id, status, created = await store.create(pool, kind=kind, workstation_id=workstation_id,
                                                         file_sha256=sha256, filename=file.filename)
         if not created and status == "running" and import_id not in _tasks(request.app) and \
-                await store.fail_if_stale(pool, import_id, STALE_SECONDS, INTERRUPTED):
-            import_id, status, created = await store.create(pool, kind="workers", workstation_id=workstation_id,
+                await store.fail_if_stale(pool, import_id, STALE_SECONDS, interrupted(kind)):
+            import_id, status, created = await store.create(pool, kind=kind, workstation_id=workstation_id,
                                                             file_sha256=sha256, filename=file.filename)
         if not created:
             return JSONResponse(status_code=202, content={"import_id": str(import_id), "status": status,
                                                           "duplicate": True})
-        task = asyncio.create_task(run_worker_import(
+        task = asyncio.create_task(run(
             pool=pool, intake=intake, publish=request.app.state.publisher.publish, import_id=import_id, path=path,
             filename=file.filename, workstation_id=workstation_id, file_sha256=sha256, actor=actor,
         ), name=f"import-{import_id}")
@@ -141,6 +178,8 @@ async def import_workers(
 def _public(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: row[k] for k in ("status", "rows", "accepted", "rejected", "warnings", "kind", "workstation_id",
                                "filename", "sheet", "header_row", "error")}
+    if row["kind"] == "dispatch":  # the one dispatch the list became (null until published, or if nobody was)
+        out |= {"dispatch_id": row["result"].get("dispatch_id"), "event_id": row["result"].get("event_id")}
     return {"import_id": str(row["import_id"]), **out,
             "created_at": row["created_at"].isoformat(),
             "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
@@ -153,7 +192,7 @@ async def _import(request: Request, pool: Any, import_id: uuid.UUID) -> dict[str
     if row is None or (actor is not None and actor.role != "admin" and row["workstation_id"] != actor.org):
         raise NotFound(str(import_id))  # another workstation's import does not exist for you
     if row["status"] == "running" and import_id not in _tasks(request.app) and \
-            await store.fail_if_stale(pool, import_id, STALE_SECONDS, INTERRUPTED):
+            await store.fail_if_stale(pool, import_id, STALE_SECONDS, interrupted(row["kind"])):
         row = await store.get(pool, import_id)
         assert row is not None
     return row

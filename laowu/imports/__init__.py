@@ -8,10 +8,13 @@ Layers, each usable on its own:
   UTF-8 / UTF-8-BOM / GBK detection).
 * ``sheet``    — what a sheet kind is (its columns and header aliases), finding the header row.
 * ``workers``  — the worker-registration sheet kind: row → ``WorkerCreate`` → ``Intake.register_worker``.
+* ``dispatch`` — the dispatch-list sheet kind (派遣名单): a 派遣信息 block of label/value rows above a table of
+  ID numbers → one ``dispatch.created`` (``Intake.create_dispatch``) with the workers that may go.
 * ``pipeline`` — generic streaming loop: header, chunks of 500 rows, publish, record issues and progress.
-  A second sheet kind (the dispatch list) plugs in by providing a ``SheetKind`` and a ``RowProcessor``.
+  A sheet kind plugs in by providing a ``SheetKind`` and a ``RowProcessor`` (whose ``start`` sees the rows
+  above the header and whose ``end`` may publish one event for the whole sheet).
 * ``service``  — the real sink (issues sealed + progress → PostgreSQL, valid rows → the publisher) and the
-  background task behind ``POST /v1/imports/workers``.
-* ``workbook`` — the registration template and the error report (``errors.xlsx``).
-* ``cli``      — ``import_workers(path, api_url, workstation_id)``: upload + progress bar.
+  background tasks behind ``POST /v1/imports/workers`` and ``POST /v1/imports/dispatch``.
+* ``workbook`` — the registration and dispatch-list templates and the error report (``errors.xlsx``).
+* ``cli``      — ``import_workers`` / ``import_dispatch(path, api_url, workstation_id)``: upload + progress bar.
 """

@@ -117,54 +117,57 @@ def id_number(value: Any) -> tuple[str, str | None]:
     return raw, None
 
 
-def _real_date(year: int, month: int, day: int, raw: str) -> dt.date:
+def _real_date(year: int, month: int, day: int, raw: str, field: str, label: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise CellError("birth_date", "not_a_date", f"出生日期不存在：{raw}", f"{raw} is not a real date") from None
+        raise CellError(field, "not_a_date", f"{label}不存在：{raw}", f"{raw} is not a real date") from None
 
 
-def _bad_date(raw: str) -> CellError:
-    return CellError("birth_date", "format", f"出生日期格式错误：{raw}（应为1990-03-07这样的日期）",
+def _bad_date(raw: str, field: str, label: str) -> CellError:
+    return CellError(field, "format", f"{label}格式错误：{raw}（应为1990-03-07这样的日期）",
                      f"cannot read {raw!r} as a date; write it like 1990-03-07")
 
 
-def _serial(value: float, epoch: dt.datetime) -> dt.date:
+def _serial(value: float, epoch: dt.datetime, field: str, label: str) -> dt.date:
     try:
         converted = from_excel(value, epoch)
     except (ValueError, OverflowError):
-        raise _bad_date(display(value)) from None
+        raise _bad_date(display(value), field, label) from None
     if not isinstance(converted, dt.datetime):
-        raise _bad_date(display(value))
+        raise _bad_date(display(value), field, label)
     return converted.date()
 
 
-def date(value: Any, epoch: dt.datetime = CALENDAR_WINDOWS_1900) -> dt.date:
-    """Birth dates as typed: date cells, Excel serial numbers, 19900307, 1990-03-07, 1990/3/7, 1990.3.7,
-    1990年3月7日 (full-width digits too). Ambiguous day-first forms such as 7/3/1990 are refused."""
+def date(value: Any, epoch: dt.datetime = CALENDAR_WINDOWS_1900, field: str = "birth_date",
+         label: str = "出生日期") -> dt.date:
+    """Dates as typed: date cells, Excel serial numbers, 19900307, 1990-03-07, 1990/3/7, 1990.3.7,
+    1990年3月7日 (full-width digits too). Ambiguous day-first forms such as 7/3/1990 are refused.
+
+    ``field`` / ``label`` name the cell in errors (the birth date by default)."""
     value = clean(value)
     if value is None:
-        raise CellError("birth_date", "missing", "出生日期不能为空", "birth_date is required")
+        raise CellError(field, "missing", f"{label}不能为空", f"{field} is required")
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, bool):
-        raise _bad_date(display(value))
+        raise _bad_date(display(value), field, label)
     if isinstance(value, int | float):
         if float(value).is_integer() and 19000101 <= value <= 21001231:
             compact = str(int(value))
-            return _real_date(int(compact[:4]), int(compact[4:6]), int(compact[6:]), compact)
+            return _real_date(int(compact[:4]), int(compact[4:6]), int(compact[6:]), compact, field, label)
         if 1 <= value < 100_000:  # Excel day numbers up to the year 2173
-            return _serial(float(value), epoch)
-        raise _bad_date(display(value))
+            return _serial(float(value), epoch, field, label)
+        raise _bad_date(display(value), field, label)
     raw = str(value)
     m = _DATE_YMD.match(raw) or _DATE_COMPACT.match(raw)
     if m:
-        return _real_date(int(m[1]), int(m[2]), int(m[3]), raw)
+        return _real_date(int(m[1]), int(m[2]), int(m[3]), raw, field, label)
     if _SERIAL_TEXT.match(raw):
-        return _serial(float(raw), epoch)
-    raise _bad_date(raw)
+        return _serial(float(raw), epoch, field, label)
+    raise _bad_date(raw, field, label)
 
 
 def sex(value: Any) -> Sex:
@@ -195,6 +198,26 @@ def phone(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return None if value is None else str(value)
+
+
+_YES = frozenset({"是", "Y", "YES", "TRUE", "1", "对", "√", "有"})
+_NO = frozenset({"否", "N", "NO", "FALSE", "0", "不是", "×", "无"})
+
+
+def yes_no(value: Any, field: str, label: str) -> bool | None:
+    """是 / 否 (also Y/N, TRUE/FALSE, 1/0, checkbox booleans); ``None`` for a blank cell."""
+    value = clean(value)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    raw = text(value) or ""
+    key = "".join(raw.split()).upper()
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise CellError(field, "format", f"{label}应填“是”或“否”：{raw}", f"{field} must be 是 or 否, got {raw!r}")
 
 
 def split_list(value: Any) -> list[str]:

@@ -1,4 +1,5 @@
-"""``laowu import workers FILE``: upload a registration sheet and follow the import with a progress bar."""
+"""``laowu import workers FILE`` / ``laowu import dispatch FILE``: upload a sheet and follow the import with a
+progress bar."""
 
 from __future__ import annotations
 
@@ -64,13 +65,52 @@ def import_workers(
     registered, 1 when some rows were rejected (the error report is saved next to the file as
     ``<name>.errors.xlsx``), 2 when the upload was refused or the import failed.
     """
+    return import_file(path, api_url, "workers", workstation_id, token=token, poll_seconds=poll_seconds,
+                       timeout_seconds=timeout_seconds, console=console)
+
+
+def import_dispatch(
+    path: Path,
+    api_url: str,
+    workstation_id: str,
+    *,
+    token: str | None = None,
+    poll_seconds: float = 0.5,
+    timeout_seconds: float = 3600,
+    console: Console | None = None,
+) -> int:
+    """``laowu import dispatch FILE``: a dispatch list (派遣名单) to ``POST /v1/imports/dispatch``; as ``import_workers``.
+
+    Exit codes: 0 when everyone listed was dispatched, 1 when some rows were refused (error report saved next
+    to the file), 2 when the upload was refused or the import failed (e.g. the 派遣信息 block is wrong).
+    """
+    return import_file(path, api_url, "dispatch", workstation_id, token=token, poll_seconds=poll_seconds,
+                       timeout_seconds=timeout_seconds, console=console)
+
+
+_VERB = {"workers": "登记", "dispatch": "派遣"}
+
+
+def import_file(
+    path: Path,
+    api_url: str,
+    kind: str,
+    workstation_id: str,
+    *,
+    token: str | None = None,
+    poll_seconds: float = 0.5,
+    timeout_seconds: float = 3600,
+    console: Console | None = None,
+) -> int:
+    """Upload ``path`` to ``POST /v1/imports/{kind}`` and follow it with a progress bar; returns an exit code."""
     console = console or Console()
+    verb = _VERB.get(kind, "导入")
     token = token or os.environ.get("LAOWU_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(base_url=api_url.rstrip("/"), headers=headers, timeout=120) as client:
         try:
             with path.open("rb") as fh:
-                r = client.post("/v1/imports/workers", files={"file": (path.name, fh)},
+                r = client.post(f"/v1/imports/{kind}", files={"file": (path.name, fh)},
                                 data={"workstation_id": workstation_id})
         except (OSError, httpx.HTTPError) as exc:
             console.print(f"[red]上传失败[/red] {exc}")
@@ -80,15 +120,17 @@ def import_workers(
             return EXIT_FAILED
         import_id = r.json()["import_id"]
         if r.json().get("duplicate"):
-            console.print(f"同一文件已导入过，沿用导入 {import_id}（不会重复登记）")
-        state = _follow(client, import_id, estimate_rows(path), poll_seconds, timeout_seconds, console)
+            console.print(f"同一文件已导入过，沿用导入 {import_id}（不会重复{verb}）")
+        state = _follow(client, import_id, estimate_rows(path), poll_seconds, timeout_seconds, console, verb)
         if state is None:
             return EXIT_FAILED
         if state["status"] == "failed":
             console.print(f"[red]导入失败[/red] {state.get('error') or ''}")
             return EXIT_FAILED
-        console.print(f"导入完成：共 {state['rows']} 行，登记 [green]{state['accepted']}[/green] 行，"
+        console.print(f"导入完成：共 {state['rows']} 行，{verb} [green]{state['accepted']}[/green] 行，"
                       f"错误 [red]{state['rejected']}[/red] 行（import_id {import_id}）")
+        if kind == "dispatch":
+            console.print(f"派遣编号：{state['dispatch_id']}" if state.get("dispatch_id") else "无人可派遣，未创建派遣")
         if state["rejected"] or state.get("warnings"):
             report = path.with_name(f"{path.stem}.errors.xlsx")
             got = client.get(f"/v1/imports/{import_id}/errors.xlsx")
@@ -99,9 +141,9 @@ def import_workers(
 
 
 def _follow(client: httpx.Client, import_id: str, total: int | None, poll: float, timeout: float,
-            console: Console) -> dict[str, Any] | None:
+            console: Console, verb: str = "登记") -> dict[str, Any] | None:
     columns = (SpinnerColumn(), TextColumn("导入中"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("登记 {task.fields[accepted]} · 错误 {task.fields[rejected]}"), TimeElapsedColumn())
+               TextColumn(verb + " {task.fields[accepted]} · 错误 {task.fields[rejected]}"), TimeElapsedColumn())
     deadline = time.monotonic() + timeout
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("import", total=total, accepted=0, rejected=0)

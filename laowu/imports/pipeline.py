@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,15 +91,33 @@ class Totals:
 
 
 class RowProcessor(Protocol):
-    """Kind-specific: turn a chunk of rows into outcomes (envelopes for the valid ones, issues for the rest)."""
+    """Kind-specific: turn a chunk of rows into outcomes (envelopes for the valid ones, issues for the rest).
+
+    ``start`` sees the header (and the rows above it) before any data row; raising ``SheetRefused`` there
+    ends the import as failed. ``end`` returns envelopes that stand for the sheet as a whole (the dispatch
+    list's one ``dispatch.created``), published after the last chunk.
+    """
 
     kind: SheetKind
+
+    async def start(self, header: Header, epoch: dt.datetime) -> None: ...
 
     def skip(self, row: Row) -> bool:
         """Rows to pass over silently (the template's example row)."""
         ...
 
     async def process(self, rows: list[Row]) -> list[Outcome]: ...
+
+    async def end(self) -> list[Envelope]: ...
+
+
+class SheetRefused(ValueError):
+    """The sheet as a whole cannot be imported (e.g. the dispatch list's 派遣信息 is wrong); nothing is published."""
+
+    def __init__(self, message_zh: str, message: str) -> None:
+        super().__init__(message)
+        self.message_zh = message_zh
+        self.message = message
 
 
 class Sink(Protocol):
@@ -137,12 +156,14 @@ def _take(processor: RowProcessor, sheet: Sheet, header: Header,
 
 async def run_import(path: Path, filename: str | None, processor: RowProcessor, sink: Sink,
                      chunk_rows: int = CHUNK_ROWS) -> Totals:
-    """Stream the file through ``processor`` into ``sink``; raises ``UnsupportedFile`` / ``HeaderNotFound``."""
+    """Stream the file through ``processor`` into ``sink``; raises ``UnsupportedFile`` / ``HeaderNotFound`` /
+    ``SheetRefused``."""
     totals = Totals()
     with contextlib.ExitStack() as stack:
         sheets = await asyncio.to_thread(stack.enter_context, open_sheets(path, filename))
         sheet, header, rows = await asyncio.to_thread(locate, processor.kind, sheets)
         await sink.begin(header)
+        await processor.start(header, sheet.epoch)
         while chunk := await asyncio.to_thread(_take, processor, sheet, header, rows, chunk_rows):
             outcomes = await processor.process(chunk)
             envelopes = [e for o in outcomes if o.accepted for e in o.envelopes]
@@ -150,4 +171,6 @@ async def run_import(path: Path, filename: str | None, processor: RowProcessor, 
                 await sink.publish(envelopes)
             totals.add(outcomes)
             await sink.record(outcomes, totals)
+    if whole := await processor.end():
+        await sink.publish(whole)
     return totals

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import asyncpg
 
-from laowu.imports.pipeline import Outcome, Totals, row_event_id, run_import
+from laowu.imports.dispatch import DispatchRows
+from laowu.imports.pipeline import Outcome, RowProcessor, SheetRefused, Totals, row_event_id, run_import
 from laowu.imports.sheet import Header, HeaderNotFound
 from laowu.imports.source import UnsupportedFile
 from laowu.imports.workers import Brand, WorkerRows
@@ -24,7 +25,15 @@ from schemas.envelope import Envelope
 log = logging.getLogger("laowu.imports")
 Publish = Callable[[list[Envelope]], Awaitable[None]]
 SEALED_FIELD = "import_errors.values"
-INTERRUPTED = "导入中断（服务停止或重启）：请重新上传同一文件，已登记的行不会重复登记"
+NO_REPEAT = {"workers": "已登记的行不会重复登记", "dispatch": "已派遣的人员不会重复派遣"}
+
+
+def interrupted(kind: str) -> str:
+    """Why a running import of ``kind`` was failed when its process went away."""
+    return f"导入中断（服务停止或重启）：请重新上传同一文件，{NO_REPEAT.get(kind, NO_REPEAT['workers'])}"
+
+
+INTERRUPTED = interrupted("workers")
 
 
 class PoolBrands:
@@ -72,6 +81,24 @@ class StoreSink:
                            rejected=totals.rejected, warnings=totals.warnings)
 
 
+class PoolWorkers:
+    """``WorkerDirectory`` over the ledger tables, as the sender sees them."""
+
+    def __init__(self, pool: asyncpg.Pool, actor: Actor | None) -> None:
+        self.pool, self.actor = pool, actor
+
+    async def states(self, worker_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        return await store.worker_states(self.pool, worker_ids, self.actor)
+
+    async def dispatch_taken(self, dispatch_id: str, event_id: uuid.UUID) -> bool:
+        return await store.dispatch_taken(self.pool, dispatch_id, event_id)
+
+
+def dispatch_event_id(workstation_id: str, file_sha256: str) -> uuid.UUID:
+    """The one ``dispatch.created`` of a dispatch list: the same file from the same workstation, the same id."""
+    return row_event_id("dispatch", workstation_id, file_sha256, 0, "dispatch")
+
+
 async def run_worker_import(
     *,
     pool: asyncpg.Pool,
@@ -89,19 +116,58 @@ async def run_worker_import(
         intake, PoolBrands(pool), workstation_id=workstation_id, actor=actor,
         event_id=lambda row, part: row_event_id("workers", workstation_id, file_sha256, row, part),
     )
+    return await _run(pool, intake, publish, import_id, path, filename, processor)
+
+
+async def run_dispatch_import(
+    *,
+    pool: asyncpg.Pool,
+    intake: Intake,
+    publish: Publish,
+    import_id: uuid.UUID,
+    path: Path,
+    filename: str | None,
+    workstation_id: str,
+    file_sha256: str,
+    actor: Actor | None = None,
+) -> Totals | None:
+    """The background task behind ``POST /v1/imports/dispatch``: one sheet → one ``dispatch.created``.
+
+    The import's ``result`` records ``dispatch_id`` and ``event_id`` once the dispatch is published (both
+    ``null`` when no worker could be dispatched).
+    """
+    processor = DispatchRows(intake, PoolBrands(pool), PoolWorkers(pool, actor), workstation_id=workstation_id,
+                             actor=actor, event_id=dispatch_event_id(workstation_id, file_sha256))
+
+    async def result() -> None:
+        env = processor.envelope
+        await store.set_result(pool, import_id, {
+            "dispatch_id": env.payload["dispatch_id"] if env else None,
+            "event_id": str(env.event_id) if env else None,
+        })
+
+    return await _run(pool, intake, publish, import_id, path, filename, processor, result)
+
+
+async def _run(pool: asyncpg.Pool, intake: Intake, publish: Publish, import_id: uuid.UUID, path: Path,
+               filename: str | None, processor: RowProcessor,
+               before_done: Callable[[], Awaitable[None]] | None = None) -> Totals | None:
     sink = StoreSink(pool, import_id, intake.privacy.cipher, publish)
     try:
         totals = await run_import(path, filename, processor, sink)
-    except (UnsupportedFile, HeaderNotFound) as exc:
+        if before_done is not None:
+            await before_done()
+    except (UnsupportedFile, HeaderNotFound, SheetRefused) as exc:
         await store.finish(pool, import_id, "failed", exc.message_zh)
         return None
     except asyncio.CancelledError:
-        await asyncio.shield(store.finish(pool, import_id, "failed", INTERRUPTED))
+        await asyncio.shield(store.finish(pool, import_id, "failed", interrupted(processor.kind.name)))
         raise
     except Exception as exc:
         log.exception("import %s failed", import_id)
         await store.finish(pool, import_id, "failed",
-                           f"导入失败（系统错误：{type(exc).__name__}）：请稍后重新上传同一文件，已登记的行不会重复登记")
+                           f"导入失败（系统错误：{type(exc).__name__}）：请稍后重新上传同一文件，"
+                           f"{NO_REPEAT.get(processor.kind.name, NO_REPEAT['workers'])}")
         return None
     finally:
         path.unlink(missing_ok=True)

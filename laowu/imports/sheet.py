@@ -35,12 +35,15 @@ class Column:
 
 @dataclass(frozen=True)
 class SheetKind:
-    """A kind of import sheet: ``workers`` now, the dispatch list later."""
+    """A kind of import sheet: ``workers`` (实名登记表) or ``dispatch`` (派遣名单)."""
 
     name: str
     title: str
     columns: tuple[Column, ...]
     scan_rows: int = 20
+    merged_headers: bool = True
+    """Header cells left empty take the label above them (a header merged over two rows). Off for sheets whose
+    rows above the header are label/value pairs rather than the first half of the header."""
 
     def aliases(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -77,6 +80,9 @@ class Header:
     sheet: str = ""
     report: list[int] = field(default_factory=list)
     """Source column indexes shown in the error report: every labelled column, in order."""
+    preamble: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+    """The rows above the header row, numbered as in the sheet (at most ``scan_rows``): a title, or a block of
+    label/value rows describing the whole sheet (the dispatch list's 派遣信息)."""
 
     def __post_init__(self) -> None:
         if not self.report:
@@ -137,6 +143,7 @@ def find_header(kind: SheetKind, rows: Iterator[tuple[Any, ...]], sheet: str = "
     required = [c.key for c in kind.required]
     best: list[str] = [c.label for c in kind.required]
     above: tuple[Any, ...] | None = None
+    preamble: list[tuple[int, tuple[Any, ...]]] = []
     for number, row in enumerate(itertools.islice(rows, kind.scan_rows), start=1):
         labels = _labels(row, above)
         keys = _match(kind, aliases, labels)
@@ -151,11 +158,13 @@ def find_header(kind: SheetKind, rows: Iterator[tuple[Any, ...]], sheet: str = "
                 number += 1
             elif following is not None:
                 rest = itertools.chain([following], rows)
-            header = Header(row_number=number, labels=labels, keys=keys, sheet=sheet)
+            header = Header(row_number=number, labels=labels, keys=keys, sheet=sheet, preamble=preamble)
             return header, enumerate(rest, start=number + 1)
         if len(missing) < len(best):
             best = missing
-        above = row if any(not cells.is_blank(c) for c in row) else above
+        if kind.merged_headers and any(not cells.is_blank(c) for c in row):
+            above = row
+        preamble.append((number, row))
     raise HeaderNotFound(kind, best)
 
 

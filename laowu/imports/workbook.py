@@ -1,4 +1,4 @@
-"""Workbooks we hand out: the registration template and the error report of an import."""
+"""Workbooks we hand out: the registration and dispatch-list templates and the error report of an import."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from laowu.domain.regions import region_name
+from laowu.imports.dispatch import BLOCK, DISPATCH, MODES
 from laowu.imports.sheet import SheetKind
 from laowu.imports.workers import CERTIFICATE_KINDS, EXAMPLE, PRIORITY_GROUPS, WORKERS
 
@@ -149,6 +150,119 @@ def _notes(wb: Workbook, kind: SheetKind, brands: Sequence[Mapping[str, Any]]) -
     for letter, width in zip("ABCD", (16, 22, 90, 24), strict=True):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=2, max_row=len(kind.columns) + 1):
+        for cell in row:
+            cell.alignment = _WRAP
+
+
+# ---- the dispatch list ---------------------------------------------------------------------------------
+DISPATCH_TABLE_ROW = len(BLOCK) + 3
+"""Row of the 身份证号/姓名 header in the template: title, the 派遣信息 block, one blank row."""
+
+
+def _dispatch_options(wb: Workbook, brands: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    ws = wb.create_sheet("选项")
+    ws.sheet_state = "hidden"
+    lists = {"brand_id": [brand_choice(b) for b in brands], "mode": list(MODES.values()),
+             "group_transport": ["是", "否"]}
+    ranges: dict[str, str] = {}
+    for col, (key, values) in enumerate(lists.items(), start=1):
+        ws.cell(row=1, column=col, value=next(f.label for f in BLOCK if f.key == key))
+        for row, value in enumerate(values, start=2):
+            ws.cell(row=row, column=col, value=value)
+        if values:
+            letter = get_column_letter(col)
+            ranges[key] = f"'选项'!${letter}$2:${letter}${len(values) + 1}"
+    return ranges
+
+
+def dispatch_template(brands: Sequence[Mapping[str, Any]], *, organizer_id: str | None = None,
+                      origin_region: str | None = None) -> bytes:
+    """``GET /v1/templates/dispatch.xlsx``: 派遣名单 (title, 派遣信息 label/value rows with dropdowns, then the
+    身份证号/姓名 table with an example row), 说明, hidden 选项."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "派遣名单"
+    ws["A1"] = (f"{DISPATCH.title}　红色项目为必填；派遣信息填在B列；人员名单从第{DISPATCH_TABLE_ROW + 2}行起每行一人"
+                f"（第{DISPATCH_TABLE_ROW + 1}行是示例，导入时自动跳过）；填写要求见“说明”工作表")
+    ws["A1"].font = Font(bold=True, size=12)
+    ws["A1"].alignment = Alignment(wrap_text=True, vertical="center")
+    ws.merge_cells("A1:C1")
+    ws.row_dimensions[1].height = 48
+    ranges = _dispatch_options(wb, brands)
+    prefilled = {"organizer_id": organizer_id, "origin_region": origin_region}
+    for row, f in enumerate(BLOCK, start=2):
+        label = ws.cell(row=row, column=1, value=f.label)
+        label.font = _REQUIRED if f.required else _BOLD
+        label.fill = _HEADER_FILL
+        value = ws.cell(row=row, column=2, value=prefilled.get(f.key))
+        value.number_format = "yyyy-mm-dd" if f.key == "departure_date" else "@"
+        formula = ranges.get(f.key)
+        dv = DataValidation(type="list" if formula else None, formula1=formula, allow_blank=True,
+                            showErrorMessage=f.key in ("mode", "group_transport"), showInputMessage=True,
+                            promptTitle=f.label, prompt=f.note[:255], errorTitle=f.label, error="请从下拉列表中选择")
+        dv.add(f"B{row}")
+        ws.add_data_validation(dv)
+    top = DISPATCH_TABLE_ROW
+    for i, col in enumerate(DISPATCH.columns, start=1):
+        head = ws.cell(row=top, column=i, value=col.label)
+        head.font = _REQUIRED if col.required else _BOLD
+        head.fill = _HEADER_FILL
+        head.alignment = Alignment(horizontal="center", vertical="center")
+        sample = ws.cell(row=top + 1, column=i, value=col.example)
+        sample.font = _EXAMPLE
+        sample.number_format = "@"
+    for letter, width in (("A", 24), ("B", 40), ("C", 30)):
+        ws.column_dimensions[letter].width = width
+    # Text so that Excel keeps 18-digit ID numbers as typed, not 4.60105E+17.
+    ws.column_dimensions["A"].number_format = "@"
+    ws.freeze_panes = f"A{top + 1}"
+    _dispatch_notes(wb, brands)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _dispatch_notes(wb: Workbook, brands: Sequence[Mapping[str, Any]]) -> None:
+    ws = wb.create_sheet("说明", 1)
+    ws.append(["项目", "是否必填", "填写说明", "示例"])
+    for cell in ws[1]:
+        cell.font = _BOLD
+        cell.fill = _HEADER_FILL
+    for f in BLOCK:
+        ws.append([f.label, "必填" if f.required else "选填", f.note, f.example])
+    for col in DISPATCH.columns:
+        ws.append([f"{col.label}（人员名单）", "必填" if col.required else "选填", col.note, col.example])
+    last_field = ws.max_row
+    ws.append([])
+    lines = (
+        "导入说明",
+        "1. 一张表是一次派遣：上方“派遣信息”填写本次输出的组织单位、品牌、输出方式、输出地、输入地、用人单位、出发日期等；"
+        "下方名单每行一人，只需身份证号（姓名仅用于核对）。",
+        "2. 派遣信息有误时整张表不派遣，导入结果中会列出每一处错误；改正后重新上传即可。",
+        "3. 名单逐行校验：身份证号须有效、须已在实名台账中登记、不能已在岗或已派出、同一人不能出现两次；"
+        "未通过的行不派遣，可下载“错误报告”查看原因，其余人员照常派遣。",
+        "4. 同一文件重复上传不会重复派遣；派遣编号不填时由平台按文件生成。",
+        "5. 用人单位凭“用人单位编号”在平台确认入职，请填写用人单位在平台的编号。",
+        "6. 也可上传 CSV 文件（UTF-8 或 GBK 编码），格式与本表相同。",
+    )
+    for line in lines:
+        ws.append([line])
+    ws.cell(row=ws.max_row - len(lines) + 1, column=1).font = _BOLD
+    ws.append([])
+    ws.append(["输出方式", "接口代码"])
+    for code, label in MODES.items():
+        ws.append([label, code])
+    ws.append([])
+    ws.append(["可选品牌", "品牌编号", "所在地区", "状态"])
+    for b in brands:
+        ws.append([b["name"], b["brand_id"], f"{b['region_code']} {region_name(b['region_code']) or ''}".strip(),
+                   BRAND_STATUS_ZH.get(b["status"], b["status"])])
+    if not brands:
+        ws.append(["（暂无可选品牌：品牌登记并生效后才会出现在下拉列表中）"])
+    for letter, width in zip("ABCD", (20, 22, 90, 36), strict=True):
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=2, max_row=last_field):
         for cell in row:
             cell.alignment = _WRAP
 

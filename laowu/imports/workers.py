@@ -22,7 +22,7 @@ from laowu.domain.errors import DomainError
 from laowu.domain.identity import check_declared, check_working_age, parse_id_number, validate_phone
 from laowu.imports import cells
 from laowu.imports.pipeline import Issue, Outcome
-from laowu.imports.sheet import Column, Row, SheetKind
+from laowu.imports.sheet import Column, Header, Row, SheetKind
 from laowu.intake import Context, Intake, InvalidRequest
 from laowu.store.scope import covers
 from schemas.api import CertificateCreate, WorkerCreate
@@ -296,6 +296,12 @@ class WorkerRows:
         self.actor = actor
         self._brand_cache: dict[str, BrandMatch] = {}
         self._seen: dict[str, int] = {}  # worker_id → first row: same person twice in one file (~60 bytes/row)
+
+    async def start(self, header: Header, epoch: dt.datetime) -> None:
+        """Nothing above the header matters to a registration sheet."""
+
+    async def end(self) -> list[Envelope]:
+        return []  # every row published with its chunk
 
     def skip(self, row: Row) -> bool:
         """The template's example row (its exact ID number and name) is never imported."""

@@ -9,10 +9,10 @@ from typing import Any
 
 import asyncpg
 
-from laowu.store.queries import region_prefix
+from laowu.store.scope import Viewer, region_prefix, worker_clause
 
 IMPORT_PUBLIC = """import_id, kind, workstation_id, filename, status, rows, accepted, rejected, warnings, sheet,
-                   header_row, columns, error, created_at, updated_at, finished_at"""
+                   header_row, columns, error, result, created_at, updated_at, finished_at"""
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,11 @@ async def finish(pool: asyncpg.Pool, import_id: uuid.UUID, status: str, error: s
     )
 
 
+async def set_result(pool: asyncpg.Pool, import_id: uuid.UUID, result: dict[str, Any]) -> None:
+    """What the import produced as a whole (a dispatch list: ``dispatch_id``, ``event_id``)."""
+    await pool.execute("UPDATE imports SET result = $2, updated_at = now() WHERE import_id = $1", import_id, result)
+
+
 async def get(pool: asyncpg.Pool, import_id: uuid.UUID) -> dict[str, Any] | None:
     row = await pool.fetchrow(f"SELECT {IMPORT_PUBLIC} FROM imports WHERE import_id = $1", import_id)
     return dict(row) if row else None
@@ -125,4 +130,25 @@ async def find_brands(pool: asyncpg.Pool, keys: Sequence[str]) -> list[asyncpg.R
     return list(await pool.fetch(
         "SELECT brand_id, name, status FROM brands WHERE brand_id = ANY($1::text[]) OR name = ANY($1::text[])",
         list(keys),
+    ))
+
+
+async def worker_states(pool: asyncpg.Pool, worker_ids: Sequence[str], viewer: Viewer | None
+                        ) -> dict[str, tuple[str, str | None]]:
+    """``worker_id → (state, current_placement_id)`` of the workers ``viewer`` may see (as ``POST /v1/dispatches``)."""
+    args: list[Any] = [list(worker_ids)]
+    clause = worker_clause(viewer, args)
+    rows = await pool.fetch(
+        f"SELECT worker_id, state, current_placement_id FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}",
+        *args,
+    )
+    return {r["worker_id"]: (r["state"], r["current_placement_id"]) for r in rows}
+
+
+async def dispatch_taken(pool: asyncpg.Pool, dispatch_id: str, event_id: uuid.UUID) -> bool:
+    """A dispatch with this id exists, and not because ``event_id`` (an earlier run of the same file) created it."""
+    return bool(await pool.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM dispatches WHERE dispatch_id = $1)
+              AND NOT EXISTS (SELECT 1 FROM event_receipts WHERE event_id = $2 AND entity_id = $1)""",
+        dispatch_id, event_id,
     ))

@@ -1,4 +1,6 @@
-"""The spreadsheet row parser and pipeline, without services: cells, headers, rows → reasons, files → totals."""
+"""The spreadsheet row parser and pipeline, without services: cells, headers, rows → reasons, files → totals.
+
+Both sheet kinds: the registration sheet and the dispatch list (its 派遣信息 block, its rows, its one event)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +16,18 @@ import openpyxl
 import pytest
 from openpyxl.utils.datetime import to_excel
 
+from laowu.domain.lifecycle import placement_id_for
 from laowu.imports import cells
-from laowu.imports.pipeline import Outcome, Totals, row_event_id, run_import
+from laowu.imports.dispatch import BLOCK, DispatchRows, default_dispatch_id, parse_block
+from laowu.imports.pipeline import Outcome, SheetRefused, Totals, row_event_id, run_import
 from laowu.imports.sheet import Header, HeaderNotFound, find_header, make_row
 from laowu.imports.source import UnsupportedFile, csv_encoding, detect_format
-from laowu.imports.workbook import ReportWriter, workers_template
+from laowu.imports.workbook import DISPATCH_TABLE_ROW, ReportWriter, dispatch_template, workers_template
 from laowu.imports.workers import EXAMPLE, WORKERS, Brand, WorkerRows
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings
+from schemas.common import Actor
 from schemas.envelope import Envelope
 
 from helpers import id_number, person
@@ -358,3 +364,240 @@ async def test_error_report_can_be_uploaded_again(tmp_path: Path) -> None:
     assert rows[0] == ("行号", *HEADER, "错误原因") and rows[1][0] == 7
     sink = MemorySink()
     assert await run_import(path, path.name, processor(), sink) == Totals(rows=1, accepted=1)
+
+
+# ---- the dispatch list ------------------------------------------------------------------------------------
+EMPLOYER_USCC = "91440300708461136T"
+BLOCK_ROWS: list[tuple[Any, ...]] = [
+    ("有组织劳务输出派遣名单", None, None),
+    ("组织单位", "ws-460105-01"),
+    ("品牌", "文昌鸡师傅（wenchang-chicken-chef）"),
+    ("输出方式", "区域间定向输出"),
+    ("输出地", "460105 秀英区", "输入地", "440300"),  # two pairs in one row
+    ("* 用人单位编号", "emp-sz-build"),
+    ("用人单位名称", "深圳某建筑有限公司 "),
+    ("统一社会信用代码", EMPLOYER_USCC),
+    ("出发日期：2026-03-01",),  # label and value in one cell
+    ("集中出行（是/否）", "是"),
+    ("岗位", "钢筋工、木工；钢筋工"),
+    (None,),
+]
+
+
+def numbered(rows: list[tuple[Any, ...]]) -> list[tuple[int, tuple[Any, ...]]]:
+    return list(enumerate(rows, start=1))
+
+
+def test_dispatch_block_is_read_in_every_layout() -> None:
+    d = parse_block(numbered(BLOCK_ROWS))
+    assert d.issues == []
+    assert d.fields == {
+        "organizer_id": "ws-460105-01", "mode": "directed_interregional", "origin_region": "460105",
+        "destination_region": "440300", "employer_id": "emp-sz-build", "employer_name": "深圳某建筑有限公司",
+        "employer_uscc": EMPLOYER_USCC, "departure_date": dt.date(2026, 3, 1), "group_transport": True,
+        "positions": ["钢筋工", "木工"]}
+    assert d.brand_token == "文昌鸡师傅(wenchang-chicken-chef)"  # full-width brackets read as ASCII
+    assert d.rows["destination_region"] == 5 and d.rows["departure_date"] == 9
+
+    # Dates as date cells, Excel serials and compact text; 否 / blank transport; mode by its API code; full-width.
+    for when in (dt.datetime(2026, 3, 1), to_excel(dt.datetime(2026, 3, 1)), "20260301", "２０２６年３月１日"):
+        rows = [r for r in BLOCK_ROWS if not str(r[0]).startswith("出发日期")] + [("出发日期", when)]
+        assert parse_block(numbered(rows)).fields["departure_date"] == dt.date(2026, 3, 1)
+    rows = [("输出方式", "cooperation"), ("集中出行", "否"), ("输出地", 460105)]
+    d = parse_block(numbered(rows))
+    assert (d.fields["mode"], d.fields["group_transport"], d.fields["origin_region"]) == ("cooperation", False, "460105")
+    assert parse_block(numbered([("集中出行", None)])).fields["group_transport"] is False
+
+
+def test_dispatch_block_reasons() -> None:
+    bad_uscc = EMPLOYER_USCC[:17] + ("0" if EMPLOYER_USCC[17] != "0" else "1")
+    rows = [
+        ("组织单位", "工作站一"),
+        ("品牌", "文昌鸡师傅"),
+        ("输出方式", "自己去"),
+        ("输出地", "460199"),
+        ("输入地", "深圳"),
+        ("用人单位编号", "emp-1"),
+        ("统一社会信用代码", bad_uscc),
+        ("出发日期", "3/1/2026"),
+        ("集中出行", "也许"),
+    ]
+    d = parse_block(numbered(rows))
+    texts = [i.text for i in d.ordered()]
+    assert texts == [
+        "第1行 组织单位只能由字母、数字和 . _ : - 组成（最多64个字符）：工作站一",
+        "第3行 输出方式无效：自己去（可填：区域间定向输出、企业直接吸纳、劳务协作）",
+        "第4行 输出地代码不存在：460199",
+        "第5行 输入地应为6位行政区划代码：深圳",
+        "派遣信息缺少“用人单位名称”",
+        f"第7行 统一社会信用代码校验位错误，应为{EMPLOYER_USCC[17]}",
+        "第8行 出发日期格式错误：3/1/2026（应为1990-03-07这样的日期）",
+        "第9行 集中出行应填“是”或“否”：也许",
+    ]
+    d = parse_block(numbered([("品牌", None), ("出发日期", "2026-02-30"), ("品牌", "a"), ("输出方式", "劳务协作"),
+                              ("输出方式", "企业直接吸纳")]))
+    texts = [i.text for i in d.ordered()]
+    assert "第1行 品牌不能为空" not in texts  # the second 品牌 row fills it
+    assert "第5行 “输出方式”填写了两次（第4行和第5行），请只保留一处" in texts
+    assert "第2行 出发日期不存在：2026-02-30" in texts
+    assert "派遣信息缺少“输出地”" in texts
+
+
+class FakeWorkers:
+    def __init__(self, states: Mapping[str, tuple[str, str | None]], taken: frozenset[str] = frozenset()) -> None:
+        self.known = states
+        self.taken = taken
+        self.calls = 0
+
+    async def states(self, worker_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        self.calls += 1
+        return {w: self.known[w] for w in worker_ids if w in self.known}
+
+    async def dispatch_taken(self, dispatch_id: str, event_id: uuid.UUID) -> bool:
+        return dispatch_id in self.taken
+
+
+def _dispatch_processor(workers: FakeWorkers, actor: Actor | None = None) -> DispatchRows:
+    return DispatchRows(Intake(Privacy(Settings())), FakeBrands(BRANDS), workers, workstation_id="ws-460105-01",
+                        event_id=uuid.UUID(int=7), actor=actor)
+
+
+def _dispatch_file(tmp: Path, block: list[tuple[Any, ...]], people: list[tuple[Any, ...]]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in block:
+        ws.append(list(r))
+    ws.append(["身份证号", "姓名"])
+    for r in people:
+        ws.append(list(r))
+    path = tmp / f"dispatch-{uuid.uuid4().hex[:6]}.xlsx"
+    wb.save(path)
+    return path
+
+
+async def test_dispatch_list_rows_and_one_event(tmp_path: Path) -> None:
+    privacy = Privacy(Settings())
+    people = [person(300 + i) for i in range(6)]
+    ids = [privacy.worker_id(p["id_number"]) for p in people]
+    states: dict[str, tuple[str, str | None]] = {w: ("registered", None) for w in ids}
+    states[ids[3]] = ("placed", "pl-elsewhere")
+    del states[ids[4]]  # never registered (or not visible to the sender)
+    bad, expected = wrong_check_digit(person(399)["id_number"])
+    rows = [
+        (people[0]["id_number"], "甲"),
+        (" " + "".join(chr(ord(c) + 0xFEE0) for c in people[1]["id_number"]), "乙"),  # full-width, padded
+        (EXAMPLE["id_number"], EXAMPLE["name"]),  # the template's example row: skipped
+        (bad, "丙"),
+        (people[3]["id_number"], "丁"),
+        (people[4]["id_number"], "戊"),
+        (people[0]["id_number"], "甲"),
+        (None, "只有姓名"),
+        (people[5]["id_number"], None),
+    ]
+    path = _dispatch_file(tmp_path, BLOCK_ROWS, rows)
+    proc = _dispatch_processor(FakeWorkers(states))
+    sink = MemorySink()
+    totals = await run_import(path, path.name, proc, sink, chunk_rows=3)
+    first = len(BLOCK_ROWS) + 2
+    assert sink.header is not None and sink.header.row_number == first - 1
+    assert sink.reasons() == {
+        first + 3: f"身份证号校验位错误，应为{expected}",
+        first + 4: "该人员已在岗或已派出，不能重复派遣（当前状态：在岗）",
+        first + 5: "台账中无此人（须先在实名台账中登记）",
+        first + 6: f"同一人员在本表中重复（与第{first}行相同）",
+        first + 7: "身份证号不能为空",
+    }
+    assert totals == Totals(rows=8, accepted=3, rejected=5)
+    [env] = sink.published
+    assert env.type == "dispatch.created" and env.event_id == uuid.UUID(int=7)
+    p = env.payload
+    assert p["dispatch_id"] == default_dispatch_id(uuid.UUID(int=7)) == env.key
+    assert [x["worker_id"] for x in p["placements"]] == [ids[0], ids[1], ids[5]]
+    assert (p["organizer_id"], p["brand_id"], p["mode"], p["origin_region"], p["destination_region"]) == (
+        "ws-460105-01", "wenchang-chicken-chef", "directed_interregional", "460105", "440300")
+    assert p["employer"] == {"employer_id": "emp-sz-build", "name": "深圳某建筑有限公司", "uscc": EMPLOYER_USCC}
+    assert (p["departure_date"], p["group_transport"], p["positions"]) == ("2026-03-01", True, ["钢筋工", "木工"])
+
+    # The same file again, after the first run's dispatch was applied: its own workers are not "already dispatched".
+    for w in (ids[0], ids[1], ids[5]):
+        states[w] = ("dispatched", placement_id_for(p["dispatch_id"], w))
+    again = MemorySink()
+    assert await run_import(path, path.name, _dispatch_processor(FakeWorkers(states)), again) == totals
+    assert [e.event_id for e in again.published] == [env.event_id]
+    assert again.published[0].payload["placements"] == p["placements"]
+
+
+async def test_dispatch_list_nobody_acceptable_publishes_nothing(tmp_path: Path) -> None:
+    path = _dispatch_file(tmp_path, BLOCK_ROWS, [(person(320)["id_number"], "甲")])
+    sink = MemorySink()
+    assert await run_import(path, path.name, _dispatch_processor(FakeWorkers({})), sink) == Totals(1, 0, 1)
+    assert sink.published == [] and sink.reasons() == {len(BLOCK_ROWS) + 2: "台账中无此人（须先在实名台账中登记）"}
+
+
+async def test_dispatch_block_refused_as_a_whole(tmp_path: Path) -> None:
+    p = person(330)
+    known = {Privacy(Settings()).worker_id(p["id_number"]): ("registered", None)}
+    block = [r for r in BLOCK_ROWS if r[0] not in ("品牌", "组织单位")] + [("品牌", "旧品牌"), ("组织单位", "ws-469005-01"),
+                                                                     ("派遣编号", "dsp-taken")]
+    path = _dispatch_file(tmp_path, block, [(p["id_number"], "甲")])
+    sink = MemorySink()
+    actor = Actor(role="workstation", org="ws-460105-01", region="460100")
+    with pytest.raises(SheetRefused) as err:
+        await run_import(path, path.name, _dispatch_processor(FakeWorkers(known, frozenset({"dsp-taken"})), actor), sink)
+    message = err.value.message_zh
+    assert message.startswith("派遣信息有误，未派遣任何人：")
+    assert "组织单位须为本工作站：ws-460105-01（表中填写为ws-469005-01）" in message
+    assert "品牌已撤销，不能用于派遣：旧品牌" in message and "派遣编号已存在：dsp-taken" in message
+    assert sink.published == [] and sink.outcomes == []
+
+    # Outside the sender's jurisdiction; an unknown brand.
+    block = [r for r in BLOCK_ROWS if r[0] != "品牌" and r[0] != "组织单位"] + [("品牌", "没有这个品牌")]
+    path = _dispatch_file(tmp_path, block, [(p["id_number"], "甲")])
+    actor = Actor(role="workstation", org="ws-460105-01", region="469005")
+    with pytest.raises(SheetRefused) as err:
+        await run_import(path, path.name, _dispatch_processor(FakeWorkers(known), actor), MemorySink())
+    assert "输出地不在本工作站辖区内：460105（辖区469005）" in err.value.message_zh
+    assert "品牌不存在：没有这个品牌" in err.value.message_zh
+
+    # A table but no block at all.
+    path = _dispatch_file(tmp_path, [], [(p["id_number"], "甲")])
+    with pytest.raises(SheetRefused) as err:
+        await run_import(path, path.name, _dispatch_processor(FakeWorkers(known)), MemorySink())
+    assert "派遣信息缺少“品牌”" in err.value.message_zh and "派遣信息缺少“出发日期”" in err.value.message_zh
+
+
+async def test_dispatch_template_round_trip(tmp_path: Path) -> None:
+    brands = [{"brand_id": "wenchang-chicken-chef", "name": "文昌鸡师傅", "region_code": "469005", "status": "listed"}]
+    path = tmp_path / "dispatch-template.xlsx"
+    path.write_bytes(dispatch_template(brands, organizer_id="ws-460105-01", origin_region="460105"))
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:2] == ["派遣名单", "说明"] and wb["选项"].sheet_state == "hidden"
+    ws = wb["派遣名单"]
+    labels = {ws.cell(row=r, column=1).value: r for r in range(2, len(BLOCK) + 2)}
+    assert list(labels) == [f.label for f in BLOCK]
+    assert ws.cell(row=labels["组织单位"], column=2).value == "ws-460105-01"
+    assert ws.cell(row=labels["输出地"], column=2).value == "460105"
+    assert [c.value for c in ws[DISPATCH_TABLE_ROW]][:2] == ["身份证号", "姓名"]
+    lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    assert lists == {f"B{labels['品牌']}": "'选项'!$A$2:$A$2", f"B{labels['输出方式']}": "'选项'!$B$2:$B$4",
+                     f"B{labels['集中出行']}": "'选项'!$C$2:$C$3"}
+    assert [c.value for c in wb["选项"]["B"]][1:] == ["区域间定向输出", "企业直接吸纳", "劳务协作"]
+    notes = [r[0] for r in wb["说明"].iter_rows(values_only=True)]
+    assert "输出方式" in notes and "可选品牌" in notes
+
+    # A clerk fills the block and two people below the example row.
+    for label, value in (("品牌", "文昌鸡师傅（wenchang-chicken-chef）"), ("输出方式", "企业直接吸纳"),
+                         ("输入地", "440300"), ("用人单位编号", "emp-1"), ("用人单位名称", "某公司"),
+                         ("出发日期", dt.datetime(2026, 3, 1)), ("集中出行", "否")):
+        ws.cell(row=labels[label], column=2, value=value)
+    privacy = Privacy(Settings())
+    people = [person(340), person(341)]
+    for p in people:
+        ws.append([p["id_number"], p["name"]])
+    wb.save(path)
+    known: dict[str, tuple[str, str | None]] = {privacy.worker_id(p["id_number"]): ("returned", None) for p in people}
+    sink = MemorySink()
+    assert await run_import(path, path.name, _dispatch_processor(FakeWorkers(known)), sink) == Totals(2, 2, 0)
+    [env] = sink.published
+    assert env.payload["mode"] == "direct_intake" and env.payload["group_transport"] is False
+    assert env.payload["employer"] == {"employer_id": "emp-1", "name": "某公司"}
