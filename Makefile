@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench up down status clean-data schemas
+.PHONY: run test lint unit bench up down status clean-data schemas system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,20 @@ run: $(STAMP)
 	$(BIN)/laowu up --demo
 
 ## The whole suite against real Kafka and PostgreSQL (started on free ports in a private temp dir).
-test: $(STAMP) lint
+test: $(STAMP) system-deps lint
 	$(BIN)/pytest -q -ra --durations=15
+
+# Debian packages the suite drives as a person would: Chromium (+ CJK fonts, or Chinese renders as boxes)
+# for the dashboard, LibreOffice for spreadsheets made the way clerks make them. Installed once, as root.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-calc-nogui
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing system packages: $$missing (install them; the tests that need them will say so)"; fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.access import Authenticate, Guard
+from api.lag import LagProbe
 from api.middleware import BodyLimit, Observe
 from api.publisher import Publisher
 from api.routers import auth, brands, dispatch, events, health, imports, workers
@@ -30,10 +31,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.publisher = Publisher(settings, app.state.pool)
         await app.state.publisher.start()
         app.state.intake = Intake(Privacy(settings))
+        app.state.lag = LagProbe(settings, app.state.pool)
         try:
             yield
         finally:
             await imports.stop_imports(app)
+            await app.state.lag.stop()
             await app.state.publisher.stop()
             await app.state.pool.close()
 

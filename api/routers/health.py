@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -29,5 +29,11 @@ async def readyz(pool: PoolDep, publisher: PublisherDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    probe = getattr(request.app.state, "lag", None)
+    if probe is not None:
+        try:
+            await probe.refresh()
+        except Exception:  # lag is best effort; the rest of the metrics must still be served
+            pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -206,3 +206,14 @@ async def test_batch_decides_each_item(api: httpx.AsyncClient, pool: asyncpg.Poo
     r = await api.post("/v1/events:batch", json={"events": events * 201})
     assert r.status_code == 413
     await asyncio.sleep(0)
+
+
+async def test_metrics_show_request_rates_latencies_and_consumer_lag(api: httpx.AsyncClient, settings: Settings) -> None:
+    r = await api.post("/v1/workers", json=person(7))
+    assert r.status_code == 202
+    text = (await api.get("/metrics")).text
+    assert 'laowu_http_requests_total{method="POST",route="/v1/workers",status="202"}' in text
+    assert "laowu_http_request_seconds_bucket" in text
+    workers_topic = settings.topic("laowu.workers.v1")
+    lag = [line for line in text.splitlines() if line.startswith("laowu_consumer_lag{") and workers_topic in line]
+    assert len(lag) == 6 and sum(float(line.rsplit(" ", 1)[1]) for line in lag) == 1.0  # nobody consumed it yet
