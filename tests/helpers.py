@@ -72,3 +72,19 @@ def bearer(role: str, org: str, region: str | None = None, settings: Any = None)
 
 
 ADMIN = {"role": "admin", "org": "laowu-ops"}
+
+
+async def produce(settings: Any, envelopes: list[Any]) -> None:
+    """Publish envelopes straight to their topics, as a producer that bypasses the API would."""
+    from aiokafka import AIOKafkaProducer
+
+    from schemas.topics import topic_for
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        futures = [await producer.send(settings.topic(topic_for(e.type).name), e.to_bytes(), key=e.key.encode())
+                   for e in envelopes]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()

@@ -13,6 +13,29 @@ class NotFound(LookupError):
     """No such record (or, once access control lands, none the caller may see)."""
 
 
+class Filter:
+    """A WHERE clause built from optional criteria, with numbered parameters; ``?`` marks the value's place."""
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+        self.parts: list[str] = ["TRUE"]
+
+    def raw(self, clause: str) -> Filter:
+        self.parts.append(clause)
+        return self
+
+    def add(self, template: str, value: Any) -> Filter:
+        if value is not None and value != "":
+            self.args.append(value)
+            self.parts.append(template.replace("?", f"${len(self.args)}"))
+        return self
+
+    async def page(self, pool: asyncpg.Pool, select: str, order: str, limit: int) -> list[dict[str, Any]]:
+        self.args.append(limit)
+        sql = f"{select} WHERE {' AND '.join(self.parts)} ORDER BY {order} LIMIT ${len(self.args)}"
+        return [dict(r) for r in await pool.fetch(sql, *self.args)]
+
+
 WORKER_PUBLIC = """
     worker_id, id_number_masked, name, sex, birth_date, phone_masked, household_region, brand_ids,
     priority_groups, certificates, trainings, occupation_code, state, current_placement_id, last_followup_at,
@@ -33,25 +56,12 @@ async def workers(
     pool: asyncpg.Pool, *, brand_id: str | None, region: str | None, state: str | None, after: str | None, limit: int,
     viewer: Viewer | None = None,
 ) -> list[dict[str, Any]]:
-    args: list[Any] = []
-    where: list[str] = [worker_clause(viewer, args)]
-    if brand_id:
-        args.append([brand_id])
-        where.append(f"brand_ids @> ${len(args)}::text[]")
-    if region:
-        args.append(region_prefix(region) + "%")
-        where.append(f"household_region LIKE ${len(args)}")
-    if state:
-        args.append(state)
-        where.append(f"state = ${len(args)}")
-    if after:
-        args.append(after)
-        where.append(f"worker_id > ${len(args)}")
-    args.append(limit)
-    rows = await pool.fetch(
-        f"SELECT {WORKER_PUBLIC} FROM workers w WHERE {' AND '.join(where)} ORDER BY worker_id LIMIT ${len(args)}", *args
-    )
-    return [dict(r) for r in rows]
+    f = Filter()
+    f.raw(worker_clause(viewer, f.args))
+    f.add("brand_ids @> ?::text[]", [brand_id] if brand_id else None)
+    f.add("household_region LIKE ?", region_prefix(region) + "%" if region else None)
+    f.add("state = ?", state).add("worker_id > ?", after)
+    return await f.page(pool, f"SELECT {WORKER_PUBLIC} FROM workers w", "worker_id", limit)
 
 
 async def worker_history(pool: asyncpg.Pool, worker_id: str, after: int, limit: int) -> list[dict[str, Any]]:
@@ -80,22 +90,9 @@ async def brand(pool: asyncpg.Pool, brand_id: str) -> dict[str, Any]:
 async def brands(
     pool: asyncpg.Pool, *, region: str | None, status: str | None, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
-    where: list[str] = ["TRUE"]
-    args: list[Any] = []
-    if region:
-        args.append(region_prefix(region) + "%")
-        where.append(f"b.region_code LIKE ${len(args)}")
-    if status:
-        args.append(status)
-        where.append(f"b.status = ${len(args)}")
-    if after:
-        args.append(after)
-        where.append(f"b.brand_id > ${len(args)}")
-    args.append(limit)
-    rows = await pool.fetch(
-        f"SELECT {BRAND_PUBLIC} FROM brands b WHERE {' AND '.join(where)} ORDER BY b.brand_id LIMIT ${len(args)}", *args
-    )
-    return [dict(r) for r in rows]
+    f = Filter().add("b.region_code LIKE ?", region_prefix(region) + "%" if region else None)
+    f.add("b.status = ?", status).add("b.brand_id > ?", after)
+    return await f.page(pool, f"SELECT {BRAND_PUBLIC} FROM brands b", "b.brand_id", limit)
 
 
 async def brand_statuses(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, str]:
@@ -143,52 +140,24 @@ async def dispatch(pool: asyncpg.Pool, dispatch_id: str, viewer: Viewer | None =
     return dict(row) | {"workers": [dict(w) for w in workers]}
 
 
-def _regions_clause(args: list[Any], region: str) -> str:
-    args.append(region_prefix(region) + "%")
-    return f"EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE ${len(args)})"
-
-
 async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, open_only: bool | None,
                  worker_id: str | None, after: str | None, limit: int, viewer: Viewer | None = None) -> list[dict[str, Any]]:
-    args: list[Any] = []
-    where: list[str] = [regions_clause(viewer, args)]
-    if region:
-        where.append(_regions_clause(args, region))
-    if kind:
-        args.append(kind)
-        where.append(f"kind = ${len(args)}")
+    f = Filter()
+    f.raw(regions_clause(viewer, f.args))
+    f.add("EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE ?)", region_prefix(region) + "%" if region else None)
+    f.add("kind = ?", kind).add("worker_id = ?", worker_id).add("alert_id > ?", after)
     if open_only is not None:
-        where.append("closed_at IS NULL" if open_only else "closed_at IS NOT NULL")
-    if worker_id:
-        args.append(worker_id)
-        where.append(f"worker_id = ${len(args)}")
-    if after:
-        args.append(after)
-        where.append(f"alert_id > ${len(args)}")
-    args.append(limit)
-    rows = await pool.fetch(f"SELECT * FROM alerts WHERE {' AND '.join(where)} ORDER BY alert_id LIMIT ${len(args)}", *args)
-    return [dict(r) for r in rows]
+        f.raw("closed_at IS NULL" if open_only else "closed_at IS NOT NULL")
+    return await f.page(pool, "SELECT * FROM alerts", "alert_id", limit)
 
 
 async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | None, organization_id: str | None,
                     after: str | None, limit: int, viewer: Viewer | None = None) -> list[dict[str, Any]]:
-    args: list[Any] = []
-    where: list[str] = [regions_clause(viewer, args)]
-    if region:
-        where.append(_regions_clause(args, region))
-    if worker_id:
-        args.append(worker_id)
-        where.append(f"worker_id = ${len(args)}")
-    if organization_id:
-        args.append(organization_id)
-        where.append(f"organization_id = ${len(args)}")
-    if after:
-        args.append(after)
-        where.append(f"subsidy_id > ${len(args)}")
-    args.append(limit)
-    rows = await pool.fetch(f"SELECT * FROM subsidies WHERE {' AND '.join(where)} ORDER BY subsidy_id LIMIT ${len(args)}",
-                            *args)
-    return [dict(r) for r in rows]
+    f = Filter()
+    f.raw(regions_clause(viewer, f.args))
+    f.add("EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE ?)", region_prefix(region) + "%" if region else None)
+    f.add("worker_id = ?", worker_id).add("organization_id = ?", organization_id).add("subsidy_id > ?", after)
+    return await f.page(pool, "SELECT * FROM subsidies", "subsidy_id", limit)
 
 
 async def visible_workers(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> set[str]:
@@ -208,19 +177,9 @@ async def audit(pool: asyncpg.Pool, *, actor: str, role: str, org: str, action: 
 
 async def audit_entries(pool: asyncpg.Pool, *, worker_id: str | None, actor: str | None, after: int, limit: int
                         ) -> list[dict[str, Any]]:
-    where: list[str] = ["seq > $1"]
-    args: list[Any] = [after]
-    if worker_id:
-        args.append(worker_id)
-        where.append(f"worker_id = ${len(args)}")
-    if actor:
-        args.append(actor)
-        where.append(f"actor = ${len(args)}")
-    args.append(limit)
-    rows = await pool.fetch(
-        f"SELECT seq, at, actor, role, org, action, worker_id, purpose, ip, detail FROM audit_log "
-        f"WHERE {' AND '.join(where)} ORDER BY seq LIMIT ${len(args)}", *args)
-    return [dict(r) for r in rows]
+    f = Filter().add("seq > ?", after).add("worker_id = ?", worker_id).add("actor = ?", actor)
+    return await f.page(pool, "SELECT seq, at, actor, role, org, action, worker_id, purpose, ip, detail FROM audit_log",
+                        "seq", limit)
 
 
 async def reveal(pool: asyncpg.Pool, worker_id: str, viewer: Viewer) -> dict[str, Any]:

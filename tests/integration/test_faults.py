@@ -26,7 +26,7 @@ from schemas.api import BrandCreate, WorkerCreate
 from schemas.topics import BRANDS, DISPATCHES, WORKERS, topic_for
 
 from conftest import Infra, spawn_ours
-from helpers import bearer, person, wait_decided
+from helpers import bearer, person, produce, wait_decided
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
@@ -131,13 +131,7 @@ async def test_kafka_broker_kill_9_and_restart(infra: Infra, settings: Settings,
 async def test_postgres_restart_while_consumers_write(infra: Infra, settings: Settings, tmp_path: Path) -> None:
     intake = Intake(Privacy(settings))
     envelopes = [intake.register_worker(WorkerCreate.model_validate(person(5000 + n))) for n in range(4000)]
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all")
-    await producer.start()
-    try:
-        await asyncio.gather(*[await producer.send(settings.topic(WORKERS.name), e.to_bytes(), key=e.key.encode())
-                               for e in envelopes])
-    finally:
-        await producer.stop()
+    await produce(settings, envelopes)
     log = tmp_path / "ledger.log"
     consumer = spawn_ours(["consume", "ledger"], settings, log, LAOWU_CONSUMER_BATCH_MAX="20")
     assert settings.database_url
@@ -203,13 +197,7 @@ async def test_poison_in_every_source_topic(settings: Settings, pool: asyncpg.Po
 async def test_rebalance_between_two_consumers_of_one_group(settings: Settings, pool: asyncpg.Pool, tmp_path: Path) -> None:
     intake = Intake(Privacy(settings))
     envelopes = [intake.register_worker(WorkerCreate.model_validate(person(1000 + n))) for n in range(3000)]
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all")
-    await producer.start()
-    try:
-        await asyncio.gather(*[await producer.send(settings.topic(WORKERS.name), e.to_bytes(), key=e.key.encode())
-                               for e in envelopes])
-    finally:
-        await producer.stop()
+    await produce(settings, envelopes)
     first = spawn_ours(["consume", "ledger"], settings, tmp_path / "a.log", LAOWU_CONSUMER_BATCH_MAX="40")
     second = None
     try:

@@ -20,10 +20,9 @@ from laowu.privacy import Privacy
 from laowu.settings import Settings
 from schemas.api import BrandCreate, WorkerCreate, WorkerPatch
 from schemas.envelope import Envelope
-from schemas.topics import topic_for
 
 from conftest import Infra, new_database, running_ledger, spawn_ours
-from helpers import person, wait_decided
+from helpers import person, produce, wait_decided
 
 pytestmark = pytest.mark.services
 
@@ -52,17 +51,6 @@ def workload(settings: Settings, people: int, seed_time: datetime) -> list[Envel
             out.append(intake.update_worker(wid, WorkerPatch(name=f"新{n}", occurred_at=seed_time + timedelta(days=2))))
             out.append(intake.update_worker(wid, WorkerPatch(name=f"旧{n}", occurred_at=seed_time + timedelta(days=1))))
     return out
-
-
-async def produce(settings: Settings, envelopes: list[Envelope]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all")
-    await producer.start()
-    try:
-        futures = [await producer.send(settings.topic(topic_for(e.type).name), e.to_bytes(), key=e.key.encode())
-                   for e in envelopes]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
 
 
 async def snapshot(dsn: str) -> list[dict[str, Any]]:
