@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.access import Authenticate, Guard
 from api.lag import LagProbe
 from api.middleware import BodyLimit, Observe
 from api.publisher import Publisher
-from api.routers import auth, brands, dispatch, events, health, imports, workers
+from api.routers import auth, brands, dashboard, dispatch, events, exports, feed, health, imports, stats, workers
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings, get_settings
@@ -47,8 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (health.router, auth.router, brands.router, workers.router, events.router, dispatch.router, imports.router):
+    for router in (health.router, auth.router, brands.router, workers.router, events.router, dispatch.router, imports.router,
+                   stats.router, feed.router, exports.router, dashboard.router):
         app.include_router(router, dependencies=Guard)
+    app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
                        larger={"/v1/events:batch": settings.max_batch_bytes, "/v1/imports": imports.MAX_IMPORT_BYTES})
     app.add_middleware(Authenticate, settings=settings)  # type: ignore[arg-type]

@@ -131,20 +131,42 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_streams_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.app import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def cmd_stats_recount(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute every streamed figure from the ledger; report drift (exit 1), correct it with --fix."""
+    from streams.recount import recount
+
+    settings = settings.model_copy(update={
+        "database_url": _require(settings.database_url, "DATABASE_URL", settings, "database_url"),
+        "kafka_bootstrap": _require(settings.kafka_bootstrap, "KAFKA_BOOTSTRAP", settings, "kafka_bootstrap")})
+    report = asyncio.run(recount(settings, fix=args.fix))
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for d in report.drift[:50]:
+            print(f"drift {d['dim']}:{d['key'] or '-'} {d['month'] or 'all-time'} {d['metric']}: "
+                  f"stored {d['stored']}, recount {d['recount']}")
+        cut = "consistent cut" if report.consistent_cut else (
+            f"NOT a consistent cut (in flight: outbox {report.outbox_pending}, kafka lag {report.kafka_lag})")
+        action = "corrected" if report.corrected else "not corrected" if report.drift else "no drift"
+        print(f"{report.cells} figures checked, {len(report.drift)} drifted, {action}; {cut}")
+    if not report.consistent_cut:
+        return 2
+    return 1 if report.drift and not report.corrected else 0
+
+
 def cmd_import_workers(args: argparse.Namespace, settings: Settings) -> int:
     """Upload a workstation's register; the API validates each row exactly as ``POST /v1/workers`` does."""
     from laowu.imports.cli import import_workers
 
     api_url = args.api_url or f"http://{settings.api_host}:{settings.api_port}"
     return import_workers(args.file, api_url, args.workstation, token=args.token)
-
-
-def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    """Realistic traffic from many workstations and employers (see laowu.simulate); JSON summary on the last line."""
-    from laowu.simulate import main as simulate
-
-    return simulate(args.workers, args.rate, args.duration, args.via, args.seed, args.api_url,
-                    lag_seconds=args.lag, anchor=args.anchor, concurrency=args.concurrency)
 
 
 def cmd_import_dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -193,16 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
     token.add_argument("--region", help="GB/T 2260 jurisdiction (required except for admin)")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default LAOWU_TOKEN_TTL_S)")
-    sim = add("simulate", cmd_simulate, "generate realistic traffic (registrations, dispatches, placements, follow-ups)")
-    sim.add_argument("--workers", type=int, default=10_000, help="distinct people (default 10000)")
-    sim.add_argument("--rate", type=float, default=500.0, help="events per second (default 500)")
-    sim.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
-    sim.add_argument("--via", choices=["api", "kafka"], default="api", help="POST /v1/events:batch, or produce directly")
-    sim.add_argument("--seed", type=int, default=2026, help="same seed (and anchor) → same event stream")
-    sim.add_argument("--api-url", default=None, help="default: the running stack's API")
-    sim.add_argument("--lag", type=float, default=5.0, help="seconds between an event and those that need it applied")
-    sim.add_argument("--anchor", default=None, help="field time ends here (YYYY-MM-DD; default today, UTC)")
-    sim.add_argument("--concurrency", type=int, default=4, help="batches in flight (--via api)")
 
     topics = sub.add_parser("topics", help="Kafka topics of the catalogue")
     topics_sub = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -210,6 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_topics_create
     )
 
+    streams = sub.add_parser("streams", help="stream processors (faust)")
+    streams_sub = streams.add_subparsers(dest="action", required=True, metavar="ACTION")
+    streams_sub.add_parser("worker", help="run the statistics processor (foreground)").set_defaults(
+        func=cmd_streams_worker
+    )
+    stats = sub.add_parser("stats", help="output statistics")
+    stats_sub = stats.add_subparsers(dest="action", required=True, metavar="ACTION")
+    recount = stats_sub.add_parser("recount", help="recompute the figures from the ledger and report drift")
+    recount.add_argument("--fix", action="store_true", help="correct the drifted figures")
+    recount.add_argument("--json", action="store_true", help="machine-readable report")
+    recount.set_defaults(func=cmd_stats_recount)
 
     schemas = sub.add_parser("schemas", help="wire contracts")
     schemas_sub = schemas.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -72,6 +72,7 @@ POM = Path(__file__).resolve().parents[2] / "deploy" / "local" / "pom.xml"
 SERVICES: dict[str, tuple[str, ...]] = {
     "api": ("api",),
     "ledger-consumer": ("consume", "ledger"),
+    "streams": ("streams", "worker"),
 }
 
 KAFKA_READY_S = 90.0

@@ -1,0 +1,216 @@
+"""Freshness of the live statistics: event posted to the API → figure changed on ``/v1/stats``; prints one JSON object.
+
+A private Kafka + PostgreSQL (temporary home), and the deployed processes as children: ``laowu api``,
+``laowu consume ledger`` (with its outbox relay) and ``laowu streams worker``. Each probe registers one
+worker into a brand of its own (``POST /v1/workers``) and polls ``GET /v1/stats/brands/{brand}`` every
+``poll_ms`` until ``registered`` turns 1; freshness = that moment minus the moment before the POST. So it
+covers API → Kafka → ledger transaction → outbox relay → Kafka → faust chunk → PostgreSQL → API read.
+
+Two phases: idle (no other traffic), then under load — a steady background of registrations posted as
+100-event batches at ``LAOWU_BENCH_FRESH_RATE`` events/s (default 1,000) to counties the probes never touch.
+
+    .venv/bin/python -m benchmarks.freshness
+Knobs (env): LAOWU_BENCH_FRESH_PROBES (100 under load; idle gets a third), LAOWU_BENCH_FRESH_RATE (1000),
+LAOWU_BENCH_FRESH_POLL_MS (10), LAOWU_BENCH_KEEP=1 keeps the temporary home (logs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+from stdnum.cn import ric
+
+from benchmarks.api_load import percentile, wait_ready
+from benchmarks.harness import child_env, knob, load, ours, spawn
+
+LOAD_COUNTIES = ["460105", "460106", "460107", "469005", "460202", "500101", "500229"]
+PROBE_COUNTY = "460108"
+BATCH = 100
+
+
+def say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def registration(n: int, region: str, brand: str | None = None) -> dict[str, Any]:
+    """A valid registration body, unique for n < 480,000 (as tests/helpers.person)."""
+    birth = date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
+    body_digits = f"{region}{birth:%Y%m%d}{(n // 480) % 1000:03d}"
+    number = body_digits + ric.calc_check_digit(body_digits + "0")
+    body: dict[str, Any] = {"id_number": number, "name": f"压测{n}", "sex": "M" if int(number[16]) % 2 else "F",
+            "birth_date": birth.isoformat(), "household_region": region, "workstation_id": f"ws-{region}-01"}
+    if brand:
+        body["brand_ids"] = [brand]
+    return body
+
+
+class Freshness:
+    def __init__(self) -> None:
+        self.probes = knob("LAOWU_BENCH_FRESH_PROBES", 100)
+        self.rate = knob("LAOWU_BENCH_FRESH_RATE", 1000)
+        self.poll_s = knob("LAOWU_BENCH_FRESH_POLL_MS", 10) / 1000
+        self.home = Path(tempfile.mkdtemp(prefix="laowu-fresh-"))
+        self.children: list[Any] = []
+        self.infra: Any = None
+        self.sent = 0
+        self.next_n = 100_000
+
+    async def start(self) -> str:
+        from laowu.auth import issue
+        from laowu.settings import Settings
+        from laowu.stack.launcher import start_infra
+        from laowu.stack.ports import free_port
+
+        settings = Settings(home=self.home, database_url=None, kafka_bootstrap=None, topic_prefix="", kafka_port=0,
+                            pg_port=0, api_port=free_port(), env="test")
+        say(f"starting Kafka and PostgreSQL in {self.home}")
+        self.infra = await start_infra(self.home, settings, migrate=True, topics=True)
+        env = child_env(self.infra.bootstrap, self.infra.dsn, self.home, LAOWU_API_PORT=str(settings.api_port),
+                        LAOWU_API_HOST="127.0.0.1", LAOWU_RATE_LIMIT_PER_S="1000000", LAOWU_RATE_LIMIT_BURST="1000000",
+                        LAOWU_CONSUMER_POLL_MS="50")
+        logs = self.home / "logs"
+        for name, args in (("api", ("api",)), ("ledger", ("consume", "ledger")), ("streams", ("streams", "worker"))):
+            self.children.append(spawn(name, ours(*args), env, logs))
+        url = f"http://127.0.0.1:{settings.api_port}"
+        await wait_ready(url)
+        self.headers = {"Authorization": "Bearer " + issue(settings, role="admin", org="bench", region=None, ttl_s=7200)}
+        return url
+
+    async def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        if self.infra is not None:
+            await self.infra.astop()
+        if os.environ.get("LAOWU_BENCH_KEEP"):
+            say(f"kept {self.home}")
+        else:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    async def brands(self, client: httpx.AsyncClient, count: int) -> list[str]:
+        ids = [f"probe-{k:04d}" for k in range(count)]
+        events = [{"type": "brand.registered", "payload": {"brand_id": b, "name": f"探针品牌{k}", "region_code": PROBE_COUNTY,
+                                                           "category": "service", "level": "county"}}
+                  for k, b in enumerate(ids)]
+        for i in range(0, len(events), 500):
+            r = await client.post("/v1/events:batch", json={"events": events[i:i + 500]})
+            r.raise_for_status()
+        deadline = time.monotonic() + 120
+        while (await client.get(f"/v1/brands/{ids[-1]}")).status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError("probe brands were not applied")
+            await asyncio.sleep(0.2)
+        return ids
+
+    async def background(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        """Registrations at ``rate`` events/s in 100-event batches, to counties the probes never use."""
+        interval = BATCH / max(1, self.rate)
+        started = time.monotonic()
+        batches = 0
+        while not stop.is_set():
+            events = []
+            for _ in range(BATCH):
+                n = self.next_n
+                self.next_n += 1
+                events.append({"type": "worker.registered",
+                               "payload": registration(n, LOAD_COUNTIES[n % len(LOAD_COUNTIES)])})
+            r = await client.post("/v1/events:batch", json={"events": events})
+            r.raise_for_status()
+            self.sent += BATCH
+            batches += 1
+            delay = started + batches * interval - time.monotonic()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                except TimeoutError:
+                    pass
+
+    async def probe(self, client: httpx.AsyncClient, n: int, brand: str) -> tuple[float, float]:
+        """(ms until the figure changed, ms until the ledger had applied it: the part before the stream processor)."""
+        body = registration(n, PROBE_COUNTY, brand)
+        t0 = time.perf_counter()
+        r = await client.post("/v1/workers", json=body)
+        r.raise_for_status()
+        event_id = r.json()["event_id"]
+        applied: float | None = None
+        deadline = time.monotonic() + 60
+        while True:
+            if applied is None and (await client.get(f"/v1/events/{event_id}")).json().get("status") == "applied":
+                applied = (time.perf_counter() - t0) * 1000
+            got = (await client.get(f"/v1/stats/brands/{brand}")).json()
+            if got.get("registered") == 1:
+                done = (time.perf_counter() - t0) * 1000
+                return done, applied if applied is not None else done
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{brand}: registration not visible in /v1/stats after 60s")
+            await asyncio.sleep(self.poll_s)
+
+    async def phase(self, client: httpx.AsyncClient, brands: list[str], first_n: int) -> dict[str, Any]:
+        latencies, ledger = [], []
+        for k, brand in enumerate(brands):
+            done, applied = await self.probe(client, first_n + k, brand)
+            latencies.append(done)
+            ledger.append(applied)
+            await asyncio.sleep(0.2)
+        return {"probes": len(latencies), "p50_ms": round(percentile(latencies, 50) or 0, 1),
+                "p99_ms": round(percentile(latencies, 99) or 0, 1), "max_ms": round(max(latencies), 1),
+                "min_ms": round(min(latencies), 1), "ledger_applied_p50_ms": round(percentile(ledger, 50) or 0, 1),
+                "ledger_applied_p99_ms": round(percentile(ledger, 99) or 0, 1)}
+
+    async def run(self) -> dict[str, Any]:
+        url = await self.start()
+        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        async with httpx.AsyncClient(base_url=url, headers=self.headers, timeout=30, limits=limits) as client, \
+                httpx.AsyncClient(base_url=url, headers=self.headers, timeout=30, limits=limits) as loader:
+            idle_n = max(10, self.probes // 3)
+            brands = await self.brands(client, idle_n + self.probes)
+            say("warming up (the faust worker joins its group)")
+            await self.probe(client, 1, brands[0])
+            say(f"idle: {idle_n - 1} probes")
+            idle = await self.phase(client, brands[1:idle_n], 2)
+            say(f"under load: {self.probes} probes, background {self.rate} registrations/s")
+            stop = asyncio.Event()
+            bg = asyncio.create_task(self.background(loader, stop))
+            await asyncio.sleep(3)  # let the load settle in
+            t0, sent0 = time.monotonic(), self.sent
+            loaded = await self.phase(client, brands[idle_n:], 10_000)
+            achieved = (self.sent - sent0) / (time.monotonic() - t0)
+            stop.set()
+            await bg
+        return {
+            "freshness_p50_ms": loaded["p50_ms"], "freshness_p99_ms": loaded["p99_ms"],
+            "freshness_max_ms": loaded["max_ms"], "ledger_applied_p50_ms": loaded["ledger_applied_p50_ms"],
+            "ledger_applied_p99_ms": loaded["ledger_applied_p99_ms"], "freshness_idle_p50_ms": idle["p50_ms"],
+            "freshness_idle_p99_ms": idle["p99_ms"], "probes": loaded["probes"], "idle_probes": idle["probes"],
+            "background_events_per_s": round(achieved), "background_target_per_s": self.rate,
+            "poll_ms": round(self.poll_s * 1000), "path": "POST /v1/workers → GET /v1/stats/brands/{id} registered",
+            "cpus": os.cpu_count(), "load_avg": load(), "python": platform.python_version(),
+        }
+
+
+async def main_async() -> dict[str, Any]:
+    bench = Freshness()
+    try:
+        return await bench.run()
+    finally:
+        await bench.stop()
+
+
+def main() -> int:
+    result = asyncio.run(main_async())
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""Statistics (统计) in PostgreSQL: the sink's idempotent writes, the recount from the ledger, read queries, the feed.
+
+Streamed figures live in ``stats_figures`` (see :mod:`laowu.domain.statistics` for cells and attribution).
+Figures that depend on the calendar or on tables the ledger-change stream does not describe are *queried*
+here instead: retention at 3 and 6 months (a placement becomes "due" as days pass, without any event),
+subsidies accrued (the sweeper accrues them without a ledger change), and per-category figures (a brand's
+category may change; a category is the sum of its brands' figures at read time).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from laowu.domain.statistics import Cell, Member, Scope
+from laowu.store.scope import Viewer, region_prefix, worker_clause
+
+FEED_LOCK = 0x1A0_0F33
+"""Advisory lock serialising feed inserts, so feed ids are handed out in commit order."""
+STATS_GROUP = "stats"
+"""consumer_offsets.group_id under which the sink records the ledger-change offsets it has applied."""
+
+Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+# ---- the sink (inside its transaction) -------------------------------------------------------------
+async def mark_applied(conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Record events as applied; returns those that were not applied before (the others are redeliveries)."""
+    if not event_ids:
+        return set()
+    rows = await conn.fetch(
+        "INSERT INTO stats_applied_events (event_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
+        list(dict.fromkeys(event_ids)),
+    )
+    return {r["event_id"] for r in rows}
+
+
+async def add_members(conn: asyncpg.Connection, members: Iterable[Member]) -> list[Member]:
+    """Insert memberships; returns the ones that are new (each adds one to its distinct count)."""
+    todo = sorted(set(members))
+    if not todo:
+        return []
+    cols = list(zip(*todo, strict=True))
+    rows = await conn.fetch(
+        """INSERT INTO stats_members (dim, key, month, metric, worker_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+           ON CONFLICT DO NOTHING RETURNING dim, key, month, metric, worker_id""",
+        *[list(c) for c in cols],
+    )
+    return [(r["dim"], r["key"], r["month"], r["metric"], r["worker_id"]) for r in rows]
+
+
+async def add_to_figures(conn: asyncpg.Connection, cells: Mapping[Cell, Decimal]) -> None:
+    """Add deltas; rows are touched in key order so two writers can never deadlock on them."""
+    todo = sorted((c, v) for c, v in cells.items() if v != 0)
+    if not todo:
+        return
+    await conn.execute(
+        """INSERT INTO stats_figures AS f (dim, key, month, metric, value)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[])
+           ON CONFLICT (dim, key, month, metric) DO UPDATE SET value = f.value + EXCLUDED.value, updated_at = now()""",
+        [c[0] for c, _ in todo], [c[1] for c, _ in todo], [c[2] for c, _ in todo], [c[3] for c, _ in todo],
+        [v for _, v in todo],
+    )
+
+
+async def record_offsets(conn: asyncpg.Connection, offsets: Mapping[tuple[str, int], int]) -> None:
+    """Next offset per partition the sink has applied (for the recount's consistent cut and for lag)."""
+    if not offsets:
+        return
+    items = sorted(offsets.items())
+    await conn.execute(
+        """INSERT INTO consumer_offsets AS o (group_id, topic, partition, next_offset)
+           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[])
+           ON CONFLICT (group_id, topic, partition)
+           DO UPDATE SET next_offset = GREATEST(o.next_offset, EXCLUDED.next_offset), updated_at = now()""",
+        STATS_GROUP, [t for (t, _), _ in items], [p for (_, p), _ in items], [n for _, n in items],
+    )
+
+
+async def applied_offsets(conn: Conn, topic: str) -> dict[int, int]:
+    rows = await conn.fetch("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
+                            STATS_GROUP, topic)
+    return {r["partition"]: r["next_offset"] for r in rows}
+
+
+async def figures_of(conn: Conn, scopes: Iterable[Scope], month: str = "") -> dict[Scope, dict[str, Decimal]]:
+    """Stored metrics of several scopes for one month ('' = all time)."""
+    todo = sorted(set(scopes))
+    out: dict[Scope, dict[str, Decimal]] = {s: {} for s in todo}
+    if not todo:
+        return out
+    rows = await conn.fetch(
+        """SELECT f.dim, f.key, f.metric, f.value FROM stats_figures f
+             JOIN unnest($1::text[], $2::text[]) AS s(dim, key) ON s.dim = f.dim AND s.key = f.key
+            WHERE f.month = $3""",
+        [s[0] for s in todo], [s[1] for s in todo], month,
+    )
+    for r in rows:
+        out[(r["dim"], r["key"])][r["metric"]] = r["value"]
+    return out
+
+
+async def append_feed(conn: asyncpg.Connection, rows: Sequence[tuple[str, Sequence[str], Mapping[str, Any]]]) -> None:
+    """Feed rows (kind, regions, data), last thing before commit: the lock makes ids follow commit order."""
+    if not rows:
+        return
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", FEED_LOCK)
+    await conn.execute(
+        """INSERT INTO feed_events (kind, regions, data)
+           SELECT x.value->>'kind', ARRAY(SELECT jsonb_array_elements_text(x.value->'regions')), x.value->'data'
+             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(value, n) ORDER BY x.n""",
+        [{"kind": k, "regions": list(r), "data": d} for k, r, d in rows],
+    )
+
+
+async def prune(conn: Conn, applied_days: int = 35, feed_days: int = 7) -> tuple[int, int]:
+    """Forget applied-event ids older than the ledger-changes retention (30 days) plus a margin, and old feed rows."""
+    a = await conn.execute("DELETE FROM stats_applied_events WHERE applied_at < now() - make_interval(days => $1)",
+                           applied_days)
+    f = await conn.execute("DELETE FROM feed_events WHERE created_at < now() - make_interval(days => $1)", feed_days)
+    return int(a.split()[-1]), int(f.split()[-1])
+
+
+# ---- the recount from the ledger ------------------------------------------------------------------
+# The same attribution as laowu.domain.statistics, written independently in SQL, so a recount checks the
+# stream processor's code as well as its delivery.
+_FACTS = """
+WITH w AS (
+    SELECT worker_id, household_region AS r, brand_ids,
+           cardinality(priority_groups) > 0 AS prio,
+           to_char((registered_at AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM') AS m
+      FROM workers
+),
+ws AS (
+    SELECT 'all'::text AS dim, ''::text AS key, worker_id, prio, m FROM w
+    UNION
+    SELECT 'region', x, worker_id, prio, m FROM w, unnest(ARRAY[r, left(r, 4) || '00', left(r, 2) || '0000']) x
+    UNION
+    SELECT 'brand', b, worker_id, prio, m FROM w, unnest(brand_ids) b
+),
+p AS (
+    SELECT placement_id, worker_id, origin_region AS o, destination_region AS d, brand_id, status, monthly_wage,
+           to_char(departure_date, 'YYYY-MM') AS dm, to_char(start_date, 'YYYY-MM') AS sm,
+           to_char(end_date, 'YYYY-MM') AS em,
+           status IN ('confirmed', 'ended') AND start_date IS NOT NULL AS conf,
+           coalesce(first_followup_date <= start_date + 30, false) AS covered
+      FROM placements
+),
+ps AS (
+    SELECT 'all'::text AS dim, ''::text AS key, p.* FROM p
+    UNION
+    SELECT 'region', x, p.* FROM p, unnest(ARRAY[o, left(o, 4) || '00', left(o, 2) || '0000']) x
+    UNION
+    SELECT 'brand', brand_id, p.* FROM p
+    UNION
+    SELECT 'destination', x, p.* FROM p, unnest(ARRAY[d, left(d, 4) || '00', left(d, 2) || '0000']) x
+),
+facts AS (
+    SELECT dim, key, mm AS month, 'registered' AS metric, 1::numeric AS value, worker_id FROM ws, unnest(ARRAY['', m]) mm
+    UNION ALL SELECT dim, key, mm, 'priority_members', 1, worker_id FROM ws, unnest(ARRAY['', m]) mm WHERE prio
+    UNION ALL SELECT dim, key, mm, 'outputs', 1, worker_id FROM ps, unnest(ARRAY['', dm]) mm
+    UNION ALL SELECT dim, key, mm, 'dispatched', 1, worker_id FROM ps, unnest(ARRAY['', dm]) mm
+    UNION ALL SELECT dim, key, mm, 'placements_rejected', 1, worker_id FROM ps, unnest(ARRAY['', dm]) mm
+               WHERE status = 'rejected'
+    UNION ALL SELECT dim, key, mm, 'placements_confirmed', 1, worker_id FROM ps, unnest(ARRAY['', sm]) mm WHERE conf
+    UNION ALL SELECT dim, key, mm, 'confirmed', 1, worker_id FROM ps, unnest(ARRAY['', sm]) mm WHERE conf
+    UNION ALL SELECT dim, key, mm, 'followup_covered', 1, worker_id FROM ps, unnest(ARRAY['', sm]) mm
+               WHERE conf AND covered
+    UNION ALL SELECT dim, key, mm, 'wage_sum', monthly_wage, worker_id FROM ps, unnest(ARRAY['', sm]) mm
+               WHERE conf AND monthly_wage IS NOT NULL
+    UNION ALL SELECT dim, key, mm, 'wage_count', 1, worker_id FROM ps, unnest(ARRAY['', sm]) mm
+               WHERE conf AND monthly_wage IS NOT NULL
+    UNION ALL SELECT dim, key, '', 'currently_employed', 1, worker_id FROM ps WHERE status = 'confirmed'
+    UNION ALL SELECT dim, key, mm, 'separations', 1, worker_id FROM ps, unnest(ARRAY['', em]) mm
+               WHERE status = 'ended' AND em IS NOT NULL
+)
+"""
+_RECOUNT = _FACTS + """
+SELECT dim, key, month, metric,
+       CASE WHEN metric IN ('dispatched', 'confirmed') THEN count(DISTINCT worker_id)::numeric ELSE sum(value) END AS value
+  FROM facts GROUP BY dim, key, month, metric
+"""
+_MEMBERS = _FACTS + """
+INSERT INTO stats_members (dim, key, month, metric, worker_id)
+SELECT DISTINCT dim, key, month, metric, worker_id FROM facts WHERE metric IN ('dispatched', 'confirmed')
+"""
+
+
+async def recount(conn: Conn) -> dict[Cell, Decimal]:
+    """Every streamed figure recomputed from the ledger tables."""
+    rows = await conn.fetch(_RECOUNT)
+    return {(r["dim"], r["key"], r["month"], r["metric"]): r["value"] for r in rows if r["value"] != 0}
+
+
+async def stored(conn: Conn) -> dict[Cell, Decimal]:
+    rows = await conn.fetch("SELECT dim, key, month, metric, value FROM stats_figures WHERE value <> 0")
+    return {(r["dim"], r["key"], r["month"], r["metric"]): r["value"] for r in rows}
+
+
+async def lock_figures(conn: asyncpg.Connection) -> None:
+    """Hold the sink off (its upserts wait) while a recount compares and corrects; the API can still read."""
+    await conn.execute("LOCK TABLE stats_figures, stats_members IN EXCLUSIVE MODE")
+
+
+async def pending_ledger_changes(conn: Conn) -> int:
+    """Ledger changes committed but not yet relayed to Kafka (still in the outbox)."""
+    return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE value->>'type' = 'ledger.changed'"))
+
+
+async def correct(conn: asyncpg.Connection, expected: Mapping[Cell, Decimal], drift: Iterable[Cell]) -> None:
+    """Set drifted cells to the recount and rebuild the memberships from the ledger (inside the locked transaction)."""
+    cells = sorted(drift)
+    if cells:
+        await conn.execute(
+            """INSERT INTO stats_figures AS f (dim, key, month, metric, value)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[])
+               ON CONFLICT (dim, key, month, metric) DO UPDATE SET value = EXCLUDED.value, updated_at = now()""",
+            [c[0] for c in cells], [c[1] for c in cells], [c[2] for c in cells], [c[3] for c in cells],
+            [expected.get(c, Decimal(0)) for c in cells],
+        )
+    await conn.execute("DELETE FROM stats_members")
+    await conn.execute(_MEMBERS)
+
+
+# ---- read queries (API) ---------------------------------------------------------------------------
+async def series(conn: Conn, scope: Scope, first: str, last: str) -> dict[str, dict[str, Decimal]]:
+    """Monthly metrics of one scope, ``first``..``last`` (YYYY-MM) inclusive."""
+    rows = await conn.fetch(
+        "SELECT month, metric, value FROM stats_figures WHERE dim = $1 AND key = $2 AND month BETWEEN $3 AND $4",
+        scope[0], scope[1], first, last,
+    )
+    out: dict[str, dict[str, Decimal]] = {}
+    for r in rows:
+        out.setdefault(r["month"], {})[r["metric"]] = r["value"]
+    return out
+
+
+async def region_keys(conn: Conn, dim: str, prefix: str) -> list[str]:
+    """Region (or destination) codes with figures under a prefix ('' = all)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT key FROM stats_figures WHERE dim = $1 AND month = '' AND key LIKE $2 AND value <> 0 ORDER BY key",
+        dim, prefix + "%",
+    )
+    return [r["key"] for r in rows]
+
+
+def _placement_scope(scope: Scope, args: list[Any]) -> str:
+    dim, key = scope
+    if dim == "all":
+        return "TRUE"
+    if dim == "brand":
+        args.append(key)
+        return f"p.brand_id = ${len(args)}"
+    args.append(region_prefix(key) + "%")
+    column = "p.origin_region" if dim == "region" else "p.destination_region"
+    return f"{column} LIKE ${len(args)}"
+
+
+async def retention(conn: Conn, scope: Scope, today: date) -> dict[str, Any]:
+    """Retention (稳岗) at 3 and 6 months: of confirmed placements started at least that long ago, the share
+    still employed then. Queried, because a placement becomes due as days pass, without any event."""
+    args: list[Any] = [today]
+    where = _placement_scope(scope, args)
+    row = await conn.fetchrow(
+        f"""SELECT
+              count(*) FILTER (WHERE due3) AS due3,
+              count(*) FILTER (WHERE due3 AND (end_date IS NULL OR end_date >= start_date + interval '3 months')) AS kept3,
+              count(*) FILTER (WHERE due6) AS due6,
+              count(*) FILTER (WHERE due6 AND (end_date IS NULL OR end_date >= start_date + interval '6 months')) AS kept6
+            FROM (SELECT p.start_date, p.end_date,
+                         p.start_date + interval '3 months' <= $1::date AS due3,
+                         p.start_date + interval '6 months' <= $1::date AS due6
+                    FROM placements p
+                   WHERE p.status IN ('confirmed', 'ended') AND p.start_date IS NOT NULL AND {where}) q""",
+        *args,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def subsidies(conn: Conn, scope: Scope) -> tuple[Decimal, int]:
+    """Subsidies accrued (补贴) for placements in the scope: queried from the subsidies table."""
+    args: list[Any] = []
+    where = _placement_scope(scope, args)
+    row = await conn.fetchrow(
+        f"""SELECT coalesce(sum(s.amount), 0) AS amount, count(*) AS n
+              FROM subsidies s JOIN placements p ON p.placement_id = s.placement_id WHERE {where}""",
+        *args,
+    )
+    assert row is not None
+    return row["amount"], row["n"]
+
+
+async def brand(conn: Conn, brand_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT brand_id, name, region_code, category, level, status FROM brands WHERE brand_id = $1",
+                              brand_id)
+    return dict(row) if row else None
+
+
+async def brands_in(conn: Conn, region: str | None) -> list[dict[str, Any]]:
+    """Brands of the resource library (资源库) whose region the given one covers (all when None)."""
+    rows = await conn.fetch(
+        "SELECT brand_id, name, region_code, category, level, status FROM brands WHERE region_code LIKE $1 ORDER BY brand_id",
+        (region_prefix(region) if region else "") + "%",
+    )
+    return [dict(r) for r in rows]
+
+
+async def open_alerts(conn: Conn, region: str | None) -> dict[str, int]:
+    args: list[Any] = []
+    where = "TRUE"
+    if region:
+        args.append(region_prefix(region) + "%")
+        where = "EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE $1)"
+    rows = await conn.fetch(f"SELECT kind, count(*) AS n FROM alerts WHERE closed_at IS NULL AND {where} GROUP BY kind",
+                            *args)
+    return {r["kind"]: r["n"] for r in rows}
+
+
+# ---- the feed -------------------------------------------------------------------------------------
+async def feed_after(conn: Conn, after: int, limit: int = 500) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT id, kind, regions, data, created_at FROM feed_events WHERE id > $1 ORDER BY id LIMIT $2", after, limit
+    )
+    return [dict(r) for r in rows]
+
+
+async def feed_tail(conn: Conn) -> int:
+    return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM feed_events"))
+
+
+# ---- export ---------------------------------------------------------------------------------------
+EXPORT_COLUMNS = """
+    w.worker_id, w.id_number_masked, w.name, w.sex, w.birth_date, w.phone_masked, w.household_region, w.brand_ids,
+    w.priority_groups, w.occupation_code, w.state, w.current_placement_id, w.last_followup_at, w.registered_at
+"""
+
+
+async def export_workers(conn: Conn, *, brand_id: str | None, region: str | None, viewer: Viewer | None,
+                         after: str, limit: int) -> list[dict[str, Any]]:
+    """A page of the real-name ledger (实名制台账) for a spreadsheet: masked columns only."""
+    args: list[Any] = []
+    where = [worker_clause(viewer, args)]
+    if brand_id:
+        args.append([brand_id])
+        where.append(f"w.brand_ids @> ${len(args)}::text[]")
+    if region:
+        args.append(region_prefix(region) + "%")
+        where.append(f"w.household_region LIKE ${len(args)}")
+    args.append(after)
+    where.append(f"w.worker_id > ${len(args)}")
+    args.append(limit)
+    rows = await conn.fetch(
+        f"SELECT {EXPORT_COLUMNS} FROM workers w WHERE {' AND '.join(where)} ORDER BY w.worker_id LIMIT ${len(args)}",
+        *args,
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,157 @@
+"""Statistics deltas (laowu.domain.statistics): pure code, no services."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from decimal import Decimal
+from typing import Any
+
+from laowu.domain import statistics as st
+from laowu.domain import targets as tg
+
+
+def worker(wid: str = "w1", region: str = "460106", brands: tuple[str, ...] = ("qz",), groups: tuple[str, ...] = (),
+           at: str = "2026-01-15T10:00:00+08:00", **extra: Any) -> dict[str, Any]:
+    return {"worker_id": wid, "state": "registered", "brand_ids": list(brands), "household_region": region,
+            "priority_groups": list(groups), "current_placement_id": None, "registered_at": at} | extra
+
+
+def placement(pid: str = "p1", wid: str = "w1", status: str = "dispatched", **extra: Any) -> dict[str, Any]:
+    view = {"placement_id": pid, "dispatch_id": "d1", "worker_id": wid, "employer_id": "e1", "organizer_id": "ws1",
+            "brand_id": "qz", "origin_region": "469005", "destination_region": "440305", "departure_date": "2026-02-01",
+            "status": status, "start_date": None, "monthly_wage": None, "end_date": None, "first_followup_date": None,
+            "last_followup_date": None, "priority_group": False, "version": 1}
+    return view | extra
+
+
+def test_rollup_three_levels_from_the_code() -> None:
+    assert st.rollup("460106") == ["460106", "460100", "460000"]
+    assert st.rollup("469005") == ["469005", "469000", "460000"]
+    assert st.rollup("460100") == ["460100", "460000"]
+    assert st.rollup("460000") == ["460000"]
+    assert st.rollup("bad") == []
+
+
+def test_beijing_month_crosses_midnight_utc() -> None:
+    assert st.beijing_month("2026-01-31T16:30:00+00:00") == "2026-02"
+    assert st.beijing_month("2026-01-31T15:59:59+00:00") == "2026-01"
+    assert st.beijing_month("2026-03-01") == "2026-03"
+
+
+def test_registration_counts_in_every_level_brand_and_month() -> None:
+    d = st.change_delta("worker", None, worker(groups=("disabled",)))
+    for dim, key in (("all", ""), ("region", "460106"), ("region", "460100"), ("region", "460000"), ("brand", "qz")):
+        for month in ("", "2026-01"):
+            assert d.cells[(dim, key, month, "registered")] == 1
+            assert d.cells[(dim, key, month, "priority_members")] == 1
+    assert len(d.cells) == 5 * 2 * 2 and not d.members
+
+
+def test_a_state_change_that_moves_no_figure_has_an_empty_delta() -> None:
+    before = worker()
+    assert st.change_delta("worker", before, before | {"state": "dispatched", "current_placement_id": "p1"}).cells == {}
+
+
+def test_household_move_and_brand_join_move_the_counts() -> None:
+    d = st.change_delta("worker", worker(), worker(region="500101", brands=("qz", "yc")))
+    assert d.cells[("region", "460106", "", "registered")] == -1
+    assert d.cells[("region", "460000", "", "registered")] == -1
+    assert d.cells[("region", "500101", "", "registered")] == 1
+    assert d.cells[("region", "500100", "", "registered")] == 1
+    assert d.cells[("brand", "yc", "", "registered")] == 1
+    assert ("brand", "qz", "", "registered") not in d.cells and ("all", "", "", "registered") not in d.cells
+
+
+def test_placement_lifecycle() -> None:
+    dispatched = placement()
+    d = st.change_delta("placement", None, dispatched)
+    assert d.cells[("region", "469000", "2026-02", "outputs")] == 1
+    assert d.cells[("destination", "440300", "", "outputs")] == 1
+    assert ("region", "460000", "", "dispatched", "w1") in d.members
+    assert not any(m[3] == "confirmed" for m in d.members)
+
+    confirmed = dispatched | {"status": "confirmed", "start_date": "2026-02-05", "monthly_wage": "7800.00", "version": 2}
+    d = st.change_delta("placement", dispatched, confirmed)
+    assert d.cells[("all", "", "", "placements_confirmed")] == 1
+    assert d.cells[("all", "", "", "currently_employed")] == 1
+    assert d.cells[("brand", "qz", "2026-02", "wage_sum")] == Decimal("7800.00")
+    assert ("all", "", "", "outputs") not in d.cells
+    assert ("all", "", "2026-02", "confirmed", "w1") in d.members
+
+    followed = confirmed | {"first_followup_date": "2026-03-07", "last_followup_date": "2026-03-07"}  # day 30
+    assert st.change_delta("followup", confirmed, followed).cells[("all", "", "", "followup_covered")] == 1
+    late = confirmed | {"first_followup_date": "2026-03-08"}  # day 31
+    assert st.change_delta("followup", confirmed, late).cells == {}
+
+    ended = followed | {"status": "ended", "end_date": "2026-04-02"}
+    d = st.change_delta("placement", followed, ended)
+    assert d.cells == {c: v for c, v in d.cells.items() if c[3] in ("currently_employed", "separations")}
+    assert d.cells[("region", "469005", "", "currently_employed")] == -1
+    assert d.cells[("region", "469005", "2026-04", "separations")] == 1
+
+
+def test_distinct_workers_count_once_however_often_dispatched() -> None:
+    first = placement("p1", status="rejected")
+    second = placement("p2", departure_date="2026-02-20")
+    cells = st.replay([("placement", None, first), ("placement", None, second), ("placement", None, first)])
+    assert cells[("all", "", "", "outputs")] == 3  # replay applies what it is given; the sink dedupes events
+    assert cells[("all", "", "", "dispatched")] == 1
+    assert cells[("all", "", "2026-02", "dispatched")] == 1
+
+
+def test_deltas_telescope_to_the_final_state_in_any_order() -> None:
+    """The exactness argument: sum of deltas over an entity's history = contribution of its final state."""
+    states = [None, placement(), placement(status="confirmed", start_date="2026-02-05", monthly_wage="6000"),
+              placement(status="confirmed", start_date="2026-02-05", monthly_wage="6000", first_followup_date="2026-02-20"),
+              placement(status="ended", start_date="2026-02-05", monthly_wage="6000", first_followup_date="2026-02-20",
+                        end_date="2026-06-30")]
+    steps = [("placement", a, b) for a, b in itertools.pairwise(states)]
+    expected = st.replay(steps)
+    final = {c: v for c, v in st.placement_cells(states[-1]).items() if v}
+    final.update(st.member_cells(st.placement_members(states[-1])))
+    assert expected == final
+    rng = random.Random(7)
+    for _ in range(20):
+        shuffled = steps[:]
+        rng.shuffle(shuffled)
+        assert st.replay(shuffled) == expected
+
+
+def test_derive_shares_and_average_wage() -> None:
+    raw = {"registered": Decimal(3), "priority_members": Decimal(1), "placements_confirmed": Decimal(3),
+           "followup_covered": Decimal(2), "outputs": Decimal(4), "wage_sum": Decimal("20000.00"), "wage_count": Decimal(3)}
+    f = st.derive(raw)
+    assert f["priority_group_share"] == 0.333333 and f["followup_coverage"] == 0.666667
+    assert f["confirmation_rate"] == 0.75 and f["average_wage"] == "6666.67"
+    assert isinstance(f["registered"], int) and f["registered"] == 3
+    empty = st.derive({})
+    assert empty["followup_coverage"] == 0.0 and empty["average_wage"] is None
+
+
+def test_months_between() -> None:
+    assert st.months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert st.months_between("2026-03", "2026-02") == []
+
+
+def test_targets_count_listed_brands_and_find_uncovered_units() -> None:
+    brands = [
+        {"brand_id": "a", "region_code": "460105", "level": "municipal", "status": "listed"},
+        {"brand_id": "b", "region_code": "469005", "level": "provincial", "status": "demonstration"},
+        {"brand_id": "c", "region_code": "460000", "level": "provincial", "status": "candidate"},
+        {"brand_id": "d", "region_code": "500229", "level": "municipal", "status": "listed"},
+        {"brand_id": "e", "region_code": "500101", "level": "national", "status": "revoked"},
+    ]
+    chongqing, hainan = tg.progress(brands)
+    national, municipal, counties, townships = chongqing["goals"]
+    assert (national["achieved"], national["target"]) == (0, 10)
+    assert (municipal["achieved"], municipal["in_cultivation"]) == (1, 0)
+    assert counties["achieved"] == 1 and "500229" not in {m["code"] for m in counties["missing"]}
+    assert "500101" in {m["code"] for m in counties["missing"]} and townships["tracked"] is False
+    provincial, cities = hainan["goals"]
+    assert (provincial["achieved"], provincial["in_cultivation"], provincial["target_max"]) == (1, 1, 6)
+    missing = {m["code"] for m in cities["missing"]}
+    assert "460100" not in missing and "469005" not in missing and "460200" in missing
+    assert "460300" not in missing and cities["target"] == len(tg.hainan_units())
+    (only,) = tg.progress(brands, region="460100")
+    assert only["programme"] == "hainan-2023" and only["goals"][1]["target"] == 1
