@@ -25,11 +25,11 @@ import asyncpg
 import httpx
 import pytest
 import websockets
-from workload import Workload, converge, streams_worker
 
 from laowu.settings import Settings
 
 from helpers import bearer, person
+from workload import Workload, converge, streams_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -20,7 +20,6 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from openpyxl import load_workbook
-from workload import D0, Workload, converge, stop, streams_worker
 
 from laowu.settings import Settings
 from laowu.store import stats as stats_store
@@ -28,6 +27,7 @@ from schemas.topics import LEDGER_CHANGES
 
 from conftest import child_env, spawn_ours
 from helpers import bearer
+from workload import D0, Workload, converge, stop, streams_worker
 
 pytestmark = pytest.mark.services
 
