@@ -22,13 +22,12 @@ from aiokafka.errors import KafkaError
 
 from laowu.settings import Settings
 from laowu.store import ledger as store
+from laowu.store.errors import TRANSIENT_DB
 from schemas.topics import DEAD_LETTER
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, ConnectionError,
-             asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.AdminShutdownError,
-             asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError, KafkaError)
+TRANSIENT = (*TRANSIENT_DB, KafkaError)
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -29,6 +29,7 @@ from laowu.domain.regions import region_name
 from laowu.settings import Settings
 from laowu.store import dispatch as dstore
 from laowu.store import stats as store
+from laowu.store.errors import TRANSIENT_DB
 from laowu.store.pool import create_pool
 from schemas import events as ev
 from schemas.envelope import Envelope
@@ -37,9 +38,7 @@ from schemas.topics import STATS
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, ConnectionError,
-             asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.AdminShutdownError,
-             asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
+TRANSIENT = TRANSIENT_DB
 SCOPE_NAMES = {"all": "overview", "region": "region", "brand": "brand"}
 ID_FIELDS = ("worker_id", "placement_id", "brand_id", "dispatch_id")
 
