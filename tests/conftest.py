@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -72,9 +73,15 @@ class Infra:
             await self.postgres.wait_ready(60, pid=self.postgres_proc.pid)
 
 
+def _die_with_parent() -> None:
+    """If pytest itself is killed (a CI timeout), its broker and database must not outlive it."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _spawn(argv: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
     with log.open("ab") as fh:
-        return subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+        return subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,  # type: ignore[call-overload]
+                                preexec_fn=_die_with_parent, **kwargs)
 
 
 def _stop(proc: subprocess.Popen[bytes], kill: bool = False) -> None:
