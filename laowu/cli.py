@@ -169,6 +169,14 @@ def cmd_import_workers(args: argparse.Namespace, settings: Settings) -> int:
     return import_workers(args.file, api_url, args.workstation, token=args.token)
 
 
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """Realistic traffic from many workstations and employers (see laowu.simulate); JSON summary on the last line."""
+    from laowu.simulate import main as simulate
+
+    return simulate(args.workers, args.rate, args.duration, args.via, args.seed, args.api_url,
+                    lag_seconds=args.lag, anchor=args.anchor, concurrency=args.concurrency)
+
+
 def cmd_import_dispatch(args: argparse.Namespace, settings: Settings) -> int:
     """Upload a dispatch list: one sheet, one organized output, its workers by ID number."""
     from laowu.imports.cli import import_dispatch
@@ -215,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
     token.add_argument("--region", help="GB/T 2260 jurisdiction (required except for admin)")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default LAOWU_TOKEN_TTL_S)")
+    sim = add("simulate", cmd_simulate, "generate realistic traffic (registrations, dispatches, placements, follow-ups)")
+    sim.add_argument("--workers", type=int, default=10_000, help="distinct people (default 10000)")
+    sim.add_argument("--rate", type=float, default=500.0, help="events per second (default 500)")
+    sim.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    sim.add_argument("--via", choices=["api", "kafka"], default="api", help="POST /v1/events:batch, or produce directly")
+    sim.add_argument("--seed", type=int, default=2026, help="same seed (and anchor) → same event stream")
+    sim.add_argument("--api-url", default=None, help="default: the running stack's API")
+    sim.add_argument("--lag", type=float, default=5.0, help="seconds between an event and those that need it applied")
+    sim.add_argument("--anchor", default=None, help="field time ends here (YYYY-MM-DD; default today, UTC)")
+    sim.add_argument("--concurrency", type=int, default=4, help="batches in flight (--via api)")
 
     topics = sub.add_parser("topics", help="Kafka topics of the catalogue")
     topics_sub = topics.add_subparsers(dest="action", required=True, metavar="ACTION")

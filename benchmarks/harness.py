@@ -1,0 +1,217 @@
+"""Plumbing for the benchmarks: a private stack, child processes with peak-RSS sampling, fast producing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def knob(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").replace("_", "").strip()
+    return int(raw) if raw else default
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class RssSampler:
+    """Peak resident memory per named process (a process tree for postgres), sampled twice a second."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self.watch: dict[str, tuple[int, bool]] = {}
+        self.peak_mb: dict[str, float] = defaultdict(float)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def add(self, name: str, pid: int, tree: bool = False) -> None:
+        self.watch[name] = (pid, tree)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def sample(self) -> None:
+        for name, (pid, tree) in list(self.watch.items()):
+            try:
+                proc = psutil.Process(pid)
+                procs = [proc, *proc.children(recursive=True)] if tree else [proc]
+                rss = 0
+                for p in procs:
+                    with contextlib.suppress(psutil.Error):
+                        rss += p.memory_info().rss
+            except psutil.Error:
+                continue
+            self.peak_mb[name] = max(self.peak_mb[name], round(rss / 2**20, 1))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    started: float = field(default_factory=time.time)
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+def child_env(bootstrap: str, dsn: str, home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAOWU_") and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+    env.update(DATABASE_URL=dsn, KAFKA_BOOTSTRAP=bootstrap, LAOWU_HOME=str(home), LAOWU_ENV="test",
+               PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def spawn(name: str, argv: Sequence[str], env: dict[str, str], logs: Path, sampler: RssSampler | None = None) -> Child:
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{name}.log"
+    with log.open("ab") as fh:
+        proc = subprocess.Popen(list(argv), cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    if sampler is not None:
+        sampler.add(name, proc.pid)
+    return Child(name, proc, log)
+
+
+def ours(*args: str) -> list[str]:
+    return [sys.executable, "-m", "laowu.cli", *args]
+
+
+# ---- Kafka -------------------------------------------------------------------------------------------
+
+
+class Producer:
+    """Sends (topic, key, value) as fast as the client can: hand-built batches per partition with the default
+    (murmur2) partitioner — the same placement as the API's producer; ``send`` returns once all are acked."""
+
+    def __init__(self, bootstrap: str) -> None:
+        from aiokafka import AIOKafkaProducer
+        from aiokafka.partitioner import DefaultPartitioner
+
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
+                                         max_batch_size=1 << 20, max_request_size=4 << 20, linger_ms=5)
+        self.partitioner = DefaultPartitioner()
+        self.parts: dict[str, list[int]] = {}
+
+    async def __aenter__(self) -> Producer:
+        await self.producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.producer.stop()
+
+    async def send(self, messages: Iterable[tuple[str, bytes, bytes]]) -> int:
+        producer = self.producer
+        batches: dict[tuple[str, int], Any] = {}
+        inflight: list[asyncio.Future[Any]] = []
+        count = 0
+
+        async def flush(tp: tuple[str, int]) -> None:
+            inflight.append(await producer.send_batch(batches.pop(tp), tp[0], partition=tp[1]))
+
+        for topic, key, value in messages:
+            if topic not in self.parts:
+                self.parts[topic] = sorted(await producer.partitions_for(topic))
+            tp = (topic, self.partitioner(key, self.parts[topic], self.parts[topic]))
+            batch = batches.get(tp)
+            if batch is None:
+                batch = batches[tp] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                await flush(tp)
+                batch = batches[tp] = producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None)
+            count += 1
+            if len(inflight) > 64:
+                await asyncio.gather(*inflight)
+                inflight.clear()
+        for tp in list(batches):
+            await flush(tp)
+        await asyncio.gather(*inflight)
+        return count
+
+
+async def produce(bootstrap: str, messages: Iterable[tuple[str, bytes, bytes]]) -> tuple[int, float]:
+    """Send all messages; (count, seconds)."""
+    started = time.monotonic()
+    async with Producer(bootstrap) as producer:
+        count = await producer.send(messages)
+    return count, time.monotonic() - started
+
+
+async def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or
+                                                             await _partitions(consumer, t))]
+        ends = await consumer.end_offsets(tps)
+        return {(tp.topic, tp.partition): off for tp, off in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: Any, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()
+    return set(consumer.partitions_for_topic(topic) or ())
+
+
+async def raw_consume(bootstrap: str, topics: Sequence[str], expected: int, timeout: float = 600) -> tuple[int, float]:
+    """Plain aiokafka, no group, from the beginning, doing nothing with the messages."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+                                isolation_level="read_committed", max_partition_fetch_bytes=4 << 20)
+    started = time.monotonic()
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in await _partitions(consumer, t)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        seen = 0
+        while seen < expected:
+            batch = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            seen += sum(len(v) for v in batch.values())
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"raw consumer saw {seen} of {expected}")
+        return seen, time.monotonic() - started
+    finally:
+        await consumer.stop()

@@ -1,0 +1,573 @@
+"""``make bench``: the platform's throughput and latency against this machine's own limits.
+
+Starts a private Kafka + PostgreSQL in a temporary home (never the developer's ``.laowu/``), then in one run:
+
+1. generates the event streams with ``laowu.simulate`` (encoded by ``Intake``, exactly as the API publishes);
+2. ``kafka_raw_consume_per_s``: plain aiokafka reading the mixed stream, doing nothing (broker/client limit);
+3. ``ledger_events_per_s``: ``laowu consume ledger`` (consumer + outbox relay + sweeper, as deployed) applying
+   the mixed stream end to end — from process start until every partition's offset, committed in PostgreSQL
+   with the rows, reaches the end of the topic; then a registrations-only prelude; then
+   ``dispatch_events_per_s`` on a dispatch/placement/follow-up stream;
+4. ``pg_copy_rows_per_s``: COPY of as many ledger-shaped rows into a scratch twin of ``workers`` (database limit);
+5. ``naive_sink_per_s``: one faust agent, one INSERT … ON CONFLICT per event (the obvious peer);
+6. ``api_ingest_per_s`` (single POSTs, 64 concurrent clients) and ``api_batch_events_per_s`` (1,000-event
+   batches) against one ``laowu api`` process (one uvicorn worker);
+7. ``worker_lookup_p50_ms`` / ``p99_ms`` (and ``stats_query_p99_ms`` when the route exists) with 1,000,000
+   workers in the ledger, loaded with COPY.
+
+Prints a table, then one JSON object on the last line. Knobs (env): LAOWU_BENCH_EVENTS (500000),
+LAOWU_BENCH_DISPATCH_EVENTS (100000), LAOWU_BENCH_NAIVE_EVENTS (20000), LAOWU_BENCH_LOOKUP_WORKERS (1000000),
+LAOWU_BENCH_LOOKUPS (10000), LAOWU_BENCH_API_SECONDS (15), LAOWU_BENCH_API_BATCH_EVENTS (100000),
+LAOWU_BENCH_ONLY=ledger|api runs a part; LAOWU_BENCH_WHATIF_SQL runs SQL after the migrations (to try a
+database-level fix); LAOWU_BENCH_KEEP=1 keeps the temporary home (logs); LAOWU_BENCH_PYSPY=1 samples the
+consumer and API processes with py-spy into the logs.
+
+With the default 500,000 events the run takes far longer than 15 minutes today: the ledger slows down as the
+``alerts`` table grows (a sequential scan per alert closure); see the notes in the output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from benchmarks import api_load
+from benchmarks.harness import Producer, RssSampler, child_env, knob, load, ours, produce, raw_consume, spawn
+from benchmarks.streams import Encoder, Stream, dispatch_streams, json_with_event_id, mixed
+
+log = logging.getLogger("bench")
+
+TARGETS = {"ledger_events_per_s": 25_000, "ledger_vs_naive": 10.0, "api_batch_events_per_s": 20_000,
+           "worker_lookup_p99_ms": 10.0}
+
+
+def say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.events = knob("LAOWU_BENCH_EVENTS", 500_000)
+        self.dispatch_events = knob("LAOWU_BENCH_DISPATCH_EVENTS", 100_000)
+        self.naive_events = knob("LAOWU_BENCH_NAIVE_EVENTS", 20_000)
+        self.lookup_workers = knob("LAOWU_BENCH_LOOKUP_WORKERS", 1_000_000)
+        self.lookup_count = knob("LAOWU_BENCH_LOOKUPS", 10_000)
+        self.api_seconds = knob("LAOWU_BENCH_API_SECONDS", 15)
+        self.api_batch_events = knob("LAOWU_BENCH_API_BATCH_EVENTS", 100_000)
+        self.only = os.environ.get("LAOWU_BENCH_ONLY", "").strip()  # "ledger" or "api" for a partial run
+        if self.only == "api":
+            self.events, self.dispatch_events = min(self.events, 2_000), 1_000
+        self.home = Path(tempfile.mkdtemp(prefix="laowu-bench-"))
+        self.logs = self.home / "logs"
+        self.sampler = RssSampler()
+        self.result: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self.detail: dict[str, Any] = {}
+        self.infra: Any = None
+        self.pool: asyncpg.Pool | None = None
+        self.admin: dict[str, str] = {}
+        self.children: list[Any] = []
+
+    # ---- infrastructure ------------------------------------------------------------------------
+    async def start(self) -> None:
+        from laowu.settings import Settings
+        from laowu.stack.launcher import start_infra
+        from laowu.stack.ports import free_port
+
+        self.settings = Settings(home=self.home, database_url=None, kafka_bootstrap=None, topic_prefix="",
+                                 kafka_port=0, pg_port=0, api_port=free_port(), env="test")
+        say(f"starting Kafka and PostgreSQL in {self.home}")
+        self.infra = await start_infra(self.home, self.settings, migrate=True, topics=True)
+        self.sampler.add("kafka", self.infra.processes["kafka"].pid)
+        self.sampler.add("postgres", self.infra.processes["postgres"].pid, tree=True)
+        self.sampler.add("bench-runner", os.getpid())
+        self.sampler.start()
+        from laowu.store.pool import create_pool
+
+        self.pool = await create_pool(self.infra.dsn, min_size=1, max_size=4)
+        whatif = os.environ.get("LAOWU_BENCH_WHATIF_SQL", "").strip()
+        if whatif:  # try a database-level fix (e.g. an index) without a migration; reported in the notes
+            await self.pool.execute(whatif)
+            self.notes.append(f"what-if SQL applied before the run: {whatif}")
+        self.env = child_env(self.infra.bootstrap, self.infra.dsn, self.home,
+                             LAOWU_API_PORT=str(self.settings.api_port), LAOWU_API_HOST="127.0.0.1")
+
+    async def stop(self) -> None:
+        for child in self.children:  # whatever a failed step left running
+            child.stop()
+        self.sampler.stop()
+        if self.pool is not None:
+            await self.pool.close()
+        if self.infra is not None:
+            await self.infra.astop()
+        if os.environ.get("LAOWU_BENCH_KEEP"):
+            say(f"kept {self.home}")
+        else:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    @property
+    def topics(self) -> list[str]:
+        from schemas.topics import BRANDS, DISPATCHES, WORKERS
+
+        return [self.settings.topic(t.name) for t in (BRANDS, DISPATCHES, WORKERS)]
+
+    # ---- streams ---------------------------------------------------------------------------------
+    def generate(self) -> None:
+        say(f"generating {self.events:,} mixed + {self.dispatch_events:,} dispatch events (Intake-encoded)")
+        t = time.monotonic()
+        enc = Encoder()
+        try:
+            self.mixed = mixed(enc, self.events)
+            self.prelude, self.dispatch = dispatch_streams(enc, self.dispatch_events)
+        finally:
+            enc.close()
+        total = len(self.mixed.messages) + len(self.prelude.messages) + len(self.dispatch.messages)
+        self.detail["generate"] = {"events": total, "seconds": round(time.monotonic() - t, 1),
+                                   "mixed": self.mixed.summary, "dispatch": self.dispatch.summary}
+        say(f"generated {total:,} events in {time.monotonic() - t:.1f}s")
+
+    # ---- ledger ----------------------------------------------------------------------------------
+    async def offsets_total(self, group: str = "ledger") -> int:
+        assert self.pool is not None
+        return int(await self.pool.fetchval(
+            "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE group_id = $1 AND next_offset > 0", group))
+
+    async def ledger_segment(self, name: str, stream: Stream) -> dict[str, Any]:
+        """Start ``laowu consume ledger`` and time it until every event is committed in PostgreSQL.
+
+        The stream is fed closed-loop: at most ``window`` events ahead of what the consumer has committed (the
+        first ``window`` before it starts). Kafka orders events per partition only; a backlog of the whole stream
+        would let the consumer read one topic far ahead of another (a confirmation before its dispatch), which a
+        live system never sees. The generator's lag (2 × window) keeps dependent events further apart than that.
+        """
+        assert self.pool is not None
+        messages = stream.kafka()
+        n = len(messages)
+        window = max(500, stream.lag // 2)
+        base = await self.offsets_total()
+        before = await self.decided_counts()
+        load_before = load()
+        async with Producer(self.infra.bootstrap) as producer:
+            sent = await producer.send(messages[:window])
+            say(f"ledger/{name}: {n:,} events, fed {window:,} ahead of the consumer")
+            wall0 = time.time()
+            child = spawn("ledger-consumer", ours("consume", "ledger"), self.env, self.logs, self.sampler)
+            self.children.append(child)
+            self.profile(child, name)
+            t0 = time.monotonic()
+            first_progress: float | None = None
+            deadline = t0 + max(600, n / 200)
+            while True:
+                done = await self.offsets_total() - base
+                if first_progress is None and done > 0:
+                    first_progress = time.monotonic()
+                if done >= n:
+                    break
+                if sent < n and done >= sent - window // 2:
+                    top = min(n, done + window)
+                    sent += await producer.send(messages[sent:top])
+                    continue
+                if not child.alive():
+                    raise RuntimeError(f"ledger consumer exited ({child.proc.returncode}):\n{child.tail()}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"ledger/{name}: {done} of {n} events committed after {deadline - t0:.0f}s")
+                await asyncio.sleep(0.02)
+            elapsed = time.monotonic() - t0
+        after = await self.decided_counts()
+        decided = {k: after.get(k, 0) - before.get(k, 0) for k in ("applied", "rejected")}
+        window_row = await self.pool.fetchrow(
+            "SELECT extract(epoch FROM min(decided_at)) AS lo, extract(epoch FROM max(decided_at)) AS hi "
+            "FROM event_receipts WHERE decided_at >= to_timestamp($1)", wall0)
+        steady = None
+        if window_row["lo"] is not None and window_row["hi"] > window_row["lo"]:
+            span = float(window_row["hi"]) - float(window_row["lo"])
+            steady = round((decided["applied"] + decided["rejected"]) / span, 1)
+        reasons = await self.pool.fetch(
+            "SELECT left(reason, 80) AS reason, count(*) AS n FROM event_receipts WHERE status = 'rejected' "
+            "AND decided_at >= to_timestamp($1) GROUP BY 1 ORDER BY 2 DESC LIMIT 6", wall0)
+        drained = await self.drain_outbox(child)
+        child.stop()
+        total_decided = decided["applied"] + decided["rejected"]
+        if total_decided != stream.receipts:
+            self.notes.append(f"ledger/{name}: {total_decided} receipts decided, {stream.receipts} expected")
+        say(f"ledger/{name}: {n:,} events in {elapsed:.1f}s = {n / elapsed:,.0f}/s "
+            f"(steady {steady}/s); applied {decided['applied']:,}, rejected {decided['rejected']:,} "
+            f"{[(r['reason'], r['n']) for r in reasons[:3]]}")
+        return {"events": n, "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1),
+                "startup_s": round((first_progress or t0) - t0, 2), "steady_per_s": steady, "window": window,
+                "receipts_expected": stream.receipts, **decided,
+                "rejected_reasons": {r["reason"]: r["n"] for r in reasons}, "outbox_drain_s": drained,
+                "load_before": load_before, "load_after": load()}
+
+    async def decided_counts(self) -> dict[str, int]:
+        assert self.pool is not None
+        rows = await self.pool.fetch("SELECT status, count(*) AS n FROM event_receipts GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+    async def drain_outbox(self, child: Any, limit: float = 180) -> float | None:
+        """The relay publishes derived events after the commit; let it finish before the next segment."""
+        assert self.pool is not None
+        t = time.monotonic()
+        while await self.pool.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
+            if time.monotonic() - t > limit or not child.alive():
+                self.notes.append(f"outbox not drained after {limit:.0f}s")
+                return None
+            await asyncio.sleep(0.25)
+        return round(time.monotonic() - t, 2)
+
+    def profile(self, child: Any, tag: str = "") -> None:
+        """LAOWU_BENCH_PYSPY=1: sample the child with py-spy (pip install py-spy) into logs/<name>.pyspy (collapsed)."""
+        if not os.environ.get("LAOWU_BENCH_PYSPY"):
+            return
+        out = self.logs / f"{child.name}{'-' + tag if tag else ''}.pyspy"
+        import subprocess
+
+        subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(child.proc.pid), "-r", "100",
+                          "--nonblocking", "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+
+    # ---- limits of the machine -------------------------------------------------------------------
+    async def kafka_raw(self) -> None:
+        n = len(self.mixed.messages)
+        say(f"kafka raw consume of {n:,} events")
+        seen, seconds = await raw_consume(self.infra.bootstrap, self.topics, n)
+        self.result["kafka_raw_consume_per_s"] = round(seen / seconds, 1)
+
+    async def pg_copy(self) -> None:
+        assert self.pool is not None
+        n = len(self.mixed.messages)
+        say(f"COPY of {n:,} ledger-shaped rows")
+        async with self.pool.acquire() as conn:
+            await conn.execute("DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE workers INCLUDING ALL)")
+            rows = worker_rows(n, seed=11)
+            t = time.monotonic()
+            await conn.copy_records_to_table("bench_copy", records=rows, columns=WORKER_COPY_COLUMNS)
+            seconds = time.monotonic() - t
+            await conn.execute("DROP TABLE bench_copy")
+        self.result["pg_copy_rows_per_s"] = round(n / seconds, 1)
+
+    async def naive(self) -> None:
+        assert self.pool is not None
+        k = min(self.naive_events, len(self.mixed.messages))
+        prefix = "naive."
+        from laowu.stack.kafka import TopicSpec, create_topics
+        from schemas.topics import BRANDS, DISPATCHES, WORKERS
+
+        await create_topics(self.infra.bootstrap, [TopicSpec(prefix + t.name, t.partitions, t.kafka_config())
+                                                   for t in (BRANDS, DISPATCHES, WORKERS)])
+        messages = [(prefix + t, key, v) for t, key, v, _ in self.mixed.messages[:k]]
+        expected = sum(1 for _, _, v in messages if json_with_event_id(v))
+        await produce(self.infra.bootstrap, messages)
+        from benchmarks.naive_sink import TABLE
+
+        await self.pool.execute(TABLE)
+        say(f"naive faust sink over {k:,} events")
+        wall0 = time.time()
+        child = spawn("naive-sink", [sys.executable, "-m", "benchmarks.naive_sink", self.infra.bootstrap, self.infra.dsn,
+                                     *(prefix + t.name for t in (BRANDS, DISPATCHES, WORKERS))], self.env, self.logs,
+                      self.sampler)
+        self.children.append(child)
+        t0 = time.monotonic()
+        try:
+            while (got := await self.pool.fetchval("SELECT count(*) FROM naive_events")) < expected:
+                if not child.alive():
+                    raise RuntimeError(f"naive sink exited:\n{child.tail()}")
+                if time.monotonic() - t0 > 600:
+                    raise TimeoutError(f"naive sink: {got} of {expected} rows after 600s")
+                await asyncio.sleep(0.25)
+            elapsed = time.monotonic() - t0
+        finally:
+            child.stop()
+        lo, hi = await self.pool.fetchrow("SELECT extract(epoch FROM min(inserted_at)), extract(epoch FROM max(inserted_at)) "
+                                          "FROM naive_events")
+        steady = expected / (float(hi) - float(lo)) if hi and lo and hi > lo else None
+        self.result["naive_sink_per_s"] = round(steady or expected / elapsed, 1)
+        self.detail["naive_sink"] = {"events": expected, "seconds_from_start": round(elapsed, 2),
+                                     "per_s_from_start": round(expected / elapsed, 1),
+                                     "startup_s": round(float(lo) - wall0, 2) if lo else None,
+                                     "per_s_steady": round(steady, 1) if steady else None}
+
+    # ---- API -------------------------------------------------------------------------------------
+    async def api(self) -> None:
+        from laowu.auth import issue
+
+        url = f"http://127.0.0.1:{self.settings.api_port}"
+        tokens: dict[tuple[str, str, str | None], dict[str, str]] = {}
+
+        def auth(role: str, org: str, region: str | None) -> dict[str, str]:
+            key = (role, org, region)
+            if key not in tokens:
+                token = issue(self.settings, role=role, org=org, region=region, ttl_s=3600)
+                tokens[key] = {"Authorization": f"Bearer {token}"}
+            return tokens[key]
+
+        # The per-credential rate limit (a policy: 200/s) is lifted so that capacity is what is measured.
+        env = {**self.env, "LAOWU_RATE_LIMIT_PER_S": "1000000", "LAOWU_RATE_LIMIT_BURST": "1000000"}
+        child = spawn("api", ours("api"), env, self.logs, self.sampler)
+        self.children.append(child)
+        self.profile(child)
+        self.admin = auth("admin", "bench", None)
+        try:
+            await api_load.wait_ready(url)
+            bodies = registration_bodies(seed=31, count=max(20_000, self.api_seconds * 4_000))
+            say(f"API: single POST /v1/workers, 64 clients (one credential per workstation), {self.api_seconds}s")
+            single = await api_load.single_posts(
+                url, bodies, lambda b: auth("workstation", b["workstation_id"], b["workstation_id"].split("-")[1]),
+                concurrency=64, seconds=self.api_seconds)
+            self.result["api_ingest_per_s"] = single["per_s"]
+            if os.environ.get("LAOWU_BENCH_API_PROBE"):  # same load from 8 clients: is the server or the client the limit?
+                self.detail["api_single_8_clients"] = await api_load.single_posts(
+                    url, bodies[len(bodies) // 2:],
+                    lambda b: auth("workstation", b["workstation_id"], b["workstation_id"].split("-")[1]),
+                    concurrency=8, seconds=self.api_seconds)
+            # Offline sync: a provincial station sends 1,000 registrations of its province per batch.
+            by_province: dict[str, list[dict[str, Any]]] = {}
+            for body in registration_bodies(seed=32, count=int(self.api_batch_events * 1.15)):
+                province = body["household_region"][:2]
+                if province in ("46", "50"):
+                    body["workstation_id"] = f"ws-{province}0000-01"
+                    by_province.setdefault(province, []).append({"type": "worker.registered", "payload": body})
+            chunks = [(auth("workstation", f"ws-{p}0000-01", f"{p}0000"), items[i:i + 1_000])
+                      for p, items in by_province.items() for i in range(0, len(items), 1_000)]
+            chunks = chunks[: max(1, self.api_batch_events // 1_000)]
+            say(f"API: /v1/events:batch, {sum(len(c) for _, c in chunks):,} events in 1,000-event batches, 4 in flight")
+            batch = await api_load.batch_posts(url, chunks, concurrency=4)
+            self.result["api_batch_events_per_s"] = batch["per_s"]
+            self.detail["api"] = {"single": single, "batch": batch, "client_note":
+                                  "the load generator (httpx, this process) shares the 2 cores with the API"}
+            await self.lookups(url)
+        finally:
+            child.stop()
+
+    async def lookups(self, url: str) -> None:
+        assert self.pool is not None
+        n = self.lookup_workers
+        existing = int(await self.pool.fetchval("SELECT count(*) FROM workers"))
+        say(f"loading {n - existing if n > existing else 0:,} ledger-shaped workers with COPY ({existing:,} already)")
+        t = time.monotonic()
+        ids: list[str] = []
+        if n > existing:
+            chunk = 200_000
+            async with self.pool.acquire() as conn:
+                for start in range(0, n - existing, chunk):
+                    rows = worker_rows(min(chunk, n - existing - start), seed=1000 + start)
+                    ids.extend(r[0] for r in rows[:: max(1, len(rows) // 2_000)])
+                    await conn.copy_records_to_table("workers", records=rows, columns=WORKER_COPY_COLUMNS)
+                await conn.execute("ANALYZE workers")
+        self.detail["lookup_load"] = {"rows": n - existing, "seconds": round(time.monotonic() - t, 1),
+                                      "workers_in_ledger": int(await self.pool.fetchval("SELECT count(*) FROM workers"))}
+        real = [r["worker_id"] for r in await self.pool.fetch(
+            "SELECT worker_id FROM workers TABLESAMPLE SYSTEM (1) LIMIT 5000")]
+        pool_ids = ids + real
+        rng = random.Random(5)
+        paths = [f"/v1/workers/{rng.choice(pool_ids)}" for _ in range(self.lookup_count)]
+        in_ledger = self.detail["lookup_load"]["workers_in_ledger"]
+        say(f"API: {len(paths):,} GET /v1/workers/{{id}}, 8 in flight, {in_ledger:,} workers")
+        got = await api_load.gets(url, paths, concurrency=8, headers=self.admin)
+        self.result["worker_lookup_p50_ms"] = got["p50_ms"]
+        self.result["worker_lookup_p99_ms"] = got["p99_ms"]
+        one = await api_load.gets(url, paths[:2_000], concurrency=1, headers=self.admin)
+        self.detail["lookup"] = {"concurrency_8": got, "concurrency_1": one}
+        if await api_load.has_route(url, "/v1/stats/overview"):
+            stats = await api_load.gets(url, ["/v1/stats/overview", "/v1/stats/overview?region=460000",
+                                              "/v1/stats/overview?region=469005"] * 100, concurrency=4,
+                                             headers=self.admin, warmup=15)
+            self.result["stats_query_p99_ms"] = stats["p99_ms"]
+            self.detail["stats"] = stats
+        else:
+            self.result["stats_query_p99_ms"] = None
+            self.notes.append("stats_query_p99_ms: GET /v1/stats/overview does not exist yet in this build")
+
+    # ---- the whole run ---------------------------------------------------------------------------
+    async def step(self, name: str, coro: Any) -> Any:
+        """One measurement; a failure becomes a note and the run goes on with the others."""
+        try:
+            return await coro
+        except Exception as exc:
+            import traceback
+
+            traceback.print_exc()
+            self.notes.append(f"{name} failed: {type(exc).__name__}: {str(exc)[:300]}")
+            return None
+
+    async def run(self) -> dict[str, Any]:
+        started = time.monotonic()
+        self.result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                  "load_at_start": load()}
+        await self.start()
+        try:
+            self.generate()
+            ledger = await self.step("ledger", self.ledger_segment("mixed", self.mixed)) or {}
+            self.result["ledger_events_per_s"] = ledger.get("per_s")
+            if self.only in ("", "ledger"):
+                await self.step("kafka_raw", self.kafka_raw())
+                registrations = await self.step("ledger", self.ledger_segment("registrations", self.prelude)) or {}
+                dispatch = await self.step("ledger", self.ledger_segment("dispatch", self.dispatch)) or {}
+                self.result["dispatch_events_per_s"] = dispatch.get("per_s")
+                self.result["ledger_registrations_per_s"] = registrations.get("per_s")
+                self.detail["ledger"] = {"mixed": ledger, "registrations": registrations, "dispatch": dispatch}
+            del self.prelude, self.dispatch
+            if self.only in ("", "ledger"):
+                await self.step("pg_copy", self.pg_copy())
+                await self.step("naive_sink", self.naive())
+            del self.mixed
+            if self.only in ("", "api"):
+                await self.step("api", self.api())
+        finally:
+            self.sampler.sample()
+            await self.stop()
+        self.result["peak_rss_mb"] = dict(self.sampler.peak_mb)
+        self.result["machine"]["load_at_end"] = load()
+        self.result["seconds_total"] = round(time.monotonic() - started, 1)
+        self.ratios()
+        self.result["notes"] = self.notes
+        self.result["detail"] = self.detail
+        return self.result
+
+    def ratios(self) -> None:
+        r = self.result
+
+        def ratio(a: str, b: str) -> float | None:
+            return round(r[a] / r[b], 3) if r.get(a) and r.get(b) else None
+
+        r["ledger_vs_kafka_raw"] = ratio("ledger_events_per_s", "kafka_raw_consume_per_s")
+        r["ledger_vs_pg_copy"] = ratio("ledger_events_per_s", "pg_copy_rows_per_s")
+        r["ledger_vs_naive"] = ratio("ledger_events_per_s", "naive_sink_per_s")
+        checks = {
+            "ledger_events_per_s >= 25000": (r.get("ledger_events_per_s") or 0) >= TARGETS["ledger_events_per_s"],
+            "ledger_vs_naive >= 10": (r.get("ledger_vs_naive") or 0) >= TARGETS["ledger_vs_naive"],
+            "api_batch_events_per_s >= 20000": (r.get("api_batch_events_per_s") or 0) >= TARGETS["api_batch_events_per_s"],
+            "worker_lookup_p99_ms <= 10": r.get("worker_lookup_p99_ms") is not None
+            and r["worker_lookup_p99_ms"] <= TARGETS["worker_lookup_p99_ms"],
+        }
+        r["targets"] = {
+            "ledger_events_per_s": {"target": 25_000, "ratio": ratio_to(r.get("ledger_events_per_s"), 25_000)},
+            "ledger_vs_naive": {"target": 10, "ratio": ratio_to(r.get("ledger_vs_naive"), 10)},
+            "api_batch_events_per_s": {"target": 20_000, "ratio": ratio_to(r.get("api_batch_events_per_s"), 20_000)},
+            "worker_lookup_p99_ms": {"target": 10, "ratio": ratio_to(10, r.get("worker_lookup_p99_ms"))},
+            "met": checks,
+        }
+
+
+def ratio_to(value: float | None, target: float | None) -> float | None:
+    return round(value / target, 3) if value and target else None
+
+
+# ---- ledger-shaped rows ----------------------------------------------------------------------------
+
+WORKER_COPY_COLUMNS = ["worker_id", "id_number_enc", "id_number_masked", "name", "sex", "birth_date", "household_region",
+                       "registered_at", "phone_enc", "phone_masked", "occupation_code", "brand_ids", "priority_groups",
+                       "workstation_ids", "state", "version"]
+
+
+def worker_rows(n: int, seed: int) -> list[tuple[Any, ...]]:
+    """Rows shaped like the ledger's: real ciphertexts (a few thousand, reused: AES-GCM per row would dominate),
+    distinct worker ids, masked numbers, brands, regions, states."""
+    from laowu.domain.identity import mask_id_number
+    from laowu.privacy import Privacy
+    from laowu.settings import Settings
+    from laowu.simulate import BRANDS
+
+    cipher = Privacy(Settings()).cipher
+    rng = random.Random(seed)
+    regions = ["469005", "460106", "460107", "460202", "469001", "500101", "500229", "500242"]
+    ids, phones = [], []
+    for i in range(2_000):
+        number = f"{regions[i % len(regions)]}19{70 + i % 30}0{1 + i % 9}1{i % 10}{i % 1000:03d}X"
+        ids.append((cipher.encrypt(number, "id_number"), mask_id_number(number)))
+        phones.append((cipher.encrypt(f"138{i:08d}", "phone"), f"138****{i % 10000:04d}"))
+    states = ["registered"] * 6 + ["dispatched", "placed", "placed", "separated"]
+    now = datetime.now(UTC)
+    rows = []
+    prefix = hashlib.sha256(str(seed).encode()).hexdigest()[:8]
+    empty: list[Any] = []
+    for i in range(n):
+        enc, masked = ids[i % len(ids)]
+        penc, pmasked = phones[(i * 7) % len(phones)]
+        brand = BRANDS[i % len(BRANDS)]
+        rows.append((f"w{prefix}{i:016x}", enc, masked, "测试人员", "M" if i % 2 else "F",
+                     date(1970 + i % 35, 1 + i % 12, 1 + i % 28), regions[i % len(regions)],
+                     now - timedelta(days=i % 365), penc, pmasked, brand.occupation_code, [brand.brand_id],
+                     ["rural_low_income"] if i % 4 == 0 else empty, [f"ws-{regions[i % 8]}-01"],
+                     states[rng.randrange(len(states))], 1))
+    return rows
+
+
+def registration_bodies(seed: int, count: int) -> list[dict[str, Any]]:
+    """Valid registration bodies of new people (brands of the mixed stream, already applied)."""
+    from benchmarks.streams import worker_id_fn
+    from laowu.simulate import Generator, SimConfig
+
+    gen = Generator(SimConfig(workers=count, seed=seed, total=count, lag=0, registration_share=1.0, malformed_rate=0),
+                    worker_id_fn())
+    gen.fillers = False
+    out = [e.payload for e in gen.take(count + 14) if e.type == "worker.registered"]
+    for body in out:
+        body.pop("occurred_at", None)
+    return out
+
+
+# ---- output ----------------------------------------------------------------------------------------
+
+
+def table(result: dict[str, Any]) -> str:
+    rows = [
+        ("kafka_raw_consume_per_s", "plain aiokafka, no work (broker/client limit)", None),
+        ("pg_copy_rows_per_s", "COPY of ledger-shaped rows (database limit)", None),
+        ("naive_sink_per_s", "faust agent, one INSERT per event (steady state)", None),
+        ("ledger_events_per_s", "ledger consumer, mixed stream, start → committed", ">= 25000"),
+        ("dispatch_events_per_s", "ledger consumer, dispatch/placement/follow-up stream", None),
+        ("ledger_registrations_per_s", "ledger consumer, registrations only", None),
+        ("ledger_vs_naive", "ratio", ">= 10"),
+        ("ledger_vs_kafka_raw", "ratio", None),
+        ("ledger_vs_pg_copy", "ratio", None),
+        ("api_ingest_per_s", "single POST /v1/workers, 64 clients, 1 uvicorn worker", None),
+        ("api_batch_events_per_s", "/v1/events:batch, 1,000-event batches", ">= 20000"),
+        ("worker_lookup_p50_ms", "GET /v1/workers/{id}, 8 in flight", None),
+        ("worker_lookup_p99_ms", "", "<= 10"),
+        ("stats_query_p99_ms", "GET /v1/stats/overview", None),
+    ]
+    lines = [f"{'metric':<28}{'value':>14}  {'target':<10}{'what'}", "-" * 100]
+    for key, what, target in rows:
+        value = result.get(key)
+        shown = "n/a" if value is None else f"{value:,.3f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
+        lines.append(f"{key:<28}{shown:>14}  {target or '':<10}{what}")
+    lines.append("-" * 100)
+    for name, mb in sorted(result.get("peak_rss_mb", {}).items()):
+        lines.append(f"peak RSS {name:<19}{mb:>11,.0f} MB")
+    met = result.get("targets", {}).get("met", {})
+    lines.append("targets: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in met.items()))
+    lines.append(f"load average start {result['machine']['load_at_start']} end {result['machine'].get('load_at_end')}; "
+                 f"total {result.get('seconds_total')}s")
+    for note in result.get("notes", []):
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING)
+    bench = Bench()
+    result = asyncio.run(bench.run())
+    print(table(result))
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
