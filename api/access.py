@@ -158,7 +158,7 @@ class Authenticate:
         await send({"type": "http.response.body", "body": body})
 
 
-def authorize(request: Request) -> Actor | None:
+async def authorize(request: Request) -> Actor | None:
     """Router-level dependency: the matched route's rule decides; no rule means no access."""
     route = request.scope.get("route")
     template = getattr(route, "path", None)
@@ -175,7 +175,7 @@ def authorize(request: Request) -> Actor | None:
     return actor
 
 
-def current_actor(request: Request) -> Actor:
+async def current_actor(request: Request) -> Actor:
     actor: Actor | None = getattr(request.state, "actor", None)
     if actor is None:
         raise HTTPException(status_code=401, detail="missing credential")

@@ -12,19 +12,19 @@ from laowu.intake import Intake
 from laowu.settings import Settings
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool
 
 
-def _publisher(request: Request) -> Publisher:
+async def _publisher(request: Request) -> Publisher:
     return request.app.state.publisher
 
 
-def _intake(request: Request) -> Intake:
+async def _intake(request: Request) -> Intake:
     return request.app.state.intake
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

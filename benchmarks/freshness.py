@@ -7,10 +7,11 @@ worker into a brand of its own (``POST /v1/workers``) and polls ``GET /v1/stats/
 covers API → Kafka → ledger transaction → outbox relay → Kafka → faust chunk → PostgreSQL → API read.
 
 Two phases: idle (no other traffic), then under load — a steady background of registrations posted as
-100-event batches at ``LAOWU_BENCH_FRESH_RATE`` events/s (default 1,000) to counties the probes never touch.
+100-event batches at ``LAOWU_BENCH_FRESH_RATE`` events/s (default 2,000, the issue's steady load) to counties
+the probes never touch.
 
     .venv/bin/python -m benchmarks.freshness
-Knobs (env): LAOWU_BENCH_FRESH_PROBES (100 under load; idle gets a third), LAOWU_BENCH_FRESH_RATE (1000),
+Knobs (env): LAOWU_BENCH_FRESH_PROBES (100 under load; idle gets a third), LAOWU_BENCH_FRESH_RATE (2000),
 LAOWU_BENCH_FRESH_POLL_MS (10), LAOWU_BENCH_KEEP=1 keeps the temporary home (logs).
 """
 
@@ -58,7 +59,7 @@ def registration(n: int, region: str, brand: str | None = None) -> dict[str, Any
 class Freshness:
     def __init__(self) -> None:
         self.probes = knob("LAOWU_BENCH_FRESH_PROBES", 100)
-        self.rate = knob("LAOWU_BENCH_FRESH_RATE", 1000)
+        self.rate = knob("LAOWU_BENCH_FRESH_RATE", 2000)
         self.poll_s = knob("LAOWU_BENCH_FRESH_POLL_MS", 10) / 1000
         self.home = Path(tempfile.mkdtemp(prefix="laowu-fresh-"))
         self.children: list[Any] = []

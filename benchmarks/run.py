@@ -563,6 +563,19 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     bench = Bench()
     result = asyncio.run(bench.run())
+    if bench.only in ("", "freshness"):
+        # Freshness needs the whole pipeline (API → ledger → faust → stats API) under steady load: its own stack.
+        from benchmarks import freshness
+
+        fresh = asyncio.run(freshness.main_async())
+        result["detail"]["freshness"] = fresh
+        for key in ("freshness_p50_ms", "freshness_p99_ms", "stats_events_per_s"):
+            if key in fresh:
+                result[key] = fresh[key]
+        if "freshness_p99_ms" in result:
+            ratio = round(1000 / max(result["freshness_p99_ms"], 1), 3)
+            result["targets"]["freshness_p99_ms"] = {"target": 1000, "ratio": ratio}
+            result["targets"]["met"]["freshness_p99_ms <= 1000"] = result["freshness_p99_ms"] <= 1000
     print(table(result))
     print(json.dumps(result, ensure_ascii=False, default=str))
     return 0

@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -30,6 +30,7 @@ from laowu.domain.outcome import Changes, Rejected
 from laowu.privacy import Privacy
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
+from laowu.store.ledger import row_of
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.events import PAYLOADS, EventType
@@ -85,8 +86,7 @@ def worker_view(w: worker_rules.WorkerRecord | None) -> dict[str, Any] | None:
 def placement_view(p: lifecycle.PlacementRecord | None) -> dict[str, Any] | None:
     if p is None:
         return None
-    view = {k: v for k, v in p.__dict__.items()}
-    return json.loads(json.dumps(view, default=str))
+    return row_of(p)
 
 
 class Work:
@@ -293,15 +293,19 @@ class LedgerConsumer(BatchConsumer):
 
     def _changed(self, work: Work, e: Envelope, entity: str, entity_id: str, regions: list[str],
                  before: dict[str, Any] | None, after: dict[str, Any] | None, key: str) -> None:
-        body = ev.LedgerChanged(entity=entity, entity_id=entity_id, cause_event_id=str(e.event_id),  # type: ignore[arg-type]
-                                cause_type=e.type, regions=regions, before=before, after=after)
+        # The hottest path of the consumer: a plain dict in the shape of schemas.events.LedgerChanged (its
+        # contract test and the stats sink validate it), not a model validated and serialised twice.
+        body = {"entity": entity, "entity_id": entity_id, "cause_event_id": str(e.event_id), "cause_type": e.type,
+                "regions": regions, "before": before, "after": after}
         self._emit(work, LEDGER_CHANGES.name, "ledger.changed", body, key, e.occurred_at,
                    uuid.uuid5(e.event_id, f"{entity}:{entity_id}"))
 
-    def _emit(self, work: Work, topic: str, type: EventType, body: BaseModel, key: str, at: datetime,
+    def _emit(self, work: Work, topic: str, type: EventType, body: BaseModel | dict[str, Any], key: str, at: datetime,
               event_id: uuid.UUID) -> None:
-        env = Envelope.wrap(body, type=type, key=key, source="laowu.ledger", occurred_at=at, event_id=event_id)
-        work.outbox.append((self.settings.topic(topic), key, json.loads(env.to_bytes())))
+        payload = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
+        work.outbox.append((self.settings.topic(topic), key, {
+            "event_id": str(event_id), "type": type, "schema_version": 1, "occurred_at": at.isoformat(),
+            "recorded_at": datetime.now(UTC).isoformat(), "source": "laowu.ledger", "key": key, "payload": payload}))
 
     def _apply_dispatch(self, work: Work, e: Envelope) -> str:
         d = e.payload
@@ -415,10 +419,10 @@ class LedgerConsumer(BatchConsumer):
         await dstore.insert(conn, "followups", work.followups)
         await store.append_history(conn, "brand_events", work.brand_history)
         await store.append_history(conn, "worker_events", work.worker_history)
-        for pid, kinds, at in work.closures:
-            for closed in await dstore.close_alerts_of(conn, pid, kinds, at):
-                self._emit(work, ALERTS.name, "alert.closed", ev.AlertClosed(**closed), closed["worker_id"], at,
-                           uuid.uuid5(_DERIVED, "closed:" + closed["alert_id"]))
+        for closed in await dstore.close_alerts(conn, work.closures):
+            at = closed.pop("at")
+            self._emit(work, ALERTS.name, "alert.closed", ev.AlertClosed(**closed), closed["worker_id"], at,
+                       uuid.uuid5(_DERIVED, "closed:" + closed["alert_id"]))
         await self._problem_alerts(conn, work)
         raised = set(await dstore.raise_alerts(conn, work.alerts))
         for row in work.alerts:

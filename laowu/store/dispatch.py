@@ -12,7 +12,7 @@ import asyncpg
 from laowu.domain.alerts import Alert
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.subsidies import Accrual
-from laowu.store.ledger import _jsonable, _row, _upsert_sql
+from laowu.store.ledger import _jsonable, _upsert_sql, row_of
 
 PLACEMENT_COLUMNS = [f.name for f in dataclasses.fields(PlacementRecord)]
 _SAVE_PLACEMENTS = _upsert_sql("placements", "placement_id", PLACEMENT_COLUMNS)
@@ -32,7 +32,7 @@ async def load_placements(conn: asyncpg.Connection, placement_ids: Iterable[str]
 
 async def save_placements(conn: asyncpg.Connection, records: Sequence[PlacementRecord]) -> None:
     if records:
-        await conn.execute(_SAVE_PLACEMENTS, [_row(r) for r in records])
+        await conn.execute(_SAVE_PLACEMENTS, [row_of(r) for r in records])
 
 
 async def existing_dispatches(conn: asyncpg.Connection, dispatch_ids: Iterable[str]) -> set[str]:
@@ -154,18 +154,30 @@ async def households(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dic
     return {r["worker_id"]: r["household_region"] for r in rows}
 
 
-async def close_alerts_of(conn: asyncpg.Connection, placement_id: str, kinds: Sequence[str], at: Any) -> list[dict[str, Any]]:
-    """Close at ``at`` — or earlier than a closure already recorded, so the earliest closing event wins whatever
-    the arrival order. Returns the alerts closed for the first time."""
+async def close_alerts(conn: asyncpg.Connection, closures: Sequence[tuple[str, Sequence[str], Any]]) -> list[dict[str, Any]]:
+    """Close alerts of (placement, kinds) at ``at`` — or move an existing closure earlier, so the earliest closing
+    event wins whatever the arrival order. One statement per batch. Returns the alerts closed for the first time,
+    each with the ``at`` it was closed at."""
+    if not closures:
+        return []
+    pids, kinds, ats = [], [], []
+    for pid, ks, at in closures:
+        for k in ks:
+            pids.append(pid)
+            kinds.append(k)
+            ats.append(at)
     rows = await conn.fetch(
         """
-        WITH old AS (SELECT alert_id, closed_at AS was FROM alerts
-                      WHERE placement_id = $1 AND kind = ANY($2::text[]) AND (closed_at IS NULL OR closed_at > $3)
-                      FOR UPDATE)
-        UPDATE alerts a SET closed_at = $3 FROM old WHERE a.alert_id = old.alert_id
-        RETURNING a.alert_id, a.kind, a.worker_id, a.placement_id, a.regions, old.was IS NULL AS first
+        WITH c AS (SELECT p, k, min(at) AS at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(p, k, at)
+                    GROUP BY p, k),
+             old AS (SELECT a.alert_id, a.closed_at AS was, c.at FROM alerts a
+                       JOIN c ON a.placement_id = c.p AND a.kind = c.k
+                      WHERE a.closed_at IS NULL OR a.closed_at > c.at
+                      FOR UPDATE OF a)
+        UPDATE alerts a SET closed_at = old.at FROM old WHERE a.alert_id = old.alert_id
+        RETURNING a.alert_id, a.kind, a.worker_id, a.placement_id, a.regions, old.at, old.was IS NULL AS first
         """,
-        placement_id, list(kinds), at,
+        pids, kinds, ats,
     )
     return [{k: v for k, v in dict(r).items() if k != "first"} for r in rows if r["first"]]
 
