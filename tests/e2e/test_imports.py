@@ -11,7 +11,6 @@ import asyncio
 import csv
 import datetime as dt
 import io
-import os
 import shutil
 import subprocess
 import time
@@ -437,33 +436,6 @@ async def test_cli_uploads_and_follows(
     assert await asyncio.to_thread(import_workers, path, str(api.base_url), WS, token=token,
                                    console=Console(file=io.StringIO())) == 1
     await _assert_each_once(pool, _worker_ids(settings, valid))
-
-
-@pytest.mark.skipif(not os.environ.get("LAOWU_BENCH_IMPORT"), reason="set LAOWU_BENCH_IMPORT=50000 to measure")
-async def test_measure_full_stack_import(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: object, tmp_path: Path, settings: Settings
-) -> None:
-    """Upload → done, and → every row in ``workers``, through the real API, Kafka and ledger consumer."""
-    _login(api, settings)
-    import json
-    import sys
-
-    rows = int(os.environ["LAOWU_BENCH_IMPORT"])
-    path = tmp_path / "bench.xlsx"
-    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "import_workers.py"
-    subprocess.run([sys.executable, str(bench), "--rows", str(rows), "--generate", str(path)], check=True)
-    await _brand(api)
-    started = time.monotonic()
-    r = await _upload(api, path.read_bytes(), path.name)
-    assert r.status_code == 202, r.text
-    result = await _finished(api, r.json()["import_id"], timeout=1800)
-    imported = time.monotonic() - started
-    while await pool.fetchval("SELECT count(*) FROM workers") < result["accepted"]:
-        assert time.monotonic() - started < 3600
-        await asyncio.sleep(0.2)
-    landed = time.monotonic() - started
-    print(json.dumps({"rows": result["rows"], "accepted": result["accepted"], "rejected": result["rejected"],
-                      "import_done_seconds": round(imported, 1), "all_in_ledger_seconds": round(landed, 1)}))
 
 
 async def test_the_workstation_credential_decides(
