@@ -16,23 +16,21 @@ from schemas.common import (
     Certificate,
     DispatchMode,
     Employer,
-    EmploymentStatus,
     EndReason,
-    FollowUpChannel,
+    FollowUpFacts,
     Identifier,
     Name,
     OccupationCode,
     Operator,
     PlacementStatus,
+    PlacementTerms,
     PriorityGroup,
-    Problem,
     RegionCode,
     Sex,
     Strict,
     Text,
     Training,
     WorkerState,
-    Yuan,
 )
 from schemas.events import EventType
 
@@ -254,13 +252,8 @@ class DispatchCreate(Write):
     worker_ids: list[Annotated[str, StringConstraints(pattern=r"^w[0-9a-f]{24}$")]] = Field(min_length=1, max_length=1000)
 
 
-class PlacementConfirm(Write):
-    employer_id: Identifier
-    position: Name
-    start_date: date
-    monthly_wage: Yuan
-    contract: bool
-    contract_months: int | None = Field(default=None, ge=1, le=120)
+class PlacementConfirm(Write, PlacementTerms):
+    pass
 
 
 class PlacementReject(Write):
@@ -274,18 +267,11 @@ class PlacementEnd(Write):
     employer_id: Identifier | None = None
 
 
-class FollowUpCreate(Write):
+class FollowUpCreate(Write, FollowUpFacts):
     """跟踪服务 record."""
 
     followup_id: Identifier | None = None
     placement_id: Identifier
-    date: date
-    channel: FollowUpChannel
-    employment_status: EmploymentStatus
-    monthly_wage: Yuan | None = None
-    satisfaction: int | None = Field(default=None, ge=1, le=5)
-    problems: list[Problem] = Field(default_factory=list)
-    services: list[Text] = Field(default_factory=list, max_length=20)
 
 
 class DispatchAccepted(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -87,3 +88,26 @@ class Actor(Strict):
     org: str
     region: RegionCode | None = None
     subject: str | None = None
+
+
+class PlacementTerms(Strict):
+    """What an employer states when it confirms a placement (入职确认)."""
+
+    employer_id: Identifier
+    position: Name
+    start_date: date
+    monthly_wage: Yuan
+    contract: bool
+    contract_months: int | None = Field(default=None, ge=1, le=120)
+
+
+class FollowUpFacts(Strict):
+    """What a follow-up visit or call (跟踪服务) found."""
+
+    date: date
+    channel: FollowUpChannel
+    employment_status: EmploymentStatus
+    monthly_wage: Yuan | None = None
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    problems: list[Problem] = Field(default_factory=list)
+    services: list[Text] = Field(default_factory=list, max_length=20)

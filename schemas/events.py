@@ -19,15 +19,14 @@ from schemas.common import (
     Certificate,
     DispatchMode,
     Employer,
-    EmploymentStatus,
     EndReason,
-    FollowUpChannel,
+    FollowUpFacts,
     Identifier,
     Name,
     OccupationCode,
     Operator,
+    PlacementTerms,
     PriorityGroup,
-    Problem,
     RegionCode,
     Sex,
     Strict,
@@ -135,15 +134,9 @@ class DispatchCreated(Strict):
     placements: list[DispatchedWorker] = Field(min_length=1, max_length=1000)
 
 
-class PlacementConfirmed(Strict):
+class PlacementConfirmed(PlacementTerms):
     placement_id: Identifier
     worker_id: WorkerId
-    employer_id: Identifier
-    position: Name
-    start_date: date
-    monthly_wage: Yuan
-    contract: bool
-    contract_months: int | None = Field(default=None, ge=1, le=120)
 
 
 class PlacementRejected(Strict):
@@ -160,17 +153,10 @@ class PlacementEnded(Strict):
     reason: EndReason
 
 
-class FollowUpRecorded(Strict):
+class FollowUpRecorded(FollowUpFacts):
     followup_id: Identifier
     placement_id: Identifier
     worker_id: WorkerId
-    date: date
-    channel: FollowUpChannel
-    employment_status: EmploymentStatus
-    monthly_wage: Yuan | None = None
-    satisfaction: int | None = Field(default=None, ge=1, le=5)
-    problems: list[Problem] = Field(default_factory=list)
-    services: list[Text] = Field(default_factory=list, max_length=20)
 
 
 # ---- derived events ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ router = APIRouter(tags=["statistics"])
 
 RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}$",
                                           description="GB/T 2260 code; its figures roll up everything under it")]
-_MONTH = r"^\d{4}-\d{2}(-\d{2})?$"
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])(-\d{2})?$"
 FromQuery = Annotated[str | None, Query(alias="from", pattern=_MONTH,
                                         description="first month, YYYY-MM (default: 11 months before `to`)")]
 ToQuery = Annotated[str | None, Query(pattern=_MONTH, description="last month, YYYY-MM (default: this month, Beijing)")]
@@ -67,7 +67,7 @@ def window(first: str | None, last: str | None) -> tuple[str, str]:
         while month < 1:
             year, month = year - 1, month + 12
         first_m = f"{year:04d}-{month:02d}"
-    if first_m > last_m or len(st.months_between(first_m, last_m)) > 120:
+    if first_m > last_m or st.month_count(first_m, last_m) > 120:
         raise HTTPException(status_code=422, detail=[{"loc": ["query", "from"], "type": "value_error",
                                                       "msg": "from must not be after to, and at most 120 months apart"}])
     return first_m, last_m

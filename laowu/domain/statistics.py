@@ -241,15 +241,25 @@ def derive(raw: Mapping[str, Decimal | int]) -> dict[str, Any]:
     }
 
 
+def _month_index(ym: str) -> int:
+    year, month = int(ym[:4]), int(ym[5:7])
+    if not 1 <= month <= 12:
+        raise ValueError(f"not a month: {ym!r}")
+    return year * 12 + month - 1
+
+
+def month_count(first: str, last: str) -> int:
+    """How many months ``first``..``last`` spans, inclusive (0 when first > last); O(1), whatever the input."""
+    return max(_month_index(last) - _month_index(first) + 1, 0)
+
+
 def months_between(first: str, last: str) -> list[str]:
-    """Every ``YYYY-MM`` from ``first`` to ``last`` inclusive (empty when first > last)."""
-    year, month = int(first[:4]), int(first[5:7])
-    end = (int(last[:4]), int(last[5:7]))
-    out: list[str] = []
-    while (year, month) <= end:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
+    """Every ``YYYY-MM`` from ``first`` to ``last`` inclusive (empty when first > last).
+
+    By index, not by stepping: a month like ``2026-89`` once stepped forever (found by schemathesis).
+    """
+    start, end = _month_index(first), _month_index(last)
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(start, end + 1)]
 
 
 def replay(changes: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> dict[Cell, Decimal]:

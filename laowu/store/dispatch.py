@@ -86,17 +86,24 @@ async def followups_of(conn: asyncpg.Connection, placement_ids: Iterable[str]) -
     return out
 
 
-async def raise_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Insert alerts not raised before; returns the ids that are new (for the alert.raised events)."""
+async def insert_new(conn: asyncpg.Connection, table: str, key: str, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert rows whose deterministic ``key`` is not there yet; returns the keys that are new.
+
+    Raising an alert or accruing a subsidy twice is a no-op, and only new ones get a derived event.
+    """
     if not rows:
         return []
     cols = ", ".join(rows[0])
     got = await conn.fetch(
-        f"INSERT INTO alerts ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::alerts, $1::jsonb) "
-        "ON CONFLICT DO NOTHING RETURNING alert_id",
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb) "
+        f"ON CONFLICT DO NOTHING RETURNING {key}",
         _records(rows),
     )
-    return [r["alert_id"] for r in got]
+    return [r[key] for r in got]
+
+
+async def raise_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
+    return await insert_new(conn, "alerts", "alert_id", rows)
 
 
 def subsidy_row(a: Accrual, regions: list[str]) -> dict[str, Any]:
@@ -108,15 +115,7 @@ def subsidy_row(a: Accrual, regions: list[str]) -> dict[str, Any]:
 
 
 async def accrue(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
-    if not rows:
-        return []
-    cols = ", ".join(rows[0])
-    got = await conn.fetch(
-        f"INSERT INTO subsidies ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::subsidies, $1::jsonb) "
-        "ON CONFLICT DO NOTHING RETURNING subsidy_id",
-        _records(rows),
-    )
-    return [r["subsidy_id"] for r in got]
+    return await insert_new(conn, "subsidies", "subsidy_id", rows)
 
 
 async def enqueue(conn: asyncpg.Connection, messages: Sequence[tuple[str, str, dict[str, Any]]]) -> None:

@@ -267,11 +267,12 @@ async def test_logs_never_hold_an_id_number_or_phone(settings: Settings, pool: a
 
 
 @pytest.mark.timeout(400)
-async def test_schemathesis_finds_no_server_errors(settings: Settings, pool: asyncpg.Pool) -> None:
+async def test_schemathesis_finds_no_server_errors(settings: Settings, pool: asyncpg.Pool, tmp_path: Path) -> None:
     st = shutil.which("st", path=str(Path(sys.executable).parent))
     assert st, "schemathesis is a dev dependency"
     port = free_port()
-    api_proc = spawn_ours(["api"], settings, Path(os.devnull), LAOWU_API_PORT=str(port))
+    log = tmp_path / "api.log"
+    api_proc = spawn_ours(["api"], settings, log, LAOWU_API_PORT=str(port))
     try:
         for _ in range(100):
             try:
@@ -292,4 +293,4 @@ async def test_schemathesis_finds_no_server_errors(settings: Settings, pool: asy
     finally:
         api_proc.terminate()
         api_proc.wait(20)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:] + "\nAPI log:\n" + log.read_text()[-3000:]

@@ -7,6 +7,8 @@ import random
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from laowu.domain import statistics as st
 from laowu.domain import targets as tg
 
@@ -155,3 +157,14 @@ def test_targets_count_listed_brands_and_find_uncovered_units() -> None:
     assert "460300" not in missing and cities["target"] == len(tg.hainan_units())
     (only,) = tg.progress(brands, region="460100")
     assert only["programme"] == "hainan-2023" and only["goals"][1]["target"] == 1
+
+
+def test_month_ranges_never_loop_on_bad_input() -> None:
+    from laowu.domain.statistics import month_count, months_between
+
+    assert months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert months_between("2026-03", "2026-02") == [] and month_count("2026-03", "2026-02") == 0
+    assert month_count("3898-01", "8565-12") == (8565 - 3898 + 1) * 12
+    for bad in ("3898-89", "2026-00", "2026-13"):
+        with pytest.raises(ValueError):
+            month_count(bad, "8565-12")
