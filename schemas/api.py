@@ -14,8 +14,7 @@ from schemas.common import (
     BrandLevel,
     BrandStatus,
     Certificate,
-    DispatchMode,
-    Employer,
+    DispatchTerms,
     EndReason,
     FollowUpFacts,
     Identifier,
@@ -236,19 +235,10 @@ class BatchResult(BaseModel):
 
 
 # ---- organized output, placements, follow-up ----------------------------------------------------
-class DispatchCreate(Write):
+class DispatchCreate(Write, DispatchTerms):
     """有组织劳务输出: one batch of workers sent to one employer."""
 
     dispatch_id: Identifier | None = None
-    organizer_id: Identifier
-    brand_id: Identifier
-    mode: DispatchMode
-    origin_region: RegionCode
-    destination_region: RegionCode
-    employer: Employer
-    positions: list[Name] = Field(default_factory=list, max_length=50)
-    departure_date: date
-    group_transport: bool = False
     worker_ids: list[Annotated[str, StringConstraints(pattern=r"^w[0-9a-f]{24}$")]] = Field(min_length=1, max_length=1000)
 
 

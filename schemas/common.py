@@ -111,3 +111,17 @@ class FollowUpFacts(Strict):
     satisfaction: int | None = Field(default=None, ge=1, le=5)
     problems: list[Problem] = Field(default_factory=list)
     services: list[Text] = Field(default_factory=list, max_length=20)
+
+
+class DispatchTerms(Strict):
+    """An organized labor output (有组织劳务输出) as the organizer states it: who sends whom, where, when."""
+
+    organizer_id: Identifier
+    brand_id: Identifier
+    mode: DispatchMode
+    origin_region: RegionCode
+    destination_region: RegionCode
+    employer: Employer
+    positions: list[Name] = Field(default_factory=list, max_length=50)
+    departure_date: date
+    group_transport: bool = False

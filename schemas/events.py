@@ -17,8 +17,7 @@ from schemas.common import (
     BrandLevel,
     BrandStatus,
     Certificate,
-    DispatchMode,
-    Employer,
+    DispatchTerms,
     EndReason,
     FollowUpFacts,
     Identifier,
@@ -120,17 +119,8 @@ class DispatchedWorker(Strict):
     placement_id: Identifier
 
 
-class DispatchCreated(Strict):
+class DispatchCreated(DispatchTerms):
     dispatch_id: Identifier
-    organizer_id: Identifier
-    brand_id: Identifier
-    mode: DispatchMode
-    origin_region: RegionCode
-    destination_region: RegionCode
-    employer: Employer
-    positions: list[Name] = Field(default_factory=list, max_length=50)
-    departure_date: date
-    group_transport: bool = False
     placements: list[DispatchedWorker] = Field(min_length=1, max_length=1000)
 
 
