@@ -99,6 +99,7 @@ class BatchConsumer(ABC):
                 await asyncio.sleep(1)
                 continue
             if not batch:
+                await self.idle()
                 continue
             records = {tp: msgs for tp, msgs in batch.items() if msgs}
             try:
@@ -154,6 +155,10 @@ class BatchConsumer(ABC):
         value = msg.value if msg.value is None or len(msg.value) < 9 << 20 else msg.value[: 9 << 20]
         await self.producer.send_and_wait(self.dead_letter_topic, value=value, key=msg.key, headers=headers)
         log.warning("dead-lettered %s:%d@%d: %s", msg.topic, msg.partition, msg.offset, reason)
+
+    async def idle(self) -> None:
+        """Called when a poll returned nothing: room for housekeeping that must not wait for traffic."""
+        return None
 
     @abstractmethod
     async def apply_batch(self, conn: asyncpg.Connection, records: dict[TopicPartition, list[ConsumerRecord]]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -58,6 +59,7 @@ PLACEMENT_RULES = {
     "placement.ended": lifecycle.end,
     "followup.recorded": lifecycle.record_followup,
 }
+REPAIR_EVERY_S = 2.0
 CONSUMED = set(WORKER_RULES) | set(BRAND_RULES) | set(PLACEMENT_RULES) | {"dispatch.created"}
 _DERIVED = uuid.UUID("0b1c4a5e-9d3f-4e21-8a57-2f6c0d9e1b33")
 
@@ -106,6 +108,8 @@ class Work:
         self.dispatches: list[dict[str, Any]] = []
         self.dispatch_workers: list[dict[str, Any]] = []
         self.followups: list[dict[str, Any]] = []
+        self.followup_ids: set[str] = set()
+        self.now = datetime.now(UTC).isoformat()
         self.alerts: list[dict[str, Any]] = []
         self.closures: list[tuple[str, tuple[str, ...], datetime]] = []
         self.accruals: list[dict[str, Any]] = []
@@ -125,25 +129,17 @@ class LedgerConsumer(BatchConsumer):
         super().__init__(*args, **kwargs)
         self.privacy = privacy
         self.topics = [self.settings.topic(t.name) for t in (BRANDS, DISPATCHES, WORKERS)]
+        self._next_repair = 0.0
 
     # ---- decoding -----------------------------------------------------------------------------
     def decode(self, msg: ConsumerRecord) -> Envelope:
         if msg.value is None:
             raise InvalidEvent("empty message (tombstone) on an event topic")
         try:
-            raw = json.loads(msg.value)
-        except (ValueError, RecursionError) as exc:  # deep nesting is an attack, not a bug of ours
-            raise InvalidEvent(f"undecodable: not UTF-8 JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
-        if not isinstance(raw, dict):
-            raise InvalidEvent("undecodable: not a JSON object")
-        if raw.get("type") not in PAYLOADS:
-            raise InvalidEvent(f"unknown event type {str(raw.get('type'))[:64]!r}")
-        try:
-            env = Envelope.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "envelope"
-            raise InvalidEvent(f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))") from None
+            # pydantic parses the bytes itself: no intermediate dict from json.loads on the hot path.
+            env = Envelope.model_validate_json(msg.value)
+        except ValidationError:
+            raise InvalidEvent(_why_invalid(msg.value)) from None
         if env.type not in CONSUMED:
             raise InvalidEvent(f"{env.type} is a derived event and does not belong on {msg.topic}")
         entity = env.payload.get("dispatch_id") if env.type == "dispatch.created" else (
@@ -191,9 +187,11 @@ class LedgerConsumer(BatchConsumer):
             if e.event_id not in done:
                 done.add(e.event_id)
                 todo.append(e)
-        await self._load(conn, work, todo)
+        repaired = await self._due_repairs(conn)
+        await self._load(conn, work, todo, repaired)
         for e in todo:
             self._decide(work, e)
+        self._wake(work, repaired)
         await self._save(conn, work)
         return len(work.receipts)
 
@@ -217,7 +215,37 @@ class LedgerConsumer(BatchConsumer):
             for waiting in work.waiting.pop(key, []):
                 self._decide(work, waiting)
 
-    async def _load(self, conn: asyncpg.Connection, work: Work, todo: list[Envelope]) -> None:
+    async def _due_repairs(self, conn: asyncpg.Connection) -> set[str]:
+        """With several consumers in the group, one may defer an event for a worker that another has just
+        registered, after that one looked for waiters: nobody would wake it. Every few seconds, wake what
+        waits for something that is already in the ledger."""
+        if time.monotonic() < self._next_repair:
+            return set()
+        self._next_repair = time.monotonic() + REPAIR_EVERY_S
+        return await dstore.stale_satisfied_waits(conn, older_than_s=REPAIR_EVERY_S)
+
+    def _wake(self, work: Work, keys: set[str]) -> None:
+        for key in sorted(keys):
+            for waiting in work.waiting.pop(key, []):
+                self._decide(work, waiting)
+
+    async def idle(self) -> None:
+        if time.monotonic() < self._next_repair:
+            return
+
+        async def repair() -> None:
+            async with self.pool.acquire() as conn, conn.transaction():
+                keys = await self._due_repairs(conn)
+                if keys:
+                    work = Work()
+                    await self._load(conn, work, [], keys)
+                    self._wake(work, keys)
+                    await self._save(conn, work)
+                    log.warning("woke %d deferred event(s) nobody had woken", len(work.receipts))
+
+        await self._retry(repair)
+
+    async def _load(self, conn: asyncpg.Connection, work: Work, todo: list[Envelope], repaired: set[str]) -> None:
         brand_ids: set[str] = set()
         worker_ids: set[str] = set()
         placement_ids: set[str] = set()
@@ -241,6 +269,7 @@ class LedgerConsumer(BatchConsumer):
         work.refused = await dstore.refusals(conn, placement_ids - set(work.placements))
         keys = {f"worker:{e.payload['worker_id']}" for e in todo if e.type == "worker.registered"}
         keys |= {f"placement:{x['placement_id']}" for e in todo if e.type == "dispatch.created" for x in e.payload["placements"]}
+        keys |= repaired
         while keys:  # what waited for this batch — and, transitively, what waited for those
             rows = await dstore.waiting_events(conn, keys)
             keys = set()
@@ -305,7 +334,7 @@ class LedgerConsumer(BatchConsumer):
         payload = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
         work.outbox.append((self.settings.topic(topic), key, {
             "event_id": str(event_id), "type": type, "schema_version": 1, "occurred_at": at.isoformat(),
-            "recorded_at": datetime.now(UTC).isoformat(), "source": "laowu.ledger", "key": key, "payload": payload}))
+            "recorded_at": work.now, "source": "laowu.ledger", "key": key, "payload": payload}))
 
     def _apply_dispatch(self, work: Work, e: Envelope) -> str:
         d = e.payload
@@ -336,6 +365,7 @@ class LedgerConsumer(BatchConsumer):
             if reason is not None or worker is None:
                 work.dispatch_workers.append({"dispatch_id": did, "worker_id": wid, "placement_id": pid,
                                               "outcome": "rejected", "reason": reason})
+                work.refused.setdefault(pid, str(reason))
                 continue
             before = worker_view(worker)
             placement, changes = lifecycle.dispatch(worker, d, pid)
@@ -355,13 +385,12 @@ class LedgerConsumer(BatchConsumer):
         wid, pid = p["worker_id"], p["placement_id"]
         worker, placement = work.workers.get(wid), work.placements.get(pid)
         if placement is None:
-            refused = work.refused.get(pid) or next(
-                (w["reason"] for w in work.dispatch_workers if w["placement_id"] == pid and w["outcome"] == "rejected"), None)
+            refused = work.refused.get(pid)
             if refused:
                 raise Rejected(f"the dispatch refused this worker: {refused}")
             raise Deferred(f"placement:{pid}")
         if e.type == "followup.recorded" and placement is not None and placement.worker_id == wid:
-            if any(f["followup_id"] == p["followup_id"] for f in work.followups):
+            if p["followup_id"] in work.followup_ids:
                 raise Rejected(f"follow-up {p['followup_id']} already recorded")
         before_w, before_p = worker_view(worker), placement_view(placement)
         changes = PLACEMENT_RULES[e.type](worker, placement, p)
@@ -385,6 +414,7 @@ class LedgerConsumer(BatchConsumer):
                 "followup_id", "placement_id", "worker_id", "date", "channel", "employment_status", "monthly_wage",
                 "satisfaction")} | {"problems": p.get("problems", []), "services": p.get("services", []),
                                     "event_id": e.event_id, "source": e.source})
+            work.followup_ids.add(p["followup_id"])
             work.closures.append((pid, ("followup_overdue",), alert_rules.day_start(day)))
             work.problem_placements[pid] = (wid, regions)
         self._worker_changed(work, e, worker, changes | {"placement_id": [None, pid]}, before_w, (placement.origin_region,))
@@ -506,6 +536,25 @@ def _history(e: Envelope, entity_col: str, entity_id: str, changes: Changes) -> 
 def _receipt(e: Envelope, status: str, reason: str | None, entity: str) -> dict[str, Any]:
     return {"event_id": e.event_id, "type": e.type, "status": status, "reason": reason,
             "source": e.source, "entity_id": entity}
+
+
+def _why_invalid(value: bytes) -> str:
+    """The reason a message failed validation, in the words a sender can act on (the slow path, bad data only)."""
+    try:
+        raw = json.loads(value)
+    except (ValueError, RecursionError) as exc:  # deep nesting is an attack, not a bug of ours
+        return f"undecodable: not UTF-8 JSON ({type(exc).__name__}: {str(exc)[:200]})"
+    if not isinstance(raw, dict):
+        return "undecodable: not a JSON object"
+    if raw.get("type") not in PAYLOADS:
+        return f"unknown event type {str(raw.get('type'))[:64]!r}"
+    try:
+        Envelope.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "envelope"
+        return f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))"
+    return "schema: the envelope does not validate from its JSON text"
 
 
 def _receipt_for_invalid(msg: ConsumerRecord, reason: str) -> dict[str, Any] | None:

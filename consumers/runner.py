@@ -24,7 +24,7 @@ async def build(name: str, settings: Settings, group: str | None = None) -> tupl
         raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set")
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
-                                max_request_size=10 << 20)
+                                max_request_size=10 << 20, max_batch_size=1 << 20)
     await producer.start()
     if name == "ledger":
         consumer: BatchConsumer = LedgerConsumer(settings, pool, producer, group, privacy=Privacy(settings))

@@ -12,19 +12,18 @@ import asyncpg
 from laowu.domain.alerts import Alert
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.subsidies import Accrual
-from laowu.store.ledger import _jsonable, _upsert_sql, row_of
+from laowu.store import bulk
+from laowu.store.ledger import row_of, upsert_tail
+from laowu.store.pool import json_bytes
 
 PLACEMENT_COLUMNS = [f.name for f in dataclasses.fields(PlacementRecord)]
-_SAVE_PLACEMENTS = _upsert_sql("placements", "placement_id", PLACEMENT_COLUMNS)
-
-
-def _records(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: _jsonable(v) for k, v in r.items()} for r in rows]
+_SAVE_PLACEMENTS = upsert_tail("placement_id", PLACEMENT_COLUMNS)
 
 
 async def load_placements(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
     rows = await conn.fetch(
-        f"SELECT {', '.join(PLACEMENT_COLUMNS)} FROM placements WHERE placement_id = ANY($1::text[]) FOR UPDATE",
+        f"SELECT {', '.join(PLACEMENT_COLUMNS)} FROM placements WHERE placement_id = ANY($1::text[]) "
+        "ORDER BY placement_id FOR UPDATE",  # one lock order for every consumer: no deadlock between them
         list(set(placement_ids)),
     )
     return {r["placement_id"]: PlacementRecord(**dict(r)) for r in rows}
@@ -32,7 +31,7 @@ async def load_placements(conn: asyncpg.Connection, placement_ids: Iterable[str]
 
 async def save_placements(conn: asyncpg.Connection, records: Sequence[PlacementRecord]) -> None:
     if records:
-        await conn.execute(_SAVE_PLACEMENTS, [row_of(r) for r in records])
+        await bulk.write(conn, "placements", [row_of(r) for r in records], _SAVE_PLACEMENTS)
 
 
 async def existing_dispatches(conn: asyncpg.Connection, dispatch_ids: Iterable[str]) -> set[str]:
@@ -41,14 +40,7 @@ async def existing_dispatches(conn: asyncpg.Connection, dispatch_ids: Iterable[s
 
 
 async def insert(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, Any]], conflict: str = "DO NOTHING") -> None:
-    if not rows:
-        return
-    cols = ", ".join(rows[0])
-    await conn.execute(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb) "
-        f"ON CONFLICT {conflict}",
-        _records(rows),
-    )
+    await bulk.write(conn, table, rows, f"ON CONFLICT {conflict}")
 
 
 def alert_row(a: Alert, regions: list[str]) -> dict[str, Any]:
@@ -62,16 +54,9 @@ async def upsert_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]
 
     Returns ``{alert_id, inserted, closed_at}`` for every row that was inserted or changed.
     """
-    if not rows:
-        return []
-    cols = ", ".join(rows[0])
-    got = await conn.fetch(
-        f"INSERT INTO alerts ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::alerts, $1::jsonb) "
+    got = await bulk.write(conn, "alerts", rows, returning="alert_id, (xmax = 0) AS inserted, closed_at", tail=(
         "ON CONFLICT (alert_id) DO UPDATE SET closed_at = EXCLUDED.closed_at "
-        "WHERE alerts.closed_at IS DISTINCT FROM EXCLUDED.closed_at "
-        "RETURNING alert_id, (xmax = 0) AS inserted, closed_at",
-        _records(rows),
-    )
+        "WHERE alerts.closed_at IS DISTINCT FROM EXCLUDED.closed_at"))
     return [dict(r) for r in got]
 
 
@@ -91,15 +76,7 @@ async def insert_new(conn: asyncpg.Connection, table: str, key: str, rows: Seque
 
     Raising an alert or accruing a subsidy twice is a no-op, and only new ones get a derived event.
     """
-    if not rows:
-        return []
-    cols = ", ".join(rows[0])
-    got = await conn.fetch(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb) "
-        f"ON CONFLICT DO NOTHING RETURNING {key}",
-        _records(rows),
-    )
-    return [r[key] for r in got]
+    return [r[key] for r in await bulk.write(conn, table, rows, "ON CONFLICT DO NOTHING", returning=key)]
 
 
 async def raise_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -119,8 +96,11 @@ async def accrue(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> li
 
 
 async def enqueue(conn: asyncpg.Connection, messages: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
-    """Outbox rows (topic, key, envelope as JSON) committed with the change they describe."""
-    await insert(conn, "outbox", [{"topic": t, "key": k, "value": v} for t, k, v in messages], conflict="DO NOTHING")
+    """Outbox rows (topic, key, envelope) committed with the change they describe.
+
+    The envelope is stored as the JSON bytes to publish: PostgreSQL never parses it, the relay never re-encodes it.
+    """
+    await bulk.write(conn, "outbox", [{"topic": t, "key": k, "value": json_bytes(v)} for t, k, v in messages])
 
 
 async def sweep_candidates(conn: asyncpg.Connection, today: date, unconfirmed_days: int, followup_days: int,
@@ -201,6 +181,28 @@ async def waiting_events(conn: asyncpg.Connection, keys: Iterable[str]) -> list[
         list(set(keys)),
     )
     return [dict(r) for r in rows]
+
+
+async def stale_satisfied_waits(conn: asyncpg.Connection, older_than_s: float, limit: int = 1000) -> set[str]:
+    """What deferred events have waited for longer than ``older_than_s`` although it is already in the ledger.
+
+    A deferral committed just after another consumer applied what it waits for (and looked for waiters) would
+    otherwise wait forever; the ledger consumer wakes these now and then.
+    """
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT d.waits_for FROM deferred_events d
+         WHERE d.deferred_at < now() - make_interval(secs => $1)
+           AND CASE split_part(d.waits_for, ':', 1)
+                 WHEN 'worker' THEN EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = substr(d.waits_for, 8))
+                 WHEN 'placement' THEN EXISTS (SELECT 1 FROM dispatch_workers x
+                                                WHERE x.placement_id = substr(d.waits_for, 11))
+                 ELSE false END
+         LIMIT $2
+        """,
+        older_than_s, limit,
+    )
+    return {r["waits_for"] for r in rows}
 
 
 async def refusals(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> dict[str, str]:

@@ -9,48 +9,39 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from laowu.domain.brands import BrandRecord
 from laowu.domain.workers import WorkerRecord
+from laowu.store import bulk
 
 WORKER_COLUMNS = [f.name for f in dataclasses.fields(WorkerRecord)]
 BRAND_COLUMNS = [f.name for f in dataclasses.fields(BrandRecord)]
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (uuid.UUID, Decimal)):
-        return str(value)
-    return value
-
-
 def row_of(record: Any) -> dict[str, Any]:
-    """A record as JSON-ready values; shallow (dataclasses.asdict deep-copies, which cost a third of the batch)."""
-    return {k: _jsonable(v) for k, v in vars(record).items()}
+    """A record's fields as a shallow copy (dataclasses.asdict deep-copies, which cost a third of the batch).
+
+    Dates, datetimes, UUIDs and Decimals stay as they are: the pool's orjson codec writes them.
+    """
+    return dict(vars(record))
 
 
-def _upsert_sql(table: str, key: str, columns: list[str]) -> str:
-    cols = ", ".join(columns)
+def upsert_tail(key: str, columns: list[str]) -> str:
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-    return (
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now()"
-    )
+    return f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now()"
 
 
-_SAVE_WORKERS = _upsert_sql("workers", "worker_id", WORKER_COLUMNS)
-_SAVE_BRANDS = _upsert_sql("brands", "brand_id", BRAND_COLUMNS)
+_SAVE_WORKERS = upsert_tail("worker_id", WORKER_COLUMNS)
+_SAVE_BRANDS = upsert_tail("brand_id", BRAND_COLUMNS)
 
 
 async def load_workers(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
     rows = await conn.fetch(
-        f"SELECT {', '.join(WORKER_COLUMNS)} FROM workers WHERE worker_id = ANY($1::text[]) FOR UPDATE",
+        f"SELECT {', '.join(WORKER_COLUMNS)} FROM workers WHERE worker_id = ANY($1::text[]) "
+        "ORDER BY worker_id FOR UPDATE",  # one lock order for every consumer: no deadlock between them
         list(set(worker_ids)),
     )
     return {r["worker_id"]: WorkerRecord(**dict(r)) for r in rows}
@@ -58,7 +49,7 @@ async def load_workers(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> d
 
 async def save_workers(conn: asyncpg.Connection, records: Sequence[WorkerRecord]) -> None:
     if records:
-        await conn.execute(_SAVE_WORKERS, [row_of(r) for r in records])
+        await bulk.write(conn, "workers", [row_of(r) for r in records], _SAVE_WORKERS)
 
 
 async def load_brands(conn: asyncpg.Connection, brand_ids: Iterable[str], *, lock: bool = True) -> dict[str, BrandRecord]:
@@ -72,19 +63,12 @@ async def load_brands(conn: asyncpg.Connection, brand_ids: Iterable[str], *, loc
 
 async def save_brands(conn: asyncpg.Connection, records: Sequence[BrandRecord]) -> None:
     if records:
-        await conn.execute(_SAVE_BRANDS, [row_of(r) for r in records])
+        await bulk.write(conn, "brands", [row_of(r) for r in records], _SAVE_BRANDS)
 
 
 async def append_history(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, Any]]) -> None:
     """``worker_events`` / ``brand_events``: rows with entity id, event_id, type, times, source, actor, changes."""
-    if not rows:
-        return
-    entity = "worker_id" if table == "worker_events" else "brand_id"
-    cols = f"{entity}, event_id, type, occurred_at, recorded_at, source, actor, changes"
-    await conn.execute(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb)",
-        [{k: _jsonable(v) for k, v in r.items()} for r in rows],
-    )
+    await bulk.write(conn, table, rows)
 
 
 async def decided_events(conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
@@ -100,19 +84,9 @@ async def decided_events(conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID
 
 async def decide(conn: asyncpg.Connection, receipts: Sequence[dict[str, Any]]) -> None:
     """Record ``applied`` / ``rejected`` receipts (the API may have written ``accepted`` first, or not yet)."""
-    if not receipts:
-        return
-    await conn.execute(
-        """
-        INSERT INTO event_receipts (event_id, type, status, reason, source, entity_id, decided_at)
-        SELECT event_id, type, status, reason, source, entity_id, now()
-          FROM jsonb_populate_recordset(NULL::event_receipts, $1::jsonb)
-        ON CONFLICT (event_id) DO UPDATE
-           SET status = EXCLUDED.status, reason = EXCLUDED.reason, decided_at = EXCLUDED.decided_at
-         WHERE event_receipts.status = 'accepted'
-        """,
-        [{k: _jsonable(v) for k, v in r.items()} for r in receipts],
-    )
+    await bulk.write(conn, "event_receipts", receipts, computed={"decided_at": "now()"}, tail=(
+        "ON CONFLICT (event_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
+        "decided_at = EXCLUDED.decided_at WHERE event_receipts.status = 'accepted'"))
 
 
 async def lock_offsets(conn: asyncpg.Connection, group: str, partitions: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:

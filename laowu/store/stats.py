@@ -210,7 +210,8 @@ async def lock_figures(conn: asyncpg.Connection) -> None:
 
 async def pending_ledger_changes(conn: Conn) -> int:
     """Ledger changes committed but not yet relayed to Kafka (still in the outbox)."""
-    return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE value->>'type' = 'ledger.changed'"))
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM outbox WHERE convert_from(value, 'UTF8')::jsonb->>'type' = 'ledger.changed'"))
 
 
 async def correct(conn: asyncpg.Connection, expected: Mapping[Cell, Decimal], drift: Iterable[Cell]) -> None:

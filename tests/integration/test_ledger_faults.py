@@ -176,3 +176,24 @@ async def test_no_plaintext_id_number_or_phone_at_rest(api: Any, settings: Setti
     for m in seen:
         blob = (m.key or b"") + (m.value or b"") + b"".join(v for _, v in m.headers)
         assert not [s for s in secrets if s.encode() in blob]
+
+
+async def test_a_deferral_nobody_woke_is_applied(settings: Settings, pool: asyncpg.Pool) -> None:
+    """Two consumers in one group: B registers a worker and looks for waiters just before A commits an update
+    deferred for that worker. Nobody wakes it; the consumer's periodic repair must, traffic or not."""
+    intake = Intake(Privacy(settings))
+    reg = intake.register_worker(WorkerCreate.model_validate(person(4242, region="460105")))
+    update = intake.update_worker(reg.key, WorkerPatch(name="林晓梅", occurred_at=datetime.now(UTC)))
+    async with running_ledger(settings):
+        await produce(settings, [reg])
+        await wait_decided(pool, [str(reg.event_id)])
+        # The state the race leaves behind: the registration applied, the update parked as if it were early.
+        await pool.execute(
+            "INSERT INTO deferred_events (event_id, waits_for, envelope, deferred_at) "
+            "VALUES ($1, $2, $3, now() - interval '10 seconds')",
+            update.event_id, f"worker:{reg.key}", json.loads(update.to_bytes()))
+        decided = await wait_decided(pool, [str(update.event_id)], timeout=30)
+    assert decided[str(update.event_id)]["status"] == "applied"
+    assert await pool.fetchval("SELECT name FROM workers WHERE worker_id = $1", reg.key) == "林晓梅"
+    assert await pool.fetchval("SELECT count(*) FROM deferred_events") == 0
+    assert await pool.fetchval("SELECT count(*) FROM worker_events WHERE event_id = $1", update.event_id) == 1
