@@ -67,6 +67,33 @@ class RssSampler:
         while not self._stop.wait(self.interval):
             self.sample()
 
+    def cpu(self) -> dict[str, dict[int, float]]:
+        """CPU seconds (user + system) used so far by each watched process (each member of a tree), by pid."""
+        out: dict[str, dict[int, float]] = {}
+        for name, (pid, tree) in list(self.watch.items()):
+            try:
+                proc = psutil.Process(pid)
+                procs = [proc, *proc.children(recursive=True)] if tree else [proc]
+            except psutil.Error:
+                continue
+            out[name] = {}
+            for p in procs:
+                with contextlib.suppress(psutil.Error):
+                    t = p.cpu_times()
+                    out[name][p.pid] = t.user + t.system
+        return out
+
+
+def cpu_per_event(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], events: int) -> dict[str, float]:
+    """Microseconds of CPU per event spent by each process between two :meth:`RssSampler.cpu` snapshots.
+
+    Where the machine's two cores go while one stream is applied: the budget a target must fit in."""
+    out = {}
+    for name, pids in after.items():
+        used = sum(t - before.get(name, {}).get(pid, 0.0) for pid, t in pids.items())
+        out[name] = round(used / events * 1e6, 1)
+    return out
+
 
 @dataclass
 class Child:

@@ -18,6 +18,7 @@ Starts a private Kafka + PostgreSQL in a temporary home (never the developer's `
 Prints a table, then one JSON object on the last line. Knobs (env): LAOWU_BENCH_EVENTS (500000),
 LAOWU_BENCH_DISPATCH_EVENTS (100000), LAOWU_BENCH_NAIVE_EVENTS (20000), LAOWU_BENCH_LOOKUP_WORKERS (1000000),
 LAOWU_BENCH_LOOKUPS (10000), LAOWU_BENCH_API_SECONDS (15), LAOWU_BENCH_API_BATCH_EVENTS (100000),
+LAOWU_BENCH_LEDGER_PROCS (1, ledger consumer processes in one group),
 LAOWU_BENCH_ONLY=ledger|api runs a part; LAOWU_BENCH_WHATIF_SQL runs SQL after the migrations (to try a
 database-level fix); LAOWU_BENCH_KEEP=1 keeps the temporary home (logs); LAOWU_BENCH_PYSPY=1 samples the
 consumer and API processes with py-spy into the logs.
@@ -47,7 +48,7 @@ from typing import Any
 import asyncpg
 
 from benchmarks import api_load
-from benchmarks.harness import Producer, RssSampler, child_env, knob, load, ours, produce, raw_consume, spawn
+from benchmarks.harness import Producer, RssSampler, child_env, cpu_per_event, knob, load, ours, produce, raw_consume, spawn
 from benchmarks.streams import Encoder, Stream, dispatch_streams, json_with_event_id, mixed
 
 log = logging.getLogger("bench")
@@ -69,6 +70,7 @@ class Bench:
         self.lookup_count = knob("LAOWU_BENCH_LOOKUPS", 10_000)
         self.api_seconds = knob("LAOWU_BENCH_API_SECONDS", 15)
         self.api_batch_events = knob("LAOWU_BENCH_API_BATCH_EVENTS", 100_000)
+        self.ledger_procs = knob("LAOWU_BENCH_LEDGER_PROCS", 1)  # consumer processes in one group
         self.only = os.environ.get("LAOWU_BENCH_ONLY", "").strip()  # "ledger" or "api" for a partial run
         if self.only == "api":
             self.events, self.dispatch_events = min(self.events, 2_000), 1_000
@@ -165,10 +167,14 @@ class Bench:
         async with Producer(self.infra.bootstrap) as producer:
             sent = await producer.send(messages[:window])
             say(f"ledger/{name}: {n:,} events, fed {window:,} ahead of the consumer")
+            cpu0 = self.sampler.cpu()
             wall0 = time.time()
-            child = spawn("ledger-consumer", ours("consume", "ledger"), self.env, self.logs, self.sampler)
-            self.children.append(child)
-            self.profile(child, name)
+            consumers = [spawn(f"ledger-consumer{'-' + str(i) if i else ''}", ours("consume", "ledger"), self.env,
+                               self.logs, self.sampler) for i in range(self.ledger_procs)]
+            self.children += consumers
+            child = consumers[0]
+            for c in consumers:
+                self.profile(c, name)
             t0 = time.monotonic()
             first_progress: float | None = None
             deadline = t0 + max(600, n / 200)
@@ -182,12 +188,14 @@ class Bench:
                     top = min(n, done + window)
                     sent += await producer.send(messages[sent:top])
                     continue
-                if not child.alive():
-                    raise RuntimeError(f"ledger consumer exited ({child.proc.returncode}):\n{child.tail()}")
+                for c in consumers:
+                    if not c.alive():
+                        raise RuntimeError(f"ledger consumer exited ({c.proc.returncode}):\n{c.tail()}")
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"ledger/{name}: {done} of {n} events committed after {deadline - t0:.0f}s")
                 await asyncio.sleep(0.02)
             elapsed = time.monotonic() - t0
+            cpu = cpu_per_event(cpu0, self.sampler.cpu(), n)
         after = await self.decided_counts()
         decided = {k: after.get(k, 0) - before.get(k, 0) for k in ("applied", "rejected")}
         window_row = await self.pool.fetchrow(
@@ -201,15 +209,17 @@ class Bench:
             "SELECT left(reason, 80) AS reason, count(*) AS n FROM event_receipts WHERE status = 'rejected' "
             "AND decided_at >= to_timestamp($1) GROUP BY 1 ORDER BY 2 DESC LIMIT 6", wall0)
         drained = await self.drain_outbox(child)
-        child.stop()
+        for c in consumers:
+            c.stop()
         total_decided = decided["applied"] + decided["rejected"]
         if total_decided != stream.receipts:
             self.notes.append(f"ledger/{name}: {total_decided} receipts decided, {stream.receipts} expected")
         say(f"ledger/{name}: {n:,} events in {elapsed:.1f}s = {n / elapsed:,.0f}/s "
             f"(steady {steady}/s); applied {decided['applied']:,}, rejected {decided['rejected']:,} "
-            f"{[(r['reason'], r['n']) for r in reasons[:3]]}")
-        return {"events": n, "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1),
+            f"{[(r['reason'], r['n']) for r in reasons[:3]]}; CPU µs/event {cpu}")
+        return {"events": n, "processes": len(consumers), "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1),
                 "startup_s": round((first_progress or t0) - t0, 2), "steady_per_s": steady, "window": window,
+                "cpu_us_per_event": cpu,
                 "receipts_expected": stream.receipts, **decided,
                 "rejected_reasons": {r["reason"]: r["n"] for r in reasons}, "outbox_drain_s": drained,
                 "load_before": load_before, "load_after": load()}
