@@ -71,6 +71,7 @@ class Bench:
         self.api_seconds = knob("LAOWU_BENCH_API_SECONDS", 15)
         self.api_batch_events = knob("LAOWU_BENCH_API_BATCH_EVENTS", 100_000)
         self.ledger_procs = knob("LAOWU_BENCH_LEDGER_PROCS", 1)  # consumer processes in one group
+        self.relay_apart = knob("LAOWU_BENCH_RELAY_APART", 1) == 1  # outbox relay in a process of its own
         self.only = os.environ.get("LAOWU_BENCH_ONLY", "").strip()  # "ledger" or "api" for a partial run
         if self.only == "api":
             self.events, self.dispatch_events = min(self.events, 2_000), 1_000
@@ -169,8 +170,11 @@ class Bench:
             say(f"ledger/{name}: {n:,} events, fed {window:,} ahead of the consumer")
             cpu0 = self.sampler.cpu()
             wall0 = time.time()
-            consumers = [spawn(f"ledger-consumer{'-' + str(i) if i else ''}", ours("consume", "ledger"), self.env,
-                               self.logs, self.sampler) for i in range(self.ledger_procs)]
+            split = ("--no-relay",) if self.relay_apart else ()
+            consumers = [spawn(f"ledger-consumer{'-' + str(i) if i else ''}", ours("consume", "ledger", *split),
+                               self.env, self.logs, self.sampler) for i in range(self.ledger_procs)]
+            if self.relay_apart:
+                consumers.append(spawn("relay", ours("consume", "relay"), self.env, self.logs, self.sampler))
             self.children += consumers
             child = consumers[0]
             for c in consumers:

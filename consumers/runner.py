@@ -19,12 +19,16 @@ from laowu.store.pool import create_pool
 log = logging.getLogger(__name__)
 
 
+def _producer(settings: Settings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
+                            max_request_size=10 << 20, max_batch_size=1 << 20)
+
+
 async def build(name: str, settings: Settings, group: str | None = None) -> tuple[BatchConsumer, AIOKafkaProducer]:
     if not settings.database_url or not settings.kafka_bootstrap:
         raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set")
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
-                                max_request_size=10 << 20, max_batch_size=1 << 20)
+    producer = _producer(settings)
     await producer.start()
     if name == "ledger":
         consumer: BatchConsumer = LedgerConsumer(settings, pool, producer, group, privacy=Privacy(settings))
@@ -33,7 +37,27 @@ async def build(name: str, settings: Settings, group: str | None = None) -> tupl
     return consumer, producer
 
 
-async def run_async(name: str, settings: Settings) -> None:
+async def run_relay_only(settings: Settings) -> None:
+    """``laowu consume relay``: the outbox relay and the deadline sweeper in a process of their own, so that on a
+    small machine they use another core than the ledger consumer (started with ``--no-relay``)."""
+    if not settings.database_url or not settings.kafka_bootstrap:
+        raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set")
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    producer = _producer(settings)
+    await producer.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await asyncio.gather(run_relay(pool, producer, stop),
+                         run_sweeper(pool, settings, stop, settings.sweep_every_s))
+    await producer.stop()
+    await pool.close()
+
+
+async def run_async(name: str, settings: Settings, relay: bool = True) -> None:
+    if name == "relay":
+        return await run_relay_only(settings)
     consumer, producer = await build(name, settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -42,7 +66,7 @@ async def run_async(name: str, settings: Settings) -> None:
     await consumer.start()
     task = asyncio.create_task(consumer.run())
     helpers = [asyncio.create_task(run_relay(consumer.pool, producer, stop)),
-               asyncio.create_task(run_sweeper(consumer.pool, settings, stop, settings.sweep_every_s))]
+               asyncio.create_task(run_sweeper(consumer.pool, settings, stop, settings.sweep_every_s))] if relay else []
     log.info("%s consumer running", name)
     done, _ = await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()
@@ -55,5 +79,5 @@ async def run_async(name: str, settings: Settings) -> None:
         raise task.exception()  # type: ignore[misc]
 
 
-def run(name: str, settings: Settings) -> None:
-    asyncio.run(run_async(name, settings))
+def run(name: str, settings: Settings, relay: bool = True) -> None:
+    asyncio.run(run_async(name, settings, relay))

@@ -56,7 +56,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_consume(args: argparse.Namespace, settings: Settings) -> int:
     from consumers.runner import run
 
-    run(args.name, settings)
+    run(args.name, settings, relay=not args.no_relay)
     return 0
 
 
@@ -202,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     add("api", cmd_api, "run the HTTP API (foreground)")
     consume = add("consume", cmd_consume, "run a consumer (foreground)")
-    consume.add_argument("name", help="consumer name, e.g. ledger")
+    consume.add_argument("name", help="ledger, or relay (outbox relay + deadline sweeper only)")
+    consume.add_argument("--no-relay", action="store_true",
+                         help="ledger without its outbox relay and sweeper (run `consume relay` beside it)")
     add("migrate", cmd_migrate, "apply SQL migrations to DATABASE_URL")
     imp = sub.add_parser("import", help="bulk imports from Excel/CSV")
     imp_sub = imp.add_subparsers(dest="kind", required=True, metavar="KIND")

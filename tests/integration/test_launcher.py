@@ -110,7 +110,7 @@ def test_up_detach_survives_kill9_and_down_leaves_nothing(tmp_path: Path) -> Non
 
         doc = laowu.status()
         procs = _procs(doc)
-        expected = {"kafka", "postgres"} | ({"api", "ledger-consumer", "streams"} if FULL else set())
+        expected = {"kafka", "postgres"} | ({"api", "ledger-consumer", "relay", "streams"} if FULL else set())
         assert doc["rc"] == 0 and set(procs) == expected
         seen |= {p["pid"] for p in procs.values()}
         assert "kafka.Kafka" in _cmdline(procs["kafka"]["pid"])
