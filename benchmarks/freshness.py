@@ -81,7 +81,9 @@ class Freshness:
                         LAOWU_API_HOST="127.0.0.1", LAOWU_RATE_LIMIT_PER_S="1000000", LAOWU_RATE_LIMIT_BURST="1000000",
                         LAOWU_CONSUMER_POLL_MS="50")
         logs = self.home / "logs"
-        for name, args in (("api", ("api",)), ("ledger", ("consume", "ledger")), ("streams", ("streams", "worker"))):
+        from laowu.stack.launcher import SERVICES
+
+        for name, args in SERVICES.items():  # the processes `make run` starts, with the same arguments
             self.children.append(spawn(name, ours(*args), env, logs))
         url = f"http://127.0.0.1:{settings.api_port}"
         await wait_ready(url)
