@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -21,6 +22,13 @@ from laowu.store import idempotency, queries
 from schemas.envelope import Envelope
 
 _NAMESPACE = uuid.UUID("5a1f7f2e-4b0c-4c8e-9f39-6c1d0e0a1a57")
+
+
+class FastJSONResponse(JSONResponse):
+    """JSON rendered by orjson: a 1,000-item batch answer took the stdlib encoder a couple of milliseconds."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def scope_of(request: Request) -> str:
@@ -40,7 +48,7 @@ async def idempotent(
     key = request.headers.get("idempotency-key")
     if not key:
         status, body = await action(None)
-        return JSONResponse(status_code=status, content=body)
+        return FastJSONResponse(status_code=status, content=body)
     if len(key) > 200:
         return JSONResponse(status_code=422, content={"detail": [
             {"loc": ["header", "Idempotency-Key"], "msg": "at most 200 characters", "type": "too_long"}]})
@@ -56,7 +64,7 @@ async def idempotent(
     if stored["request_hash"] != digest:
         return JSONResponse(status_code=409, content={"detail": [
             {"loc": ["header", "Idempotency-Key"], "msg": "key was used for a different request", "type": "key_reused"}]})
-    return JSONResponse(status_code=stored["status_code"], content=stored["body"])
+    return FastJSONResponse(status_code=stored["status_code"], content=stored["body"])
 
 
 async def check_brands(request: Request, envelopes: list[Envelope], known_new: set[str] | None = None) -> dict[int, str]:
@@ -70,7 +78,7 @@ async def check_brands(request: Request, envelopes: list[Envelope], known_new: s
             wanted[i] = names
     if not wanted:
         return {}
-    statuses = await queries.brand_statuses(request.app.state.pool, sorted({b for v in wanted.values() for b in v}))
+    statuses: dict[str, str] = await request.app.state.brand_statuses(sorted({b for v in wanted.values() for b in v}))
     problems: dict[int, str] = {}
     for i, names in wanted.items():
         for b in names:

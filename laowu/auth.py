@@ -57,6 +57,11 @@ def issue(settings: Settings, *, role: str, org: str, region: str | None, ttl_s:
 
 
 def verify(settings: Settings, token: str) -> Actor:
+    return verify_until(settings, token)[0]
+
+
+def verify_until(settings: Settings, token: str) -> tuple[Actor, int]:
+    """The actor and the ``exp`` claim (epoch seconds): the token is valid while ``time.time() < exp``."""
     keys = TokenKeys.from_settings(settings)
     try:
         kid = jwt.get_unverified_header(token).get("kid")
@@ -69,7 +74,8 @@ def verify(settings: Settings, token: str) -> Actor:
         raise InvalidCredential(str(exc)) from None
     if claims["role"] not in ROLES:
         raise InvalidCredential("unknown role")
-    return Actor(role=claims["role"], org=claims["org"], region=claims.get("region"), subject=claims["sub"])
+    actor = Actor(role=claims["role"], org=claims["org"], region=claims.get("region"), subject=claims["sub"])
+    return actor, int(claims["exp"])
 
 
 def new_api_key() -> tuple[str, str]:

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from schemas.common import Actor
 from schemas.events import PAYLOADS, SCHEMA_VERSIONS, EventType
@@ -28,10 +28,13 @@ class Envelope(BaseModel):
     _body: BaseModel | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _payload_matches_type(self) -> Envelope:
+    def _payload_matches_type(self, info: ValidationInfo) -> Envelope:
         if self.schema_version not in SCHEMA_VERSIONS[self.type]:
             raise ValueError(f"unsupported schema_version {self.schema_version} for type {self.type}")
-        self._body = PAYLOADS[self.type].model_validate(self.payload)
+        body = info.context.get("body") if isinstance(info.context, dict) else None
+        # ``wrap`` hands over the typed payload it dumped: validating the dump again would repeat what building
+        # the payload model just did (about 3 µs per event the API publishes).
+        self._body = body if type(body) is PAYLOADS[self.type] else PAYLOADS[self.type].model_validate(self.payload)
         return self
 
     @property
@@ -53,16 +56,17 @@ class Envelope(BaseModel):
         actor: Actor | None = None,
     ) -> Envelope:
         now = datetime.now(UTC)
-        return cls(
-            event_id=event_id or uuid.uuid4(),
-            type=type,
-            occurred_at=occurred_at or now,
-            recorded_at=now,
-            source=source,
-            actor=actor,
-            key=key,
-            payload=body.model_dump(mode="json", exclude_none=True),
-        )
+        fields = {
+            "event_id": event_id or uuid.uuid4(),
+            "type": type,
+            "occurred_at": occurred_at or now,
+            "recorded_at": now,
+            "source": source,
+            "actor": actor,
+            "key": key,
+            "payload": body.model_dump(mode="json", exclude_none=True),
+        }
+        return cls.model_validate(fields, context={"body": body})
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode("utf-8")

@@ -228,6 +228,7 @@ def children(code: str) -> list[str]:
     return list(_table().children.get(_checked(code), ()))
 
 
+@functools.lru_cache(maxsize=8192)  # every answer about a worker names its region: walk the table once per code
 def region_name(code: str) -> str | None:
     """Chinese display name (see the module docstring for the format), or None when unknown.
 

@@ -8,8 +8,10 @@ from typing import Any
 
 import asyncpg
 
+ReceiptRow = tuple[uuid.UUID, str, str, str]
 
-async def accept(pool: asyncpg.Pool, rows: Sequence[tuple[uuid.UUID, str, str, str]]) -> None:
+
+async def accept(pool: asyncpg.Pool, rows: Sequence[ReceiptRow]) -> None:
     """(event_id, type, source, entity_id); a receipt the consumer already decided is left alone."""
     if not rows:
         return
