@@ -77,6 +77,15 @@ class Freshness:
                             pg_port=0, api_port=free_port(), env="test")
         say(f"starting Kafka and PostgreSQL in {self.home}")
         self.infra = await start_infra(self.home, settings, migrate=True, topics=True)
+        slow_ms = os.environ.get("LAOWU_BENCH_SLOW_MS")
+        if slow_ms:  # log every statement slower than this into logs/postgres.log, to find what a stall waits on
+            import asyncpg
+
+            conn = await asyncpg.connect(self.infra.dsn)
+            await conn.execute(f"ALTER SYSTEM SET log_min_duration_statement = {int(slow_ms)}")
+            await conn.execute("ALTER SYSTEM SET log_lock_waits = on")
+            await conn.execute("SELECT pg_reload_conf()")
+            await conn.close()
         env = child_env(self.infra.bootstrap, self.infra.dsn, self.home, LAOWU_API_PORT=str(settings.api_port),
                         LAOWU_API_HOST="127.0.0.1", LAOWU_RATE_LIMIT_PER_S="1000000", LAOWU_RATE_LIMIT_BURST="1000000",
                         LAOWU_CONSUMER_POLL_MS="50")
@@ -162,6 +171,8 @@ class Freshness:
         latencies, ledger = [], []
         for k, brand in enumerate(brands):
             done, applied = await self.probe(client, first_n + k, brand)
+            if os.environ.get("LAOWU_BENCH_FRESH_TRACE"):  # one line per probe, to line up with the logs
+                say(f"probe {k}: applied after {applied:.0f} ms, visible after {done:.0f} ms")
             latencies.append(done)
             ledger.append(applied)
             await asyncio.sleep(0.2)
