@@ -221,7 +221,8 @@ class Bench:
         say(f"ledger/{name}: {n:,} events in {elapsed:.1f}s = {n / elapsed:,.0f}/s "
             f"(steady {steady}/s); applied {decided['applied']:,}, rejected {decided['rejected']:,} "
             f"{[(r['reason'], r['n']) for r in reasons[:3]]}; CPU µs/event {cpu}")
-        return {"events": n, "processes": len(consumers), "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1),
+        return {"events": n, "consumers": self.ledger_procs, "relay_apart": self.relay_apart,
+                "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1),
                 "startup_s": round((first_progress or t0) - t0, 2), "steady_per_s": steady, "window": window,
                 "cpu_us_per_event": cpu,
                 "receipts_expected": stream.receipts, **decided,
