@@ -11,7 +11,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -191,7 +191,7 @@ class LedgerConsumer(BatchConsumer):
         await self._load(conn, work, todo, repaired)
         for e in todo:
             self._decide(work, e)
-        self._wake(work, repaired)
+        self._wake(work, sorted(repaired))
         await self._save(conn, work)
         return len(work.receipts)
 
@@ -211,9 +211,7 @@ class LedgerConsumer(BatchConsumer):
                                          "envelope": json.loads(e.to_bytes())}
             return
         work.decided.add(e.event_id)
-        for key in _unblocks(e):
-            for waiting in work.waiting.pop(key, []):
-                self._decide(work, waiting)
+        self._wake(work, _unblocks(e))
 
     async def _due_repairs(self, conn: asyncpg.Connection) -> set[str]:
         """With several consumers in the group, one may defer an event for a worker that another has just
@@ -224,8 +222,9 @@ class LedgerConsumer(BatchConsumer):
         self._next_repair = time.monotonic() + REPAIR_EVERY_S
         return await dstore.stale_satisfied_waits(conn, older_than_s=REPAIR_EVERY_S)
 
-    def _wake(self, work: Work, keys: set[str]) -> None:
-        for key in sorted(keys):
+    def _wake(self, work: Work, keys: Iterable[str]) -> None:
+        """Decide, in arrival order, what waited for each of ``keys``."""
+        for key in keys:
             for waiting in work.waiting.pop(key, []):
                 self._decide(work, waiting)
 
@@ -239,7 +238,7 @@ class LedgerConsumer(BatchConsumer):
                 if keys:
                     work = Work()
                     await self._load(conn, work, [], keys)
-                    self._wake(work, keys)
+                    self._wake(work, sorted(keys))
                     await self._save(conn, work)
                     log.warning("woke %d deferred event(s) nobody had woken", len(work.receipts))
 

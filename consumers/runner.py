@@ -24,10 +24,22 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
                             max_request_size=10 << 20, max_batch_size=1 << 20)
 
 
-async def build(name: str, settings: Settings, group: str | None = None) -> tuple[BatchConsumer, AIOKafkaProducer]:
+def _database_url(settings: Settings) -> str:
     if not settings.database_url or not settings.kafka_bootstrap:
         raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set")
-    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    return settings.database_url
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def build(name: str, settings: Settings, group: str | None = None) -> tuple[BatchConsumer, AIOKafkaProducer]:
+    pool = await create_pool(_database_url(settings), min_size=1, max_size=4)
     producer = _producer(settings)
     await producer.start()
     if name == "ledger":
@@ -40,15 +52,10 @@ async def build(name: str, settings: Settings, group: str | None = None) -> tupl
 async def run_relay_only(settings: Settings) -> None:
     """``laowu consume relay``: the outbox relay and the deadline sweeper in a process of their own, so that on a
     small machine they use another core than the ledger consumer (started with ``--no-relay``)."""
-    if not settings.database_url or not settings.kafka_bootstrap:
-        raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set")
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    pool = await create_pool(_database_url(settings), min_size=1, max_size=2)
     producer = _producer(settings)
     await producer.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     await asyncio.gather(run_relay(pool, producer, stop),
                          run_sweeper(pool, settings, stop, settings.sweep_every_s))
     await producer.stop()
@@ -59,10 +66,7 @@ async def run_async(name: str, settings: Settings, relay: bool = True) -> None:
     if name == "relay":
         return await run_relay_only(settings)
     consumer, producer = await build(name, settings)
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     await consumer.start()
     task = asyncio.create_task(consumer.run())
     helpers = [asyncio.create_task(run_relay(consumer.pool, producer, stop)),

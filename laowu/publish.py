@@ -9,15 +9,14 @@ co-partitioning are unchanged.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 
 Message = tuple[str, bytes | None, bytes]  # topic, key, value
 
 
-async def publish_many(producer: AIOKafkaProducer, messages: Iterable[Message],
-                       headers: Sequence[tuple[str, bytes]] | None = None) -> int:
+async def publish_many(producer: AIOKafkaProducer, messages: Iterable[Message]) -> int:
     """Send ``messages`` and wait until the broker acknowledged all of them; returns how many were sent.
 
     Within a partition the order of ``messages`` is kept. Raises what the producer raises; nothing is retried
@@ -35,10 +34,10 @@ async def publish_many(producer: AIOKafkaProducer, messages: Iterable[Message],
         batch = batches.get((topic, partition))
         if batch is None:
             batch = batches[(topic, partition)] = producer.create_batch()
-        if batch.append(key=key, value=value, timestamp=None, headers=list(headers or [])) is None:  # type: ignore[attr-defined]
+        if batch.append(key=key, value=value, timestamp=None, headers=[]) is None:  # type: ignore[attr-defined]
             pending.append(await producer.send_batch(batch, topic, partition=partition))
             batch = batches[(topic, partition)] = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None, headers=list(headers or [])) is None:  # type: ignore[attr-defined]
+            if batch.append(key=key, value=value, timestamp=None, headers=[]) is None:  # type: ignore[attr-defined]
                 raise ValueError(f"a message of {len(value)} bytes does not fit in an empty batch")
         count += 1
     for (topic, partition), batch in batches.items():
