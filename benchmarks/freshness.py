@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ import httpx
 from stdnum.cn import ric
 
 from benchmarks.api_load import percentile, wait_ready
-from benchmarks.harness import child_env, knob, load, ours, spawn
+from benchmarks.harness import child_env, knob, load, ours, release_home, spawn
 
 LOAD_COUNTIES = ["460105", "460106", "460107", "469005", "460202", "500101", "500229"]
 PROBE_COUNTY = "460108"
@@ -104,10 +103,8 @@ class Freshness:
             child.stop()
         if self.infra is not None:
             await self.infra.astop()
-        if os.environ.get("LAOWU_BENCH_KEEP"):
+        if release_home(self.home):
             say(f"kept {self.home}")
-        else:
-            shutil.rmtree(self.home, ignore_errors=True)
 
     async def brands(self, client: httpx.AsyncClient, count: int) -> list[str]:
         ids = [f"probe-{k:04d}" for k in range(count)]

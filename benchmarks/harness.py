@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,6 +136,14 @@ def spawn(name: str, argv: Sequence[str], env: dict[str, str], logs: Path, sampl
     if sampler is not None:
         sampler.add(name, proc.pid)
     return Child(name, proc, log)
+
+
+def release_home(home: Path) -> bool:
+    """Delete a bench's temporary home, unless LAOWU_BENCH_KEEP asks to keep it (logs); True when kept."""
+    if os.environ.get("LAOWU_BENCH_KEEP"):
+        return True
+    shutil.rmtree(home, ignore_errors=True)
+    return False
 
 
 def ours(*args: str) -> list[str]:

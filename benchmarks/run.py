@@ -37,7 +37,6 @@ import logging
 import os
 import platform
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -48,7 +47,19 @@ from typing import Any
 import asyncpg
 
 from benchmarks import api_load
-from benchmarks.harness import Producer, RssSampler, child_env, cpu_per_event, knob, load, ours, produce, raw_consume, spawn
+from benchmarks.harness import (
+    Producer,
+    RssSampler,
+    child_env,
+    cpu_per_event,
+    knob,
+    load,
+    ours,
+    produce,
+    raw_consume,
+    release_home,
+    spawn,
+)
 from benchmarks.streams import Encoder, Stream, dispatch_streams, json_with_event_id, mixed
 
 log = logging.getLogger("bench")
@@ -118,10 +129,8 @@ class Bench:
             await self.pool.close()
         if self.infra is not None:
             await self.infra.astop()
-        if os.environ.get("LAOWU_BENCH_KEEP"):
+        if release_home(self.home):
             say(f"kept {self.home}")
-        else:
-            shutil.rmtree(self.home, ignore_errors=True)
 
     @property
     def topics(self) -> list[str]:
