@@ -96,6 +96,7 @@ class Bench:
         self.pool: asyncpg.Pool | None = None
         self.admin: dict[str, str] = {}
         self.children: list[Any] = []
+        self.statements = False
 
     # ---- infrastructure ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -114,6 +115,12 @@ class Bench:
         from laowu.store.pool import create_pool
 
         self.pool = await create_pool(self.infra.dsn, min_size=1, max_size=4)
+        try:  # the launcher preloads it; per-statement times explain where the database's share goes
+            await self.pool.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            self.statements = True
+        except asyncpg.PostgresError as exc:
+            self.statements = False
+            self.notes.append(f"no per-statement times: {exc}")
         whatif = os.environ.get("LAOWU_BENCH_WHATIF_SQL", "").strip()
         if whatif:  # try a database-level fix (e.g. an index) without a migration; reported in the notes
             await self.pool.execute(whatif)
@@ -177,6 +184,7 @@ class Bench:
         async with Producer(self.infra.bootstrap) as producer:
             sent = await producer.send(messages[:window])
             say(f"ledger/{name}: {n:,} events, fed {window:,} ahead of the consumer")
+            await self.reset_statements()
             cpu0 = self.sampler.cpu()
             wall0 = time.time()
             split = ("--no-relay",) if self.relay_apart else ()
@@ -209,6 +217,7 @@ class Bench:
                 await asyncio.sleep(0.02)
             elapsed = time.monotonic() - t0
             cpu = cpu_per_event(cpu0, self.sampler.cpu(), n)
+        statements = await self.top_statements(n)
         after = await self.decided_counts()
         decided = {k: after.get(k, 0) - before.get(k, 0) for k in ("applied", "rejected")}
         window_row = await self.pool.fetchrow(
@@ -233,10 +242,27 @@ class Bench:
         return {"events": n, "consumers": self.ledger_procs, "relay_apart": self.relay_apart,
                 "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1),
                 "startup_s": round((first_progress or t0) - t0, 2), "steady_per_s": steady, "window": window,
-                "cpu_us_per_event": cpu,
+                "cpu_us_per_event": cpu, "top_statements": statements,
                 "receipts_expected": stream.receipts, **decided,
                 "rejected_reasons": {r["reason"]: r["n"] for r in reasons}, "outbox_drain_s": drained,
                 "load_before": load_before, "load_after": load()}
+
+    async def reset_statements(self) -> None:
+        if self.statements:
+            assert self.pool is not None
+            await self.pool.execute("SELECT pg_stat_statements_reset()")
+
+    async def top_statements(self, events: int, top: int = 8) -> list[dict[str, Any]]:
+        """The statements that took the database's time since the last reset: µs and WAL bytes per event."""
+        if not self.statements:
+            return []
+        assert self.pool is not None
+        rows = await self.pool.fetch(
+            "SELECT calls, total_exec_time, wal_bytes, query FROM pg_stat_statements "
+            "ORDER BY total_exec_time DESC LIMIT $1", top)
+        return [{"us_per_event": round(r["total_exec_time"] * 1000 / events, 1), "calls": r["calls"],
+                 "wal_bytes_per_event": round(float(r["wal_bytes"]) / events),
+                 "query": " ".join(r["query"].split())[:90]} for r in rows]
 
     async def decided_counts(self) -> dict[str, int]:
         assert self.pool is not None

@@ -39,7 +39,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def build(name: str, settings: Settings, group: str | None = None) -> tuple[BatchConsumer, AIOKafkaProducer]:
-    pool = await create_pool(_database_url(settings), min_size=1, max_size=4)
+    pool = await create_pool(_database_url(settings), min_size=1, max_size=4, writer=True)
     producer = _producer(settings)
     await producer.start()
     if name == "ledger":
@@ -52,7 +52,7 @@ async def build(name: str, settings: Settings, group: str | None = None) -> tupl
 async def run_relay_only(settings: Settings) -> None:
     """``laowu consume relay``: the outbox relay and the deadline sweeper in a process of their own, so that on a
     small machine they use another core than the ledger consumer (started with ``--no-relay``)."""
-    pool = await create_pool(_database_url(settings), min_size=1, max_size=2)
+    pool = await create_pool(_database_url(settings), min_size=1, max_size=2, writer=True)
     producer = _producer(settings)
     await producer.start()
     stop = _stop_on_signals()

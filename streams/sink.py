@@ -125,7 +125,7 @@ class StatsSink:
     async def start(self) -> None:
         if self.pool is None:
             assert self.settings.database_url, "DATABASE_URL must be set"
-            self.pool = await create_pool(self.settings.database_url, min_size=1, max_size=3)
+            self.pool = await create_pool(self.settings.database_url, min_size=1, max_size=3, writer=True)
 
     async def stop(self) -> None:
         if self.pool is not None and self._owns_pool:

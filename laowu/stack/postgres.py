@@ -278,6 +278,13 @@ class PostgresNode:
             "logging_collector": "off",
             "log_destination": "'stderr'",
             "log_line_prefix": "'%m [%p] %q%u@%d '",
+            # What an operator asks first when the ledger slows down: which statements take the time, and
+            # who waits for whose lock. pg_stat_statements costs a few per cent; `make bench` reads it.
+            "shared_preload_libraries": "'pg_stat_statements'",
+            "log_lock_waits": "on",
+            # Statement parameters carry personal data (names, ciphertexts): never into the server log.
+            "log_parameter_max_length": "0",
+            "log_parameter_max_length_on_error": "0",
         }
 
     def _write_settings(self) -> None:
