@@ -31,6 +31,7 @@ from laowu.domain.outcome import Changes, Rejected
 from laowu.privacy import Privacy
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
+from laowu.store import outbox as outbox_store
 from laowu.store.ledger import row_of
 from schemas import events as ev
 from schemas.envelope import Envelope
@@ -464,7 +465,7 @@ class LedgerConsumer(BatchConsumer):
                 self._emit(work, SUBSIDIES.name, "subsidy.accrued", _subsidy_event(row), row["worker_id"],
                            row["accrued_at"], uuid.uuid5(_DERIVED, row["subsidy_id"]))
         await store.decide(conn, work.receipts)
-        await dstore.enqueue(conn, work.outbox)
+        await outbox_store.enqueue(conn, work.outbox)
         # A row leaves when its event was decided, or when it now waits for something else; a row that still
         # waits for the same thing stays, so events keep their arrival order (a duplicate copy adds nothing).
         moved = [eid for eid, row in work.deferred.items()

@@ -13,13 +13,13 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from laowu.publish import publish_many
-from laowu.store import dispatch as dstore
+from laowu.store import outbox
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x1A0_0002
 
 
-async def relay_once(pool: asyncpg.Pool, producer: AIOKafkaProducer, limit: int = 2000) -> int:
+async def relay_once(pool: asyncpg.Pool, producer: AIOKafkaProducer, rows: int = 8) -> int:
     async with pool.acquire() as conn, conn.transaction():
         # The delete need not wait for its WAL flush: if a database crash forgets it, the rows are published
         # again, and every derived event has a deterministic event_id that its readers recognise.
@@ -28,12 +28,12 @@ async def relay_once(pool: asyncpg.Pool, producer: AIOKafkaProducer, limit: int 
         # of the outbox, and events of one key could overtake each other.
         if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
             return 0
-        rows = await dstore.relay_batch(conn, limit)
-        if not rows:
+        claimed = await outbox.claim(conn, rows)
+        if not claimed:
             return 0
-        await publish_many(producer, ((r["topic"], r["key"].encode(), r["value"]) for r in rows))
-        await dstore.delete_outbox(conn, [r["id"] for r in rows])
-    return len(rows)
+        sent = await publish_many(producer, (m for _, frames in claimed for m in outbox.unpack(frames)))
+        await outbox.delete(conn, [row_id for row_id, _ in claimed])
+    return sent
 
 
 async def run_relay(pool: asyncpg.Pool, producer: AIOKafkaProducer, stop: asyncio.Event, idle_s: float = 0.05) -> None:

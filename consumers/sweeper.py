@@ -17,6 +17,7 @@ from laowu.domain import alerts as alert_rules
 from laowu.domain import subsidies as subsidy_rules
 from laowu.settings import Settings
 from laowu.store import dispatch as dstore
+from laowu.store import outbox as outbox_store
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.topics import ALERTS, SUBSIDIES
@@ -62,7 +63,7 @@ async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None 
                 env = Envelope.wrap(body2, type="subsidy.accrued", key=row["worker_id"], source="laowu.sweeper",
                                     occurred_at=row["accrued_at"], event_id=uuid.uuid5(_NS, row["subsidy_id"]))
                 outbox.append((settings.topic(SUBSIDIES.name), row["worker_id"], env.model_dump(mode="json")))
-        await dstore.enqueue(conn, outbox)
+        await outbox_store.enqueue(conn, outbox)
     if raised or accrued:
         log.info("sweeper raised %d alerts, accrued %d subsidies", len(raised), len(accrued))
     return len(raised), len(accrued)

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from laowu.domain import statistics as st
 from laowu.domain.regions import region_name
 from laowu.settings import Settings
-from laowu.store import dispatch as dstore
+from laowu.store import outbox as outbox_store
 from laowu.store import stats as store
 from laowu.store.errors import TRANSIENT_DB
 from laowu.store.pool import create_pool
@@ -170,7 +170,7 @@ class StatsSink:
             feed: list[tuple[str, Sequence[str], Mapping[str, Any]]] = [
                 ("ledger", body.regions, ledger_item(e, body)) for e, body in fresh]
             outbox = await self._stats_updates(conn, cells, feed)
-            await dstore.enqueue(conn, outbox)
+            await outbox_store.enqueue(conn, outbox)
             await store.append_feed(conn, feed)
         self.applied += len(fresh)
         self.skipped_duplicates += len(envs) - len(fresh)

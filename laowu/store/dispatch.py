@@ -1,4 +1,4 @@
-"""Repository for organized output: dispatches, placements, follow-ups, alerts, subsidies, outbox."""
+"""Repository for organized output: dispatches, placements, follow-ups, alerts, subsidies."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.subsidies import Accrual
 from laowu.store import bulk
 from laowu.store.ledger import row_of, upsert_tail
-from laowu.store.pool import json_bytes
 
 PLACEMENT_COLUMNS = [f.name for f in dataclasses.fields(PlacementRecord)]
 _SAVE_PLACEMENTS = upsert_tail("placement_id", PLACEMENT_COLUMNS)
@@ -95,14 +94,6 @@ async def accrue(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> li
     return await insert_new(conn, "subsidies", "subsidy_id", rows)
 
 
-async def enqueue(conn: asyncpg.Connection, messages: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
-    """Outbox rows (topic, key, envelope) committed with the change they describe.
-
-    The envelope is stored as the JSON bytes to publish: PostgreSQL never parses it, the relay never re-encodes it.
-    """
-    await bulk.write(conn, "outbox", [{"topic": t, "key": k, "value": json_bytes(v)} for t, k, v in messages])
-
-
 async def sweep_candidates(conn: asyncpg.Connection, today: date, unconfirmed_days: int, followup_days: int,
                            min_retention_days: int) -> list[PlacementRecord]:
     """Placements that may owe a deadline alert or a retention subsidy today (the domain decides which)."""
@@ -159,18 +150,6 @@ async def close_alerts(conn: asyncpg.Connection, closures: Sequence[tuple[str, S
         pids, kinds, ats,
     )
     return [{k: v for k, v in dict(r).items() if k != "first"} for r in rows if r["first"]]
-
-
-async def relay_batch(conn: asyncpg.Connection, limit: int = 500) -> list[dict[str, Any]]:
-    """Lock the oldest outbox rows; the caller publishes them, then deletes them in the same transaction."""
-    rows = await conn.fetch(
-        "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit
-    )
-    return [dict(r) for r in rows]
-
-
-async def delete_outbox(conn: asyncpg.Connection, ids: Sequence[int]) -> None:
-    await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", list(ids))
 
 
 async def waiting_events(conn: asyncpg.Connection, keys: Iterable[str]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from laowu.domain.statistics import Cell, Member, Scope
+from laowu.store import outbox
 from laowu.store.scope import Viewer, region_prefix, worker_clause
 
 FEED_LOCK = 0x1A0_0F33
@@ -210,8 +211,7 @@ async def lock_figures(conn: asyncpg.Connection) -> None:
 
 async def pending_ledger_changes(conn: Conn) -> int:
     """Ledger changes committed but not yet relayed to Kafka (still in the outbox)."""
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM outbox WHERE convert_from(value, 'UTF8')::jsonb->>'type' = 'ledger.changed'"))
+    return await outbox.pending(conn, "ledger.changed")
 
 
 async def correct(conn: asyncpg.Connection, expected: Mapping[Cell, Decimal], drift: Iterable[Cell]) -> None:
