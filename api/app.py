@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +16,7 @@ from api.lag import LagProbe
 from api.middleware import BodyLimit, Observe
 from api.publisher import Publisher
 from api.routers import auth, brands, dashboard, dispatch, events, exports, feed, health, imports, stats, workers
+from laowu import heap
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings, get_settings
@@ -49,12 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.publisher.start()
         app.state.intake = Intake(Privacy(settings))
         app.state.lag = LagProbe(settings, app.state.pool)
-        # What start-up built (modules, pydantic validators, routes) lives as long as the process: keep it out of
-        # the cyclic collector's passes, which walked the whole heap every few batches (20 % of the API's CPU on
-        # /v1/events:batch), and collect the young generation less often: a 1,000-event batch allocates
-        # hundreds of thousands of objects, nearly all freed by reference counting anyway.
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
+        heap.settle()
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ from consumers.base import BatchConsumer
 from consumers.ledger import LedgerConsumer
 from consumers.relay import run_relay
 from consumers.sweeper import run_sweeper
+from laowu import heap
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.store.pool import create_pool
@@ -56,6 +57,7 @@ async def run_relay_only(settings: Settings) -> None:
     producer = _producer(settings)
     await producer.start()
     stop = _stop_on_signals()
+    heap.settle()
     await asyncio.gather(run_relay(pool, producer, stop),
                          run_sweeper(pool, settings, stop, settings.sweep_every_s))
     await producer.stop()
@@ -66,6 +68,7 @@ async def run_async(name: str, settings: Settings, relay: bool = True) -> None:
     if name == "relay":
         return await run_relay_only(settings)
     consumer, producer = await build(name, settings)
+    heap.settle()
     stop = _stop_on_signals()
     await consumer.start()
     task = asyncio.create_task(consumer.run())

@@ -41,6 +41,7 @@ from typing import Any
 
 import faust
 
+from laowu import heap
 from laowu.settings import Settings
 from schemas.topics import ALERTS, LEDGER_CHANGES
 from streams.sink import Message, StatsSink
@@ -145,4 +146,5 @@ def run_worker(settings: Settings) -> None:
     """``laowu streams worker``: the faust worker in the foreground until SIGTERM/SIGINT."""
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=os.environ.get("LAOWU_LOG_LEVEL", "INFO"), quiet=True)
+    heap.settle()
     worker.execute_from_commandline()

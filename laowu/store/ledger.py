@@ -117,9 +117,10 @@ async def lock_offsets(conn: asyncpg.Connection, group: str, partitions: Sequenc
 
 
 async def store_offsets(conn: asyncpg.Connection, group: str, offsets: dict[tuple[str, int], int]) -> None:
+    """Never backwards: a consumer finishing a batch fetched before a rebalance must not rewind the new owner."""
     await conn.execute(
         """
-        UPDATE consumer_offsets c SET next_offset = u.o, updated_at = now()
+        UPDATE consumer_offsets c SET next_offset = GREATEST(c.next_offset, u.o), updated_at = now()
           FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, o)
          WHERE c.group_id = $1 AND c.topic = u.t AND c.partition = u.p
         """,
