@@ -27,6 +27,7 @@ from laowu.domain import subsidies as subsidy_rules
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import parse_id_number
+from laowu.domain.ids import uuid5_str
 from laowu.domain.outcome import Changes, Rejected
 from laowu.privacy import Privacy
 from laowu.store import dispatch as dstore
@@ -327,10 +328,10 @@ class LedgerConsumer(BatchConsumer):
         body = {"entity": entity, "entity_id": entity_id, "cause_event_id": str(e.event_id), "cause_type": e.type,
                 "regions": regions, "before": before, "after": after}
         self._emit(work, LEDGER_CHANGES.name, "ledger.changed", body, key, e.occurred_at,
-                   uuid.uuid5(e.event_id, f"{entity}:{entity_id}"))
+                   uuid5_str(e.event_id, f"{entity}:{entity_id}"))
 
     def _emit(self, work: Work, topic: str, type: EventType, body: BaseModel | dict[str, Any], key: str, at: datetime,
-              event_id: uuid.UUID) -> None:
+              event_id: uuid.UUID | str) -> None:
         payload = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
         work.outbox.append((self.settings.topic(topic), key, {
             "event_id": str(event_id), "type": type, "schema_version": 1, "occurred_at": at.isoformat(),
