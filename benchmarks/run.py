@@ -23,8 +23,8 @@ LAOWU_BENCH_ONLY=ledger|api runs a part; LAOWU_BENCH_WHATIF_SQL runs SQL after t
 database-level fix); LAOWU_BENCH_KEEP=1 keeps the temporary home (logs); LAOWU_BENCH_PYSPY=1 samples the
 consumer and API processes with py-spy into the logs.
 
-With the default 500,000 events the run takes far longer than 15 minutes today: the ledger slows down as the
-``alerts`` table grows (a sequential scan per alert closure); see the notes in the output.
+Each ledger segment also reports the database's top statements (pg_stat_statements, which the local PostgreSQL
+preloads): µs of execution and bytes of WAL per event. The whole run takes 6-7 minutes on 2 cores.
 """
 
 from __future__ import annotations
