@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from laowu.store.scope import covers
 from schemas.common import Actor
-from schemas.envelope import Envelope
+from schemas.envelope import Outgoing
 
 ORG_FIELDS = {
     "worker.registered": "workstation_id",
@@ -20,7 +20,7 @@ REGION_FIELDS = {
 }
 
 
-def envelope_problem(actor: Actor | None, env: Envelope) -> tuple[int, str] | None:
+def envelope_problem(actor: Actor | None, env: Outgoing) -> tuple[int, str] | None:
     """(status, reason) when the sender may not send this event as built from the body alone."""
     if actor is None or actor.role == "admin":
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from laowu.domain.errors import DomainError
 from laowu.domain.outcome import Rejected
 from laowu.intake import Context
 from laowu.store import idempotency, queries
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, Outgoing
 
 _NAMESPACE = uuid.UUID("5a1f7f2e-4b0c-4c8e-9f39-6c1d0e0a1a57")
 
@@ -67,7 +67,7 @@ async def idempotent(
     return FastJSONResponse(status_code=stored["status_code"], content=stored["body"])
 
 
-async def check_brands(request: Request, envelopes: list[Envelope], known_new: set[str] | None = None) -> dict[int, str]:
+async def check_brands(request: Request, envelopes: Sequence[Outgoing], known_new: set[str] | None = None) -> dict[int, str]:
     """Brands named by registrations and joins must be usable now; returns {index: reason} for those that aren't."""
     wanted: dict[int, list[str]] = {}
     for i, e in enumerate(envelopes):
@@ -90,7 +90,7 @@ async def check_brands(request: Request, envelopes: list[Envelope], known_new: s
     return problems
 
 
-async def check_brand_transition(request: Request, envelope: Envelope) -> str | None:
+async def check_brand_transition(request: Request, envelope: Outgoing) -> str | None:
     if envelope.type != "brand.status_changed":
         return None
     current = (await queries.brand_statuses(request.app.state.pool, [envelope.key])).get(envelope.key)

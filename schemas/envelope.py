@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from schemas.common import Actor
@@ -74,3 +76,38 @@ class Envelope(BaseModel):
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
         return cls.model_validate_json(raw)
+
+
+@dataclass(slots=True)
+class RawEnvelope:
+    """An envelope whose fields were checked where they were built, rendered to JSON without the model.
+
+    The batch door builds up to 1,000 envelopes per request; validating and serialising each through
+    ``Envelope`` was about 12 µs of an event's ~60 µs in the API. The bytes are exactly what
+    ``Envelope.to_bytes`` writes for the same fields (``payload`` JSON-ready, without ``None`` values), and the
+    ledger still decodes them with ``Envelope``; tests/unit/test_raw_envelope.py holds both to that.
+    """
+
+    event_id: uuid.UUID
+    type: EventType
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    actor: Actor | None
+    key: str
+    payload: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        doc: dict[str, Any] = {"event_id": self.event_id, "type": self.type, "schema_version": 1,
+                               "occurred_at": self.occurred_at, "recorded_at": self.recorded_at, "source": self.source}
+        if self.actor is not None:
+            # Actor is flat (strings only); its dump was ~0.7 µs per event, this a fraction of that.
+            doc["actor"] = {k: v for k, v in self.actor.__dict__.items() if v is not None}
+        doc["key"] = self.key
+        doc["payload"] = self.payload
+        # OPT_UTC_Z: pydantic writes a zero offset as "Z".
+        return orjson.dumps(doc, option=orjson.OPT_UTC_Z)
+
+
+Outgoing = Envelope | RawEnvelope
+"""What the API publishes: an ``Envelope``, or on the batch door's hot path a ``RawEnvelope``."""
