@@ -54,10 +54,11 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f") if value != value.to_integral_value() else str(int(value))
 
 
-async def end_offsets(consumer: AIOKafkaConsumer, topic: str) -> dict[int, int]:
-    await consumer.topics()  # refreshes metadata
-    partitions = consumer.partitions_for_topic(topic) or set()
-    ends = await consumer.end_offsets([TopicPartition(topic, p) for p in sorted(partitions)])
+async def end_offsets(consumer: AIOKafkaConsumer, topic: str, partitions: int = LEDGER_CHANGES.partitions) -> dict[int, int]:
+    """End offsets of the ledger-changes topic. Its partitions come from the catalogue it was created from (as
+    api/lag.py does): a consumer that subscribes to nothing knows no partitions — asking it found none, so the
+    recount saw no lag at all and could call a cut consistent with changes still in Kafka."""
+    ends = await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
     return {tp.partition: int(offset) for tp, offset in ends.items()}
 
 

@@ -230,3 +230,20 @@ async def test_the_sink_applies_a_redelivered_chunk_once(pool: asyncpg.Pool, set
     assert figures[("region", "460000")]["registered"] == 10 == figures[("brand", "b1")]["registered"]
     assert await pool.fetchval("SELECT count(*) FROM feed_events WHERE kind = 'ledger'") == 10
     assert await stats_store.applied_offsets(pool, "t") == {0: 9, 1: 10}
+
+
+async def test_recount_sees_ledger_changes_still_in_kafka(settings: Settings) -> None:
+    """A change the sink has not applied yet is in flight: no consistent cut, so no correction."""
+    from aiokafka import AIOKafkaProducer
+
+    from streams.recount import recount
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        for key in (b"w1", b"w2", b"w3"):
+            await producer.send_and_wait(settings.topic(LEDGER_CHANGES.name), b"{}", key=key)
+    finally:
+        await producer.stop()
+    report = await recount(settings, fix=True, attempts=1)
+    assert (report.kafka_lag, report.consistent_cut, report.corrected) == (3, False, False)
