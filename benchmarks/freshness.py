@@ -8,11 +8,13 @@ covers API → Kafka → ledger transaction → outbox relay → Kafka → faust
 
 Two phases: idle (no other traffic), then under load — a steady background of registrations posted as
 100-event batches at ``LAOWU_BENCH_FRESH_RATE`` events/s (default 2,000, the issue's steady load) to counties
-the probes never touch.
+the probes never touch. Then ``stats_events_per_s``, the statistics worker alone: it is paused (SIGSTOP) while
+``LAOWU_BENCH_STATS_EVENTS`` registrations (default 40,000) go through the API and the ledger, and timed from
+SIGCONT until its offsets, committed in PostgreSQL with the figures, reach the end of the ledger-changes topic.
 
     .venv/bin/python -m benchmarks.freshness
 Knobs (env): LAOWU_BENCH_FRESH_PROBES (100 under load; idle gets a third), LAOWU_BENCH_FRESH_RATE (2000),
-LAOWU_BENCH_FRESH_POLL_MS (10), LAOWU_BENCH_KEEP=1 keeps the temporary home (logs).
+LAOWU_BENCH_FRESH_POLL_MS (10), LAOWU_BENCH_STATS_EVENTS (40000), LAOWU_BENCH_KEEP=1 keeps the temporary home.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -59,6 +62,7 @@ class Freshness:
     def __init__(self) -> None:
         self.probes = knob("LAOWU_BENCH_FRESH_PROBES", 100)
         self.rate = knob("LAOWU_BENCH_FRESH_RATE", 2000)
+        self.stats_events = knob("LAOWU_BENCH_STATS_EVENTS", 40_000)
         self.poll_s = knob("LAOWU_BENCH_FRESH_POLL_MS", 10) / 1000
         self.home = Path(tempfile.mkdtemp(prefix="laowu-fresh-"))
         self.children: list[Any] = []
@@ -76,6 +80,7 @@ class Freshness:
                             pg_port=0, api_port=free_port(), env="test")
         say(f"starting Kafka and PostgreSQL in {self.home}")
         self.infra = await start_infra(self.home, settings, migrate=True, topics=True)
+        self.settings = settings
         slow_ms = os.environ.get("LAOWU_BENCH_SLOW_MS")
         if slow_ms:  # log every statement slower than this into logs/postgres.log, to find what a stall waits on
             import asyncpg
@@ -178,6 +183,64 @@ class Freshness:
                 "min_ms": round(min(latencies), 1), "ledger_applied_p50_ms": round(percentile(ledger, 50) or 0, 1),
                 "ledger_applied_p99_ms": round(percentile(ledger, 99) or 0, 1)}
 
+    async def stats_throughput(self, client: httpx.AsyncClient) -> dict[str, Any]:
+        """The statistics worker draining a backlog of ledger changes it did not see arrive (paused meanwhile)."""
+        import asyncpg
+        from aiokafka import AIOKafkaConsumer
+
+        from laowu.store import outbox
+        from laowu.store import stats as stats_store
+        from schemas.topics import LEDGER_CHANGES
+        from streams.recount import end_offsets
+
+        topic = self.settings.topic(LEDGER_CHANGES.name)
+        worker = next(c for c in self.children if c.name == "streams")
+        conn = await asyncpg.connect(self.infra.dsn)
+        kafka = AIOKafkaConsumer(bootstrap_servers=self.infra.bootstrap)
+        await kafka.start()
+
+        async def backlog() -> int:
+            ends = await end_offsets(kafka, topic)
+            applied = await stats_store.applied_offsets(conn, topic)
+            return sum(max(0, end - applied.get(p, 0)) for p, end in ends.items())
+
+        try:
+            while await backlog():  # what the load phases left: drained before the pause
+                await asyncio.sleep(0.2)
+            os.kill(worker.proc.pid, signal.SIGSTOP)
+            try:
+                paused = time.monotonic()
+                for i in range(0, self.stats_events, 500):
+                    events = [{"type": "worker.registered",
+                               "payload": registration(self.next_n + k, LOAD_COUNTIES[(self.next_n + k) % len(LOAD_COUNTIES)])}
+                              for k in range(min(500, self.stats_events - i))]
+                    self.next_n += len(events)
+                    (await client.post("/v1/events:batch", json={"events": events})).raise_for_status()
+                # The backlog is complete once the ledger decided every receipt and the relay sent every change.
+                complete = False
+                while not complete and time.monotonic() - paused < 25:  # the worker's session (30 s) must hold
+                    await asyncio.sleep(0.5)
+                    complete = not await conn.fetchval(
+                        "SELECT EXISTS (SELECT 1 FROM event_receipts WHERE status = 'accepted')") \
+                        and not await outbox.pending(conn)
+                waiting = await backlog()
+            finally:
+                os.kill(worker.proc.pid, signal.SIGCONT)
+            t0 = time.monotonic()
+            deadline = t0 + 300
+            while (left := await backlog()) > 0:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"statistics worker: {left} of {waiting} ledger changes left after 300 s")
+                await asyncio.sleep(0.05)
+            seconds = time.monotonic() - t0
+        finally:
+            await kafka.stop()
+            await conn.close()
+        say(f"stats worker: {waiting:,} ledger changes in {seconds:.1f}s = {waiting / seconds:,.0f}/s")
+        return {"stats_events_per_s": round(waiting / seconds, 1), "stats_backlog_events": waiting,
+                "stats_drain_s": round(seconds, 2), "stats_paused_s": round(t0 - paused, 1),
+                "stats_backlog_complete": complete}
+
     async def run(self) -> dict[str, Any]:
         url = await self.start()
         limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
@@ -198,7 +261,9 @@ class Freshness:
             achieved = (self.sent - sent0) / (time.monotonic() - t0)
             stop.set()
             await bg
-        return {
+            say(f"statistics worker alone: a backlog of {self.stats_events:,} registrations")
+            throughput = await self.stats_throughput(client)
+        return {**throughput,
             "freshness_p50_ms": loaded["p50_ms"], "freshness_p99_ms": loaded["p99_ms"],
             "freshness_max_ms": loaded["max_ms"], "ledger_applied_p50_ms": loaded["ledger_applied_p50_ms"],
             "ledger_applied_p99_ms": loaded["ledger_applied_p99_ms"], "freshness_idle_p50_ms": idle["p50_ms"],

@@ -594,6 +594,9 @@ def table(result: dict[str, Any]) -> str:
         ("worker_lookup_p50_ms", "GET /v1/workers/{id}, 8 in flight", None),
         ("worker_lookup_p99_ms", "", "<= 10"),
         ("stats_query_p99_ms", "GET /v1/stats/overview", None),
+        ("stats_events_per_s", "faust statistics worker draining a backlog of ledger changes", None),
+        ("freshness_p50_ms", "POST /v1/workers → figure changed on /v1/stats, under 2,000 events/s", None),
+        ("freshness_p99_ms", "", "<= 1000"),
     ]
     lines = [f"{'metric':<28}{'value':>14}  {'target':<10}{'what'}", "-" * 100]
     for key, what, target in rows:
