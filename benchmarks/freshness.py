@@ -82,12 +82,11 @@ class Freshness:
         self.infra = await start_infra(self.home, settings, migrate=True, topics=True)
         self.settings = settings
         slow_ms = os.environ.get("LAOWU_BENCH_SLOW_MS")
-        if slow_ms:  # log every statement slower than this into logs/postgres.log, to find what a stall waits on
+        if slow_ms:  # log every statement slower than this into logs/postgres.log (lock waits are always logged)
             import asyncpg
 
             conn = await asyncpg.connect(self.infra.dsn)
             await conn.execute(f"ALTER SYSTEM SET log_min_duration_statement = {int(slow_ms)}")
-            await conn.execute("ALTER SYSTEM SET log_lock_waits = on")
             await conn.execute("SELECT pg_reload_conf()")
             await conn.close()
         env = child_env(self.infra.bootstrap, self.infra.dsn, self.home, LAOWU_API_PORT=str(settings.api_port),
