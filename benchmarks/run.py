@@ -399,7 +399,9 @@ class Bench:
             batch = await api_load.batch_posts(url, chunks, concurrency=4)
             self.result["api_batch_events_per_s"] = batch["per_s"]
             self.detail["api"] = {"single": single, "batch": batch, "client_note":
-                                  "the load generator (httpx, this process) shares the 2 cores with the API"}
+                                  (
+                "the load generator (aiohttp, bodies encoded before the clock starts, this process) shares the 2 cores "
+                "with the API")}
             await self.lookups(url)
         finally:
             child.stop()
