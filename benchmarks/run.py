@@ -398,10 +398,9 @@ class Bench:
             say(f"API: /v1/events:batch, {sum(len(c) for _, c in chunks):,} events in 1,000-event batches, 4 in flight")
             batch = await api_load.batch_posts(url, chunks, concurrency=4)
             self.result["api_batch_events_per_s"] = batch["per_s"]
-            self.detail["api"] = {"single": single, "batch": batch, "client_note":
-                                  (
-                "the load generator (aiohttp, bodies encoded before the clock starts, this process) shares the 2 cores "
-                "with the API")}
+            note = ("the load generator (aiohttp, bodies encoded before the clock starts, this process) shares "
+                    "the 2 cores with the API")
+            self.detail["api"] = {"single": single, "batch": batch, "client_note": note}
             await self.lookups(url)
         finally:
             child.stop()
