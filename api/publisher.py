@@ -9,7 +9,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from api.coalesce import Coalescer
-from laowu.publish import publish_many
+from laowu.publish import PARTITIONER, publish_many
 from laowu.settings import Settings
 from laowu.store import receipts
 from schemas.envelope import Outgoing
@@ -37,6 +37,7 @@ class Publisher:
             max_batch_size=MAX_BATCH_BYTES,
             max_request_size=2 << 20,
             request_timeout_ms=15_000,
+            partitioner=PARTITIONER,
         )
         # One large publish at a time: aiokafka's ``send_batch`` waits for the partition's previous batch to drain
         # and takes the whole wait off its timeout again on every wake-up, so eight concurrent 1,000-event

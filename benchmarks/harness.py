@@ -159,11 +159,13 @@ class Producer:
 
     def __init__(self, bootstrap: str) -> None:
         from aiokafka import AIOKafkaProducer
-        from aiokafka.partitioner import DefaultPartitioner
+
+        from laowu.publish import PARTITIONER
 
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
-                                         max_batch_size=1 << 20, max_request_size=4 << 20, linger_ms=5)
-        self.partitioner = DefaultPartitioner()
+                                         max_batch_size=1 << 20, max_request_size=4 << 20, linger_ms=5,
+                                         partitioner=PARTITIONER)
+        self.partitioner = PARTITIONER
         self.parts: dict[str, list[int]] = {}
 
     async def __aenter__(self) -> Producer:

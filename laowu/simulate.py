@@ -679,8 +679,10 @@ async def run_kafka(gen: Generator, intake: Intake, bootstrap: str, topic: Calla
                     rate: float | None) -> dict[str, Any]:
     from aiokafka import AIOKafkaProducer
 
+    from laowu.publish import PARTITIONER
+
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5,
-                                max_batch_size=256 << 10, max_request_size=2 << 20)
+                                max_batch_size=256 << 10, max_request_size=2 << 20, partitioner=PARTITIONER)
     await producer.start()
     enc = KafkaEncoder(intake, topic)
     pace = _Pace(rate)
