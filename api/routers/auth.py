@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.access import CurrentActor
 from api.deps import PoolDep, SettingsDep
+from api.routing import JSONRoute
 from laowu import auth
 from laowu.domain import regions
 from laowu.domain.errors import DomainError
@@ -17,7 +18,7 @@ from laowu.intake import InvalidRequest
 from laowu.store import queries
 from schemas.common import Identifier, RegionCode, Role, Strict
 
-router = APIRouter(tags=["access"])
+router = APIRouter(route_class=JSONRoute, tags=["access"])
 
 
 class TokenRequest(Strict):

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from api.access import CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.pagination import decode_cursor, encode_cursor
+from api.routing import JSONRoute
 from api.writes import write
 from laowu.domain.regions import region_name
 from laowu.store import queries
@@ -18,7 +19,7 @@ from laowu.store.scope import covers
 from schemas.api import Accepted, BrandCreate, BrandPatch, BrandPublic, BrandsPublic, BrandStatusChange
 from schemas.common import Actor, BrandStatus
 
-router = APIRouter(prefix="/v1/brands", tags=["brands"])
+router = APIRouter(route_class=JSONRoute, prefix="/v1/brands", tags=["brands"])
 BrandId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"model": Accepted}}
 

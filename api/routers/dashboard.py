@@ -12,9 +12,11 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from api.routing import JSONRoute
+
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
-router = APIRouter(tags=["dashboard"])
+router = APIRouter(route_class=JSONRoute, tags=["dashboard"])
 
 
 @router.get("/dashboard", response_class=FileResponse, include_in_schema=False)

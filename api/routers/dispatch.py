@@ -11,6 +11,7 @@ from api.access import CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.errors import Conflict, Forbidden
 from api.pagination import decode_cursor, encode_cursor
+from api.routing import JSONRoute
 from api.scoping import envelope_problem
 from api.writes import CLOSED_BRANDS, event_id_for, idempotent, scope_of, write
 from laowu.domain.errors import DomainError
@@ -32,7 +33,7 @@ from schemas.api import (
 )
 from schemas.common import Actor, AlertKind
 
-router = APIRouter(tags=["organized output"])
+router = APIRouter(route_class=JSONRoute, tags=["organized output"])
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 
 

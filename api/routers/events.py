@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.access import BATCH_ROLES, CurrentActor
 from api.deps import IntakeDep, PoolDep
+from api.routing import JSONRoute
 from api.scoping import envelope_problem
 from api.writes import check_brand_transition, check_brands, event_id_for, idempotent, scope_of
 from laowu.domain.errors import DomainError
@@ -20,7 +21,7 @@ from schemas.api import BatchRequest, BatchResult, Receipt
 from schemas.common import Actor
 from schemas.envelope import Outgoing
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(route_class=JSONRoute, prefix="/v1/events", tags=["events"])
 
 
 @router.get("/{event_id}", response_model=Receipt)

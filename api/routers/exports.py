@@ -25,11 +25,12 @@ from starlette.background import BackgroundTask
 
 from api.deps import PoolDep
 from api.routers import stats as stats_api
+from api.routing import JSONRoute
 from laowu.domain import statistics as st
 from laowu.domain.regions import region_name
 from laowu.store import stats as store
 
-router = APIRouter(tags=["exports"])
+router = APIRouter(route_class=JSONRoute, tags=["exports"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 2000

@@ -25,6 +25,7 @@ from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.routers.stats import jurisdiction
+from api.routing import JSONRoute
 from laowu.domain.regions import covers
 from laowu.store import stats as store
 
@@ -108,7 +109,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.feed_hub.stop()
 
 
-router = APIRouter(tags=["live feed"], lifespan=lifespan)
+router = APIRouter(route_class=JSONRoute, tags=["live feed"], lifespan=lifespan)
 
 
 def _kinds(raw: str | None) -> frozenset[str]:

@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import PoolDep, PublisherDep
+from api.routing import JSONRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=JSONRoute, tags=["operations"])
 
 
 @router.get("/healthz")

@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from api.deps import IntakeDep, PoolDep
+from api.routing import JSONRoute
 from laowu.imports import workbook
 from laowu.imports.service import interrupted, run_dispatch_import, run_worker_import, unseal
 from laowu.imports.source import UnsupportedFile, detect_format
@@ -31,7 +32,7 @@ from laowu.store import imports as store
 from laowu.store.queries import NotFound
 from schemas.common import Actor
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(route_class=JSONRoute, tags=["imports"])
 
 MAX_IMPORT_BYTES = 64 << 20
 """Upload limit for ``/v1/imports`` (a 50,000-row registration sheet is about 3 MB)."""

@@ -16,12 +16,13 @@ import asyncpg
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from api.deps import PoolDep
+from api.routing import JSONRoute
 from laowu.domain import statistics as st
 from laowu.domain import targets as tg
 from laowu.domain.regions import covers, region_exists, region_level, region_name
 from laowu.store import stats as store
 
-router = APIRouter(tags=["statistics"])
+router = APIRouter(route_class=JSONRoute, tags=["statistics"])
 
 RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}$",
                                           description="GB/T 2260 code; its figures roll up everything under it")]

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from api.access import CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.pagination import decode_cursor, encode_cursor
+from api.routing import JSONRoute
 from api.writes import write
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import parse_id_number
@@ -34,7 +35,7 @@ from schemas.api import (
 )
 from schemas.common import Actor, WorkerState
 
-router = APIRouter(prefix="/v1/workers", tags=["workers"])
+router = APIRouter(route_class=JSONRoute, prefix="/v1/workers", tags=["workers"])
 WorkerId = Annotated[str, Path(pattern=r"^w[0-9a-f]{24}$", description="Keyed hash of the ID number")]
 ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"model": Accepted}}
 
