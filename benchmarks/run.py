@@ -352,29 +352,6 @@ class Bench:
                                      "startup_s": round(float(lo) - wall0, 2) if lo else None,
                                      "per_s_steady": round(steady, 1) if steady else None}
 
-    async def quiesce(self, limit: float = 120) -> None:
-        """Let the database finish what the earlier phases left it (autovacuum of the tables they filled, the
-        checkpoint of their WAL) before the API is measured, as the lookups already wait for their load's.
-
-        In full runs the batch ingest measured 16.5–17.9k/s against 19.7–19.9k/s when it followed the mixed
-        segment alone; what ran meanwhile is reported in ``detail.quiesce``.
-        """
-        assert self.pool is not None
-        t = time.monotonic()
-        seen: set[str] = set()
-        while time.monotonic() - t < limit:
-            rows = await self.pool.fetch(
-                "SELECT coalesce(query, '') AS query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
-            if not rows:
-                break
-            seen.update(" ".join(r["query"].split())[:80] for r in rows)
-            await asyncio.sleep(0.5)
-        waited = round(time.monotonic() - t, 1)
-        await self.pool.execute("CHECKPOINT")
-        self.detail["quiesce"] = {"autovacuum_wait_s": waited, "autovacuum_seen": sorted(seen),
-                                  "with_checkpoint_s": round(time.monotonic() - t, 1), "load": load()}
-        say(f"database quiet after {waited:.1f}s of autovacuum ({len(seen)} seen) and a checkpoint")
-
     # ---- API -------------------------------------------------------------------------------------
     async def api(self) -> None:
         from laowu.auth import issue
@@ -504,7 +481,6 @@ class Bench:
                 await self.step("naive_sink", self.naive())
             del self.mixed
             if self.only in ("", "api"):
-                await self.step("quiesce", self.quiesce())
                 await self.step("api", self.api())
         finally:
             self.sampler.sample()
