@@ -404,7 +404,7 @@ class LedgerConsumer(BatchConsumer):
             work.closures.append((pid, ("unconfirmed_placement",), at))
         if e.type == "placement.confirmed":
             for accrual in subsidy_rules.on_confirm(placement):
-                work.accruals.append(dstore.subsidy_row(accrual, regions))
+                work.accruals.append(dstore.subsidy_row(accrual, placement, regions))
         if e.type == "placement.ended":
             alert = alert_rules.early_separation(placement)
             if alert:

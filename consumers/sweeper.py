@@ -44,7 +44,7 @@ async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None 
             alert_rows += [dstore.alert_row(a, regions) for a in alert_rules.overdue(p, today)]
             accrual = subsidy_rules.employment_service(p, today)
             if accrual:
-                accrual_rows.append(dstore.subsidy_row(accrual, regions))
+                accrual_rows.append(dstore.subsidy_row(accrual, p, regions))
         raised = set(await dstore.raise_alerts(conn, alert_rows))
         accrued = set(await dstore.accrue(conn, accrual_rows))
         outbox = []

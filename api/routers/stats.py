@@ -2,8 +2,9 @@
 
 Figures streamed by ``streams/`` (exact, seconds behind the ledger): registered, dispatched, confirmed,
 currently_employed, followup_coverage, priority_group_share, outputs, placements confirmed/rejected,
-confirmation_rate, separations, average_wage. Figures queried here at read time: retention at 3 and 6
-months (calendar-driven), subsidies accrued (the subsidies table), categories (sums over brands).
+confirmation_rate, separations, average_wage, and retention at 3 and 6 months (streamed by due date, summed
+up to today). Figures queried here at read time: subsidies accrued (the subsidies table), categories (sums
+over brands).
 Jurisdiction: a caller sees its own region and what it covers; anything else is 404.
 """
 

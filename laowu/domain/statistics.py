@@ -21,15 +21,21 @@ A cell is ``(dim, key, month, metric)``:
   follow-up coverage and wages, of ``end_date`` for separations;
 * attribution — workers count in their household region (户籍地); placements in their origin region
   (输出地) and their destination (输入地).
+
+Retention (稳岗) at 3 and 6 months is a figure that moves as days pass, without any event: a placement
+becomes *due* on its start date plus 3 (6) months. Its cells are therefore keyed by that due date
+(``month`` = ``YYYY-MM-DD``): ``retention_3m_due`` counts every confirmed placement, ``retention_3m_kept``
+those still employed on the due date. The API sums the cells due on or before today — a read of a few
+hundred rows per scope where it used to scan every placement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 Cell = tuple[str, str, str, str]
 """(dim, key, month, metric)"""
@@ -37,14 +43,17 @@ Member = tuple[str, str, str, str, str]
 """(dim, key, month, metric, worker_id)"""
 Scope = tuple[str, str]
 """(dim, key)"""
+K = TypeVar("K", bound=tuple[str, ...])
 
 ALL_TIME = ""
 DIMS = ("all", "region", "brand", "destination")
 WORKER_METRICS = ("registered", "priority_members")
 PLACEMENT_METRICS = ("outputs", "placements_rejected", "placements_confirmed", "currently_employed", "separations",
                      "followup_covered", "wage_sum", "wage_count")
+RETENTION_MONTHS = (3, 6)
+RETENTION_METRICS = tuple(f"retention_{n}m_{part}" for n in RETENTION_MONTHS for part in ("due", "kept"))
 DISTINCT_METRICS = ("dispatched", "confirmed")
-METRICS = WORKER_METRICS + PLACEMENT_METRICS + DISTINCT_METRICS
+METRICS = WORKER_METRICS + PLACEMENT_METRICS + DISTINCT_METRICS + RETENTION_METRICS
 FOLLOWUP_WITHIN_DAYS = 30
 CONFIRMED = frozenset({"confirmed", "ended"})
 BEIJING = timezone(timedelta(hours=8))
@@ -82,12 +91,29 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _add(cells: dict[Cell, Decimal], scopes: Iterable[Scope], months: Iterable[str], metric: str,
-         value: Decimal = ONE) -> None:
-    for dim, key in scopes:
-        for month in months:
-            cell = (dim, key, month, metric)
-            cells[cell] = cells.get(cell, ZERO) + value
+def add_months(day: date, months: int) -> date:
+    """``day`` plus calendar months, clamped to the month's last day — PostgreSQL's ``date + interval 'n months'``
+    (2026-11-30 + 3 months = 2027-02-28), which the recount in SQL uses."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+Fact = tuple[str, str]
+"""(month, metric): what an entity contributes to each of its scopes"""
+
+
+def _add(facts: dict[Fact, Decimal], months: Iterable[str], metric: str, value: Decimal = ONE) -> None:
+    for month in months:
+        fact = (month, metric)
+        facts[fact] = facts.get(fact, ZERO) + value
+
+
+def _expand(facts: Mapping[Fact, Decimal], scopes: Iterable[Scope]) -> dict[Cell, Decimal]:
+    """The cells of ``facts`` in every scope (an entity's scopes are distinct, so no cell repeats)."""
+    return {(dim, key, month, metric): value for dim, key in scopes for (month, metric), value in facts.items()}
 
 
 def worker_scopes(view: Mapping[str, Any]) -> list[Scope]:
@@ -100,17 +126,18 @@ def placement_scopes(view: Mapping[str, Any]) -> list[Scope]:
             *(("destination", r) for r in rollup(view["destination_region"]))]
 
 
-def worker_cells(view: Mapping[str, Any] | None) -> dict[Cell, Decimal]:
+def worker_facts(view: Mapping[str, Any]) -> dict[Fact, Decimal]:
     """A registered practitioner (从业人员): counted once per scope, in the month of the first registration."""
-    cells: dict[Cell, Decimal] = {}
-    if view is None:
-        return cells
-    scopes = worker_scopes(view)
+    facts: dict[Fact, Decimal] = {}
     months = (ALL_TIME, beijing_month(view["registered_at"]))
-    _add(cells, scopes, months, "registered")
+    _add(facts, months, "registered")
     if view.get("priority_groups"):
-        _add(cells, scopes, months, "priority_members")
-    return cells
+        _add(facts, months, "priority_members")
+    return facts
+
+
+def worker_cells(view: Mapping[str, Any] | None) -> dict[Cell, Decimal]:
+    return {} if view is None else _expand(worker_facts(view), worker_scopes(view))
 
 
 def followup_covered(view: Mapping[str, Any]) -> bool:
@@ -121,30 +148,38 @@ def followup_covered(view: Mapping[str, Any]) -> bool:
     return _as_date(first) <= _as_date(start) + timedelta(days=FOLLOWUP_WITHIN_DAYS)
 
 
-def placement_cells(view: Mapping[str, Any] | None) -> dict[Cell, Decimal]:
+def placement_facts(view: Mapping[str, Any]) -> dict[Fact, Decimal]:
     """One worker of an organized output (有组织劳务输出) and what became of the placement."""
-    cells: dict[Cell, Decimal] = {}
-    if view is None:
-        return cells
-    scopes = placement_scopes(view)
+    facts: dict[Fact, Decimal] = {}
     status = view["status"]
     departed = (ALL_TIME, beijing_month(view["departure_date"]))
-    _add(cells, scopes, departed, "outputs")
+    _add(facts, departed, "outputs")
     if status == "rejected":
-        _add(cells, scopes, departed, "placements_rejected")
+        _add(facts, departed, "placements_rejected")
     if status in CONFIRMED and view.get("start_date"):
         started = (ALL_TIME, beijing_month(view["start_date"]))
-        _add(cells, scopes, started, "placements_confirmed")
+        _add(facts, started, "placements_confirmed")
         if followup_covered(view):
-            _add(cells, scopes, started, "followup_covered")
+            _add(facts, started, "followup_covered")
         if view.get("monthly_wage") is not None:
-            _add(cells, scopes, started, "wage_sum", Decimal(str(view["monthly_wage"])))
-            _add(cells, scopes, started, "wage_count")
+            _add(facts, started, "wage_sum", Decimal(str(view["monthly_wage"])))
+            _add(facts, started, "wage_count")
+        start = _as_date(view["start_date"])
+        end = _as_date(view["end_date"]) if view.get("end_date") else None
+        for n in RETENTION_MONTHS:
+            on_due = (add_months(start, n).isoformat(),)
+            _add(facts, on_due, f"retention_{n}m_due")
+            if end is None or end.isoformat() >= on_due[0]:
+                _add(facts, on_due, f"retention_{n}m_kept")
     if status == "confirmed":
-        _add(cells, scopes, (ALL_TIME,), "currently_employed")
+        _add(facts, (ALL_TIME,), "currently_employed")
     if status == "ended" and view.get("end_date"):
-        _add(cells, scopes, (ALL_TIME, beijing_month(view["end_date"])), "separations")
-    return cells
+        _add(facts, (ALL_TIME, beijing_month(view["end_date"])), "separations")
+    return facts
+
+
+def placement_cells(view: Mapping[str, Any] | None) -> dict[Cell, Decimal]:
+    return {} if view is None else _expand(placement_facts(view), placement_scopes(view))
 
 
 def placement_members(view: Mapping[str, Any] | None) -> set[Member]:
@@ -177,19 +212,31 @@ class Delta:
         return {c: v for c, v in self.cells.items() if v != 0}
 
 
-def _difference(after: dict[Cell, Decimal], before: dict[Cell, Decimal]) -> dict[Cell, Decimal]:
+def _difference(after: dict[K, Decimal], before: dict[K, Decimal]) -> dict[K, Decimal]:
     out = dict(after)
     for cell, value in before.items():
         out[cell] = out.get(cell, ZERO) - value
     return {c: v for c, v in out.items() if v != 0}
 
 
+def _cells_delta(facts: Callable[[Mapping[str, Any]], dict[Fact, Decimal]],
+                 scopes: Callable[[Mapping[str, Any]], list[Scope]],
+                 before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[Cell, Decimal]:
+    if before is not None and after is not None and scopes(before) == (where := scopes(after)):
+        # Most changes keep the entity's scopes (a follow-up, a confirmation): compare what it contributes once,
+        # then spread the difference over its scopes. Expansion is linear, so this equals the difference of the
+        # expanded cells; the sink spent most of a placement change expanding cells that cancel.
+        return _expand(_difference(facts(after), facts(before)), where)
+    return _difference({} if after is None else _expand(facts(after), scopes(after)),
+                       {} if before is None else _expand(facts(before), scopes(before)))
+
+
 def change_delta(entity: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> Delta:
     """The delta of one ``ledger.changed`` event (brand changes move no streamed figure)."""
     if entity == "worker":
-        return Delta(_difference(worker_cells(after), worker_cells(before)))
+        return Delta(_cells_delta(worker_facts, worker_scopes, before, after))
     if entity in ("placement", "followup"):
-        return Delta(_difference(placement_cells(after), placement_cells(before)), placement_members(after))
+        return Delta(_cells_delta(placement_facts, placement_scopes, before, after), placement_members(after))
     return Delta()
 
 

@@ -82,12 +82,14 @@ async def raise_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]])
     return await insert_new(conn, "alerts", "alert_id", rows)
 
 
-def subsidy_row(a: Accrual, regions: list[str]) -> dict[str, Any]:
+def subsidy_row(a: Accrual, placement: PlacementRecord, regions: list[str]) -> dict[str, Any]:
+    """A subsidy carries its placement's origin region and brand: the statistics sum it per scope without a join."""
     from laowu.domain.alerts import day_start
 
     return {"subsidy_id": a.subsidy_id, "kind": a.kind, "worker_id": a.worker_id, "organization_id": a.organization_id,
             "placement_id": a.placement_id, "amount": str(a.amount), "rule_version": a.rule_version,
-            "accrued_at": day_start(a.accrued_on), "regions": regions}
+            "accrued_at": day_start(a.accrued_on), "regions": regions, "origin_region": placement.origin_region,
+            "brand_id": placement.brand_id}
 
 
 async def accrue(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:

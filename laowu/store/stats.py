@@ -1,10 +1,10 @@
 """Statistics (统计) in PostgreSQL: the sink's idempotent writes, the recount from the ledger, read queries, the feed.
 
-Streamed figures live in ``stats_figures`` (see :mod:`laowu.domain.statistics` for cells and attribution).
-Figures that depend on the calendar or on tables the ledger-change stream does not describe are *queried*
-here instead: retention at 3 and 6 months (a placement becomes "due" as days pass, without any event),
-subsidies accrued (the sweeper accrues them without a ledger change), and per-category figures (a brand's
-category may change; a category is the sum of its brands' figures at read time).
+Streamed figures live in ``stats_figures`` (see :mod:`laowu.domain.statistics` for cells and attribution),
+retention at 3 and 6 months too: its cells are keyed by the day a placement becomes due, and a read sums
+those due by today. Figures on tables the ledger-change stream does not describe are *queried* here
+instead: subsidies accrued (the sweeper accrues them without a ledger change), and per-category figures (a
+brand's category may change; a category is the sum of its brands' figures at read time).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from laowu.domain.statistics import Cell, Member, Scope
+from laowu.domain.statistics import RETENTION_METRICS, Cell, Member, Scope
 from laowu.store import outbox
 from laowu.store.scope import Viewer, region_prefix, worker_clause
 
@@ -150,6 +150,10 @@ p AS (
            to_char(departure_date, 'YYYY-MM') AS dm, to_char(start_date, 'YYYY-MM') AS sm,
            to_char(end_date, 'YYYY-MM') AS em,
            status IN ('confirmed', 'ended') AND start_date IS NOT NULL AS conf,
+           to_char(start_date + interval '3 months', 'YYYY-MM-DD') AS due3,
+           to_char(start_date + interval '6 months', 'YYYY-MM-DD') AS due6,
+           end_date IS NULL OR end_date >= start_date + interval '3 months' AS kept3,
+           end_date IS NULL OR end_date >= start_date + interval '6 months' AS kept6,
            coalesce(first_followup_date <= start_date + 30, false) AS covered
       FROM placements
 ),
@@ -180,6 +184,10 @@ facts AS (
     UNION ALL SELECT dim, key, '', 'currently_employed', 1, worker_id FROM ps WHERE status = 'confirmed'
     UNION ALL SELECT dim, key, mm, 'separations', 1, worker_id FROM ps, unnest(ARRAY['', em]) mm
                WHERE status = 'ended' AND em IS NOT NULL
+    UNION ALL SELECT dim, key, due3, 'retention_3m_due', 1, worker_id FROM ps WHERE conf
+    UNION ALL SELECT dim, key, due3, 'retention_3m_kept', 1, worker_id FROM ps WHERE conf AND kept3
+    UNION ALL SELECT dim, key, due6, 'retention_6m_due', 1, worker_id FROM ps WHERE conf
+    UNION ALL SELECT dim, key, due6, 'retention_6m_kept', 1, worker_id FROM ps WHERE conf AND kept6
 )
 """
 _RECOUNT = _FACTS + """
@@ -251,48 +259,44 @@ async def region_keys(conn: Conn, dim: str, prefix: str) -> list[str]:
     return [r["key"] for r in rows]
 
 
-def _placement_scope(scope: Scope, args: list[Any]) -> str:
+def _subsidy_scope(scope: Scope, args: list[Any]) -> str:
+    """A scope over ``subsidies``, by the origin region and brand of the placement each was accrued from."""
     dim, key = scope
     if dim == "all":
         return "TRUE"
     if dim == "brand":
         args.append(key)
-        return f"p.brand_id = ${len(args)}"
+        return f"s.brand_id = ${len(args)}"
+    if dim != "region":
+        raise ValueError(f"no subsidies figure for a {dim} scope")
     args.append(region_prefix(key) + "%")
-    column = "p.origin_region" if dim == "region" else "p.destination_region"
-    return f"{column} LIKE ${len(args)}"
+    return f"s.origin_region LIKE ${len(args)}"
 
 
 async def retention(conn: Conn, scope: Scope, today: date) -> dict[str, Any]:
     """Retention (稳岗) at 3 and 6 months: of confirmed placements started at least that long ago, the share
-    still employed then. Queried, because a placement becomes due as days pass, without any event."""
-    args: list[Any] = [today]
-    where = _placement_scope(scope, args)
-    row = await conn.fetchrow(
-        f"""SELECT
-              count(*) FILTER (WHERE due3) AS due3,
-              count(*) FILTER (WHERE due3 AND (end_date IS NULL OR end_date >= start_date + interval '3 months')) AS kept3,
-              count(*) FILTER (WHERE due6) AS due6,
-              count(*) FILTER (WHERE due6 AND (end_date IS NULL OR end_date >= start_date + interval '6 months')) AS kept6
-            FROM (SELECT p.start_date, p.end_date,
-                         p.start_date + interval '3 months' <= $1::date AS due3,
-                         p.start_date + interval '6 months' <= $1::date AS due6
-                    FROM placements p
-                   WHERE p.status IN ('confirmed', 'ended') AND p.start_date IS NOT NULL AND {where}) q""",
-        *args,
+    still employed then — the streamed cells keyed by due date (see laowu.domain.statistics), summed up to today.
+
+    It used to be counted from placements at every read: 47 ms for a province after `make bench`'s ledger run
+    (221,626 placements), growing with the ledger; a scope has at most a few thousand due dates."""
+    rows = await conn.fetch(
+        """SELECT metric, sum(value) AS value FROM stats_figures
+            WHERE dim = $1 AND key = $2 AND metric = ANY($3::text[]) AND month <> '' AND month <= $4
+            GROUP BY metric""",
+        scope[0], scope[1], list(RETENTION_METRICS), today.isoformat(),
     )
-    assert row is not None
-    return dict(row)
+    got = {r["metric"]: int(r["value"]) for r in rows}
+    return {"due3": got.get("retention_3m_due", 0), "kept3": got.get("retention_3m_kept", 0),
+            "due6": got.get("retention_6m_due", 0), "kept6": got.get("retention_6m_kept", 0)}
 
 
 async def subsidies(conn: Conn, scope: Scope) -> tuple[Decimal, int]:
     """Subsidies accrued (补贴) for placements in the scope: queried from the subsidies table."""
     args: list[Any] = []
-    where = _placement_scope(scope, args)
-    # Every subsidy belongs to a placement (the ledger accrues it from one): the whole country needs no join.
-    # Joining placements was 155 of the 215 ms of /v1/stats/overview's figures after `make bench`'s ledger run.
-    source = "subsidies s" if scope[0] == "all" else "subsidies s JOIN placements p ON p.placement_id = s.placement_id"
-    row = await conn.fetchrow(f"SELECT coalesce(sum(s.amount), 0) AS amount, count(*) AS n FROM {source} WHERE {where}",
+    where = _subsidy_scope(scope, args)
+    # Each row carries its placement's origin region and brand (migration 0014): joining placements instead
+    # took 97 ms for a province after `make bench`'s ledger run, the largest part of /v1/stats/overview.
+    row = await conn.fetchrow(f"SELECT coalesce(sum(s.amount), 0) AS amount, count(*) AS n FROM subsidies s WHERE {where}",
                               *args)
     assert row is not None
     return row["amount"], row["n"]

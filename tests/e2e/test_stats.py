@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from openpyxl import load_workbook
 
+from laowu.domain import statistics as st
 from laowu.settings import Settings
 from laowu.store import stats as stats_store
 from schemas.topics import LEDGER_CHANGES
@@ -65,6 +67,15 @@ async def test_figures_equal_a_recount_after_a_mixed_workload(
         priority = await pool.fetchval("SELECT count(*) FROM workers WHERE cardinality(priority_groups) > 0")
         assert o["priority_group_share"] == round(priority / load.n, 6)
         assert o["retention_3m_base"] > 0 and 0 < o["retention_3m"] <= 1
+        # Retention is streamed by due date now; it must be what counting the placements today gives.
+        for n in (3, 6):
+            due, kept = await pool.fetchrow(
+                f"""SELECT count(*) FILTER (WHERE start_date + interval '{n} months' <= $1::date),
+                           count(*) FILTER (WHERE start_date + interval '{n} months' <= $1::date
+                                            AND (end_date IS NULL OR end_date >= start_date + interval '{n} months'))
+                      FROM placements WHERE status IN ('confirmed', 'ended') AND start_date IS NOT NULL""",
+                datetime.now(st.BEIJING).date())
+            assert o[f"retention_{n}m_base"] == due and o[f"retention_{n}m"] == st.ratio(kept, due)
         assert o["subsidies_count"] == await pool.fetchval("SELECT count(*) FROM subsidies") > 0
         assert sum(m["registered"] for m in o["series"]) <= load.n and len(o["series"]) == 12
         assert {c["code"] for c in o["children"]} == {"460000", "500000"}
@@ -74,6 +85,9 @@ async def test_figures_equal_a_recount_after_a_mixed_workload(
         hainan = (await api.get("/v1/stats/regions/460000")).json()
         assert hainan["region"] == {"code": "460000", "name": "海南省", "level": "province"}
         assert hainan["registered"] == await region_count(pool, "46")
+        assert (hainan["subsidies_count"], hainan["subsidies_accrued"]) == tuple(await pool.fetchrow(
+            "SELECT count(*), sum(s.amount)::text FROM subsidies s JOIN placements p USING (placement_id) "
+            "WHERE p.origin_region LIKE '46%'")) and hainan["subsidies_count"] > 0
         cities = {c["code"]: c for c in hainan["children"]}
         assert set(cities) == {"460100", "460200", "469000"}
         assert sum(c["registered"] for c in cities.values()) == hainan["registered"]

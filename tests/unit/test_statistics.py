@@ -88,9 +88,40 @@ def test_placement_lifecycle() -> None:
 
     ended = followed | {"status": "ended", "end_date": "2026-04-02"}
     d = st.change_delta("placement", followed, ended)
-    assert d.cells == {c: v for c, v in d.cells.items() if c[3] in ("currently_employed", "separations")}
+    moved = ("currently_employed", "separations", "retention_3m_kept", "retention_6m_kept")
+    assert d.cells == {c: v for c, v in d.cells.items() if c[3] in moved}
     assert d.cells[("region", "469005", "", "currently_employed")] == -1
     assert d.cells[("region", "469005", "2026-04", "separations")] == 1
+    # Left before either due date: no longer kept at 3 or 6 months; still due (the base of the rate).
+    assert d.cells[("region", "469005", "2026-05-05", "retention_3m_kept")] == -1
+    assert d.cells[("brand", "qz", "2026-08-05", "retention_6m_kept")] == -1
+
+
+def test_retention_cells_are_keyed_by_the_day_a_placement_becomes_due() -> None:
+    confirmed = placement(status="confirmed", start_date="2026-11-30")
+    cells = st.placement_cells(confirmed)
+    # 2026-11-30 + 3 months is 2027-02-28, as PostgreSQL's date + interval '3 months' (the recount) has it.
+    assert cells[("region", "460000", "2027-02-28", "retention_3m_due")] == 1
+    assert cells[("region", "460000", "2027-02-28", "retention_3m_kept")] == 1
+    assert cells[("all", "", "2027-05-30", "retention_6m_due")] == 1
+    assert not any(c[3].startswith("retention") for c in st.placement_cells(placement()))  # not confirmed yet
+    # Ended on the due day counts as kept (end_date >= due); a day before does not.
+    on_due = st.placement_cells(confirmed | {"status": "ended", "end_date": "2027-02-28"})
+    assert on_due[("all", "", "2027-02-28", "retention_3m_kept")] == 1
+    assert ("all", "", "2027-05-30", "retention_6m_kept") not in on_due
+    before = st.placement_cells(confirmed | {"status": "ended", "end_date": "2027-02-27"})
+    assert ("all", "", "2027-02-28", "retention_3m_kept") not in before
+    assert before[("all", "", "2027-02-28", "retention_3m_due")] == 1
+
+
+@pytest.mark.parametrize(("start", "months", "due"), [
+    ("2026-11-30", 3, "2027-02-28"), ("2027-08-31", 6, "2028-02-29"), ("2026-01-31", 1, "2026-02-28"),
+    ("2026-12-15", 3, "2027-03-15"), ("2026-10-31", 2, "2026-12-31"), ("2026-07-01", 6, "2027-01-01"),
+])
+def test_add_months_clamps_to_the_months_last_day(start: str, months: int, due: str) -> None:
+    from datetime import date
+
+    assert st.add_months(date.fromisoformat(start), months) == date.fromisoformat(due)
 
 
 def test_distinct_workers_count_once_however_often_dispatched() -> None:
@@ -168,3 +199,30 @@ def test_month_ranges_never_loop_on_bad_input() -> None:
     for bad in ("3898-89", "2026-00", "2026-13"):
         with pytest.raises(ValueError):
             month_count(bad, "8565-12")
+
+
+def test_a_delta_equals_the_difference_of_the_full_cells_whatever_changed() -> None:
+    """change_delta spreads the difference of an entity's facts over its scopes when they stay the same; that must
+    give exactly the difference of its expanded cells, and scope changes must fall back to it."""
+    rng = random.Random(11)
+
+    def some_placement() -> dict[str, Any]:
+        status = rng.choice(["dispatched", "confirmed", "rejected", "ended"])
+        start = rng.choice([None, "2026-01-31", "2026-02-05", "2026-11-30"])
+        return placement(status=status, start_date=start, origin_region=rng.choice(["469005", "460106"]),
+                         brand_id=rng.choice(["qz", "yesao"]), monthly_wage=rng.choice([None, "6000.00"]),
+                         end_date=rng.choice([None, "2026-03-01", "2026-08-05"]),
+                         first_followup_date=rng.choice([None, "2026-02-20", "2026-04-01"]))
+
+    def some_worker() -> dict[str, Any]:
+        return worker(region=rng.choice(["460106", "500101"]), brands=tuple(rng.sample(["qz", "yc", "ys"], rng.randint(0, 2))),
+                      groups=rng.choice([(), ("disabled",)]))
+
+    for _ in range(400):
+        a, b = some_placement(), some_placement()
+        if rng.random() < 0.5:
+            b |= {k: a[k] for k in ("origin_region", "brand_id", "destination_region")}  # the usual case: same scopes
+        assert st.change_delta("placement", a, b).cells == st._difference(st.placement_cells(b), st.placement_cells(a))
+        v, w = some_worker(), some_worker()
+        assert st.change_delta("worker", v, w).cells == st._difference(st.worker_cells(w), st.worker_cells(v))
+    assert st.change_delta("placement", None, a).cells == {c: x for c, x in st.placement_cells(a).items() if x}

@@ -1,0 +1,47 @@
+"""Upgrading to subsidies that carry their placement's region and brand fills them in for what was accrued before."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from laowu.store import stats
+from laowu.store.migrate import migrate, migration_files
+from laowu.store.pool import connect
+
+
+async def test_existing_subsidies_get_their_placements_region_and_brand(infra) -> None:  # type: ignore[no-untyped-def]
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(infra.postgres.url("postgres"))
+    await admin.execute(f"CREATE DATABASE {name}")
+    await admin.close()
+    dsn = infra.postgres.url(name)
+    conn = await connect(dsn)
+    try:
+        await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz DEFAULT now())")
+        for version, sql in migration_files():
+            if version >= "0014":
+                break
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
+        for pid, origin, brand in (("p1", "469005", "yesao"), ("p2", "500101", "qz")):
+            await conn.execute(
+                "INSERT INTO placements (placement_id, dispatch_id, worker_id, employer_id, organizer_id, brand_id, "
+                "origin_region, destination_region, departure_date, status, start_date, version) "
+                "VALUES ($1, 'd1', 'w' || $1, 'e1', 'ws1', $3, $2, '440305', '2026-02-01', 'confirmed', '2026-02-05', 2)",
+                pid, origin, brand)
+            await conn.execute(
+                "INSERT INTO subsidies (subsidy_id, kind, worker_id, organization_id, placement_id, amount, rule_version, "
+                "accrued_at) VALUES ('s:' || $1, 'employment_service', 'w' || $1, 'ws1', $1, 300, 'v1', now())", pid)
+
+        assert "0014_subsidies_scope" in await migrate(dsn)
+
+        rows = await conn.fetch("SELECT placement_id, origin_region, brand_id FROM subsidies ORDER BY placement_id")
+        assert [tuple(r) for r in rows] == [("p1", "469005", "yesao"), ("p2", "500101", "qz")]
+        assert await stats.subsidies(conn, ("region", "460000")) == (300, 1)
+        assert await stats.subsidies(conn, ("region", "469005")) == (300, 1)
+        assert await stats.subsidies(conn, ("brand", "qz")) == (300, 1)
+        assert await stats.subsidies(conn, ("all", "")) == (600, 2)
+    finally:
+        await conn.close()
