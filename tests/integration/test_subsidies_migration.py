@@ -43,5 +43,11 @@ async def test_existing_subsidies_get_their_placements_region_and_brand(infra) -
         assert await stats.subsidies(conn, ("region", "469005")) == (300, 1)
         assert await stats.subsidies(conn, ("brand", "qz")) == (300, 1)
         assert await stats.subsidies(conn, ("all", "")) == (600, 2)
+        # A ledger consumer of the previous release, during a rolling update, does not know the columns.
+        await conn.execute(
+            "INSERT INTO subsidies (subsidy_id, kind, worker_id, organization_id, placement_id, amount, rule_version, "
+            "accrued_at) VALUES ('s:p2b', 'retention', 'wp2', 'ws1', 'p2', 500, 'v1', now())")
+        assert await stats.subsidies(conn, ("region", "500000")) == (800, 2)
+        assert await stats.subsidies(conn, ("brand", "qz")) == (800, 2)
     finally:
         await conn.close()
