@@ -71,10 +71,13 @@ def _require(value: str | None, name: str, settings: Settings, key: str) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from laowu.store.migrate import migrate
+    from laowu.store.migrate import afterwards, migrate
 
-    applied = asyncio.run(migrate(_require(settings.database_url, "DATABASE_URL", settings, "database_url")))
+    dsn = _require(settings.database_url, "DATABASE_URL", settings, "database_url")
+    applied = asyncio.run(migrate(dsn))
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    for todo in asyncio.run(afterwards(dsn, applied)):
+        print(f"then: {todo}")
     return 0
 
 

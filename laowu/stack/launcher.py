@@ -51,6 +51,7 @@ from laowu.stack.supervisor import (
     stop_process,
     write_json_atomic,
 )
+from laowu.store.migrate import afterwards as migration_afterwards
 from laowu.store.migrate import migrate as apply_migrations
 from schemas.topics import CATALOGUE
 
@@ -420,6 +421,8 @@ async def _provision(settings: Settings, bootstrap: str, dsn: str, *, migrate: b
         applied = await apply_migrations(dsn)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
+        for todo in await migration_afterwards(dsn, applied):
+            log.warning("after the migrations: %s", todo)
     if topics:
         await create_topics(
             bootstrap, [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE]

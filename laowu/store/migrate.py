@@ -15,6 +15,29 @@ def migration_files() -> list[tuple[str, str]]:
     return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in files]
 
 
+# What a migration cannot do inside its own transaction, for whoever applied it to a ledger that already had
+# data: (a query that is true when it is needed, what to do).
+AFTERWARDS: dict[str, tuple[str, str]] = {
+    "0013_retention_by_due_date": (
+        "SELECT EXISTS (SELECT 1 FROM placements WHERE start_date IS NOT NULL)",
+        "retention figures of placements confirmed before this upgrade: run `laowu stats recount --fix` once the "
+        "statistics worker is up (it waits for a consistent cut, so nothing is counted twice)",
+    ),
+}
+
+
+async def afterwards(dsn: str, applied: list[str]) -> list[str]:
+    """The follow-ups the just-applied migrations need on this database (empty on a fresh one)."""
+    wanted = [AFTERWARDS[v] for v in applied if v in AFTERWARDS]
+    if not wanted:
+        return []
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [todo for check, todo in wanted if await conn.fetchval(check)]
+    finally:
+        await conn.close()
+
+
 async def migrate(dsn: str) -> list[str]:
     """Apply what is missing, each file in its own transaction; returns the versions applied."""
     conn = await asyncpg.connect(dsn)
