@@ -241,7 +241,9 @@ async def correct(conn: asyncpg.Connection, expected: Mapping[Cell, Decimal], dr
 async def series(conn: Conn, scope: Scope, first: str, last: str) -> dict[str, dict[str, Decimal]]:
     """Monthly metrics of one scope, ``first``..``last`` (YYYY-MM) inclusive."""
     rows = await conn.fetch(
-        "SELECT month, metric, value FROM stats_figures WHERE dim = $1 AND key = $2 AND month BETWEEN $3 AND $4",
+        # length 7: months only; retention's cells are keyed by day ('YYYY-MM-DD' sorts between the months).
+        "SELECT month, metric, value FROM stats_figures WHERE dim = $1 AND key = $2 AND month BETWEEN $3 AND $4 "
+        "AND length(month) = 7",
         scope[0], scope[1], first, last,
     )
     out: dict[str, dict[str, Decimal]] = {}

@@ -76,6 +76,8 @@ async def test_figures_equal_a_recount_after_a_mixed_workload(
                       FROM placements WHERE status IN ('confirmed', 'ended') AND start_date IS NOT NULL""",
                 datetime.now(st.BEIJING).date())
             assert o[f"retention_{n}m_base"] == due and o[f"retention_{n}m"] == st.ratio(kept, due)
+        months = await stats_store.series(pool, ("all", ""), "2000-01", "2100-12")  # not the due-date cells
+        assert months and all(len(m) == 7 for m in months), sorted(months)[:5]
         assert o["subsidies_count"] == await pool.fetchval("SELECT count(*) FROM subsidies") > 0
         assert sum(m["registered"] for m in o["series"]) <= load.n and len(o["series"]) == 12
         assert {c["code"] for c in o["children"]} == {"460000", "500000"}
