@@ -140,13 +140,9 @@ async def settings(infra: Infra) -> Settings:
 
 async def new_database(infra: Infra) -> str:
     """Another empty, migrated database in the same server (e.g. for a reference run)."""
-    database = f"t_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(infra.postgres.url("postgres"))
-    try:
-        await conn.execute(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}")
-    finally:
-        await conn.close()
-    return infra.postgres.url(database)
+    from helpers import create_database
+
+    return await create_database(infra, TEMPLATE_DB)
 
 
 def child_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -88,3 +88,34 @@ async def produce(settings: Any, envelopes: list[Any]) -> None:
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
+
+
+async def create_database(infra: Any, template: str | None = None) -> str:
+    """A new database in the test server (a copy of ``template`` when given); returns its URL."""
+    import uuid
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(infra.postgres.url("postgres"))
+    try:
+        await admin.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    finally:
+        await admin.close()
+    return str(infra.postgres.url(name))
+
+
+async def database_before(infra: Any, version: str) -> str:
+    """A new database with every migration older than ``version`` applied, as a release before it left it."""
+    from laowu.store.migrate import migration_files
+
+    dsn = await create_database(infra)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz DEFAULT now())")
+        for applied, sql in migration_files():
+            if applied >= version:
+                break
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", applied)
+    finally:
+        await conn.close()
+    return dsn

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
-
-from laowu.store.migrate import afterwards, migrate, migration_files
+from laowu.store.migrate import afterwards, migrate
 from laowu.store.pool import connect
 
-
-async def _database(infra) -> str:  # type: ignore[no-untyped-def]
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(infra.postgres.url("postgres"))
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    return str(infra.postgres.url(name))
+from helpers import database_before
 
 
 async def test_retention_upgrade_of_a_ledger_with_placements_asks_for_a_recount(infra) -> None:  # type: ignore[no-untyped-def]
-    dsn = await _database(infra)
+    dsn = await database_before(infra, "0013")
     conn = await connect(dsn)
     try:
-        await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz DEFAULT now())")
-        for version, sql in migration_files():
-            if version >= "0013":
-                break
-            await conn.execute(sql)
-            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
         await conn.execute(
             "INSERT INTO placements (placement_id, dispatch_id, worker_id, employer_id, organizer_id, brand_id, "
             "origin_region, destination_region, departure_date, status, start_date, version) "
@@ -41,7 +25,7 @@ async def test_retention_upgrade_of_a_ledger_with_placements_asks_for_a_recount(
 
 
 async def test_a_fresh_database_needs_no_follow_up(infra) -> None:  # type: ignore[no-untyped-def]
-    dsn = await _database(infra)
+    dsn = await database_before(infra, "0001")
     applied = await migrate(dsn)
     assert "0013_retention_by_due_date" in applied
     assert await afterwards(dsn, applied) == []

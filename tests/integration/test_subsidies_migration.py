@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
-
 from laowu.store import stats
-from laowu.store.migrate import migrate, migration_files
+from laowu.store.migrate import migrate
 from laowu.store.pool import connect
+
+from helpers import database_before
 
 
 async def test_existing_subsidies_get_their_placements_region_and_brand(infra) -> None:  # type: ignore[no-untyped-def]
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(infra.postgres.url("postgres"))
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    dsn = infra.postgres.url(name)
+    dsn = await database_before(infra, "0014")
     conn = await connect(dsn)
     try:
-        await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz DEFAULT now())")
-        for version, sql in migration_files():
-            if version >= "0014":
-                break
-            await conn.execute(sql)
-            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
         for pid, origin, brand in (("p1", "469005", "yesao"), ("p2", "500101", "qz")):
             await conn.execute(
                 "INSERT INTO placements (placement_id, dispatch_id, worker_id, employer_id, organizer_id, brand_id, "
