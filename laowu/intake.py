@@ -127,7 +127,9 @@ class Intake:
 
     # ---- workers ------------------------------------------------------------------------------
     def register_worker(self, body: bodies.WorkerCreate, ctx: Context = Context()) -> Envelope:
-        fields, at, source = self._registration(body, ctx)
+        return self._registered(*self._registration(body, ctx), ctx)
+
+    def _registered(self, fields: dict[str, Any], at: datetime, source: str, ctx: Context) -> Envelope:
         payload = ev.WorkerRegistered(**fields)
         return self._wrap(payload, "worker.registered", payload.worker_id, source, at, ctx)
 
@@ -166,8 +168,7 @@ class Intake:
         """
         fields, at, source = self._registration(body, ctx)
         if not 0 < len(source) <= 64:  # Envelope.source: the model refuses it, as it always did
-            payload = ev.WorkerRegistered(**fields)
-            return self._wrap(payload, "worker.registered", payload.worker_id, source, at, ctx)
+            return self._registered(fields, at, source, ctx)
         data = {k: v for k, v in fields.items() if v is not None}
         data["birth_date"] = fields["birth_date"].isoformat()
         return RawEnvelope(event_id=ctx.event_id or uuid.uuid4(), type="worker.registered", occurred_at=at,
