@@ -167,9 +167,10 @@ def placement_facts(view: Mapping[str, Any]) -> dict[Fact, Decimal]:
         start = _as_date(view["start_date"])
         end = _as_date(view["end_date"]) if view.get("end_date") else None
         for n in RETENTION_MONTHS:
-            on_due = (add_months(start, n).isoformat(),)
+            due = add_months(start, n)
+            on_due = (due.isoformat(),)
             _add(facts, on_due, f"retention_{n}m_due")
-            if end is None or end.isoformat() >= on_due[0]:
+            if end is None or end >= due:
                 _add(facts, on_due, f"retention_{n}m_kept")
     if status == "confirmed":
         _add(facts, (ALL_TIME,), "currently_employed")
@@ -222,13 +223,14 @@ def _difference(after: dict[K, Decimal], before: dict[K, Decimal]) -> dict[K, De
 def _cells_delta(facts: Callable[[Mapping[str, Any]], dict[Fact, Decimal]],
                  scopes: Callable[[Mapping[str, Any]], list[Scope]],
                  before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[Cell, Decimal]:
-    if before is not None and after is not None and scopes(before) == (where := scopes(after)):
+    old = None if before is None else (facts(before), scopes(before))
+    new = None if after is None else (facts(after), scopes(after))
+    if old is not None and new is not None and old[1] == new[1]:
         # Most changes keep the entity's scopes (a follow-up, a confirmation): compare what it contributes once,
         # then spread the difference over its scopes. Expansion is linear, so this equals the difference of the
         # expanded cells; the sink spent most of a placement change expanding cells that cancel.
-        return _expand(_difference(facts(after), facts(before)), where)
-    return _difference({} if after is None else _expand(facts(after), scopes(after)),
-                       {} if before is None else _expand(facts(before), scopes(before)))
+        return _expand(_difference(new[0], old[0]), new[1])
+    return _difference({} if new is None else _expand(*new), {} if old is None else _expand(*old))
 
 
 def change_delta(entity: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> Delta:
