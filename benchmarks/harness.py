@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -154,8 +153,9 @@ def ours(*args: str) -> list[str]:
 
 
 class Producer:
-    """Sends (topic, key, value) as fast as the client can: hand-built batches per partition with the default
-    (murmur2) partitioner — the same placement as the API's producer; ``send`` returns once all are acked."""
+    """Sends (topic, key, value) as fast as the client can: ``laowu.publish.publish_many`` (one record batch per
+    partition, the producers' own partitioner, as the API and the relay publish); ``send`` returns once all are
+    acked."""
 
     def __init__(self, bootstrap: str) -> None:
         from aiokafka import AIOKafkaProducer
@@ -165,8 +165,6 @@ class Producer:
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
                                          max_batch_size=1 << 20, max_request_size=4 << 20, linger_ms=5,
                                          partitioner=PARTITIONER)
-        self.partitioner = PARTITIONER
-        self.parts: dict[str, list[int]] = {}
 
     async def __aenter__(self) -> Producer:
         await self.producer.start()
@@ -176,33 +174,9 @@ class Producer:
         await self.producer.stop()
 
     async def send(self, messages: Iterable[tuple[str, bytes, bytes]]) -> int:
-        producer = self.producer
-        batches: dict[tuple[str, int], Any] = {}
-        inflight: list[asyncio.Future[Any]] = []
-        count = 0
+        from laowu.publish import publish_many
 
-        async def flush(tp: tuple[str, int]) -> None:
-            inflight.append(await producer.send_batch(batches.pop(tp), tp[0], partition=tp[1]))
-
-        for topic, key, value in messages:
-            if topic not in self.parts:
-                self.parts[topic] = sorted(await producer.partitions_for(topic))
-            tp = (topic, self.partitioner(key, self.parts[topic], self.parts[topic]))
-            batch = batches.get(tp)
-            if batch is None:
-                batch = batches[tp] = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                await flush(tp)
-                batch = batches[tp] = producer.create_batch()
-                batch.append(key=key, value=value, timestamp=None)
-            count += 1
-            if len(inflight) > 64:
-                await asyncio.gather(*inflight)
-                inflight.clear()
-        for tp in list(batches):
-            await flush(tp)
-        await asyncio.gather(*inflight)
-        return count
+        return await publish_many(self.producer, messages)
 
 
 async def produce(bootstrap: str, messages: Iterable[tuple[str, bytes, bytes]]) -> tuple[int, float]:
