@@ -75,6 +75,7 @@ class BatchConsumer(ABC):
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_partition_fetch_bytes=4 << 20,
+            fetch_max_wait_ms=self.settings.consumer_fetch_wait_ms,
             session_timeout_ms=30_000,
             heartbeat_interval_ms=3_000,
             max_poll_interval_ms=300_000,

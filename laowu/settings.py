@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     consumer_batch_max: int = 2000
     consumer_poll_ms: int = 100
+    # aiokafka fetches a drained partition only once the request in flight returns: the broker's wait bounds latency.
+    consumer_fetch_wait_ms: int = 50
     sweep_every_s: float = 30.0
 
     @model_validator(mode="after")
