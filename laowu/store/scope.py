@@ -28,6 +28,17 @@ def region_prefix(code: str) -> str:
     return code
 
 
+def region_between(column: str, code: str, args: list[Any]) -> str:
+    """``column`` under ``code``, as a prefix range in text_pattern_ops' operators; appends two parameters.
+
+    Not ``LIKE $n``: once a connection's cached plan turns generic (after five runs of the statement), LIKE with a
+    parameter can no longer use an index, and a county's query read every row a province's would.
+    """
+    prefix = region_prefix(code)
+    args += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    return f"({column} ~>=~ ${len(args) - 1} AND {column} ~<~ ${len(args)})"
+
+
 def covers(viewer: Viewer, code: str) -> bool:
     if viewer.role == "admin":
         return True
@@ -42,14 +53,28 @@ def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w") -> s
         args.append(viewer.org)
         return (f"EXISTS (SELECT 1 FROM placements sp WHERE sp.worker_id = {alias}.worker_id "
                 f"AND sp.employer_id = ${len(args)})")
-    args.append(region_prefix(viewer.region or "999999") + "%")
-    n = len(args)
-    clause = (f"({alias}.household_region LIKE ${n} OR EXISTS (SELECT 1 FROM placements sp "
-              f"WHERE sp.worker_id = {alias}.worker_id AND sp.origin_region LIKE ${n})")
+    region = viewer.region or "999999"
+    clause = (f"({region_between(f'{alias}.household_region', region, args)} OR EXISTS (SELECT 1 FROM placements sp "
+              f"WHERE sp.worker_id = {alias}.worker_id AND {region_between('sp.origin_region', region, args)})")
     if viewer.role == "workstation":
         args.append(viewer.org)
-        clause += f" OR ${len(args)} = ANY({alias}.workstation_ids)"
+        clause += f" OR {alias}.workstation_ids @> ARRAY[${len(args)}::text]"
     return clause + ")"
+
+
+def worker_sources(viewer: Viewer, args: list[Any], cap: int, after: str | None) -> str:
+    """The ids of the workers a regional viewer sees after ``after``, from one index per reason (household region,
+    dispatch origin, registering workstation), each reason cut at ``cap`` rows: ``worker_id`` rows, with repeats
+    (UNION ALL, so that fewer than ``cap`` rows in all proves that no reason was cut)."""
+    region = viewer.region or "999999"
+    args += [cap, after or ""]
+    tail = f"AND worker_id > ${len(args)} LIMIT ${len(args) - 1}"
+    parts = [f"(SELECT worker_id FROM workers WHERE {region_between('household_region', region, args)} {tail})",
+             f"(SELECT worker_id FROM placements WHERE {region_between('origin_region', region, args)} {tail})"]
+    if viewer.role == "workstation":
+        args.append(viewer.org)
+        parts.append(f"(SELECT worker_id FROM workers WHERE workstation_ids @> ARRAY[${len(args)}::text] {tail})")
+    return " UNION ALL ".join(parts)
 
 
 def placement_clause(viewer: Viewer | None, args: list[Any], alias: str = "p") -> str:

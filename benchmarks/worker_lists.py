@@ -1,0 +1,59 @@
+"""Times ``GET /v1/workers``'s query (``laowu.store.queries.workers``) for viewers of every reach; prints a line each.
+
+Run it against a ledger kept by ``LAOWU_BENCH_KEEP=1 LAOWU_BENCH_ONLY=api make bench`` (1,000,000 workers in 8
+counties, a few hundred elsewhere), after restarting that home's PostgreSQL::
+
+    .venv/bin/python -m benchmarks.worker_lists DSN [force_generic_plan]
+
+The second argument sets ``plan_cache_mode`` on the connection, to see the plans a long-lived pool ends with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from laowu.store import pool as pools
+from laowu.store import queries
+
+
+@dataclass(frozen=True)
+class Viewer:
+    role: str
+    org: str
+    region: str | None
+
+
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("workstation, sparse county 469006", {"viewer": Viewer("workstation", "ws-469006-01", "469006")}),
+    ("workstation, sparse county 460203", {"viewer": Viewer("workstation", "ws-460203-01", "460203")}),
+    ("bureau, province 460000", {"viewer": Viewer("bureau", "hainan", "460000")}),
+    ("bureau, city 460100", {"viewer": Viewer("bureau", "haikou", "460100")}),
+    ("bureau, province, state=placed", {"viewer": Viewer("bureau", "hainan", "460000"), "state": "placed"}),
+    ("admin, region=469006", {"viewer": Viewer("admin", "a", None), "region": "469006"}),
+    ("employer", {"viewer": Viewer("employer", "emp-1", None)}),
+]
+
+
+async def main(dsn: str, plan_cache_mode: str | None) -> None:
+    pool = await pools.create_pool(dsn, min_size=1, max_size=1)
+    if plan_cache_mode:
+        await pool.execute(f"SET plan_cache_mode = {plan_cache_mode}")
+    for name, kw in CASES:
+        args: dict[str, Any] = {"brand_id": None, "region": None, "state": None, "after": None, "limit": 50, **kw}
+        times, rows = [], []
+        for _ in range(12):  # past the five custom plans after which PostgreSQL may go generic
+            t = time.perf_counter()
+            rows = await queries.workers(pool, **args)
+            times.append((time.perf_counter() - t) * 1000)
+        print(f"{name:36s} rows={len(rows):3d} first={times[0]:7.1f} ms median={statistics.median(times):7.1f} ms "
+              f"max after 6={max(times[6:]):7.1f} ms")
+    await pool.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))
