@@ -57,7 +57,7 @@ async def workers(
     viewer: Viewer | None = None,
 ) -> list[dict[str, Any]]:
     f = Filter()
-    ids = await _few_visible(pool, viewer, after) if viewer is not None and _regional(viewer) else None
+    ids = await few_visible(pool, viewer, after) if viewer is not None and regional(viewer) else None
     if ids is not None:
         f.add("worker_id = ANY(?::text[])", ids)
     f.raw(worker_clause(viewer, f.args))
@@ -74,11 +74,11 @@ async def workers(
 FEW_VISIBLE = 5_000
 
 
-def _regional(viewer: Viewer) -> bool:
+def regional(viewer: Viewer) -> bool:
     return viewer.role not in ("admin", "employer")
 
 
-async def _few_visible(pool: asyncpg.Pool, viewer: Viewer, after: str | None) -> list[str] | None:
+async def few_visible(pool: asyncpg.Pool | asyncpg.Connection, viewer: Viewer, after: str | None) -> list[str] | None:
     """The ids of the workers ``viewer`` sees after ``after``, when every reason gives fewer than FEW_VISIBLE."""
     args: list[Any] = []
     rows = await pool.fetch(worker_sources(viewer, args, FEW_VISIBLE, after), *args)

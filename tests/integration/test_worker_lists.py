@@ -14,6 +14,7 @@ import pytest
 
 from laowu.settings import Settings
 from laowu.store import queries
+from laowu.store import stats as stats_store
 from laowu.store.pool import create_pool
 
 
@@ -57,14 +58,19 @@ async def _ledger(dsn: str) -> None:
         await pool.close()
 
 
-async def _pages(dsn: str, viewer: Viewer, limit: int) -> list[str]:
+async def _pages(dsn: str, viewer: Viewer, limit: int, export: bool = False) -> list[str]:
+    """Every page of ``GET /v1/workers`` (or of the spreadsheet export) for ``viewer``, concatenated."""
     pool = await create_pool(dsn, min_size=1, max_size=1)
     try:
         seen: list[str] = []
         after = None
         for _ in range(100):
-            rows = await queries.workers(pool, brand_id=None, region=None, state=None, after=after, limit=limit,
-                                         viewer=viewer)
+            if export:
+                rows = await stats_store.export_workers(pool, brand_id=None, region=None, viewer=viewer,
+                                                        after=after or "", limit=limit)
+            else:
+                rows = await queries.workers(pool, brand_id=None, region=None, state=None, after=after, limit=limit,
+                                             viewer=viewer)
             seen += [r["worker_id"] for r in rows]
             if len(rows) < limit:
                 return seen
@@ -83,6 +89,7 @@ async def test_each_viewer_sees_exactly_its_workers_page_by_page(settings: Setti
     for viewer, expected in EXPECTED.items():
         for limit in (2, 100):
             assert await _pages(settings.database_url, viewer, limit) == expected, (viewer, limit)
+            assert await _pages(settings.database_url, viewer, limit, export=True) == expected, (viewer, limit)
 
 
 async def test_a_small_jurisdiction_is_collected_not_walked(settings: Settings) -> None:
@@ -92,10 +99,10 @@ async def test_a_small_jurisdiction_is_collected_not_walked(settings: Settings) 
     pool = await create_pool(settings.database_url, min_size=1, max_size=1)
     try:
         viewer = Viewer("workstation", "ws-469006-01", "469006")
-        ids = await queries._few_visible(pool, viewer, None)
+        ids = await queries.few_visible(pool, viewer, None)
         assert ids is not None and sorted(ids) == EXPECTED[viewer]
-        assert await queries._few_visible(pool, viewer, "w-a03") is not None
-        assert sorted(await queries._few_visible(pool, viewer, "w-a03") or []) == [
+        assert await queries.few_visible(pool, viewer, "w-a03") is not None
+        assert sorted(await queries.few_visible(pool, viewer, "w-a03") or []) == [
             w for w in EXPECTED[viewer] if w > "w-a03"]
     finally:
         await pool.close()
