@@ -13,7 +13,8 @@ Starts a private Kafka + PostgreSQL in a temporary home (never the developer's `
 6. ``api_ingest_per_s`` (single POSTs, 64 concurrent clients) and ``api_batch_events_per_s`` (1,000-event
    batches) against one ``laowu api`` process (one uvicorn worker);
 7. ``worker_lookup_p50_ms`` / ``p99_ms`` (and ``stats_query_p99_ms`` when the route exists) with 1,000,000
-   workers in the ledger, loaded with COPY.
+   workers in the ledger, loaded with COPY; ``worker_list_p99_ms``, the first page of ``GET /v1/workers`` for a
+   county workstation seeing a few of them and for a province's bureau seeing most (the worse of the two).
 
 Prints a table, then one JSON object on the last line. Knobs (env): LAOWU_BENCH_EVENTS (500000),
 LAOWU_BENCH_DISPATCH_EVENTS (100000), LAOWU_BENCH_NAIVE_EVENTS (20000), LAOWU_BENCH_LOOKUP_WORKERS (1000000),
@@ -40,6 +41,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -401,11 +403,11 @@ class Bench:
             note = ("the load generator (aiohttp, bodies encoded before the clock starts, this process) shares "
                     "the 2 cores with the API")
             self.detail["api"] = {"single": single, "batch": batch, "client_note": note}
-            await self.lookups(url)
+            await self.lookups(url, auth)
         finally:
             child.stop()
 
-    async def lookups(self, url: str) -> None:
+    async def lookups(self, url: str, auth: Callable[[str, str, str | None], dict[str, str]]) -> None:
         assert self.pool is not None
         n = self.lookup_workers
         existing = int(await self.pool.fetchval("SELECT count(*) FROM workers"))
@@ -446,6 +448,15 @@ class Bench:
         else:
             self.result["stats_query_p99_ms"] = None
             self.notes.append("stats_query_p99_ms: GET /v1/stats/overview does not exist yet in this build")
+        # A clerk's main page: the first page of workers of a county holding a few of the 1,000,000 (a page walked
+        # the whole ledger before 5b6d392: 320-650 ms), and of a province holding most of them.
+        lists = {}
+        for name, viewer in (("county_workstation", ("workstation", "ws-469006-01", "469006")),
+                             ("province_bureau", ("bureau", "hainan", "460000"))):
+            lists[name] = await api_load.gets(url, ["/v1/workers?limit=50"] * 300, concurrency=4,
+                                              headers=auth(*viewer), warmup=20)
+        self.result["worker_list_p99_ms"] = max(got["p99_ms"] for got in lists.values())
+        self.detail["worker_list"] = lists
 
     # ---- the whole run ---------------------------------------------------------------------------
     async def step(self, name: str, coro: Any) -> Any:
@@ -595,6 +606,7 @@ def table(result: dict[str, Any]) -> str:
         ("worker_lookup_p50_ms", "GET /v1/workers/{id}, 8 in flight", None),
         ("worker_lookup_p99_ms", "", "<= 10"),
         ("stats_query_p99_ms", "GET /v1/stats/overview", None),
+        ("worker_list_p99_ms", "GET /v1/workers, a sparse county's workstation and a province", None),
         ("stats_events_per_s", "faust statistics worker draining a backlog of ledger changes", None),
         ("freshness_p50_ms", "POST /v1/workers → figure changed on /v1/stats, under 2,000 events/s", None),
         ("freshness_p99_ms", "", "<= 1000"),
