@@ -214,8 +214,13 @@ async def stored(conn: Conn) -> dict[Cell, Decimal]:
 
 
 async def lock_figures(conn: asyncpg.Connection) -> None:
-    """Hold the sink off (its upserts wait) while a recount compares and corrects; the API can still read."""
-    await conn.execute("LOCK TABLE stats_figures, stats_members IN EXCLUSIVE MODE")
+    """Hold the sink off (its upserts wait) while a recount compares and corrects; the API can still read.
+
+    In the order the sink writes them (memberships, then figures; ``streams.sink``): the other order let a sink
+    chunk holding ``stats_members`` wait for ``stats_figures`` while the recount held it and waited for
+    ``stats_members`` — a deadlock PostgreSQL broke by failing one of them (seen in the e2e test under load).
+    """
+    await conn.execute("LOCK TABLE stats_members, stats_figures IN EXCLUSIVE MODE")
 
 
 async def pending_ledger_changes(conn: Conn) -> int:
