@@ -57,10 +57,7 @@ async def workers(
     viewer: Viewer | None = None,
 ) -> list[dict[str, Any]]:
     f = Filter()
-    ids = await few_visible(pool, viewer, after) if viewer is not None and regional(viewer) else None
-    if ids is not None:
-        f.add("worker_id = ANY(?::text[])", ids)
-    f.raw(worker_clause(viewer, f.args))
+    f.raw(await jurisdiction_clause(pool, viewer, after, f.args))
     f.add("brand_ids @> ?::text[]", [brand_id] if brand_id else None)
     f.add("household_region LIKE ?", region_prefix(region) + "%" if region else None)
     f.add("state = ?", state).add("worker_id > ?", after)
@@ -76,8 +73,18 @@ async def workers(
 FEW_VISIBLE = 2_000
 
 
-def regional(viewer: Viewer) -> bool:
-    return viewer.role not in ("admin", "employer")
+async def jurisdiction_clause(conn: asyncpg.Pool | asyncpg.Connection, viewer: Viewer | None, after: str | None,
+                              args: list[Any], alias: str = "w") -> str:
+    """``scope.worker_clause`` for a page of workers after ``after``; for a small regional jurisdiction also the
+    ids collected by :func:`few_visible`, so that only those rows are read instead of walking the ledger."""
+    clause = worker_clause(viewer, args, alias)
+    if viewer is None or viewer.role in ("admin", "employer"):
+        return clause
+    ids = await few_visible(conn, viewer, after)
+    if ids is None:
+        return clause
+    args.append(ids)
+    return f"{clause} AND {alias}.worker_id = ANY(${len(args)}::text[])"
 
 
 async def few_visible(pool: asyncpg.Pool | asyncpg.Connection, viewer: Viewer, after: str | None) -> list[str] | None:

@@ -19,8 +19,8 @@ import asyncpg
 
 from laowu.domain.statistics import RETENTION_METRICS, Cell, Member, Scope
 from laowu.store import outbox
-from laowu.store.queries import few_visible, regional
-from laowu.store.scope import Viewer, region_between, region_prefix, worker_clause
+from laowu.store.queries import jurisdiction_clause
+from laowu.store.scope import Viewer, region_between, region_prefix
 
 FEED_LOCK = 0x1A0_0F33
 """Advisory lock serialising feed inserts, so feed ids are handed out in commit order."""
@@ -360,11 +360,7 @@ async def export_workers(conn: Conn, *, brand_id: str | None, region: str | None
                          after: str, limit: int) -> list[dict[str, Any]]:
     """A page of the real-name ledger (实名制台账) for a spreadsheet: masked columns only."""
     args: list[Any] = []
-    where = [worker_clause(viewer, args)]
-    ids = await few_visible(conn, viewer, after) if viewer is not None and regional(viewer) else None
-    if ids is not None:  # a small jurisdiction: its rows only, not a walk over the ledger (queries.workers)
-        args.append(ids)
-        where.append(f"w.worker_id = ANY(${len(args)}::text[])")
+    where = [await jurisdiction_clause(conn, viewer, after, args)]
     if brand_id:
         args.append([brand_id])
         where.append(f"w.brand_ids @> ${len(args)}::text[]")
