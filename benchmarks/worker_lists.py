@@ -14,28 +14,20 @@ import asyncio
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from laowu.store import pool as pools
 from laowu.store import queries
-
-
-@dataclass(frozen=True)
-class Viewer:
-    role: str
-    org: str
-    region: str | None
-
+from schemas.common import Actor
 
 CASES: list[tuple[str, dict[str, Any]]] = [
-    ("workstation, sparse county 469006", {"viewer": Viewer("workstation", "ws-469006-01", "469006")}),
-    ("workstation, sparse county 460203", {"viewer": Viewer("workstation", "ws-460203-01", "460203")}),
-    ("bureau, province 460000", {"viewer": Viewer("bureau", "hainan", "460000")}),
-    ("bureau, city 460100", {"viewer": Viewer("bureau", "haikou", "460100")}),
-    ("bureau, province, state=placed", {"viewer": Viewer("bureau", "hainan", "460000"), "state": "placed"}),
-    ("admin, region=469006", {"viewer": Viewer("admin", "a", None), "region": "469006"}),
-    ("employer", {"viewer": Viewer("employer", "emp-1", None)}),
+    ("workstation, sparse county 469006", {"viewer": Actor(role="workstation", org="ws-469006-01", region="469006")}),
+    ("workstation, sparse county 460203", {"viewer": Actor(role="workstation", org="ws-460203-01", region="460203")}),
+    ("bureau, province 460000", {"viewer": Actor(role="bureau", org="hainan", region="460000")}),
+    ("bureau, city 460100", {"viewer": Actor(role="bureau", org="haikou", region="460100")}),
+    ("bureau, province, state=placed", {"viewer": Actor(role="bureau", org="hainan", region="460000"), "state": "placed"}),
+    ("admin, region=469006", {"viewer": Actor(role="admin", org="a", region=None), "region": "469006"}),
+    ("employer", {"viewer": Actor(role="employer", org="emp-1", region=None)}),
 ]
 
 

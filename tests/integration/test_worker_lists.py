@@ -7,7 +7,6 @@ workstation) must hold on both ways, and no one outside the jurisdiction may app
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,14 +15,7 @@ from laowu.settings import Settings
 from laowu.store import queries
 from laowu.store import stats as stats_store
 from laowu.store.pool import create_pool
-
-
-@dataclass(frozen=True)
-class Viewer:
-    role: str
-    org: str
-    region: str | None
-
+from schemas.common import Actor as Viewer  # what the API passes as the viewer
 
 WORKERS = [  # worker_id, household region, registering workstations
     *[(f"w-a{i:02d}", "469006", ["ws-469006-01"]) for i in range(7)],  # county A (万宁)
@@ -33,12 +25,12 @@ WORKERS = [  # worker_id, household region, registering workstations
     ("w-other", "500229", ["ws-500229-01"]),
     ("w-neighbour", "469007", ["ws-469007-01"]),  # 469007 shares A's prefix as text, not its county
 ]
-EXPECTED = {
-    Viewer("workstation", "ws-469006-01", "469006"):
-        sorted([f"w-a{i:02d}" for i in range(7)] + ["w-migrant", "w-dispatched"]),
-    Viewer("bureau", "wanning", "469006"): sorted([f"w-a{i:02d}" for i in range(7)] + ["w-dispatched"]),
-    Viewer("bureau", "hainan", "460000"): sorted(w for w, region, _ in WORKERS if region.startswith("46")),
-}
+EXPECTED = [  # (viewer, the workers it sees); a list: the API's Actor is not hashable
+    (Viewer(role="workstation", org="ws-469006-01", region="469006"),
+     sorted([f"w-a{i:02d}" for i in range(7)] + ["w-migrant", "w-dispatched"])),
+    (Viewer(role="bureau", org="wanning", region="469006"), sorted([f"w-a{i:02d}" for i in range(7)] + ["w-dispatched"])),
+    (Viewer(role="bureau", org="hainan", region="460000"), sorted(w for w, region, _ in WORKERS if region.startswith("46"))),
+]
 
 
 async def _ledger(dsn: str) -> None:
@@ -86,7 +78,7 @@ async def test_each_viewer_sees_exactly_its_workers_page_by_page(settings: Setti
     assert settings.database_url
     await _ledger(settings.database_url)
     monkeypatch.setattr(queries, "FEW_VISIBLE", few_visible)
-    for viewer, expected in EXPECTED.items():
+    for viewer, expected in EXPECTED:
         for limit in (2, 100):
             assert await _pages(settings.database_url, viewer, limit) == expected, (viewer, limit)
             assert await _pages(settings.database_url, viewer, limit, export=True) == expected, (viewer, limit)
@@ -98,14 +90,14 @@ async def test_a_small_jurisdiction_is_collected_not_walked(settings: Settings) 
     await _ledger(settings.database_url)
     pool = await create_pool(settings.database_url, min_size=1, max_size=1)
     try:
-        viewer = Viewer("workstation", "ws-469006-01", "469006")
+        viewer, expected = EXPECTED[0]
         ids = await queries.few_visible(pool, viewer, None)
-        assert ids is not None and sorted(set(ids)) == EXPECTED[viewer]  # repeats are harmless in = ANY
-        nobody = Viewer("workstation", "ws-469028-01", "469028")  # a new county workstation: nothing to walk for
+        assert ids is not None and sorted(set(ids)) == expected  # repeats are harmless in = ANY
+        nobody = Viewer(role="workstation", org="ws-469028-01", region="469028")  # a new county workstation: nothing to walk for
         assert await queries.few_visible(pool, nobody, None) == []
         assert await queries.workers(pool, brand_id=None, region=None, state=None, after=None, limit=50,
                                      viewer=nobody) == []
         assert sorted(set(await queries.few_visible(pool, viewer, "w-a03") or [])) == [
-            w for w in EXPECTED[viewer] if w > "w-a03"]
+            w for w in expected if w > "w-a03"]
     finally:
         await pool.close()
