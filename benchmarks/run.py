@@ -9,6 +9,9 @@ Starts a private Kafka + PostgreSQL in a temporary home (never the developer's `
    with the rows, reaches the end of the topic; then a registrations-only prelude; then
    ``dispatch_events_per_s`` on a dispatch/placement/follow-up stream;
 4. ``pg_copy_rows_per_s``: COPY of as many ledger-shaped rows into a scratch twin of ``workers`` (database limit);
+   ``ledger_write_floor_events_per_s``: right after the mixed segment, the rows it left COPYed into indexed twins
+   of the ledger tables plus as many index-moving updates as it made (``benchmarks.write_floor``): the fastest
+   any ledger writing these rows could go with one database core and nothing else running;
 5. ``naive_sink_per_s``: one faust agent, one INSERT … ON CONFLICT per event (the obvious peer);
 6. ``api_ingest_per_s`` (single POSTs, 64 concurrent clients) and ``api_batch_events_per_s`` (1,000-event
    batches) against one ``laowu api`` process (one uvicorn worker);
@@ -48,7 +51,7 @@ from typing import Any
 
 import asyncpg
 
-from benchmarks import api_load
+from benchmarks import api_load, write_floor
 from benchmarks.harness import (
     Producer,
     RssSampler,
@@ -313,6 +316,29 @@ class Bench:
             await conn.execute("DROP TABLE bench_copy")
         self.result["pg_copy_rows_per_s"] = round(n / seconds, 1)
 
+    async def table_writes(self) -> dict[str, dict[str, int]]:
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            return await write_floor.settled_writes(conn)
+
+    async def write_floor(self, before: dict[str, dict[str, int]], events: int) -> None:
+        """The mixed segment's own rows written again the cheapest way (``benchmarks.write_floor``)."""
+        assert self.pool is not None
+        say(f"write floor: the rows of {events:,} mixed events, COPY + set updates into indexed twins")
+        async with self.pool.acquire() as conn:
+            done = write_floor.writes_between(before, await write_floor.settled_writes(conn))
+            floor = await write_floor.floor(conn, events, write_floor.moved(done), self.postgres_cpu)
+        floor["segment_writes"] = done
+        self.detail["write_floor"] = floor
+        self.result["ledger_write_floor_events_per_s"] = floor["events_per_s"]
+        self.result["write_floor_postgres_cpu_us_per_event"] = floor["postgres_cpu_us_per_event"]
+        say(f"write floor: {floor['rows_copied']:,} rows copied + {floor['rows_updated']:,} updated in "
+            f"{floor['seconds']}s = {floor['events_per_s']:,.0f} events/s; "
+            f"PostgreSQL CPU {floor['postgres_cpu_us_per_event']} µs/event")
+
+    def postgres_cpu(self) -> float:
+        return sum(self.sampler.cpu().get("postgres", {}).values())
+
     async def naive(self) -> None:
         assert self.pool is not None
         k = min(self.naive_events, len(self.mixed.messages))
@@ -477,8 +503,11 @@ class Bench:
         await self.start()
         try:
             self.generate()
+            writes = await self.step("write_floor", self.table_writes())
             ledger = await self.step("ledger", self.ledger_segment("mixed", self.mixed)) or {}
             self.result["ledger_events_per_s"] = ledger.get("per_s")
+            if self.only in ("", "ledger") and ledger and writes is not None:
+                await self.step("write_floor", self.write_floor(writes, ledger["events"]))
             if self.only in ("", "ledger"):
                 await self.step("kafka_raw", self.kafka_raw())
                 registrations = await self.step("ledger", self.ledger_segment("registrations", self.prelude)) or {}
@@ -512,6 +541,7 @@ class Bench:
 
         r["ledger_vs_kafka_raw"] = ratio("ledger_events_per_s", "kafka_raw_consume_per_s")
         r["ledger_vs_pg_copy"] = ratio("ledger_events_per_s", "pg_copy_rows_per_s")
+        r["ledger_vs_write_floor"] = ratio("ledger_events_per_s", "ledger_write_floor_events_per_s")
         r["ledger_vs_naive"] = ratio("ledger_events_per_s", "naive_sink_per_s")
         checks = {
             "ledger_events_per_s >= 25000": (r.get("ledger_events_per_s") or 0) >= TARGETS["ledger_events_per_s"],
@@ -594,6 +624,8 @@ def table(result: dict[str, Any]) -> str:
     rows = [
         ("kafka_raw_consume_per_s", "plain aiokafka, no work (broker/client limit)", None),
         ("pg_copy_rows_per_s", "COPY of ledger-shaped rows (database limit)", None),
+        ("ledger_write_floor_events_per_s", "the mixed segment's rows, COPY + set updates (database only)", None),
+        ("write_floor_postgres_cpu_us_per_event", "PostgreSQL CPU per event at that floor", None),
         ("naive_sink_per_s", "faust agent, one INSERT per event (steady state)", None),
         ("ledger_events_per_s", "ledger consumer, mixed stream, start → committed", ">= 25000"),
         ("dispatch_events_per_s", "ledger consumer, dispatch/placement/follow-up stream", None),
@@ -601,6 +633,7 @@ def table(result: dict[str, Any]) -> str:
         ("ledger_vs_naive", "ratio", ">= 10"),
         ("ledger_vs_kafka_raw", "ratio", None),
         ("ledger_vs_pg_copy", "ratio", None),
+        ("ledger_vs_write_floor", "ratio", None),
         ("api_ingest_per_s", "single POST /v1/workers, 64 clients, 1 uvicorn worker", None),
         ("api_batch_events_per_s", "/v1/events:batch, 1,000-event batches", ">= 20000"),
         ("worker_lookup_p50_ms", "GET /v1/workers/{id}, 8 in flight", None),
@@ -611,14 +644,14 @@ def table(result: dict[str, Any]) -> str:
         ("freshness_p50_ms", "POST /v1/workers → figure changed on /v1/stats, under 2,000 events/s", None),
         ("freshness_p99_ms", "", "<= 1000"),
     ]
-    lines = [f"{'metric':<28}{'value':>14}  {'target':<10}{'what'}", "-" * 100]
+    lines = [f"{'metric':<38}{'value':>14}  {'target':<10}{'what'}", "-" * 110]
     for key, what, target in rows:
         value = result.get(key)
         shown = "n/a" if value is None else f"{value:,.3f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
-        lines.append(f"{key:<28}{shown:>14}  {target or '':<10}{what}")
-    lines.append("-" * 100)
+        lines.append(f"{key:<38}{shown:>14}  {target or '':<10}{what}")
+    lines.append("-" * 110)
     for name, mb in sorted(result.get("peak_rss_mb", {}).items()):
-        lines.append(f"peak RSS {name:<19}{mb:>11,.0f} MB")
+        lines.append(f"peak RSS {name:<29}{mb:>11,.0f} MB")
     met = result.get("targets", {}).get("met", {})
     lines.append("targets: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in met.items()))
     lines.append(f"load average start {result['machine']['load_at_start']} end {result['machine'].get('load_at_end')}; "
