@@ -1,16 +1,20 @@
-"""Times ``GET /v1/workers``'s query (``laowu.store.queries.workers``) for viewers of every reach; prints a line each.
+"""Times a list's query for viewers of every reach; prints a line each.
 
-Run it against a ledger kept by ``LAOWU_BENCH_KEEP=1 LAOWU_BENCH_ONLY=api make bench`` (1,000,000 workers in 8
-counties, a few hundred elsewhere), after restarting that home's PostgreSQL::
+``GET /v1/workers`` (``laowu.store.queries.workers``), or with ``LIST=alerts`` / ``LIST=subsidies`` the alert and
+subsidy lists. Run it against a ledger kept by ``LAOWU_BENCH_KEEP=1 LAOWU_BENCH_ONLY=api make bench``
+(1,000,000 workers in 8 counties, a few hundred elsewhere), after restarting that home's PostgreSQL::
 
     .venv/bin/python -m benchmarks.worker_lists DSN [force_generic_plan]
 
 The second argument sets ``plan_cache_mode`` on the connection, to see the plans a long-lived pool ends with.
+That ledger has no alerts or subsidies; ``benchmarks/README.md`` gives the SQL that makes one of each per
+worker (or for 30 % of them) in the worker's household region.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -31,16 +35,26 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+LISTS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "workers": (queries.workers, {"brand_id": None, "region": None, "state": None}),
+    "alerts": (queries.alerts, {"region": None, "kind": None, "open_only": None, "worker_id": None}),
+    "subsidies": (queries.subsidies, {"region": None, "worker_id": None, "organization_id": None}),
+}
+
+
 async def main(dsn: str, plan_cache_mode: str | None) -> None:
+    query, defaults = LISTS[os.environ.get("LIST", "workers")]
     pool = await pools.create_pool(dsn, min_size=1, max_size=1)
     if plan_cache_mode:
         await pool.execute(f"SET plan_cache_mode = {plan_cache_mode}")
     for name, kw in CASES:
-        args: dict[str, Any] = {"brand_id": None, "region": None, "state": None, "after": None, "limit": 50, **kw}
+        if not set(kw) <= {"viewer", *defaults}:
+            continue
+        args: dict[str, Any] = {**defaults, "after": None, "limit": 50, **kw}
         times, rows = [], []
         for _ in range(12):  # past the five custom plans after which PostgreSQL may go generic
             t = time.perf_counter()
-            rows = await queries.workers(pool, **args)
+            rows = await query(pool, **args)
             times.append((time.perf_counter() - t) * 1000)
         print(f"{name:36s} rows={len(rows):3d} first={times[0]:7.1f} ms median={statistics.median(times):7.1f} ms "
               f"max after 6={max(times[6:]):7.1f} ms")

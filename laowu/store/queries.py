@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from laowu.store.scope import Viewer, placement_clause, region_prefix, regions_clause, worker_clause, worker_sources
+from laowu.store.scope import Viewer, placement_clause, region_codes, region_prefix, worker_clause, worker_sources
 
 
 class NotFound(LookupError):
@@ -179,21 +179,42 @@ async def dispatch(pool: asyncpg.Pool, dispatch_id: str, viewer: Viewer | None =
 async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, open_only: bool | None,
                  worker_id: str | None, after: str | None, limit: int, viewer: Viewer | None = None) -> list[dict[str, Any]]:
     f = Filter()
-    f.raw(regions_clause(viewer, f.args))
-    f.add("EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE ?)", region_prefix(region) + "%" if region else None)
-    f.add("kind = ?", kind).add("worker_id = ?", worker_id).add("alert_id > ?", after)
+    source, order = covered(f, "alerts", viewer, region, after)
+    f.add("t.kind = ?", kind).add("t.worker_id = ?", worker_id)
     if open_only is not None:
-        f.raw("closed_at IS NULL" if open_only else "closed_at IS NOT NULL")
-    return await f.page(pool, "SELECT * FROM alerts", "alert_id", limit)
+        f.raw("t.closed_at IS NULL" if open_only else "t.closed_at IS NOT NULL")
+    return await f.page(pool, f"SELECT t.* FROM {source}", order, limit)
 
 
 async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | None, organization_id: str | None,
                     after: str | None, limit: int, viewer: Viewer | None = None) -> list[dict[str, Any]]:
     f = Filter()
-    f.raw(regions_clause(viewer, f.args))
-    f.add("EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE ?)", region_prefix(region) + "%" if region else None)
-    f.add("worker_id = ?", worker_id).add("organization_id = ?", organization_id).add("subsidy_id > ?", after)
-    return await f.page(pool, "SELECT * FROM subsidies", "subsidy_id", limit)
+    source, order = covered(f, "subsidies", viewer, region, after)
+    f.add("t.worker_id = ?", worker_id).add("t.organization_id = ?", organization_id)
+    return await f.page(pool, f"SELECT t.* FROM {source}", order, limit)
+
+
+COVERS = {"alerts": ("alert_regions", "alert_id"), "subsidies": ("subsidy_regions", "subsidy_id")}
+
+
+def covered(f: Filter, table: str, viewer: Viewer | None, region: str | None, after: str | None) -> tuple[str, str]:
+    """FROM and ORDER BY of a page of alerts or subsidies (as ``t``) after ``after``, restricted to what
+    ``viewer`` sees under ``region``.
+
+    When a region decides, the page is that region's range of its cover table (migration 0016) in id order, and
+    a second region is a key lookup; a page costs the same for a county as for a province. Otherwise the
+    table itself is walked in id order.
+    """
+    cover, key = COVERS[table]
+    codes = region_codes(viewer, region)
+    if not codes:
+        f.raw("FALSE" if codes is None else "TRUE").add(f"t.{key} > ?", after)
+        return f"{table} t", f"t.{key}"
+    f.add("c.code = ?", codes[0])
+    for i, code in enumerate(codes[1:]):
+        f.add(f"EXISTS (SELECT 1 FROM {cover} c{i} WHERE c{i}.code = ? AND c{i}.{key} = c.{key})", code)
+    f.add(f"c.{key} > ?", after)  # on the cover's column: the planner carries equalities across a join, not ranges
+    return f"{cover} c JOIN {table} t ON t.{key} = c.{key}", f"c.{key}"
 
 
 async def visible_workers(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> set[str]:

@@ -92,9 +92,16 @@ def placement_clause(viewer: Viewer | None, args: list[Any], alias: str = "p") -
     return clause + ")"
 
 
-def regions_clause(viewer: Viewer | None, args: list[Any]) -> str:
-    """Alerts and subsidies carry the worker's regions (household, dispatch origins)."""
-    if viewer is None or viewer.role == "admin":
-        return "TRUE"
-    args.append(region_prefix(viewer.region or "999999") + "%")
-    return f"EXISTS (SELECT 1 FROM unnest(regions) vr WHERE vr LIKE ${len(args)})"
+def region_codes(viewer: Viewer | None, region: str | None) -> list[str] | None:
+    """The codes an alert or subsidy must lie under to be listed: the ``region=`` filter's, then the viewer's.
+
+    Alerts and subsidies carry the worker's regions (household, dispatch origins); "under" is the statistics'
+    rollup (a row of 460106 is under 460106, 460100 and 460000), which is ``region_prefix`` containment. An
+    employer sees none (None): they are the public side's case files, not the employer's.
+    """
+    if viewer is not None and viewer.role == "employer":
+        return None
+    codes = [region] if region else []
+    if viewer is not None and viewer.role != "admin":
+        codes.append(viewer.region or "999999")
+    return list(dict.fromkeys(codes))

@@ -1,0 +1,115 @@
+"""Alert and subsidy lists by region: every page from the cover tables equals prefix containment of the rows' own
+regions, for rows written before migration 0016 (its backfill) and after it (its triggers, through the ledger's
+writers), for every kind of viewer and ``region=`` filter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from laowu.store import dispatch as dstore
+from laowu.store import queries
+from laowu.store.migrate import migrate
+from laowu.store.pool import connect, create_pool
+from laowu.store.scope import region_prefix
+from schemas.common import Actor as Viewer
+
+from helpers import database_before
+
+REGIONS = [  # each row's regions: household first, then dispatch origins
+    ["469006"], ["469006", "469006"], ["469007"], ["460106"], ["460100"], ["500101"], ["500101", "469006"],
+    ["460106", "500229"], ["469005"], [],
+]
+BEFORE, AFTER = REGIONS[:5], REGIONS[5:]  # written by the previous release / through the ledger's writers
+VIEWS: list[tuple[Viewer | None, str | None]] = [
+    (Viewer(role="workstation", org="ws-469006-01", region="469006"), None),
+    (Viewer(role="bureau", org="hainan", region="460000"), None),
+    (Viewer(role="bureau", org="haikou", region="460100"), None),
+    (Viewer(role="bureau", org="chongqing", region="500000"), None),
+    (Viewer(role="bureau", org="hainan", region="460000"), "500101"),  # seen through 469006, filtered by 500101
+    (Viewer(role="bureau", org="hainan", region="460000"), "469006"),
+    (Viewer(role="admin", org="a"), None),
+    (Viewer(role="admin", org="a"), "460100"),
+    (Viewer(role="admin", org="a"), "469007"),
+    (None, "460000"),
+    (Viewer(role="employer", org="emp-1"), None),
+]
+
+
+def _under(code: str, regions: list[str]) -> bool:
+    return any(r.startswith(region_prefix(code)) for r in regions)
+
+
+def _expected(rows: dict[str, list[str]], viewer: Viewer | None, region: str | None) -> list[str]:
+    if viewer is not None and viewer.role == "employer":
+        return []
+    return sorted(k for k, regions in rows.items()
+                  if (region is None or _under(region, regions))
+                  and (viewer is None or viewer.role == "admin" or _under(viewer.region or "", regions)))
+
+
+def _alert(i: int, regions: list[str]) -> dict[str, Any]:
+    return {"alert_id": f"followup_overdue:pl-{i:02d}", "kind": "followup_overdue", "worker_id": f"w{i:02d}",
+            "placement_id": f"pl-{i:02d}", "regions": regions, "due_at": None, "raised_at": datetime.now(UTC),
+            "detail": None, "closed_at": None}
+
+
+def _subsidy(i: int, regions: list[str]) -> dict[str, Any]:
+    return {"subsidy_id": f"transport:pl-{i:02d}", "kind": "transport", "worker_id": f"w{i:02d}",
+            "organization_id": "ws-1", "placement_id": f"pl-{i:02d}", "amount": "300", "rule_version": "v1",
+            "accrued_at": datetime.now(UTC), "regions": regions, "origin_region": (regions or ["469006"])[-1],
+            "brand_id": "b-1"}
+
+
+@pytest.mark.parametrize("limit", [2, 100])
+async def test_lists_by_region_match_prefix_containment(infra: Any, limit: int) -> None:
+    dsn = await database_before(infra, "0016")
+    conn = await connect(dsn)
+    try:
+        for i, regions in enumerate(BEFORE):
+            await conn.execute(
+                "INSERT INTO alerts (alert_id, kind, worker_id, placement_id, regions, raised_at) "
+                "VALUES ($1, 'followup_overdue', $2, $3, $4, now())", f"followup_overdue:pl-{i:02d}", f"w{i:02d}",
+                f"pl-{i:02d}", regions)
+            await conn.execute(
+                "INSERT INTO subsidies (subsidy_id, kind, worker_id, organization_id, placement_id, amount, rule_version,"
+                " accrued_at, regions, origin_region, brand_id) VALUES ($1, 'transport', $2, 'ws-1', $3, 300, 'v1',"
+                " now(), $4, $5, 'b-1')", f"transport:pl-{i:02d}", f"w{i:02d}", f"pl-{i:02d}", regions, regions[-1])
+        assert "0016_region_covers" in await migrate(dsn)
+        after = list(enumerate(AFTER, start=len(BEFORE)))
+        async with conn.transaction():  # the ledger's writers: COPY to a stage, INSERT … ON CONFLICT
+            await dstore.raise_alerts(conn, [_alert(i, r) for i, r in after[:2]])
+            await dstore.upsert_alerts(conn, [_alert(i, r) for i, r in after[1:]])  # one already there
+            await dstore.accrue(conn, [_subsidy(i, r) for i, r in after])
+            await dstore.accrue(conn, [_subsidy(i, r) for i, r in after[:1]])  # a repeat adds nothing
+    finally:
+        await conn.close()
+
+    rows = {"alerts": {f"followup_overdue:pl-{i:02d}": r for i, r in enumerate(REGIONS)},
+            "subsidies": {f"transport:pl-{i:02d}": r for i, r in enumerate(REGIONS)}}
+    pool = await create_pool(dsn, min_size=1, max_size=1)
+    try:
+        for viewer, region in VIEWS:
+            for table, key in (("alerts", "alert_id"), ("subsidies", "subsidy_id")):
+                seen: list[str] = []
+                cursor = None
+                for _ in range(20):
+                    if table == "alerts":
+                        page = await queries.alerts(pool, region=region, kind=None, open_only=None, worker_id=None,
+                                                    after=cursor, limit=limit, viewer=viewer)
+                    else:
+                        page = await queries.subsidies(pool, region=region, worker_id=None, organization_id=None,
+                                                       after=cursor, limit=limit, viewer=viewer)
+                    seen += [r[key] for r in page]
+                    if len(page) < limit:
+                        break
+                    cursor = page[-1][key]
+                assert seen == _expected(rows[table], viewer, region), (table, viewer, region)
+        # Filters beside the region still apply on the cover path.
+        open_ = await queries.alerts(pool, region="469006", kind="followup_overdue", open_only=True,
+                                     worker_id="w06", after=None, limit=10, viewer=None)
+        assert [r["alert_id"] for r in open_] == ["followup_overdue:pl-06"]
+    finally:
+        await pool.close()
