@@ -4,7 +4,7 @@ Starts a private Kafka + PostgreSQL in a temporary home (never the developer's `
 
 1. generates the event streams with ``laowu.simulate`` (encoded by ``Intake``, exactly as the API publishes);
 2. ``kafka_raw_consume_per_s``: plain aiokafka reading the mixed stream, doing nothing (broker/client limit);
-3. ``ledger_events_per_s``: ``laowu consume ledger`` (consumer + outbox relay + sweeper, as deployed) applying
+3. ``ledger_events_per_s``: ``laowu consume ledger`` (two consumers in one group + outbox relay + sweeper, as deployed) applying
    the mixed stream end to end — from process start until every partition's offset, committed in PostgreSQL
    with the rows, reaches the end of the topic; then a registrations-only prelude; then
    ``dispatch_events_per_s`` on a dispatch/placement/follow-up stream;
@@ -22,7 +22,8 @@ Starts a private Kafka + PostgreSQL in a temporary home (never the developer's `
 Prints a table, then one JSON object on the last line. Knobs (env): LAOWU_BENCH_EVENTS (500000),
 LAOWU_BENCH_DISPATCH_EVENTS (100000), LAOWU_BENCH_NAIVE_EVENTS (20000), LAOWU_BENCH_LOOKUP_WORKERS (1000000),
 LAOWU_BENCH_LOOKUPS (10000), LAOWU_BENCH_API_SECONDS (15), LAOWU_BENCH_API_BATCH_EVENTS (100000),
-LAOWU_BENCH_LEDGER_PROCS (1, ledger consumer processes in one group),
+LAOWU_BENCH_LEDGER_PROCS (2, ledger consumer processes in one group: the replicas docker-compose.yml and
+deploy/k8s run by default),
 LAOWU_BENCH_ONLY=ledger|api runs a part; LAOWU_BENCH_WHATIF_SQL runs SQL after the migrations (to try a
 database-level fix); LAOWU_BENCH_KEEP=1 keeps the temporary home (logs); LAOWU_BENCH_PYSPY=1 samples the
 consumer and API processes with py-spy into the logs.
@@ -86,7 +87,8 @@ class Bench:
         self.lookup_count = knob("LAOWU_BENCH_LOOKUPS", 10_000)
         self.api_seconds = knob("LAOWU_BENCH_API_SECONDS", 15)
         self.api_batch_events = knob("LAOWU_BENCH_API_BATCH_EVENTS", 100_000)
-        self.ledger_procs = knob("LAOWU_BENCH_LEDGER_PROCS", 1)  # consumer processes in one group
+        # As deployed: docker-compose.yml (LAOWU_LEDGER_REPLICAS) and deploy/k8s both run two replicas.
+        self.ledger_procs = knob("LAOWU_BENCH_LEDGER_PROCS", 2)
         self.relay_apart = knob("LAOWU_BENCH_RELAY_APART", 1) == 1  # outbox relay in a process of its own
         self.only = os.environ.get("LAOWU_BENCH_ONLY", "").strip()  # "ledger" or "api" for a partial run
         if self.only == "api":
