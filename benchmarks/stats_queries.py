@@ -1,9 +1,9 @@
 """Time each query behind ``GET /v1/stats/overview`` against a database, per scope (one JSON object).
 
 For a database kept by ``LAOWU_BENCH_KEEP=1 make bench`` (restart its PostgreSQL first). ``make bench`` runs
-no statistics worker during its ledger segments, so ``stats_figures`` is empty there and its
-``stats_query_p99_ms`` never reads streamed figures; ``--fill`` first writes them from a recount of the ledger
-(what ``laowu stats recount --fix`` does, without waiting for a consistent cut: nothing else may run)::
+no statistics worker during its ledger segments; it writes ``stats_figures`` with :func:`fill_figures` before
+timing ``stats_query_p99_ms``. ``--fill`` does the same here, from a recount of the ledger (what ``laowu stats
+recount --fix`` does, without waiting for a consistent cut: nothing else may run)::
 
     python -m benchmarks.stats_queries postgresql://postgres@127.0.0.1:PORT/laowu --fill
 """
@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from laowu.domain import statistics as st
 from laowu.store import stats as store
 from laowu.store.migrate import migrate
@@ -27,16 +29,22 @@ from laowu.store.pool import create_pool
 SCOPES: list[st.Scope] = [("all", ""), ("region", "460000"), ("region", "469005")]
 
 
+async def fill_figures(conn: asyncpg.Connection) -> dict[str, Any]:
+    """Write ``stats_figures`` from a recount of the ledger, in one transaction (nothing else may write)."""
+    t = time.perf_counter()
+    async with conn.transaction():
+        expected = await store.recount(conn)
+        await store.correct(conn, expected, list(expected))
+    return {"cells": len(expected), "seconds": round(time.perf_counter() - t, 1)}
+
+
 async def main_async(dsn: str, fill: bool, repeat: int) -> dict[str, Any]:
     out: dict[str, Any] = {"migrations_applied": await migrate(dsn)}
     pool = await create_pool(dsn)
     try:
         if fill:
-            async with pool.acquire() as conn, conn.transaction():
-                t = time.perf_counter()
-                expected = await store.recount(conn)
-                await store.correct(conn, expected, list(expected))
-                out["fill"] = {"cells": len(expected), "seconds": round(time.perf_counter() - t, 1)}
+            async with pool.acquire() as conn:
+                out["fill"] = await fill_figures(conn)
         today = datetime.now(st.BEIJING).date()
         for scope in SCOPES:
             region = scope[1] or None
