@@ -23,28 +23,20 @@ CREATE TABLE subsidy_regions (
     PRIMARY KEY (code, subsidy_id)
 );
 
-CREATE OR REPLACE FUNCTION alert_regions_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One function for both: TG_ARGV names the cover table and the key column.
+CREATE OR REPLACE FUNCTION region_covers_fill() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO alert_regions (code, alert_id)
-    SELECT DISTINCT x, n.alert_id
-      FROM new_rows n, unnest(n.regions) r, unnest(ARRAY[r, left(r, 4) || '00', left(r, 2) || '0000']) x
-    ON CONFLICT DO NOTHING;
+    EXECUTE format(
+        'INSERT INTO %I (code, %I) SELECT DISTINCT x, n.%I FROM new_rows n, unnest(n.regions) r, '
+        'unnest(ARRAY[r, left(r, 4) || ''00'', left(r, 2) || ''0000'']) x ON CONFLICT DO NOTHING',
+        TG_ARGV[0], TG_ARGV[1], TG_ARGV[1]);
     RETURN NULL;
 END
 $$;
-CREATE OR REPLACE FUNCTION subsidy_regions_fill() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO subsidy_regions (code, subsidy_id)
-    SELECT DISTINCT x, n.subsidy_id
-      FROM new_rows n, unnest(n.regions) r, unnest(ARRAY[r, left(r, 4) || '00', left(r, 2) || '0000']) x
-    ON CONFLICT DO NOTHING;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER alert_regions AFTER INSERT ON alerts
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION alert_regions_fill();
-CREATE TRIGGER subsidy_regions AFTER INSERT ON subsidies
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION subsidy_regions_fill();
+CREATE TRIGGER alert_regions AFTER INSERT ON alerts REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION region_covers_fill('alert_regions', 'alert_id');
+CREATE TRIGGER subsidy_regions AFTER INSERT ON subsidies REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION region_covers_fill('subsidy_regions', 'subsidy_id');
 
 -- What was written before this migration (inside its transaction: writers wait, as for 0015's index).
 INSERT INTO alert_regions (code, alert_id)
