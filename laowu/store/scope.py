@@ -97,7 +97,7 @@ def region_codes(viewer: Viewer | None, region: str | None) -> list[str] | None:
 
     Alerts and subsidies carry the worker's regions (household, dispatch origins); "under" is the statistics'
     rollup (a row of 460106 is under 460106, 460100 and 460000), which is ``region_prefix`` containment. An
-    employer sees none (None): they are the public side's case files, not the employer's.
+    employer is shown none (None), as before the cover tables: API.md gives employers workers, not these lists.
     """
     if viewer is not None and viewer.role == "employer":
         return None
