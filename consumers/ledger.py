@@ -264,8 +264,9 @@ class LedgerConsumer(BatchConsumer):
                 dispatch_ids.add(p["dispatch_id"])
                 worker_ids.update(x["worker_id"] for x in p["placements"])
         # Only brands this batch changes are locked. The rest are read to refuse members of a closed brand; a
-        # concurrent status change then simply commits after this batch, as if it came later. Locking every
-        # brand made the consumer replicas queue behind each other's transactions: every registration names
+        # status change another replica is applying meanwhile commits after this batch and counts as later, as it
+        # did before whenever this batch took the lock first (across partitions, processing order decides).
+        # Locking every brand made the replicas queue behind each other's transactions: every registration names
         # one, and `make bench` measured 186 ms a batch waiting on that lock (pg_stat_statements).
         changing = {e.payload["brand_id"] for e in todo if e.type in BRAND_RULES}
         work.brands = await store.load_brands(conn, changing)
