@@ -326,14 +326,26 @@ async def brands_in(conn: Conn, region: str | None) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+# Open alerts of a region are counted one of two ways. Scanning the open alerts (partial index alerts_open) and
+# testing each one's regions costs the same for every region: 58 ms with 60,000 open alerts. Joining the
+# region's rows of ``alert_regions`` (migration 0016) costs what the region has ever had: 0.8 ms for a county
+# with 12, but 83 ms for a province with 187,000. The cover is used while it is smaller than this; counting up
+# to it costs a province 4-5 ms (`python -m benchmarks.stats_queries DSN` on 300,000 alerts).
+COVERED_OPEN_ALERTS = 50_000
+
+
 async def open_alerts(conn: Conn, region: str | None) -> dict[str, int]:
-    args: list[Any] = []
-    where = "TRUE"
-    if region:
-        args.append(region_prefix(region) + "%")
-        where = "EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE $1)"
-    rows = await conn.fetch(f"SELECT kind, count(*) AS n FROM alerts WHERE closed_at IS NULL AND {where} GROUP BY kind",
-                            *args)
+    if not region:
+        rows = await conn.fetch("SELECT kind, count(*) AS n FROM alerts WHERE closed_at IS NULL GROUP BY kind")
+    elif await conn.fetchval("SELECT count(*) FROM (SELECT 1 FROM alert_regions WHERE code = $1 LIMIT $2) c",
+                             region, COVERED_OPEN_ALERTS) < COVERED_OPEN_ALERTS:
+        rows = await conn.fetch(
+            "SELECT a.kind, count(*) AS n FROM alert_regions c JOIN alerts a ON a.alert_id = c.alert_id "
+            "WHERE c.code = $1 AND a.closed_at IS NULL GROUP BY a.kind", region)
+    else:
+        rows = await conn.fetch(
+            "SELECT kind, count(*) AS n FROM alerts WHERE closed_at IS NULL "
+            "AND EXISTS (SELECT 1 FROM unnest(regions) r WHERE r LIKE $1) GROUP BY kind", region_prefix(region) + "%")
     return {r["kind"]: r["n"] for r in rows}
 
 

@@ -113,3 +113,32 @@ async def test_lists_by_region_match_prefix_containment(infra: Any, limit: int) 
         assert [r["alert_id"] for r in open_] == ["followup_overdue:pl-06"]
     finally:
         await pool.close()
+
+
+async def test_open_alerts_by_region_count_the_same_either_way(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``stats.open_alerts`` joins the region's cover rows while they are few, else scans the open alerts."""
+    from laowu.store import stats
+
+    assert settings.database_url
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        rows = [_alert(i, r) | {"kind": kind} for i, r in enumerate(REGIONS)
+                for kind in ("followup_overdue", "wage_arrears")]
+        for row in rows:
+            row["alert_id"] = f"{row['kind']}:{row['placement_id']}"
+        async with pool.acquire() as conn, conn.transaction():
+            await dstore.raise_alerts(conn, rows)
+            await dstore.close_alerts(conn, [("pl-01", ("wage_arrears",), datetime.now(UTC)),
+                                             ("pl-06", ("followup_overdue",), datetime.now(UTC))])
+        open_rows = [r for r in rows if (r["placement_id"], r["kind"]) not in
+                     {("pl-01", "wage_arrears"), ("pl-06", "followup_overdue")}]
+        for region in ("469006", "460000", "460100", "500000", "469007", "440300"):
+            expected: dict[str, int] = {}
+            for r in open_rows:
+                if _under(region, r["regions"]):
+                    expected[r["kind"]] = expected.get(r["kind"], 0) + 1
+            for cap in (1_000, 1):  # the cover's join; the scan of open alerts
+                monkeypatch.setattr(stats, "COVERED_OPEN_ALERTS", cap)
+                assert await stats.open_alerts(pool, region) == expected, (region, cap)
+    finally:
+        await pool.close()
