@@ -4,9 +4,9 @@ Starts a private Kafka + PostgreSQL in a temporary home (never the developer's `
 
 1. generates the event streams with ``laowu.simulate`` (encoded by ``Intake``, exactly as the API publishes);
 2. ``kafka_raw_consume_per_s``: plain aiokafka reading the mixed stream, doing nothing (broker/client limit);
-3. ``ledger_events_per_s``: ``laowu consume ledger`` (two consumers in one group + outbox relay + sweeper, as deployed) applying
-   the mixed stream end to end — from process start until every partition's offset, committed in PostgreSQL
-   with the rows, reaches the end of the topic; then a registrations-only prelude; then
+3. ``ledger_events_per_s``: ``laowu consume ledger`` (two consumers in one group + outbox relay + sweeper, as
+   deployed) applying the mixed stream end to end — from process start until every partition's offset,
+   committed in PostgreSQL with the rows, reaches the end of the topic; then a registrations-only prelude; then
    ``dispatch_events_per_s`` on a dispatch/placement/follow-up stream;
 4. ``pg_copy_rows_per_s``: COPY of as many ledger-shaped rows into a scratch twin of ``workers`` (database limit);
    ``ledger_write_floor_events_per_s``: right after the mixed segment, the rows it left COPYed into indexed twins
@@ -17,8 +17,8 @@ Starts a private Kafka + PostgreSQL in a temporary home (never the developer's `
    batches) against one ``laowu api`` process (one uvicorn worker);
 7. ``worker_lookup_p50_ms`` / ``p99_ms`` (and ``stats_query_p99_ms`` when the route exists, after writing the
    figures from a recount, as no statistics worker runs here) with 1,000,000 workers in the ledger, loaded with
-   COPY; ``worker_list_p99_ms``, the first page of ``GET /v1/workers`` for a
-   county workstation seeing a few of them and for a province's bureau seeing most (the worse of the two).
+   COPY; ``worker_list_p99_ms``, the first page of ``GET /v1/workers`` for a county workstation seeing a few of
+   them and for a province's bureau seeing most (the worse of the two).
 
 Prints a table, then one JSON object on the last line. Knobs (env): LAOWU_BENCH_EVENTS (500000),
 LAOWU_BENCH_DISPATCH_EVENTS (100000), LAOWU_BENCH_NAIVE_EVENTS (20000), LAOWU_BENCH_LOOKUP_WORKERS (1000000),
@@ -30,7 +30,7 @@ database-level fix); LAOWU_BENCH_KEEP=1 keeps the temporary home (logs); LAOWU_B
 consumer and API processes with py-spy into the logs.
 
 Each ledger segment also reports the database's top statements (pg_stat_statements, which the local PostgreSQL
-preloads): µs of execution and bytes of WAL per event. The whole run takes 6-7 minutes on 2 cores.
+preloads): µs of execution and bytes of WAL per event. The whole run takes 9-11 minutes on 2 cores.
 """
 
 from __future__ import annotations
