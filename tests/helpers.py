@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -51,6 +52,20 @@ async def wait_decided(pool: asyncpg.Pool, event_ids: list[str], timeout: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"only {len(rows)} of {len(set(event_ids))} events decided after {timeout}s")
         await asyncio.sleep(0.1)
+
+
+async def every_page(fetch: Callable[[str | None], Awaitable[list[dict[str, Any]]]], key: str, limit: int,
+                     most: int = 100) -> list[str]:
+    """The ``key`` of every row of a keyset-paginated list, in order: ``fetch(after)`` gives the page after a key."""
+    seen: list[str] = []
+    after = None
+    for _ in range(most):
+        rows = await fetch(after)
+        seen += [r[key] for r in rows]
+        if len(rows) < limit:
+            return seen
+        after = rows[-1][key]
+    raise AssertionError("paging did not end")
 
 
 async def wait_receipt(client: httpx.AsyncClient, event_id: str, timeout: float = 30) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from laowu.store.pool import connect, create_pool
 from laowu.store.scope import region_prefix
 from schemas.common import Actor as Viewer
 
-from helpers import database_before
+from helpers import database_before, every_page
 
 REGIONS = [  # each row's regions: household first, then dispatch origins
     ["469006"], ["469006", "469006"], ["469007"], ["460106"], ["460100"], ["500101"], ["500101", "469006"],
@@ -92,20 +92,18 @@ async def test_lists_by_region_match_prefix_containment(infra: Any, limit: int) 
     pool = await create_pool(dsn, min_size=1, max_size=1)
     try:
         for viewer, region in VIEWS:
-            for table, key in (("alerts", "alert_id"), ("subsidies", "subsidy_id")):
-                seen: list[str] = []
-                cursor = None
-                for _ in range(20):
-                    if table == "alerts":
-                        page = await queries.alerts(pool, region=region, kind=None, open_only=None, worker_id=None,
-                                                    after=cursor, limit=limit, viewer=viewer)
-                    else:
-                        page = await queries.subsidies(pool, region=region, worker_id=None, organization_id=None,
-                                                       after=cursor, limit=limit, viewer=viewer)
-                    seen += [r[key] for r in page]
-                    if len(page) < limit:
-                        break
-                    cursor = page[-1][key]
+            async def alerts(after: str | None, region: str | None = region,
+                             viewer: Viewer | None = viewer) -> list[dict[str, Any]]:
+                return await queries.alerts(pool, region=region, kind=None, open_only=None, worker_id=None,
+                                            after=after, limit=limit, viewer=viewer)
+
+            async def subsidies(after: str | None, region: str | None = region,
+                                viewer: Viewer | None = viewer) -> list[dict[str, Any]]:
+                return await queries.subsidies(pool, region=region, worker_id=None, organization_id=None,
+                                               after=after, limit=limit, viewer=viewer)
+
+            for table, key, fetch in (("alerts", "alert_id", alerts), ("subsidies", "subsidy_id", subsidies)):
+                seen = await every_page(fetch, key, limit)
                 assert seen == _expected(rows[table], viewer, region), (table, viewer, region)
         # Filters beside the region still apply on the cover path.
         open_ = await queries.alerts(pool, region="469006", kind="followup_overdue", open_only=True,

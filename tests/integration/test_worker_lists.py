@@ -8,6 +8,7 @@ workstation) must hold on both ways, and no one outside the jurisdiction may app
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,8 @@ from laowu.store import queries
 from laowu.store import stats as stats_store
 from laowu.store.pool import create_pool
 from schemas.common import Actor as Viewer  # what the API passes as the viewer
+
+from helpers import every_page
 
 WORKERS = [  # worker_id, household region, registering workstations
     *[(f"w-a{i:02d}", "469006", ["ws-469006-01"]) for i in range(7)],  # county A (万宁)
@@ -53,21 +56,16 @@ async def _ledger(dsn: str) -> None:
 async def _pages(dsn: str, viewer: Viewer, limit: int, export: bool = False) -> list[str]:
     """Every page of ``GET /v1/workers`` (or of the spreadsheet export) for ``viewer``, concatenated."""
     pool = await create_pool(dsn, min_size=1, max_size=1)
+
+    async def page(after: str | None) -> list[dict[str, Any]]:
+        if export:
+            return await stats_store.export_workers(pool, brand_id=None, region=None, viewer=viewer,
+                                                    after=after or "", limit=limit)
+        return await queries.workers(pool, brand_id=None, region=None, state=None, after=after, limit=limit,
+                                     viewer=viewer)
+
     try:
-        seen: list[str] = []
-        after = None
-        for _ in range(100):
-            if export:
-                rows = await stats_store.export_workers(pool, brand_id=None, region=None, viewer=viewer,
-                                                        after=after or "", limit=limit)
-            else:
-                rows = await queries.workers(pool, brand_id=None, region=None, state=None, after=after, limit=limit,
-                                             viewer=viewer)
-            seen += [r["worker_id"] for r in rows]
-            if len(rows) < limit:
-                return seen
-            after = rows[-1]["worker_id"]
-        raise AssertionError("paging did not end")
+        return await every_page(page, "worker_id", limit)
     finally:
         await pool.close()
 
