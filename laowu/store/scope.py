@@ -45,8 +45,12 @@ def covers(viewer: Viewer, code: str) -> bool:
     return viewer.region is not None and code.startswith(region_prefix(viewer.region))
 
 
-def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w") -> str:
-    """A predicate over ``workers {alias}``; appends its parameters to ``args``."""
+def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w", *, registered: bool = True) -> str:
+    """A predicate over ``workers {alias}``; appends its parameters to ``args``.
+
+    ``registered=False`` leaves out a workstation's view of the workers it registered: what remains is
+    jurisdiction proper (household region, dispatch origin), which the reveal and full history require.
+    """
     if viewer is None or viewer.role == "admin":
         return "TRUE"
     if viewer.role == "employer":
@@ -56,7 +60,7 @@ def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w") -> s
     region = viewer.region or "999999"
     clause = (f"({region_between(f'{alias}.household_region', region, args)} OR EXISTS (SELECT 1 FROM placements sp "
               f"WHERE sp.worker_id = {alias}.worker_id AND {region_between('sp.origin_region', region, args)})")
-    if viewer.role == "workstation":
+    if viewer.role == "workstation" and registered:
         args.append(viewer.org)
         clause += f" OR {alias}.workstation_ids @> ARRAY[${len(args)}::text]"
     return clause + ")"
