@@ -14,10 +14,10 @@ import asyncpg
 import httpx
 import openpyxl
 import pytest
+from candidates import count
 
 from laowu.settings import Settings
 
-from candidates import count
 from helpers import bearer, person, wait_decided, wait_receipt
 
 pytestmark = pytest.mark.services
@@ -172,16 +172,25 @@ async def test_every_roles_masked_view_leaves_at_least_1000_candidates(
     number, region = body["id_number"], body["household_region"]
     views: dict[str, dict[str, Any]] = {}
     for role, org, where in (("workstation", *HOME), ("bureau", "bureau-460000", "460000"),
-                             ("employer", "emp-a", "440300"), ("admin", "laowu-ops", None)):
-        who = _as(role, org, where, settings)
-        views[role] = (await api.get(f"/v1/workers/{wid}", headers=who)).json()
-        [views[f"{role} list"]] = (await api.get("/v1/workers", headers=who)).json()["items"]
+                             ("employer", "emp-a", "440300"), ("admin", "laowu-ops", None),
+                             ("bureau", "bureau-440300", "440300")):  # the receiving bureau (输入地) of the placement
+        who, label = _as(role, org, where, settings), f"{role} {org}"
+        views[label] = (await api.get(f"/v1/workers/{wid}", headers=who)).json()
+        [views[f"{label} list"]] = (await api.get("/v1/workers", headers=who)).json()["items"]
         if role != "employer":
-            [views[f"{role} lookup"]] = (await api.post("/v1/workers:lookup", json={"id_number": number},
+            [views[f"{label} lookup"]] = (await api.post("/v1/workers:lookup", json={"id_number": number},
                                                         headers=who)).json()["items"]
     for name, view in views.items():
         assert "birth_date" not in view and view["birth_month"] == body["birth_date"][:7], name
         assert number not in str(view) and count(view, region) >= 1000, (name, view["id_number_masked"])
+    # The receiving bureau sees the person it receives, masked: no reveal, no history but its own, no writes.
+    receiving = _as("bureau", "bureau-440300", "440300", settings)
+    assert (await api.post(f"/v1/workers/{wid}:reveal", json={"purpose": "核实身份信息"}, headers=receiving)
+            ).status_code == 404
+    assert (await api.get(f"/v1/workers/{wid}/history", headers=receiving)).json()["items"] == []
+    r = await api.post(f"/v1/workers/{wid}/household", json={"household_region": "440305", "reason": "落户"},
+                       headers=receiving)
+    assert r.status_code == 403
     history = (await api.get(f"/v1/workers/{wid}/history")).json()["items"]
     assert all("birth_date" not in h["changes"] for h in history) and history[0]["changes"]["birth_month"][1]
 

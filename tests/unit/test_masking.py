@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from candidates import candidates, count
 
 from laowu.domain.identity import birth_month, mask_id_number, masked_changes, masked_worker
 
-from candidates import candidates, count
 from helpers import id_number
 
 ROW = {"worker_id": "w" + "1" * 24, "id_number_masked": "", "name": "王小梅", "sex": "F",

@@ -12,3 +12,9 @@ UPDATE workers
    SET id_number_masked = substring(id_number_masked from '^[0-9]{0,6}')
                           || repeat('*', length(id_number_masked) - length(substring(id_number_masked from '^[0-9]{0,6}')))
  WHERE length(id_number_masked) >= 16 AND id_number_masked !~ '^[0-9]{0,6}\*+$';
+
+-- A worker also belongs, masked, to the destination region of each active placement (the receiving bureau,
+-- 输入地; API.md "Jurisdiction"). A small jurisdiction's page collects its ids from one index per reason
+-- (laowu.store.scope.worker_sources): this is the receiving region's.
+CREATE INDEX IF NOT EXISTS placements_receiving ON placements (destination_region text_pattern_ops, worker_id)
+    WHERE status IN ('dispatched', 'confirmed');
