@@ -193,7 +193,8 @@ def mask_id_number(number: str) -> str:
     month, so nothing after the address code may show. The last four (three sequence digits and the check
     character) with the birth month left about 31 candidates; without them at least 28 × 500 remain.
     Also accepts an already masked value (the ``4601**********1220`` form of older releases, still in stored rows
-    and in events kept for replay): only its leading digits, at most the address code, survive.
+    and in events kept for replay): only its leading digits, at most the address code, survive. Anything shorter
+    than an 18-character number (a first-generation 15-digit card, a typo) is hidden entirely.
     """
     value = normalize_id_number(number)
     if len(value) < 16:
