@@ -41,9 +41,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/brands/{brand_id}/status"): LIBRARY,
     ("POST", "/v1/workers"): FIELD,
     ("GET", "/v1/workers"): ALL,
-    ("POST", "/v1/workers:lookup"): ALL,
+    # Only roles that register people may confirm an ID number (rate-limited and audited in the router).
+    ("POST", "/v1/workers:lookup"): STAFF,
     ("GET", "/v1/workers/{worker_id}"): ALL,
     ("PATCH", "/v1/workers/{worker_id}"): FIELD,
+    ("POST", "/v1/workers/{worker_id}/household"): STAFF,  # and jurisdiction over the current household region
+    ("GET", "/v1/workers/{worker_id}/discrepancies"): STAFF,
     ("GET", "/v1/workers/{worker_id}/history"): STAFF,
     ("POST", "/v1/workers/{worker_id}/certificates"): FIELD,
     ("POST", "/v1/workers/{worker_id}/trainings"): FIELD,
@@ -78,7 +81,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
 
 BATCH_ROLES: dict[str, frozenset[str]] = {
     "brand.registered": LIBRARY, "brand.updated": LIBRARY, "brand.status_changed": LIBRARY,
-    "worker.registered": FIELD, "worker.updated": FIELD, "worker.certificate_added": FIELD,
+    "worker.registered": FIELD, "worker.updated": FIELD, "worker.household_moved": STAFF, "worker.certificate_added": FIELD,
     "worker.training_completed": FIELD, "worker.brand_joined": FIELD, "dispatch.created": FIELD,
     "placement.confirmed": frozenset({"employer"}), "placement.rejected": frozenset({"employer"}),
     "placement.ended": frozenset({"employer", "workstation"}), "followup.recorded": frozenset({"workstation"}),

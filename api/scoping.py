@@ -14,6 +14,7 @@ ORG_FIELDS = {
 }
 REGION_FIELDS = {
     "worker.registered": "household_region",
+    "worker.household_moved": "from_region",  # the current household region: its jurisdiction moves the person
     "dispatch.created": "origin_region",
     "brand.registered": "region_code",
     "brand.updated": "region_code",

@@ -46,6 +46,7 @@ Rule = Callable[[Any, dict[str, Any], datetime], tuple[Any, Changes]]
 WORKER_RULES: dict[str, Rule] = {
     "worker.registered": worker_rules.register,
     "worker.updated": worker_rules.update,
+    "worker.household_moved": worker_rules.move_household,
     "worker.certificate_added": worker_rules.add_certificate,
     "worker.training_completed": worker_rules.complete_training,
     "worker.brand_joined": worker_rules.join_brand,
@@ -305,7 +306,9 @@ class LedgerConsumer(BatchConsumer):
             wid = e.payload["worker_id"]
             before = worker_view(work.workers.get(wid))
             worker, changes = WORKER_RULES[e.type](work.workers.get(wid), e.payload, e.occurred_at)
-            self._worker_changed(work, e, worker, changes, before)
+            # A household move concerns the region left as well as the one entered (feeds, statistics).
+            left = (before["household_region"],) if before else ()
+            self._worker_changed(work, e, worker, changes, before, left)
             return str(wid)
         return self._apply_placement(work, e)
 

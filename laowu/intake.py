@@ -178,7 +178,6 @@ class Intake:
     def update_worker(self, worker_id: str, body: bodies.WorkerPatch, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
         at = _occurred(errors, body.occurred_at)
-        _region(errors, "household_region", body.household_region)
         phone_enc, phone_masked = self._phone(errors, body.phone)
         given = body.model_dump(exclude_unset=True, exclude={"occurred_at", "phone"})
         if not given and body.phone is None:
@@ -188,6 +187,20 @@ class Intake:
             given.update(phone_enc=phone_enc, phone_masked=phone_masked)
         payload = ev.WorkerUpdated(worker_id=worker_id, **given)
         return self._wrap(payload, "worker.updated", worker_id, self._source(ctx, "api"), at, ctx)
+
+    def move_household(self, worker_id: str, body: bodies.HouseholdMove, current_region: str,
+                       ctx: Context = Context()) -> Envelope:
+        """户籍迁移 from ``current_region`` (the ledger's, looked up by the caller): ``from_region`` in the event is what
+        the sender's jurisdiction is checked against (``api.scoping``) and what the ledger applies it over."""
+        errors = _Errors()
+        at = _occurred(errors, body.occurred_at)
+        _region(errors, "household_region", body.household_region)
+        if body.household_region == current_region:
+            errors.add("household_region", "unchanged", f"the household region is already {current_region}")
+        errors.raise_any()
+        payload = ev.WorkerHouseholdMoved(worker_id=worker_id, from_region=current_region,
+                                          household_region=body.household_region, reason=body.reason)
+        return self._wrap(payload, "worker.household_moved", worker_id, self._source(ctx, "api"), at, ctx)
 
     def add_certificate(self, worker_id: str, body: bodies.CertificateCreate, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
@@ -296,10 +309,12 @@ class Intake:
 
     # ---- batches ------------------------------------------------------------------------------
     def from_batch_item(self, item: bodies.BatchItem, ctx: Context,
-                        resolve: Callable[[str], PlacementRef | None] = lambda _: None) -> Outgoing:
+                        resolve: Callable[[str], PlacementRef | None] = lambda _: None,
+                        household: Callable[[str], str | None] = lambda _: None) -> Outgoing:
         """A batch item's payload is the single endpoint's body, plus the path id where it has one.
 
-        ``resolve`` finds a placement (applied, or created earlier in the same batch) for placement events.
+        ``resolve`` finds a placement (applied, or created earlier in the same batch) for placement events;
+        ``household`` the current household region of a worker the caller sees, for household moves.
         """
         entry = BATCH_TYPES.get(item.type)
         if entry is None:
@@ -324,6 +339,12 @@ class Intake:
             return self._raw_registration(body, ctx)
         if item.type == "dispatch.created":
             return self.create_dispatch(body, list(body.worker_ids), ctx)
+        if item.type == "worker.household_moved":
+            assert path_id is not None
+            current = household(path_id)
+            if current is None:
+                raise InvalidRequest([DomainError("payload.worker_id", "unknown", f"unknown worker {path_id}")])
+            return self.move_household(path_id, body, current, ctx)
         if item.type.startswith("placement.") or item.type == "followup.recorded":
             placement_id = path_id or body.placement_id
             ref = resolve(placement_id)
@@ -345,6 +366,7 @@ BATCH_TYPES: dict[str, tuple[type[BaseModel], str | None]] = {
     "brand.status_changed": (bodies.BrandStatusChange, "brand_id"),
     "worker.registered": (bodies.WorkerCreate, None),
     "worker.updated": (bodies.WorkerPatch, "worker_id"),
+    "worker.household_moved": (bodies.HouseholdMove, "worker_id"),
     "worker.certificate_added": (bodies.CertificateCreate, "worker_id"),
     "worker.training_completed": (bodies.TrainingCreate, "worker_id"),
     "worker.brand_joined": (bodies.BrandJoin, "worker_id"),

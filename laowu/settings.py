@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     token_ttl_s: int = 900
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 400
+    # Exact lookups by ID number (GET /v1/workers?id_number=, POST /v1/workers:lookup) confirm a guess: their own,
+    # much lower limit per credential, on top of the general one.
+    lookup_rate_per_min: float = 30.0
+    lookup_burst: int = 10
 
     max_body_bytes: int = 1 << 20
     max_batch_bytes: int = 8 << 20

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from schemas.common import (
     BrandCategory,
@@ -114,12 +116,33 @@ class WorkerCreate(Write):
     occupation_code: OccupationCode | None = None
 
 
+HOUSEHOLD_MOVE = "POST /v1/workers/{worker_id}/household"
+
+
 class WorkerPatch(Write):
+    """A profile correction. Not the household region: that is a household move (户籍迁移), HOUSEHOLD_MOVE."""
+
     name: Name | None = None
     phone: RawPhone | None = None
-    household_region: RegionCode | None = None
     occupation_code: OccupationCode | None = None
     priority_groups: list[PriorityGroup] | None = None
+    # Not part of the contract (hidden from OpenAPI): present only so that a client that still sends it is told,
+    # on the field itself, where household moves go instead of a bare "extra inputs are not permitted".
+    household_region: SkipJsonSchema[None] = Field(default=None, exclude=True)
+
+    @field_validator("household_region", mode="before")
+    @classmethod
+    def _household_moves_elsewhere(cls, value: Any) -> None:
+        raise PydanticCustomError(
+            "household_move", "household_region changes only through a household move: {endpoint}",
+            {"endpoint": HOUSEHOLD_MOVE})
+
+
+class HouseholdMove(Write):
+    """户籍迁移: move the household region, sent by the jurisdiction of the current one."""
+
+    household_region: RegionCode
+    reason: Text
 
 
 class CertificateCreate(Write, Certificate):
@@ -144,11 +167,14 @@ class Region(BaseModel):
 
 
 class WorkerPublic(BaseModel):
+    """The masked view (every read but the reveal): ``id_number_masked`` keeps the address code only and the birth
+    date is given as ``birth_month`` (YYYY-MM), so that what it shows together leaves ≥ 1,000 candidate numbers."""
+
     worker_id: str
     id_number_masked: str
     name: str
     sex: Sex
-    birth_date: date
+    birth_month: str
     phone_masked: str | None
     household_region: Region
     brand_ids: list[str]
@@ -171,6 +197,21 @@ class RevealRequest(Strict):
 class RevealedWorker(WorkerPublic):
     id_number: str
     phone: str | None
+    birth_date: date
+
+
+class DiscrepancyPublic(BaseModel):
+    """A further registration declared another name or household region than the record's (待核实)."""
+
+    field: Literal["name", "household_region"]
+    recorded: str
+    declared: str
+    workstation_id: str
+    occurred_at: datetime
+
+
+class DiscrepanciesPublic(BaseModel):
+    items: list[DiscrepancyPublic]
 
 
 class WorkersPublic(BaseModel):

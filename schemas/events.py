@@ -93,9 +93,19 @@ class WorkerUpdated(Strict):
     name: Name | None = None
     phone_enc: Ciphertext | None = None
     phone_masked: str | None = None
-    household_region: RegionCode | None = None
+    household_region: RegionCode | None = Field(
+        default=None, description="Events of older releases only; the ledger refuses it (see WorkerHouseholdMoved).")
     occupation_code: OccupationCode | None = None
     priority_groups: list[PriorityGroup] | None = None
+
+
+class WorkerHouseholdMoved(Strict):
+    """户籍迁移: the household region changes, with a reason, sent by the jurisdiction of ``from_region``."""
+
+    worker_id: WorkerId
+    from_region: RegionCode
+    household_region: RegionCode
+    reason: Text
 
 
 class WorkerCertificateAdded(Strict):
@@ -200,6 +210,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "brand.status_changed": BrandStatusChanged,
     "worker.registered": WorkerRegistered,
     "worker.updated": WorkerUpdated,
+    "worker.household_moved": WorkerHouseholdMoved,
     "worker.certificate_added": WorkerCertificateAdded,
     "worker.training_completed": WorkerTrainingCompleted,
     "worker.brand_joined": WorkerBrandJoined,
@@ -224,6 +235,7 @@ EventType = Literal[
     "brand.status_changed",
     "worker.registered",
     "worker.updated",
+    "worker.household_moved",
     "worker.certificate_added",
     "worker.training_completed",
     "worker.brand_joined",

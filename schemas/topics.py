@@ -45,7 +45,7 @@ BRANDS = Topic(
 WORKERS = Topic(
     "laowu.workers.v1", 6, "worker_id",
     (
-        "worker.registered", "worker.updated", "worker.certificate_added", "worker.training_completed",
+        "worker.registered", "worker.updated", "worker.household_moved", "worker.certificate_added", "worker.training_completed",
         "worker.brand_joined", "placement.confirmed", "placement.rejected", "placement.ended",
         "followup.recorded",
     ),

@@ -131,7 +131,8 @@ class Workload:
         # Household moves between counties, cities and provinces.
         movers = [w for w in self.workers if self.regions[w] in ("460105", "460202")][:3]
         for w, to in zip(movers, ("460108", "460106", "500103"), strict=False):
-            ids.append(accepted(await self.api.patch(f"/v1/workers/{w}", json={"household_region": to})))
+            ids.append(accepted(await self.api.post(f"/v1/workers/{w}/household",
+                                                    json={"household_region": to, "reason": "户籍迁移"})))
             self.regions[w] = to
         await settle(self.pool, ids)
 

@@ -46,6 +46,7 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep, actor: 
         results: list[dict[str, Any]] = []
         envelopes: list[tuple[int, Outgoing]] = []
         refs = await _placement_refs(request, body, actor)
+        households = await _households(request, body, actor)
         scope = scope_of(request)
         shared = Context(actor=actor)  # frozen: the items without an event id can share it
         for index, item in enumerate(body.events):
@@ -55,7 +56,7 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep, actor: 
                 continue
             try:
                 ctx = shared if event_id is None else Context(actor=actor, event_id=event_id)
-                env = intake.from_batch_item(item, ctx, refs.get)
+                env = intake.from_batch_item(item, ctx, refs.get, households.get)
                 denied = envelope_problem(actor, env)
                 if denied:
                     raise InvalidRequest([DomainError("payload", "forbidden", denied[1])])
@@ -111,6 +112,13 @@ async def _placement_refs(request: Request, body: BatchRequest, actor: Actor) ->
     rows = await queries.placement_refs(request.app.state.pool, sorted(wanted))
     return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"]) for pid, r in rows.items()
             if actor.role == "admin" or r["employer_id"] == actor.org or r["organizer_id"] == actor.org}
+
+
+async def _households(request: Request, body: BatchRequest, actor: Actor) -> dict[str, str]:
+    """Current household regions of the workers the batch's household moves name, as far as the caller sees them."""
+    wanted = sorted({str(i.payload.get("worker_id")) for i in body.events
+                     if i.type == "worker.household_moved" and i.payload.get("worker_id")})
+    return await queries.households(request.app.state.pool, wanted, actor) if wanted else {}
 
 
 async def _unseen_workers(request: Request, actor: Actor, envelopes: list[Outgoing]) -> dict[int, str]:

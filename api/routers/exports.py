@@ -27,6 +27,7 @@ from api.deps import PoolDep
 from api.routers import stats as stats_api
 from api.routing import JSONRoute
 from laowu.domain import statistics as st
+from laowu.domain.identity import masked_worker
 from laowu.domain.regions import region_name
 from laowu.store import stats as store
 
@@ -38,7 +39,7 @@ SEX = {"M": "男", "F": "女"}
 STATE = {"registered": "已登记", "dispatched": "已输出待确认", "placed": "在岗", "separated": "已离职", "returned": "已返乡"}
 PRIORITY = {"poverty_alleviated": "脱贫人口", "rural_low_income": "农村低收入人口", "relocated": "易地扶贫搬迁群众",
             "left_behind_women": "农村留守妇女", "disabled": "残疾人", "veteran": "退役军人"}
-WORKER_HEADERS = [("人员编号", 28), ("身份证号(脱敏)", 22), ("姓名", 10), ("性别", 6), ("出生日期", 12),
+WORKER_HEADERS = [("人员编号", 28), ("身份证号(脱敏)", 22), ("姓名", 10), ("性别", 6), ("出生年月", 10),
                   ("手机号(脱敏)", 15), ("户籍地代码", 11), ("户籍地", 24), ("所属劳务品牌", 24), ("优先输出对象", 20),
                   ("职业编码", 12), ("当前状态", 12), ("当前岗位编号", 26), ("最近跟踪服务", 13), ("登记时间", 20)]
 FIGURES = [("registered", "登记从业人员(人)"), ("dispatched", "累计有组织输出(人)"), ("confirmed", "累计确认入职(人)"),
@@ -115,9 +116,9 @@ async def export_workers(
     after = ""
     while True:
         rows = await store.export_workers(pool, brand_id=brand_id, region=region, viewer=actor, after=after, limit=PAGE)
-        for r in rows:
+        for r in map(masked_worker, rows):  # the API's masked view: birth month, address code only
             ws.append([
-                r["worker_id"], r["id_number_masked"], r["name"], SEX.get(r["sex"], r["sex"]), r["birth_date"],
+                r["worker_id"], r["id_number_masked"], r["name"], SEX.get(r["sex"], r["sex"]), r["birth_month"],
                 r["phone_masked"] or "", r["household_region"], region_name(r["household_region"]) or "",
                 "、".join(names.get(b, b) for b in r["brand_ids"]),
                 "、".join(PRIORITY.get(g, g) for g in r["priority_groups"]), r["occupation_code"] or "",

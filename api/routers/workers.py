@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from api import lookups
 from api.access import CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.pagination import decode_cursor, encode_cursor
 from api.routing import JSONRoute
 from api.writes import write
 from laowu.domain.errors import DomainError
-from laowu.domain.identity import parse_id_number
+from laowu.domain.identity import masked_changes, masked_worker, parse_id_number
 from laowu.domain.regions import region_name
 from laowu.intake import Intake, InvalidRequest
 from laowu.store import queries
@@ -22,7 +23,9 @@ from schemas.api import (
     Accepted,
     BrandJoin,
     CertificateCreate,
+    DiscrepanciesPublic,
     HistoryPublic,
+    HouseholdMove,
     IdNumberLookup,
     Region,
     RevealedWorker,
@@ -41,6 +44,8 @@ ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"model": Accepted}}
 
 
 def public(row: dict[str, Any]) -> WorkerPublic:
+    """The masked view (API.md "Masked means unrecoverable"): the same function as the export's."""
+    row = masked_worker(row)
     code = row.pop("household_region")
     return WorkerPublic(**row, household_region=Region(code=code, name=region_name(code)))
 
@@ -61,6 +66,22 @@ async def update_worker(worker_id: WorkerId, body: WorkerPatch, request: Request
                         pool: PoolDep, actor: CurrentActor) -> JSONResponse:
     await _visible(pool, worker_id, actor)
     return await write(request, lambda ctx: intake.update_worker(worker_id, body, ctx), ("worker_id",))
+
+
+@router.post("/{worker_id}/household", status_code=202, responses=ACCEPTED, name="move_household")
+async def move_household(worker_id: WorkerId, body: HouseholdMove, request: Request, intake: IntakeDep, pool: PoolDep,
+                         actor: CurrentActor) -> JSONResponse:
+    """户籍迁移: the household region changes only here, with a reason, by the jurisdiction of the current one
+    (403 for a caller who sees the worker otherwise, e.g. by having registered them elsewhere)."""
+    current = (await queries.worker(pool, worker_id, actor))["household_region"]  # 404 unless in scope
+    return await write(request, lambda ctx: intake.move_household(worker_id, body, current, ctx), ("worker_id",))
+
+
+@router.get("/{worker_id}/discrepancies", response_model=DiscrepanciesPublic)
+async def worker_discrepancies(worker_id: WorkerId, pool: PoolDep, actor: CurrentActor) -> DiscrepanciesPublic:
+    """Further registrations that declared another name or household region (待核实), for every jurisdiction that
+    sees the person: the one of the record and the one that registered them again."""
+    return DiscrepanciesPublic(items=await queries.discrepancies(pool, worker_id, actor))  # type: ignore[arg-type]
 
 
 @router.post("/{worker_id}/certificates", status_code=202, responses=ACCEPTED)
@@ -100,34 +121,48 @@ async def worker_history(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> HistoryPublic:
+    """The history, masked as every view. A workstation that sees the worker only because it registered them (no
+    jurisdiction over the household region or a dispatch origin) sees the events it sent itself, not the rest of
+    the person's life: registering a known ID number must not open it."""
     await queries.worker(pool, worker_id, actor)  # 404 unless it exists and is in scope
+    own = None if await queries.in_jurisdiction(pool, worker_id, actor) else actor.org
     after = decode_cursor(cursor)
-    rows = await queries.worker_history(pool, worker_id, int(after) if after and after.isdigit() else 0, limit)
+    rows = await queries.worker_history(pool, worker_id, int(after) if after and after.isdigit() else 0, limit, own)
+    for row in rows:
+        row["changes"] = masked_changes(row["changes"])
     return HistoryPublic(items=rows,  # type: ignore[arg-type]
                          next_cursor=encode_cursor(str(rows[-1]["seq"])) if len(rows) == limit else None)
 
 
-async def _by_id_number(pool: Any, intake: Intake, raw: str, where: str, actor: Actor) -> WorkersPublic:
-    """Exact lookup through the keyed hash: no plaintext is stored, so nothing is scanned or decrypted."""
+async def _by_id_number(request: Request, intake: Intake, raw: str, where: str, actor: Actor) -> WorkersPublic:
+    """Exact lookup through the keyed hash: no plaintext is stored, so nothing is scanned or decrypted.
+
+    Roles that register people only, within a budget per credential, each lookup audited (``api.lookups``).
+    """
+    await lookups.admit(request, actor)
     try:
         number = parse_id_number(raw).number
     except DomainError as exc:
         raise InvalidRequest([exc], where) from None
+    worker_id = intake.privacy.worker_id(number)
     try:
-        row = await queries.worker(pool, intake.privacy.worker_id(number), actor)
+        row = await queries.worker(request.app.state.pool, worker_id, actor)
     except NotFound:
+        await lookups.record(request, actor, worker_id, found=False)
         return WorkersPublic(items=[])
+    await lookups.record(request, actor, worker_id, found=True)
     return WorkersPublic(items=[public(row)])
 
 
 @router.post(":lookup", response_model=WorkersPublic, name="lookup_worker")
-async def lookup_worker(body: IdNumberLookup, pool: PoolDep, intake: IntakeDep, actor: CurrentActor) -> WorkersPublic:
+async def lookup_worker(body: IdNumberLookup, request: Request, intake: IntakeDep, actor: CurrentActor) -> WorkersPublic:
     """Twin of ``GET /v1/workers?id_number=`` for clients that keep ID numbers out of URLs."""
-    return await _by_id_number(pool, intake, body.id_number, "body", actor)
+    return await _by_id_number(request, intake, body.id_number, "body", actor)
 
 
 @router.get("", response_model=WorkersPublic)
 async def list_workers(
+    request: Request,
     pool: PoolDep,
     intake: IntakeDep,
     actor: CurrentActor,
@@ -139,7 +174,7 @@ async def list_workers(
     cursor: str | None = None,
 ) -> WorkersPublic:
     if id_number is not None:
-        return await _by_id_number(pool, intake, id_number, "query", actor)
+        return await _by_id_number(request, intake, id_number, "query", actor)
     rows = await queries.workers(
         pool, brand_id=brand_id, region=region, state=state, after=decode_cursor(cursor), limit=limit, viewer=actor
     )
@@ -150,7 +185,10 @@ async def list_workers(
 @router.post("/{worker_id}:reveal", response_model=RevealedWorker, name="reveal_worker")
 async def reveal_worker(worker_id: WorkerId, body: RevealRequest, request: Request, pool: PoolDep, intake: IntakeDep,
                         actor: CurrentActor) -> RevealedWorker:
-    """Break the glass: the full ID number and phone, for a stated purpose, written to the audit log first."""
+    """Break the glass: the full ID number, phone and birth date, for a stated purpose, written to the audit log first.
+
+    Needs jurisdiction (household region, dispatch origin): a workstation that only registered the person gets 404.
+    """
     row = await queries.reveal(pool, worker_id, actor)
     client = request.client.host if request.client else None
     await queries.audit(pool, actor=actor.subject or actor.org, role=actor.role, org=actor.org, action="reveal",
@@ -158,5 +196,5 @@ async def reveal_worker(worker_id: WorkerId, body: RevealRequest, request: Reque
     cipher = intake.privacy.cipher
     id_number = cipher.decrypt(row.pop("id_number_enc"), "id_number")
     phone_enc = row.pop("phone_enc")
-    return RevealedWorker(**public(row).model_dump(), id_number=id_number,
+    return RevealedWorker(**public(dict(row)).model_dump(), id_number=id_number, birth_date=row["birth_date"],
                           phone=cipher.decrypt(phone_enc, "phone") if phone_enc else None)

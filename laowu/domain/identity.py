@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
@@ -183,17 +183,52 @@ def _mask(value: str, keep_head: int, keep_tail: int) -> str:
     return value[:keep_head] + "*" * hidden + value[len(value) - keep_tail :]
 
 
-def mask_id_number(number: str) -> str:
-    """Display form for lists and logs (个人信息去标识化): first 4 and last 4, e.g. ``4601**********1220``.
+ADDRESS_CODE_DIGITS = 6
 
-    Shorter or odd input keeps proportionally less so that at least half stays hidden.
+
+def mask_id_number(number: str) -> str:
+    """Display form of an ID number (个人信息去标识化): the address code (地址码) only, e.g. ``460105************``.
+
+    Masked means unrecoverable (API.md): a masked view also shows the household region, the sex and the birth
+    month, so nothing after the address code may show. The last four (three sequence digits and the check
+    character) with the birth month left about 31 candidates; without them at least 28 × 500 remain.
+    Also accepts an already masked value (the ``4601**********1220`` form of older releases, still in stored rows
+    and in events kept for replay): only its leading digits, at most the address code, survive. Anything shorter
+    than an 18-character number (a first-generation 15-digit card, a typo) is hidden entirely.
     """
     value = normalize_id_number(number)
-    if len(value) >= 16:
-        return _mask(value, 4, 4)
-    if len(value) >= 8:
-        return _mask(value, 2, 2)
-    return "*" * len(value)
+    if len(value) < 16:
+        return "*" * len(value)
+    head = value[:ADDRESS_CODE_DIGITS]
+    kept = len(head) - len(head.lstrip("0123456789"))  # leading digits only
+    return value[:kept] + "*" * (len(value) - kept)
+
+
+def birth_month(birth: datetime.date | str) -> str:
+    """``YYYY-MM``: all of a birth date a masked view may give (API.md "Masked means unrecoverable")."""
+    return (birth.isoformat() if isinstance(birth, datetime.date) else str(birth))[:7]
+
+
+def masked_worker(row: dict[str, Any]) -> dict[str, Any]:
+    """The masked view of a worker row: what every read but the audited reveal gives (API views and exports alike).
+
+    ``birth_date`` becomes ``birth_month`` and the number keeps its address code only, whatever the row holds.
+    """
+    out = dict(row)
+    out["id_number_masked"] = mask_id_number(out["id_number_masked"])
+    if "birth_date" in out:
+        out["birth_month"] = birth_month(out.pop("birth_date"))
+    return out
+
+
+def masked_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """A history entry's ``{field: [old, new]}`` under the same rule as :func:`masked_worker`."""
+    out = dict(changes)
+    if "birth_date" in out:
+        out["birth_month"] = [None if v is None else birth_month(v) for v in out.pop("birth_date")]
+    if "id_number_masked" in out:
+        out["id_number_masked"] = [None if v is None else mask_id_number(v) for v in out["id_number_masked"]]
+    return out
 
 
 def _clean_phone(raw: str) -> str:

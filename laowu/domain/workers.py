@@ -1,8 +1,12 @@
 """The real-name ledger (实名制台账): one record per natural person, however many registrations.
 
 Merging rules (API.md): brand memberships, priority groups, certificates and trainings are unions;
-the other profile fields take the value with the newest ``occurred_at`` — event time, not arrival
-order, because workstations sync days late. Pure code: no I/O.
+phone and occupation take the value with the newest ``occurred_at`` — event time, not arrival order,
+because workstations sync days late. Identity is not merged: a further registration never rewrites the
+name or the household region (户籍地) of the first; where it declares others, that is a discrepancy kept
+on the record for review (待核实), visible to every jurisdiction that sees the person. The household
+region changes only through a household move (户籍迁移), the name only through a correction (PATCH).
+Pure code: no I/O.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from laowu.domain.identity import mask_id_number
 from laowu.domain.outcome import Changes, Rejected
 
 # Logical profile fields and the record attributes each one sets together.
@@ -20,6 +25,11 @@ PROFILE_FIELDS: dict[str, tuple[str, ...]] = {
     "household_region": ("household_region",),
     "occupation_code": ("occupation_code",),
 }
+# What a further registration may not overwrite: it names the person, and the household region decides who
+# has jurisdiction over them (a registration in another province must not take a person over).
+IDENTITY_FIELDS = ("name", "household_region")
+# What a profile correction (worker.updated) may change; the household region has its own event.
+CORRECTABLE = ("name", "phone", "occupation_code")
 
 
 @dataclass
@@ -44,6 +54,7 @@ class WorkerRecord:
     current_placement_id: str | None = None
     last_followup_at: str | None = None
     field_times: dict[str, str] = field(default_factory=dict)
+    discrepancies: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
 
 
@@ -62,9 +73,11 @@ def _visible(attr: str, value: Any) -> Any:
     return None if attr.endswith("_enc") else value
 
 
-def _newest_wins(rec: WorkerRecord, values: dict[str, Any], at: datetime, changes: Changes) -> None:
+def _newest_wins(rec: WorkerRecord, values: dict[str, Any], at: datetime, changes: Changes,
+                 fields: tuple[str, ...]) -> None:
     stamp = at.isoformat()
-    for logical, attrs in PROFILE_FIELDS.items():
+    for logical in fields:
+        attrs = PROFILE_FIELDS[logical]
         if attrs[0] not in values:
             continue
         previous = rec.field_times.get(logical)
@@ -86,7 +99,7 @@ def register(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple
         rec = WorkerRecord(
             worker_id=p["worker_id"],
             id_number_enc=p["id_number_enc"],
-            id_number_masked=p["id_number_masked"],
+            id_number_masked=mask_id_number(p["id_number_masked"]),
             name=p["name"],
             sex=p["sex"],
             birth_date=date.fromisoformat(p["birth_date"]) if isinstance(p["birth_date"], str) else p["birth_date"],
@@ -107,11 +120,28 @@ def register(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple
             changes["registered_at"] = [rec.registered_at.isoformat(), at.isoformat()]
             rec.registered_at = at
         present = {a: p.get(a) for attrs in PROFILE_FIELDS.values() for a in attrs if p.get(attrs[0]) is not None}
-        _newest_wins(rec, present, at, changes)
+        _newest_wins(rec, present, at, changes, ("phone", "occupation_code"))
+        _discrepancies(rec, p, at, changes)
     rec.brand_ids = _union(rec.brand_ids, p.get("brand_ids", []), changes, "brand_ids")
     rec.priority_groups = _union(rec.priority_groups, p.get("priority_groups", []), changes, "priority_groups")
     rec.workstation_ids = _union(rec.workstation_ids, [p["workstation_id"]], changes, "workstation_ids")
     return rec, changes
+
+
+def _discrepancies(rec: WorkerRecord, p: dict[str, Any], at: datetime, changes: Changes) -> None:
+    """A further registration that declares another name or household region: kept for review, not applied."""
+    found = []
+    for name in IDENTITY_FIELDS:
+        declared = p.get(name)
+        if declared is None or declared == getattr(rec, name):
+            continue
+        entry = {"field": name, "recorded": getattr(rec, name), "declared": declared,
+                 "workstation_id": p["workstation_id"], "occurred_at": at.isoformat()}
+        if entry not in rec.discrepancies:
+            found.append(entry)
+    if found:
+        rec.discrepancies = [*rec.discrepancies, *found]
+        changes["discrepancies"] = [None, found]
 
 
 def _existing(rec: WorkerRecord | None) -> WorkerRecord:
@@ -121,11 +151,17 @@ def _existing(rec: WorkerRecord | None) -> WorkerRecord:
 
 
 def update(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
-    """worker.updated: a profile correction; each field newest-wins on its own."""
+    """worker.updated: a profile correction; each field newest-wins on its own.
+
+    ``household_region`` is refused (events of older releases still carry it): it changes only by a household
+    move, :func:`move_household`, so that the API, the batch door and a producer on the topic agree.
+    """
     rec = _existing(rec)
+    if p.get("household_region") is not None:
+        raise Rejected("household_region changes only through a household move (worker.household_moved)")
     changes: Changes = {}
     present = {a: p.get(a) for attrs in PROFILE_FIELDS.values() for a in attrs if attrs[0] in p}
-    _newest_wins(rec, present, at, changes)
+    _newest_wins(rec, present, at, changes, CORRECTABLE)
     if "priority_groups" in p:
         previous = rec.field_times.get("priority_groups")
         if previous is None or datetime.fromisoformat(previous) <= at:
@@ -154,4 +190,23 @@ def join_brand(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tup
     rec = _existing(rec)
     changes: Changes = {}
     rec.brand_ids = _union(rec.brand_ids, [p["brand_id"]], changes, "brand_ids")
+    return rec, changes
+
+
+def move_household(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    """worker.household_moved (户籍迁移): the household region changes, with a reason, kept in history.
+
+    ``from_region`` is the region the sender had jurisdiction over when it sent the move (the API checks that);
+    if the household moved meanwhile, the sender's jurisdiction is no longer the current one and the move is
+    refused rather than applied over the other.
+    """
+    rec = _existing(rec)
+    if p["from_region"] != rec.household_region:
+        raise Rejected(f"the household region is {rec.household_region}, not {p['from_region']}: "
+                       "it moved meanwhile, and only its current jurisdiction may move it")
+    if p["household_region"] == rec.household_region:
+        raise Rejected(f"the household region is already {rec.household_region}")
+    changes: Changes = {"household_region": [rec.household_region, p["household_region"]], "reason": [None, p["reason"]]}
+    rec.household_region = p["household_region"]
+    rec.field_times["household_region"] = at.isoformat()
     return rec, changes

@@ -137,7 +137,7 @@ async def worker_states(pool: asyncpg.Pool, worker_ids: Sequence[str], viewer: V
                         ) -> dict[str, tuple[str, str | None]]:
     """``worker_id → (state, current_placement_id)`` of the workers ``viewer`` may see (as ``POST /v1/dispatches``)."""
     args: list[Any] = [list(worker_ids)]
-    clause = worker_clause(viewer, args)
+    clause = worker_clause(viewer, args, reach="act")
     rows = await pool.fetch(
         f"SELECT worker_id, state, current_placement_id FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}",
         *args,

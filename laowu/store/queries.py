@@ -100,13 +100,38 @@ async def few_visible(pool: asyncpg.Pool | asyncpg.Connection, viewer: Viewer, a
     return None if ids is None else list(ids)
 
 
-async def worker_history(pool: asyncpg.Pool, worker_id: str, after: int, limit: int) -> list[dict[str, Any]]:
+async def worker_history(pool: asyncpg.Pool, worker_id: str, after: int, limit: int,
+                         sent_by: str | None = None) -> list[dict[str, Any]]:
+    """A worker's history after ``after``; with ``sent_by``, only the events that organization sent."""
+    f = Filter().add("worker_id = ?", worker_id).add("seq > ?", after).add("actor->>'org' = ?", sent_by)
+    return await f.page(pool, "SELECT seq, event_id, type, occurred_at, recorded_at, applied_at, source, actor, changes "
+                        "FROM worker_events", "seq", limit)
+
+
+async def in_jurisdiction(pool: asyncpg.Pool, worker_id: str, viewer: Viewer) -> bool:
+    """Whether ``viewer`` sees the worker by jurisdiction (household region, dispatch origin), not only as the
+    receiving region or because it registered them."""
+    args: list[Any] = [worker_id]
+    clause = worker_clause(viewer, args, reach="jurisdiction")
+    return bool(await pool.fetchval(f"SELECT EXISTS (SELECT 1 FROM workers w WHERE worker_id = $1 AND {clause})", *args))
+
+
+async def households(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> dict[str, str]:
+    """The current household region of each worker ``viewer`` may write about."""
+    args: list[Any] = [worker_ids]
+    clause = worker_clause(viewer, args, reach="act")
     rows = await pool.fetch(
-        """SELECT seq, event_id, type, occurred_at, recorded_at, applied_at, source, actor, changes
-             FROM worker_events WHERE worker_id = $1 AND seq > $2 ORDER BY seq LIMIT $3""",
-        worker_id, after, limit,
-    )
-    return [dict(r) for r in rows]
+        f"SELECT worker_id, household_region FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}", *args)
+    return {r["worker_id"]: r["household_region"] for r in rows}
+
+
+async def discrepancies(pool: asyncpg.Pool, worker_id: str, viewer: Viewer) -> list[dict[str, Any]]:
+    args: list[Any] = [worker_id]
+    clause = worker_clause(viewer, args)
+    value = await pool.fetchrow(f"SELECT discrepancies FROM workers w WHERE worker_id = $1 AND {clause}", *args)
+    if value is None:
+        raise NotFound(worker_id)
+    return list(value["discrepancies"])
 
 
 BRAND_PUBLIC = """
@@ -218,8 +243,9 @@ def covered(f: Filter, table: str, viewer: Viewer | None, region: str | None, af
 
 
 async def visible_workers(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> set[str]:
+    """The workers ``viewer`` may write about (dispatch, correct, certify): not those it only receives."""
     args: list[Any] = [worker_ids]
-    clause = worker_clause(viewer, args)
+    clause = worker_clause(viewer, args, reach="act")
     rows = await pool.fetch(f"SELECT worker_id FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}", *args)
     return {r["worker_id"] for r in rows}
 
@@ -240,8 +266,11 @@ async def audit_entries(pool: asyncpg.Pool, *, worker_id: str | None, actor: str
 
 
 async def reveal(pool: asyncpg.Pool, worker_id: str, viewer: Viewer) -> dict[str, Any]:
+    """The full record, for a viewer with jurisdiction: having registered someone (perhaps in another province) is
+    not enough, or registering a known ID number would open the phone the person's own bureau keeps; nor is
+    receiving them (the destination region's view is masked)."""
     args: list[Any] = [worker_id]
-    clause = worker_clause(viewer, args)
+    clause = worker_clause(viewer, args, reach="jurisdiction")
     row = await pool.fetchrow(
         f"SELECT {WORKER_PUBLIC}, id_number_enc, phone_enc FROM workers w WHERE worker_id = $1 AND {clause}", *args)
     if row is None:

@@ -1,13 +1,22 @@
 """Jurisdiction as SQL: what a caller may see (API.md "Jurisdiction").
 
 A region code covers itself and the codes under it. A worker belongs to their household region and to the
-origin region of each of their dispatches; a workstation also sees every worker it registered; an employer
-sees only workers with a placement naming it; an admin is unbounded.
+origin region of each of their dispatches, and (masked, as every view but the reveal) to the destination region of
+each active placement, the receiving bureau (输入地); a workstation also sees every worker it registered; an
+employer sees only workers with a placement naming it; an admin is unbounded.
+
+Jurisdiction proper, which the reveal and the whole history need, is the household region and the dispatch
+origins: seeing a worker as their receiving region or as a workstation that registered them is not it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+Reach = Literal["view", "act", "jurisdiction"]
+"""What a worker clause is for: ``view`` every masked read; ``act`` writes about the worker (not the receiving
+region, which only watches, as an employer does); ``jurisdiction`` the reveal and the whole history (household
+region and dispatch origins only)."""
 
 
 class Viewer(Protocol):
@@ -45,8 +54,11 @@ def covers(viewer: Viewer, code: str) -> bool:
     return viewer.region is not None and code.startswith(region_prefix(viewer.region))
 
 
-def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w") -> str:
-    """A predicate over ``workers {alias}``; appends its parameters to ``args``."""
+ACTIVE = "('dispatched', 'confirmed')"  # placements whose destination region receives the worker
+
+
+def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w", *, reach: Reach = "view") -> str:
+    """A predicate over ``workers {alias}`` for ``reach`` (see :data:`Reach`); appends its parameters to ``args``."""
     if viewer is None or viewer.role == "admin":
         return "TRUE"
     if viewer.role == "employer":
@@ -54,9 +66,12 @@ def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w") -> s
         return (f"EXISTS (SELECT 1 FROM placements sp WHERE sp.worker_id = {alias}.worker_id "
                 f"AND sp.employer_id = ${len(args)})")
     region = viewer.region or "999999"
+    placed = region_between("sp.origin_region", region, args)
+    if reach == "view":  # one probe of the worker's placements for both reasons
+        placed = f"({placed} OR (sp.status IN {ACTIVE} AND {region_between('sp.destination_region', region, args)}))"
     clause = (f"({region_between(f'{alias}.household_region', region, args)} OR EXISTS (SELECT 1 FROM placements sp "
-              f"WHERE sp.worker_id = {alias}.worker_id AND {region_between('sp.origin_region', region, args)})")
-    if viewer.role == "workstation":
+              f"WHERE sp.worker_id = {alias}.worker_id AND {placed})")
+    if viewer.role == "workstation" and reach != "jurisdiction":
         args.append(viewer.org)
         clause += f" OR {alias}.workstation_ids @> ARRAY[${len(args)}::text]"
     return clause + ")"
@@ -64,13 +79,15 @@ def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w") -> s
 
 def worker_sources(viewer: Viewer, args: list[Any], cap: int, after: str | None) -> str:
     """The ids of the workers a regional viewer sees after ``after``, from one index per reason (household region,
-    dispatch origin, registering workstation), each reason cut at ``cap`` rows: ``worker_id`` rows, with repeats
-    (UNION ALL, so that fewer than ``cap`` rows in all proves that no reason was cut)."""
+    dispatch origin, receiving region, registering workstation), each reason cut at ``cap`` rows: ``worker_id``
+    rows, with repeats (UNION ALL, so that fewer than ``cap`` rows in all proves that no reason was cut)."""
     region = viewer.region or "999999"
     args += [cap, after or ""]
     tail = f"AND worker_id > ${len(args)} LIMIT ${len(args) - 1}"
     parts = [f"(SELECT worker_id FROM workers WHERE {region_between('household_region', region, args)} {tail})",
-             f"(SELECT worker_id FROM placements WHERE {region_between('origin_region', region, args)} {tail})"]
+             f"(SELECT worker_id FROM placements WHERE {region_between('origin_region', region, args)} {tail})",
+             f"(SELECT worker_id FROM placements WHERE status IN {ACTIVE} "
+             f"AND {region_between('destination_region', region, args)} {tail})"]
     if viewer.role == "workstation":
         args.append(viewer.org)
         parts.append(f"(SELECT worker_id FROM workers WHERE workstation_ids @> ARRAY[${len(args)}::text] {tail})")

@@ -39,7 +39,7 @@ async def test_register_and_read_back_masked(api: httpx.AsyncClient, ledger: obj
 
     w = (await api.get(f"/v1/workers/{accepted['worker_id']}")).json()
     number = body["id_number"]
-    assert w["id_number_masked"] == number[:4] + "*" * 10 + number[-4:]
+    assert w["id_number_masked"] == number[:6] + "*" * 12 and w["birth_month"] == body["birth_date"][:7]
     assert w["phone_masked"] == body["phone"][:3] + "****" + body["phone"][-4:]
     assert w["household_region"]["code"] == body["household_region"] and w["household_region"]["name"]
     assert w["brand_ids"] == ["wenchang-chicken-chef"] and w["state"] == "registered"
@@ -157,7 +157,7 @@ async def test_newest_occurred_at_wins_not_arrival(api: httpx.AsyncClient, pool:
     wid = r.json()["worker_id"]
     await wait_receipt(api, r.json()["event_id"])
     newer = await api.patch(f"/v1/workers/{wid}", json={"name": "新名字", "occurred_at": "2026-03-01T08:00:00+08:00"})
-    older = await api.patch(f"/v1/workers/{wid}", json={"name": "旧名字", "household_region": "460108",
+    older = await api.patch(f"/v1/workers/{wid}", json={"name": "旧名字", "occupation_code": "4-03-02-01",
                                                          "occurred_at": "2026-02-01T08:00:00+08:00"})
     # A late registration from an offline workstation, older than everything above.
     late = await api.post("/v1/workers", json=body | {"name": "最早", "workstation_id": "ws-offline",
@@ -166,7 +166,7 @@ async def test_newest_occurred_at_wins_not_arrival(api: httpx.AsyncClient, pool:
         assert (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
     w = (await api.get(f"/v1/workers/{wid}")).json()
     assert w["name"] == "新名字"  # newest by event time, although it arrived before the older one
-    assert w["household_region"]["code"] == "460108"  # the older event still wins the field nobody newer touched
+    assert w["occupation_code"] == "4-03-02-01"  # the older event still wins the field nobody newer touched
     assert w["registered_at"].startswith("2025-12-01")
     assert len((await api.get(f"/v1/workers/{wid}/history")).json()["items"]) == 4
 

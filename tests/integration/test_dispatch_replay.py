@@ -81,8 +81,9 @@ def story(settings: Settings) -> tuple[list[Envelope], list[Envelope]]:
                 end_date=date(2026, 2, 12) + timedelta(days=15 if n == 2 else 70), reason="resigned",
                 occurred_at=at(11 + (15 if n == 2 else 70)))))
     updates = [intake.update_worker(workers[4], bodies.WorkerPatch(name="新名", occurred_at=at(30))),
-               intake.update_worker(workers[4], bodies.WorkerPatch(name="旧名", household_region="469006",
-                                                                   occurred_at=at(20)))]
+               intake.update_worker(workers[4], bodies.WorkerPatch(name="旧名", occurred_at=at(20))),
+               intake.move_household(workers[4], bodies.HouseholdMove(household_region="469006", reason="投靠子女",
+                                                                      occurred_at=at(20)), "469005")]
     return out + later + updates, later
 
 

@@ -24,23 +24,51 @@ def reg(**over: Any) -> dict[str, Any]:
 # ---- the real-name ledger ---------------------------------------------------------------------------
 def test_second_registration_merges_unions_and_newest_wins() -> None:
     rec, _ = workers.register(None, reg(), T0)
-    rec, changes = workers.register(rec, reg(name="王晓梅", workstation_id="ws-2", brand_ids=["b"],
-                                             priority_groups=["disabled"]), T0 + timedelta(days=1))
-    assert rec.name == "王晓梅" and rec.brand_ids == ["a", "b"] and rec.workstation_ids == ["ws-1", "ws-2"]
-    assert rec.priority_groups == ["disabled"] and changes["name"] == ["王小梅", "王晓梅"]
+    rec, changes = workers.register(rec, reg(workstation_id="ws-2", brand_ids=["b"], priority_groups=["disabled"],
+                                             occupation_code="4-03-02-01"), T0 + timedelta(days=1))
+    assert rec.brand_ids == ["a", "b"] and rec.workstation_ids == ["ws-1", "ws-2"]
+    assert rec.priority_groups == ["disabled"] and changes["occupation_code"] == [None, "4-03-02-01"]
     # An older registration arriving late unions its sets but does not overwrite newer fields.
-    rec, _ = workers.register(rec, reg(name="旧名", household_region="460106", brand_ids=["c"]), T0 - timedelta(days=9))
-    assert rec.name == "王晓梅" and rec.household_region == "460105" and rec.brand_ids == ["a", "b", "c"]
-    assert rec.registered_at == T0 - timedelta(days=9)
+    rec, _ = workers.register(rec, reg(occupation_code="6-01-01-01", brand_ids=["c"]), T0 - timedelta(days=9))
+    assert rec.occupation_code == "4-03-02-01" and rec.brand_ids == ["a", "b", "c"]
+    assert rec.registered_at == T0 - timedelta(days=9) and rec.discrepancies == []
+
+
+def test_a_registration_elsewhere_never_rewrites_name_or_household_it_is_a_discrepancy() -> None:
+    rec, _ = workers.register(None, reg(), T0)
+    rec, changes = workers.register(rec, reg(name="王晓梅", household_region="440305", workstation_id="ws-440305-01"),
+                                    T0 + timedelta(days=1))
+    assert (rec.name, rec.household_region) == ("王小梅", "460105")  # newest-wins no longer applies to identity
+    assert [(d["field"], d["recorded"], d["declared"], d["workstation_id"]) for d in rec.discrepancies] == [
+        ("name", "王小梅", "王晓梅", "ws-440305-01"), ("household_region", "460105", "440305", "ws-440305-01")]
+    assert changes["discrepancies"][1] == rec.discrepancies
+    rec, changes = workers.register(rec, reg(name="王晓梅", household_region="440305", workstation_id="ws-440305-01"),
+                                    T0 + timedelta(days=1))
+    assert len(rec.discrepancies) == 2 and "discrepancies" not in changes  # the same claim again adds nothing
 
 
 def test_update_is_field_by_field_by_event_time() -> None:
     rec, _ = workers.register(None, reg(), T0)
     workers.update(rec, {"worker_id": W, "name": "新"}, T0 + timedelta(days=2))
-    workers.update(rec, {"worker_id": W, "name": "旧", "household_region": "460108"}, T0 + timedelta(days=1))
-    assert (rec.name, rec.household_region) == ("新", "460108")
+    workers.update(rec, {"worker_id": W, "name": "旧", "occupation_code": "4-03-02-01"}, T0 + timedelta(days=1))
+    assert (rec.name, rec.occupation_code) == ("新", "4-03-02-01")
     with pytest.raises(Rejected, match="unknown worker"):
         workers.update(None, {"worker_id": W, "name": "x"}, T0)
+    with pytest.raises(Rejected, match="household move"):  # what older releases could still put on the topic
+        workers.update(rec, {"worker_id": W, "household_region": "460108"}, T0 + timedelta(days=3))
+    assert rec.household_region == "460105"
+
+
+def test_household_moves_only_from_the_current_region() -> None:
+    rec, _ = workers.register(None, reg(), T0)
+    move = {"worker_id": W, "from_region": "460105", "household_region": "460106", "reason": "婚嫁迁入"}
+    rec, changes = workers.move_household(rec, move, T0 + timedelta(days=1))
+    assert rec.household_region == "460106" and changes == {"household_region": ["460105", "460106"],
+                                                            "reason": [None, "婚嫁迁入"]}
+    with pytest.raises(Rejected, match="moved meanwhile"):  # sent by the old region's jurisdiction, too late
+        workers.move_household(rec, move | {"household_region": "460107"}, T0 + timedelta(days=2))
+    with pytest.raises(Rejected, match="already"):
+        workers.move_household(rec, move | {"from_region": "460106"}, T0 + timedelta(days=2))
 
 
 def test_history_changes_never_hold_ciphertext() -> None:

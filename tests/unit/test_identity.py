@@ -345,13 +345,14 @@ def test_leap_day_birthday_counts_from_1_march_in_common_years() -> None:
 
 def test_mask_id_number() -> None:
     number = with_check("46010619900307122")
-    assert mask_id_number(number) == "4601**********" + number[-4:]
-    assert mask_id_number("11010519491231002x") == "1101**********002X"
-    assert mask_id_number("１１０１０５１９４９１２３１００２ｘ") == "1101**********002X"
+    # The address code only: with the birth month and sex a view also shows, the last four would leave ~31 numbers.
+    assert mask_id_number(number) == "460106" + "*" * 12
+    assert mask_id_number("11010519491231002x") == "110105" + "*" * 12
+    assert mask_id_number("１１０１０５１９４９１２３１００２ｘ") == "110105" + "*" * 12
 
 
-def test_mask_id_number_other_lengths_hide_at_least_half() -> None:
-    assert mask_id_number("110105491231002") == "11***********02"  # first-generation 15-digit card
+def test_mask_id_number_other_lengths_hide_everything() -> None:
+    assert mask_id_number("110105491231002") == "*" * 15  # first-generation 15-digit card
     assert mask_id_number("1234") == "****"
     assert mask_id_number("") == ""
 

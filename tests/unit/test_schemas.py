@@ -26,6 +26,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
                           "phone_masked": "138****8000", "household_region": "460105", "workstation_id": "ws-1",
                           "brand_ids": ["yesao"], "priority_groups": ["poverty_alleviated"], "occupation_code": "4-10-01-01"},
     "worker.updated": {"worker_id": W, "name": "王晓梅", "household_region": "460106"},
+    "worker.household_moved": {"worker_id": W, "from_region": "460105", "household_region": "460106",
+                               "reason": "婚嫁迁入"},
     "worker.certificate_added": {"worker_id": W, "certificate": {"kind": "skill_level", "name": "育婴员", "level": 4}},
     "worker.training_completed": {"worker_id": W, "training": {"name": "家政服务培训", "hours": 40,
                                                                "completed_on": "2026-03-01"}},
