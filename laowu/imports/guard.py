@@ -228,10 +228,10 @@ class _Rows(pickle.Unpickler):
 
 def _read_rows(path: Path) -> Iterator[tuple[Any, ...]]:
     with path.open("rb") as fh:
-        reader = _Rows(fh)
         while True:
             try:
-                yield reader.load()
+                # a fresh reader per row: the writer clears its memo after every row, so indexes restart at 0
+                yield _Rows(fh).load()
             except EOFError:
                 return
 

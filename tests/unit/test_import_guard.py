@@ -75,8 +75,8 @@ async def refused(tmp_path: Path, data: bytes, name: str, limits: Limits) -> str
 async def test_normal_files_parse(tmp_path: Path) -> None:
     rows = await parse(tmp_path, workbook([["身份证号", "姓名"], ["1", "张三"]]), "a.xlsx", Limits())
     assert rows == [[("身份证号", "姓名"), ("1", "张三")]]
-    rows = await parse(tmp_path, "身份证号,姓名\n1,张三\n".encode(), "a.csv", Limits())
-    assert rows == [[("身份证号", "姓名"), ("1", "张三")]]
+    rows = await parse(tmp_path, "身份证号,姓名\r\n1,张三\r\n,\r\n".encode(), "a.csv", Limits())
+    assert rows == [[("身份证号", "姓名"), ("1", "张三"), ("", "")]]  # repeated values survive the pipe
 
 
 async def test_row_gap_fails_fast_and_loop_stays_free(tmp_path: Path) -> None:
