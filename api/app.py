@@ -72,7 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=Guard)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
-                       larger={"/v1/events:batch": settings.max_batch_bytes, "/v1/imports": imports.MAX_IMPORT_BYTES})
+                       larger={"/v1/events:batch": settings.max_batch_bytes,
+                               "/v1/imports": settings.import_max_upload_bytes + imports.MULTIPART_SLACK})
     app.add_middleware(Authenticate, settings=settings)  # type: ignore[arg-type]
     app.add_middleware(Observe)  # type: ignore[arg-type]
     return app

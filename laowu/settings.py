@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     max_batch_bytes: int = 8 << 20
     max_batch_events: int = 1000
 
+    # Spreadsheet imports (解析隔离): bounds of one upload, sized for a province's register.
+    import_max_upload_bytes: int = 50 << 20
+    import_max_uncompressed_bytes: int = 500 << 20
+    import_max_ratio: float = 100.0
+    import_max_rows: int = 200_000
+    import_max_columns: int = 64
+    import_max_cell_chars: int = 32 * 1024
+    import_max_shared_strings: int = 1_000_000
+    import_max_shared_strings_bytes: int = 100 << 20
+    import_max_line_chars: int = 1 << 20
+    import_timeout_s: float = 120.0
+    import_memory_mib: int = 2048
+
     consumer_batch_max: int = 2000
     consumer_poll_ms: int = 100
     # aiokafka fetches a drained partition only once the request in flight returns: the broker's wait bounds latency.

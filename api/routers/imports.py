@@ -26,6 +26,7 @@ from starlette.background import BackgroundTask
 from api.deps import IntakeDep, PoolDep
 from api.routing import JSONRoute
 from laowu.imports import workbook
+from laowu.imports.guard import Limits
 from laowu.imports.service import interrupted, run_dispatch_import, run_worker_import, unseal
 from laowu.imports.source import UnsupportedFile, detect_format
 from laowu.store import imports as store
@@ -34,7 +35,7 @@ from schemas.common import Actor
 
 router = APIRouter(route_class=JSONRoute, tags=["imports"])
 
-MAX_IMPORT_BYTES = 64 << 20
+MULTIPART_SLACK = 1 << 20  # form fields and part headers around the file itself
 """Upload limit for ``/v1/imports`` (a 50,000-row registration sheet is about 3 MB)."""
 STALE_SECONDS = 120.0
 """A running import makes progress every chunk (~1 s); silent this long, its process is gone."""
@@ -94,8 +95,13 @@ async def dispatch_template(
     return Response(data, media_type=workbook.XLSX_MEDIA_TYPE, headers=_attachment("有组织劳务输出派遣名单模板.xlsx"))
 
 
-async def _spool(upload: UploadFile) -> tuple[Path, str, bytes, int]:
-    """Copy the upload to a file of ours (the request's is gone when the response is sent), hashing it."""
+class _TooBig(Exception):
+    pass
+
+
+async def _spool(upload: UploadFile, limit: int) -> tuple[Path, str, bytes, int]:
+    """Copy the upload to a file of ours (the request's is gone when the response is sent), hashing it;
+    ``_TooBig`` as soon as it passes ``limit`` bytes (nothing kept)."""
     digest = hashlib.sha256()
     fd, name = tempfile.mkstemp(prefix="laowu-import-", suffix=Path(upload.filename or "").suffix[:8])
     head = b""
@@ -108,6 +114,8 @@ async def _spool(upload: UploadFile) -> tuple[Path, str, bytes, int]:
                 digest.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
+                if size > limit:
+                    raise _TooBig
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
@@ -144,7 +152,13 @@ async def _start(request: Request, pool: Any, intake: Any, file: UploadFile, wor
         workstation_id = actor.org  # the credential's, never the form's (an admin names one)
     if not workstation_id:
         return _refused(422, "missing", "workstation_id is required", "缺少工作站编号", "workstation_id")
-    path, sha256, head, size = await _spool(file)
+    settings = request.app.state.settings
+    limit = settings.import_max_upload_bytes
+    try:
+        path, sha256, head, size = await _spool(file, limit)
+    except _TooBig:
+        return _refused(413, "too_large", f"the file is larger than {limit} bytes",
+                        f"文件过大：最大{limit // (1 << 20)} MB，请拆分后分批上传")
     keep = False
     try:
         if size == 0:
@@ -165,6 +179,7 @@ async def _start(request: Request, pool: Any, intake: Any, file: UploadFile, wor
         task = asyncio.create_task(run(
             pool=pool, intake=intake, publish=request.app.state.publisher.publish, import_id=import_id, path=path,
             filename=file.filename, workstation_id=workstation_id, file_sha256=sha256, actor=actor,
+            limits=Limits.from_settings(settings),
         ), name=f"import-{import_id}")
         keep = True
         tasks = _tasks(request.app)

@@ -2,7 +2,8 @@
 
 file → sheets → header → rows in chunks of ``CHUNK_ROWS`` → ``RowProcessor.process`` (validate, build
 envelopes) → ``Sink.publish`` (valid rows) → ``Sink.record`` (issues + progress). At most one chunk of rows
-is in memory; parsing runs in a worker thread so the API's event loop keeps serving requests.
+is in memory; parsing runs in a child process (``guard``) that is killed past its bounds, so a hostile file
+cannot hang or exhaust the API.
 
 Event ids are deterministic (``row_event_id``): the same file uploaded again by the same workstation
 yields the same event ids, and the consumer keeps one event per id, so nobody is registered twice —
@@ -14,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from laowu.imports.guard import Limits, parse_isolated
 from laowu.imports.sheet import Header, HeaderNotFound, Row, SheetKind, find_header, make_row
-from laowu.imports.source import Sheet, open_sheets
+from laowu.imports.source import Sheet
 from schemas.envelope import Envelope
 
 CHUNK_ROWS = 500
@@ -155,12 +158,14 @@ def _take(processor: RowProcessor, sheet: Sheet, header: Header,
 
 
 async def run_import(path: Path, filename: str | None, processor: RowProcessor, sink: Sink,
-                     chunk_rows: int = CHUNK_ROWS) -> Totals:
+                     chunk_rows: int = CHUNK_ROWS, limits: Limits | None = None) -> Totals:
     """Stream the file through ``processor`` into ``sink``; raises ``UnsupportedFile`` / ``HeaderNotFound`` /
     ``SheetRefused``."""
     totals = Totals()
     with contextlib.ExitStack() as stack:
-        sheets = await asyncio.to_thread(stack.enter_context, open_sheets(path, filename))
+        # Parsed in a killable child under bounds; only its already-checked rows are read here.
+        parsed, sheets = await parse_isolated(path, filename, limits)
+        stack.callback(shutil.rmtree, parsed, True)
         sheet, header, rows = await asyncio.to_thread(locate, processor.kind, sheets)
         await sink.begin(header)
         await processor.start(header, sheet.epoch)

@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 
 from laowu.imports.dispatch import DispatchRows
+from laowu.imports.guard import Limits
 from laowu.imports.pipeline import Outcome, RowProcessor, SheetRefused, Totals, row_event_id, run_import
 from laowu.imports.sheet import Header, HeaderNotFound
 from laowu.imports.source import UnsupportedFile
@@ -110,13 +111,14 @@ async def run_worker_import(
     workstation_id: str,
     file_sha256: str,
     actor: Actor | None = None,
+    limits: Limits | None = None,
 ) -> Totals | None:
     """The background task behind ``POST /v1/imports/workers``; always leaves the import done or failed."""
     processor = WorkerRows(
         intake, PoolBrands(pool), workstation_id=workstation_id, actor=actor,
         event_id=lambda row, part: row_event_id("workers", workstation_id, file_sha256, row, part),
     )
-    return await _run(pool, intake, publish, import_id, path, filename, processor)
+    return await _run(pool, intake, publish, import_id, path, filename, processor, limits=limits)
 
 
 async def run_dispatch_import(
@@ -130,6 +132,7 @@ async def run_dispatch_import(
     workstation_id: str,
     file_sha256: str,
     actor: Actor | None = None,
+    limits: Limits | None = None,
 ) -> Totals | None:
     """The background task behind ``POST /v1/imports/dispatch``: one sheet → one ``dispatch.created``.
 
@@ -146,15 +149,16 @@ async def run_dispatch_import(
             "event_id": str(env.event_id) if env else None,
         })
 
-    return await _run(pool, intake, publish, import_id, path, filename, processor, result)
+    return await _run(pool, intake, publish, import_id, path, filename, processor, result, limits=limits)
 
 
 async def _run(pool: asyncpg.Pool, intake: Intake, publish: Publish, import_id: uuid.UUID, path: Path,
                filename: str | None, processor: RowProcessor,
-               before_done: Callable[[], Awaitable[None]] | None = None) -> Totals | None:
+               before_done: Callable[[], Awaitable[None]] | None = None,
+               limits: Limits | None = None) -> Totals | None:
     sink = StoreSink(pool, import_id, intake.privacy.cipher, publish)
     try:
-        totals = await run_import(path, filename, processor, sink)
+        totals = await run_import(path, filename, processor, sink, limits=limits)
         if before_done is not None:
             await before_done()
     except (UnsupportedFile, HeaderNotFound, SheetRefused) as exc:

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import time
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -466,3 +467,58 @@ async def test_the_workstation_credential_decides(
     assert (await api.get(f"/v1/imports/{result['import_id']}/errors.xlsx")).status_code == 404
     _login(api, settings, role="bureau", org="bureau-46", region="460000")
     assert (await api.get(f"/v1/imports/{result['import_id']}")).status_code == 403
+
+
+# ---- hostile files (issue 16): bounded, parsed in a killable child, the API stays responsive ------------------
+def _row_gap_xlsx() -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(HEADER)
+    buf = io.BytesIO()
+    wb.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    gap = '<row r="1000000000000000000"><c r="A1000000000000000000" t="inlineStr"><is><t>x</t></is></c></row>'
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            body = src.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                body = body.replace(b"</sheetData>", gap.encode() + b"</sheetData>")
+            dst.writestr(name, body)
+    return out.getvalue()
+
+
+async def test_row_gap_fails_with_reason_while_healthz_stays_fast(api: httpx.AsyncClient, settings: Settings) -> None:
+    _login(api, settings)
+    r = await _upload(api, _row_gap_xlsx(), "gap.xlsx")
+    assert r.status_code == 202, r.text
+    import_id = r.json()["import_id"]
+    slowest = 0.0
+    deadline = time.monotonic() + 60  # the old code walked the gap forever
+    while (body := (await api.get(f"/v1/imports/{import_id}")).json())["status"] == "running":
+        assert time.monotonic() < deadline, "the row-gap import never finished"
+        started = time.monotonic()
+        assert (await api.get("/healthz")).status_code == 200
+        slowest = max(slowest, time.monotonic() - started)
+        await asyncio.sleep(0.02)
+    assert body["status"] == "failed" and "行数超过上限" in body["error"], body
+    assert slowest < 0.1, slowest
+
+
+async def test_bounds_are_settings(api: httpx.AsyncClient, settings: Settings) -> None:
+    _login(api, settings)
+    settings.import_max_upload_bytes = 1000
+    r = await _upload(api, b"a," * 1000, "big.csv")
+    assert r.status_code == 413 and "文件过大" in r.json()["detail"][0]["msg_zh"]
+    settings.import_max_upload_bytes = 50 << 20
+    settings.import_max_line_chars = 1000
+    result = await _import(api, ",".join(HEADER).encode() + b"\n" + b"x" * 5000 + b"\n", "long.csv")
+    assert result["status"] == "failed" and "过长" in result["error"], result
+    settings.import_max_rows = 5
+    rows = ",".join(HEADER) + "\n" + "".join(f"{i},x\n" for i in range(10))
+    result = await _import(api, rows.encode(), "rows.csv")
+    assert result["status"] == "failed" and "行数超过上限" in result["error"], result
+    settings.import_timeout_s = 0.01
+    result = await _import(api, ",".join(HEADER).encode() + b"\n1,x\n", "slow.csv")
+    assert result["status"] == "failed" and "解析超时" in result["error"], result
