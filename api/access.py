@@ -130,6 +130,11 @@ class VerifiedTokens:
         return actor
 
 
+# EventSource cannot set an Authorization header, so the feed alone takes ``?access_token=`` (the dashboard page
+# is outside /v1 and needs no credential; its script passes the token on to the feed).
+QUERY_TOKEN_ROUTES = frozenset({("GET", "/v1/feed")})
+
+
 class Authenticate:
     """ASGI middleware: a ``/v1`` request without a valid credential is 401 before body or path are looked at."""
 
@@ -143,6 +148,8 @@ class Authenticate:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 return token.strip() if scheme.lower() == "bearer" else None
+        if (scope.get("method"), scope.get("path")) not in QUERY_TOKEN_ROUTES:
+            return None  # a token in a URL ends up in histories and proxy logs: only where no header can be sent
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         return query.get("access_token", [None])[0]
 
