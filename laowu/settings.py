@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     token_ttl_s: int = 900
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 400
+    # Comma-separated CIDRs of the reverse proxies in front of the API; X-Forwarded-For / -Proto are believed only
+    # from these (walked right to left through trusted hops). Empty: the TCP peer is the client.
+    trusted_proxies: str = ""
+    hsts_max_age_s: int = 31536000
 
     max_body_bytes: int = 1 << 20
     max_batch_bytes: int = 8 << 20
