@@ -13,7 +13,8 @@ from api import errors
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
 from api.lag import LagProbe
-from api.middleware import BodyLimit, Observe
+from api.middleware import BodyLimit, Observe, SecurityHeaders
+from api.proxies import ClientAddress
 from api.publisher import Publisher
 from api.routers import auth, brands, dashboard, dispatch, events, exports, feed, health, imports, stats, workers
 from laowu import heap
@@ -75,4 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        larger={"/v1/events:batch": settings.max_batch_bytes, "/v1/imports": imports.MAX_IMPORT_BYTES})
     app.add_middleware(Authenticate, settings=settings)  # type: ignore[arg-type]
     app.add_middleware(Observe)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)  # type: ignore[arg-type]
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies)  # type: ignore[arg-type]  # outermost
     return app

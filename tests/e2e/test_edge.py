@@ -1,0 +1,54 @@
+"""What the edge of the API answers: security headers, the client address behind a trusted proxy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from laowu.settings import Settings
+
+from conftest import serving
+from helpers import bearer
+
+pytestmark = pytest.mark.services
+
+
+async def test_dashboard_and_static_carry_security_headers(api: httpx.AsyncClient) -> None:
+    for path in ("/dashboard", "/static/dashboard.js", "/static/dashboard.css", "/v1/brands"):
+        r = await api.get(path)
+        assert r.status_code == 200, path
+        csp = r.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
+        assert "'unsafe-inline'" not in csp.split("style-src-attr")[0], "no inline scripts or <style> allowed"
+        assert r.headers.get("x-content-type-options") == "nosniff", path
+        assert "strict-transport-security" not in r.headers, "plain http from an untrusted peer: no HSTS"
+
+
+async def test_dashboard_has_no_inline_script_the_csp_would_block(api: httpx.AsyncClient) -> None:
+    html = (await api.get("/dashboard")).text
+    assert "<style" not in html
+    for tag in html.split("<script")[1:]:
+        assert "src=" in tag.split(">")[0], "an inline <script> would be blocked by script-src 'self'"
+
+
+async def test_trusted_proxy_gives_client_address_and_https(infra: Any, settings: Settings) -> None:
+    behind = Settings(**{**settings.model_dump(), "trusted_proxies": "127.0.0.0/8"})
+    admin = bearer("admin", "laowu-ops", settings=behind)
+    forwarded = {"X-Forwarded-For": "6.6.6.6, 198.51.100.23", "X-Forwarded-Proto": "https"}
+    async with serving(behind) as url, httpx.AsyncClient(base_url=url, timeout=30, headers=admin) as c:
+        r = await c.post("/v1/credentials", json={"role": "workstation", "org": "ws-edge", "region": "460106"},
+                         headers=forwarded)
+        assert r.status_code == 201
+        assert r.headers.get("strict-transport-security", "").startswith("max-age=")
+        audit = (await c.get("/v1/audit")).json()["items"]
+    assert [a["ip"] for a in audit if a["action"] == "credential.create"] == ["198.51.100.23"]
+
+
+async def test_untrusted_peer_cannot_forge_its_address(api: httpx.AsyncClient) -> None:
+    r = await api.post("/v1/credentials", json={"role": "workstation", "org": "ws-edge2", "region": "460106"},
+                       headers={"X-Forwarded-For": "198.51.100.23", "X-Forwarded-Proto": "https"})
+    assert r.status_code == 201 and "strict-transport-security" not in r.headers
+    audit = (await api.get("/v1/audit")).json()["items"]
+    assert [a["ip"] for a in audit if a["action"] == "credential.create"] == ["127.0.0.1"]
