@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, HTTPException, Request
 
+from api import ratelimit
+from api.ratelimit import Buckets
 from laowu.auth import InvalidCredential, verify_until
 from laowu.settings import Settings
 from schemas.common import Actor
@@ -142,6 +144,14 @@ class Authenticate:
         self.app, self.settings = app, settings
         self.buckets: dict[str, _Bucket] = {}
         self.tokens = VerifiedTokens(settings)
+        self.costly = {name: Buckets(rate, burst) for name, (rate, burst) in
+                       ratelimit.parse_limits(settings.route_rate_limits).items()}
+
+    def _costly_wait(self, scope: Scope, key: str) -> float:
+        """0, or seconds to wait, from the bucket of the route's cost class (none for ordinary routes)."""
+        name = ratelimit.route_class(scope.get("method", ""), scope.get("path", ""))
+        bucket = self.costly.get(name) if name else None
+        return bucket.take(key) if bucket is not None else 0.0
 
     def _token(self, scope: Scope) -> str | None:
         for name, value in scope["headers"]:
@@ -169,8 +179,15 @@ class Authenticate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/v1/") or path == "/v1/auth/token":
+        if scope["type"] != "http" or not path.startswith("/v1/"):
             await self.app(scope, receive, send)
+            return
+        if path == "/v1/auth/token":  # no credential yet: limited by client address (behind trusted proxies)
+            wait = self._costly_wait(scope, "ip:" + (scope.get("client") or ("-", 0))[0])
+            if wait:
+                await _send(send, _problem(429, "rate limit exceeded", _retry_after(wait)))
+            else:
+                await self.app(scope, receive, send)
             return
         token = self._token(scope)
         answer = None
@@ -182,17 +199,26 @@ class Authenticate:
             except InvalidCredential as exc:
                 answer = _problem(401, f"invalid credential: {exc}", [(b"www-authenticate", b"Bearer")])
             else:
-                wait = self._rate_ok(actor.subject or actor.org)
+                key = actor.subject or actor.org
+                wait = self._rate_ok(key) or self._costly_wait(scope, key)
                 if wait:
-                    answer = _problem(429, "rate limit exceeded", [(b"retry-after", str(math.ceil(wait)).encode())])
+                    answer = _problem(429, "rate limit exceeded", _retry_after(wait))
                 else:
                     scope.setdefault("state", {})["actor"] = actor
         if answer is None:
             await self.app(scope, receive, send)
             return
-        status, body, headers = answer
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _send(send, answer)
+
+
+def _retry_after(wait: float) -> list[tuple[bytes, bytes]]:
+    return [(b"retry-after", str(max(1, math.ceil(wait))).encode())]
+
+
+async def _send(send: Send, answer: tuple[int, bytes, list[tuple[bytes, bytes]]]) -> None:
+    status, body, headers = answer
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def authorize(request: Request) -> Actor | None:

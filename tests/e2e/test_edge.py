@@ -52,3 +52,21 @@ async def test_untrusted_peer_cannot_forge_its_address(api: httpx.AsyncClient) -
     assert r.status_code == 201 and "strict-transport-security" not in r.headers
     audit = (await api.get("/v1/audit")).json()["items"]
     assert [a["ip"] for a in audit if a["action"] == "credential.create"] == ["127.0.0.1"]
+
+
+async def test_costly_routes_and_token_exchange_have_limits_of_their_own(infra: Any, settings: Settings) -> None:
+    tight = Settings(**{**settings.model_dump(), "trusted_proxies": "127.0.0.0/8",
+                        "route_rate_limits": "token=0.01/2,export=0.01/2"})
+    admin = bearer("admin", "laowu-ops", settings=tight)
+    async with serving(tight) as url, httpx.AsyncClient(base_url=url, timeout=30, headers=admin) as c:
+        exports = [(await c.get("/v1/export/workers.xlsx")).status_code for _ in range(3)]
+        assert exports[:2] == [200, 200] and exports[2] == 429
+        assert (await c.get("/v1/brands")).status_code == 200, "ordinary reads keep the general limit"
+        bad = {"api_key": "lw_" + "x" * 40}
+        client_a = {"Authorization": "", "X-Forwarded-For": "198.51.100.1"}
+        codes = [(await c.post("/v1/auth/token", json=bad, headers=client_a)).status_code for _ in range(3)]
+        assert codes == [401, 401, 429]
+        last = await c.post("/v1/auth/token", json=bad, headers=client_a)
+        assert last.status_code == 429 and int(last.headers["retry-after"]) >= 1
+        client_b = {"Authorization": "", "X-Forwarded-For": "198.51.100.2"}
+        assert (await c.post("/v1/auth/token", json=bad, headers=client_b)).status_code == 401, "keyed by client"
