@@ -19,7 +19,8 @@ from fastapi import Depends, HTTPException, Request
 
 from api import ratelimit
 from api.ratelimit import Buckets
-from laowu.auth import InvalidCredential, verify_until
+from api.revocations import Revocations, pool_of
+from laowu.auth import InvalidCredential, verify_claims
 from laowu.settings import Settings
 from schemas.common import Actor
 
@@ -34,6 +35,7 @@ FIELD = frozenset({"workstation", "admin"})
 
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/auth/token"): frozenset(),  # public: exchanges an API key
+    ("POST", "/v1/auth/logout"): frozenset({"workstation", "employer", "bureau", "admin"}),  # signs out its token
     ("POST", "/v1/credentials"): frozenset({"admin"}),
     ("GET", "/v1/audit"): frozenset({"admin"}),
     ("POST", "/v1/brands"): LIBRARY,
@@ -115,21 +117,25 @@ class VerifiedTokens:
 
     def __init__(self, settings: Settings, size: int = 10_000) -> None:
         self.settings, self.size = settings, size
-        self.entries: OrderedDict[str, tuple[Actor, int]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[Actor, int, str]] = OrderedDict()
 
     def verify(self, token: str) -> Actor:
         """The token's actor, or :class:`InvalidCredential` (401)."""
+        return self.verify_claims(token)[0]
+
+    def verify_claims(self, token: str) -> tuple[Actor, int, str]:
+        """(actor, exp, jti), or :class:`InvalidCredential` (401)."""
         entry = self.entries.get(token)
         if entry is not None:
             if time.time() < entry[1]:
                 self.entries.move_to_end(token)
-                return entry[0]
+                return entry
             del self.entries[token]  # expired: the full check below answers 401 with PyJWT's reason
-        actor, expires = verify_until(self.settings, token)
-        self.entries[token] = (actor, expires)
+        entry = verify_claims(self.settings, token)
+        self.entries[token] = entry
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
-        return actor
+        return entry
 
 
 # EventSource cannot set an Authorization header, so the feed alone takes ``?access_token=`` (the dashboard page
@@ -140,8 +146,10 @@ QUERY_TOKEN_ROUTES = frozenset({("GET", "/v1/feed")})
 class Authenticate:
     """ASGI middleware: a ``/v1`` request without a valid credential is 401 before body or path are looked at."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], settings: Settings) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], settings: Settings,
+                 revocations: Revocations | None = None) -> None:
         self.app, self.settings = app, settings
+        self.revocations = revocations or Revocations(settings.revocation_refresh_s)
         self.buckets: dict[str, _Bucket] = {}
         self.tokens = VerifiedTokens(settings)
         self.costly = {name: Buckets(rate, burst) for name, (rate, burst) in
@@ -195,10 +203,15 @@ class Authenticate:
             answer = _problem(401, "missing credential", [(b"www-authenticate", b"Bearer")])
         else:
             try:
-                actor = self.tokens.verify(token)
+                actor, expires, jti = self.tokens.verify_claims(token)
+                await self.revocations.refresh(pool_of(scope))
+                if self.revocations.is_revoked(jti):
+                    raise InvalidCredential("token has been signed out")
             except InvalidCredential as exc:
                 answer = _problem(401, f"invalid credential: {exc}", [(b"www-authenticate", b"Bearer")])
             else:
+                # the feed closes its stream at expiry or sign-out (api.routers.feed)
+                scope.setdefault("state", {}).update(token_jti=jti, token_exp=expires)
                 key = actor.subject or actor.org
                 wait = self._rate_ok(key) or self._costly_wait(scope, key)
                 if wait:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     token_keys: SecretStr = SecretStr(DEV_TOKEN_KEYS)
 
     token_ttl_s: int = 900
+    token_max_ttl_s: int = 86400  # hard cap, whatever `laowu token --ttl` asks; longer tokens are refused too
+    token_audience: str = "laowu-api"
+    # Seconds a replica may go on accepting a token signed out at another replica (the revocation list is reread
+    # at most this often; the replica that signs out refuses at once).
+    revocation_refresh_s: float = 5.0
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 400
     # Comma-separated CIDRs of the reverse proxies in front of the API; X-Forwarded-For / -Proto are believed only

@@ -70,3 +70,14 @@ async def test_costly_routes_and_token_exchange_have_limits_of_their_own(infra: 
         assert last.status_code == 429 and int(last.headers["retry-after"]) >= 1
         client_b = {"Authorization": "", "X-Forwarded-For": "198.51.100.2"}
         assert (await c.post("/v1/auth/token", json=bad, headers=client_b)).status_code == 401, "keyed by client"
+
+
+async def test_sign_out_revokes_the_presented_token_only(api: httpx.AsyncClient, settings: Settings) -> None:
+    mine, other = bearer("bureau", "hr-4601", "460100", settings=settings), \
+        bearer("bureau", "hr-4601", "460100", settings=settings)
+    assert (await api.get("/v1/brands", headers=mine)).status_code == 200
+    assert (await api.post("/v1/auth/logout", headers=mine)).status_code == 204
+    r = await api.get("/v1/brands", headers=mine)
+    assert r.status_code == 401 and "signed out" in r.json()["detail"]
+    assert (await api.get("/v1/brands", headers=other)).status_code == 200, "only the presented token"
+    assert (await api.post("/v1/auth/logout")).status_code == 204
