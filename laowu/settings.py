@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # Seconds a replica may go on accepting a token signed out at another replica (the revocation list is reread
     # at most this often; the replica that signs out refuses at once).
     revocation_refresh_s: float = 5.0
+    feed_max_streams: int = 5  # concurrent /v1/feed streams per credential (per API replica)
+    feed_max_rewind: int = 100_000  # rows a Last-Event-ID may lie behind the tail; older resumes at the tail
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 400
     # Comma-separated CIDRs of the reverse proxies in front of the API; X-Forwarded-For / -Proto are believed only
