@@ -17,7 +17,10 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, HTTPException, Request
 
-from laowu.auth import InvalidCredential, verify_until
+from api import ratelimit
+from api.ratelimit import Buckets
+from api.revocations import Revocations, pool_of
+from laowu.auth import InvalidCredential, verify_claims
 from laowu.settings import Settings
 from schemas.common import Actor
 
@@ -32,6 +35,7 @@ FIELD = frozenset({"workstation", "admin"})
 
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/auth/token"): frozenset(),  # public: exchanges an API key
+    ("POST", "/v1/auth/logout"): frozenset({"workstation", "employer", "bureau", "admin"}),  # signs out its token
     ("POST", "/v1/credentials"): frozenset({"admin"}),
     ("GET", "/v1/audit"): frozenset({"admin"}),
     ("POST", "/v1/brands"): LIBRARY,
@@ -116,36 +120,57 @@ class VerifiedTokens:
 
     def __init__(self, settings: Settings, size: int = 10_000) -> None:
         self.settings, self.size = settings, size
-        self.entries: OrderedDict[str, tuple[Actor, int]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[Actor, int, str]] = OrderedDict()
 
     def verify(self, token: str) -> Actor:
         """The token's actor, or :class:`InvalidCredential` (401)."""
+        return self.verify_claims(token)[0]
+
+    def verify_claims(self, token: str) -> tuple[Actor, int, str]:
+        """(actor, exp, jti), or :class:`InvalidCredential` (401)."""
         entry = self.entries.get(token)
         if entry is not None:
             if time.time() < entry[1]:
                 self.entries.move_to_end(token)
-                return entry[0]
+                return entry
             del self.entries[token]  # expired: the full check below answers 401 with PyJWT's reason
-        actor, expires = verify_until(self.settings, token)
-        self.entries[token] = (actor, expires)
+        entry = verify_claims(self.settings, token)
+        self.entries[token] = entry
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
-        return actor
+        return entry
+
+
+# EventSource cannot set an Authorization header, so the feed alone takes ``?access_token=`` (the dashboard page
+# is outside /v1 and needs no credential; its script passes the token on to the feed).
+QUERY_TOKEN_ROUTES = frozenset({("GET", "/v1/feed")})
 
 
 class Authenticate:
     """ASGI middleware: a ``/v1`` request without a valid credential is 401 before body or path are looked at."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], settings: Settings) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], settings: Settings,
+                 revocations: Revocations | None = None) -> None:
         self.app, self.settings = app, settings
+        self.revocations = revocations or Revocations(settings.revocation_refresh_s)
         self.buckets: dict[str, _Bucket] = {}
         self.tokens = VerifiedTokens(settings)
+        self.costly = {name: Buckets(rate, burst) for name, (rate, burst) in
+                       ratelimit.parse_limits(settings.route_rate_limits).items()}
+
+    def _costly_wait(self, scope: Scope, key: str) -> float:
+        """0, or seconds to wait, from the bucket of the route's cost class (none for ordinary routes)."""
+        name = ratelimit.route_class(scope.get("method", ""), scope.get("path", ""))
+        bucket = self.costly.get(name) if name else None
+        return bucket.take(key) if bucket is not None else 0.0
 
     def _token(self, scope: Scope) -> str | None:
         for name, value in scope["headers"]:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 return token.strip() if scheme.lower() == "bearer" else None
+        if (scope.get("method"), scope.get("path")) not in QUERY_TOKEN_ROUTES:
+            return None  # a token in a URL ends up in histories and proxy logs: only where no header can be sent
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         return query.get("access_token", [None])[0]
 
@@ -165,8 +190,15 @@ class Authenticate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/v1/") or path == "/v1/auth/token":
+        if scope["type"] != "http" or not path.startswith("/v1/"):
             await self.app(scope, receive, send)
+            return
+        if path == "/v1/auth/token":  # no credential yet: limited by client address (behind trusted proxies)
+            wait = self._costly_wait(scope, "ip:" + (scope.get("client") or ("-", 0))[0])
+            if wait:
+                await _send(send, _problem(429, "rate limit exceeded", _retry_after(wait)))
+            else:
+                await self.app(scope, receive, send)
             return
         token = self._token(scope)
         answer = None
@@ -174,21 +206,35 @@ class Authenticate:
             answer = _problem(401, "missing credential", [(b"www-authenticate", b"Bearer")])
         else:
             try:
-                actor = self.tokens.verify(token)
+                actor, expires, jti = self.tokens.verify_claims(token)
+                await self.revocations.refresh(pool_of(scope))
+                if self.revocations.is_revoked(jti):
+                    raise InvalidCredential("token has been signed out")
             except InvalidCredential as exc:
                 answer = _problem(401, f"invalid credential: {exc}", [(b"www-authenticate", b"Bearer")])
             else:
-                wait = self._rate_ok(actor.subject or actor.org)
+                # the feed closes its stream at expiry or sign-out (api.routers.feed)
+                scope.setdefault("state", {}).update(token_jti=jti, token_exp=expires)
+                key = actor.subject or actor.org
+                wait = self._rate_ok(key) or self._costly_wait(scope, key)
                 if wait:
-                    answer = _problem(429, "rate limit exceeded", [(b"retry-after", str(math.ceil(wait)).encode())])
+                    answer = _problem(429, "rate limit exceeded", _retry_after(wait))
                 else:
                     scope.setdefault("state", {})["actor"] = actor
         if answer is None:
             await self.app(scope, receive, send)
             return
-        status, body, headers = answer
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _send(send, answer)
+
+
+def _retry_after(wait: float) -> list[tuple[bytes, bytes]]:
+    return [(b"retry-after", str(max(1, math.ceil(wait))).encode())]
+
+
+async def _send(send: Send, answer: tuple[int, bytes, list[tuple[bytes, bytes]]]) -> None:
+    status, body, headers = answer
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def authorize(request: Request) -> Actor | None:

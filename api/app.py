@@ -13,8 +13,10 @@ from api import errors
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
 from api.lag import LagProbe
-from api.middleware import BodyLimit, Observe
+from api.middleware import BodyLimit, Observe, SecurityHeaders
+from api.proxies import ClientAddress
 from api.publisher import Publisher
+from api.revocations import Revocations
 from api.routers import auth, brands, dashboard, dispatch, events, exports, feed, health, imports, stats, workers
 from laowu import heap
 from laowu.intake import Intake
@@ -74,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
                        larger={"/v1/events:batch": settings.max_batch_bytes,
                                "/v1/imports": settings.import_max_upload_bytes + imports.MULTIPART_SLACK})
-    app.add_middleware(Authenticate, settings=settings)  # type: ignore[arg-type]
+    app.state.revocations = Revocations(settings.revocation_refresh_s)
+    app.add_middleware(Authenticate, settings=settings, revocations=app.state.revocations)  # type: ignore[arg-type]
     app.add_middleware(Observe)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)  # type: ignore[arg-type]
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies)  # type: ignore[arg-type]  # outermost
     return app

@@ -16,4 +16,7 @@ def serve(settings: Settings) -> None:
         access_log=False,
         log_level="info",
         timeout_graceful_shutdown=10,
+        # uvicorn would believe X-Forwarded-* from 127.0.0.1 on its own; api.proxies does it from
+        # LAOWU_TRUSTED_PROXIES only, walking the chain, so there is one rule for who the client is.
+        proxy_headers=False,
     )

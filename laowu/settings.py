@@ -47,12 +47,26 @@ class Settings(BaseSettings):
     token_keys: SecretStr = SecretStr(DEV_TOKEN_KEYS)
 
     token_ttl_s: int = 900
+    token_max_ttl_s: int = 86400  # hard cap, whatever `laowu token --ttl` asks; longer tokens are refused too
+    token_audience: str = "laowu-api"
+    # Seconds a replica may go on accepting a token signed out at another replica (the revocation list is reread
+    # at most this often; the replica that signs out refuses at once).
+    revocation_refresh_s: float = 5.0
+    feed_max_streams: int = 16  # concurrent /v1/feed streams per credential (per API replica)
+    feed_max_rewind: int = 100_000  # rows a Last-Event-ID may lie behind the tail; older resumes at the tail
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 400
     # Exact lookups by ID number (GET /v1/workers?id_number=, POST /v1/workers:lookup) confirm a guess: their own,
     # much lower limit per credential, on top of the general one.
     lookup_rate_per_min: float = 30.0
     lookup_burst: int = 10
+    # Comma-separated CIDRs of the reverse proxies in front of the API; X-Forwarded-For / -Proto are believed only
+    # from these (walked right to left through trusted hops). Empty: the TCP peer is the client.
+    trusted_proxies: str = ""
+    # Per credential (per client address for "token"), on top of rate_limit_*: "class=refill_per_s/burst".
+    # Classes: token, reveal, lookup, export (workbooks, errors.xlsx), import (uploads); see api.ratelimit.
+    route_rate_limits: str = "token=1/20,reveal=5/50,lookup=5/50,export=1/10,import=1/20"
+    hsts_max_age_s: int = 31536000
 
     max_body_bytes: int = 1 << 20
     max_batch_bytes: int = 8 << 20

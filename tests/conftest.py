@@ -182,7 +182,8 @@ async def serving(settings: Settings) -> AsyncIterator[str]:
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on",
+                                           proxy_headers=False))  # as api.server: api.proxies decides
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 30
     while not server.started:

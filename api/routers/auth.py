@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.access import CurrentActor
@@ -73,7 +73,16 @@ async def exchange(body: TokenRequest, pool: PoolDep, settings: SettingsDep) -> 
         raise HTTPException(status_code=401, detail="unknown or revoked API key")
     token = auth.issue(settings, role=row["role"], org=row["org"], region=row["region"],
                        subject=f"credential:{row['credential_id']}")
-    return TokenResponse(access_token=token, expires_in=settings.token_ttl_s)
+    return TokenResponse(access_token=token, expires_in=min(settings.token_ttl_s, settings.token_max_ttl_s))
+
+
+@router.post("/v1/auth/logout", status_code=204, response_class=Response)
+async def logout(request: Request, pool: PoolDep, actor: CurrentActor) -> Response:
+    """Sign out: the token presented is refused from now on (at once here, within LAOWU_REVOCATION_REFRESH_S at the
+    other replicas), and an open feed on it closes."""
+    await request.app.state.revocations.revoke(pool, jti=request.state.token_jti, subject=actor.subject or actor.org,
+                                               expires=request.state.token_exp)
+    return Response(status_code=204)
 
 
 @router.post("/v1/credentials", status_code=201, response_model=CredentialCreated)

@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -58,6 +59,7 @@ class FeedHub:
         self.pool = pool
         self.poll_s = poll_s
         self.subscribers: set[Subscriber] = set()
+        self.open_streams: dict[str, int] = {}  # per credential, for LAOWU_FEED_MAX_STREAMS
         self.last = 0
         self._task: asyncio.Task[None] | None = None
         self._start_lock = asyncio.Lock()
@@ -145,14 +147,47 @@ def to_event(row: dict[str, Any]) -> ServerSentEvent:
     return ServerSentEvent(id=str(row["id"]), data=json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
-async def stream(hub: FeedHub, after: int | None, kinds: frozenset[str], region: str | None) -> AsyncIterator[Any]:
-    sub, tail = await hub.subscribe()
-    # A position beyond the tail (the database was reset) means: from the live tail.
-    cursor = tail if after is None or after > tail else after
+class Credential:
+    """What keeps a stream open: its token's expiry and sign-out (checked every ``check_s``), and its slot among the
+    credential's concurrent streams (released when the stream ends)."""
+
+    def __init__(self, expires: float, revoked: Callable[[], Awaitable[bool]], release: Callable[[], None],
+                 check_s: float = 1.0) -> None:
+        self.expires, self.revoked, self.release, self.check_s = expires, revoked, release, check_s
+
+    async def ended(self) -> str | None:
+        if time.time() >= self.expires:
+            return "token expired"
+        if await self.revoked():
+            return "token signed out"
+        return None
+
+
+async def stream(hub: FeedHub, after: int | None, kinds: frozenset[str], region: str | None,
+                 credential: Credential | None = None, max_rewind: int | None = None) -> AsyncIterator[Any]:
+    try:
+        sub, tail = await hub.subscribe()
+    except BaseException:
+        if credential is not None:
+            credential.release()
+        raise
+    # A position beyond the tail (the database was reset) means: from the live tail. So does one further back than
+    # max_rewind rows: replaying an unbounded history would let one client read the whole table on every
+    # reconnect; the client is told with a ``reset`` event and reloads its figures.
+    too_old = after is not None and max_rewind is not None and after < tail - max_rewind
+    cursor = tail if after is None or after > tail or too_old else after
     resync = cursor < tail
     try:
         yield ServerSentEvent(retry=RECONNECT_MS, comment="laowu feed")
+        if too_old:
+            yield ServerSentEvent(event="reset", data=json.dumps({"reason": "Last-Event-ID older than the feed keeps",
+                                                                  "resumed_at": tail}))
         while True:
+            if credential is not None:
+                reason = await credential.ended()
+                if reason is not None:
+                    yield ServerSentEvent(event="closed", data=json.dumps({"reason": reason}), retry=3_600_000)
+                    return
             if resync or (sub.overflowed and sub.queue.empty()):
                 sub.overflowed, resync = False, False
                 while True:  # catch up from PostgreSQL, then back to the live queue
@@ -164,7 +199,12 @@ async def stream(hub: FeedHub, after: int | None, kinds: frozenset[str], region:
                     if len(rows) < PAGE:
                         break
                 continue
-            row = await sub.queue.get()
+            try:
+                wait = None if credential is None else max(0.01, min(credential.check_s,
+                                                                     credential.expires - time.time()))
+                row = await asyncio.wait_for(sub.queue.get(), timeout=wait)
+            except TimeoutError:
+                continue  # look at expiry and sign-out again
             if row["id"] <= cursor:
                 continue  # already sent while catching up
             cursor = row["id"]
@@ -172,6 +212,8 @@ async def stream(hub: FeedHub, after: int | None, kinds: frozenset[str], region:
                 yield to_event(row)
     finally:
         hub.unsubscribe(sub)
+        if credential is not None:
+            credential.release()
 
 
 @router.get("/v1/feed", response_class=EventSourceResponse)
@@ -186,10 +228,36 @@ async def feed(
     access_token: Annotated[str | None, Query(description="bearer token, for EventSource (cannot set headers)")] = None,
 ) -> EventSourceResponse:
     """``text/event-stream``: every event has an ``id:`` and a JSON ``data:`` with ``kind`` and the ids it concerns.
-    A new connection starts at the live tail; ``Last-Event-ID`` resumes right after that id."""
+    A new connection starts at the live tail; ``Last-Event-ID`` resumes right after that id, unless it lies more than
+    LAOWU_FEED_MAX_REWIND rows back: then the stream starts at the tail with a ``reset`` event. The stream ends
+    with a ``closed`` event when its token expires or is signed out; a credential may hold at most
+    LAOWU_FEED_MAX_STREAMS streams at once (429 beyond)."""
     chosen = _kinds(kinds)
     scope = jurisdiction(request, region)
     after = _position(last_event_id, last_event_id_query)
     hub: FeedHub = request.app.state.feed_hub
-    return EventSourceResponse(stream(hub, after, chosen, scope), ping=heartbeat,
+    settings = request.app.state.settings
+    actor = request.state.actor
+    key = actor.subject or actor.org
+    if hub.open_streams.get(key, 0) >= settings.feed_max_streams:
+        raise HTTPException(status_code=429, detail="too many open feeds for this credential",
+                            headers={"Retry-After": str(RECONNECT_MS // 1000)})
+    hub.open_streams[key] = hub.open_streams.get(key, 0) + 1
+
+    def release() -> None:
+        left = hub.open_streams.get(key, 1) - 1
+        if left > 0:
+            hub.open_streams[key] = left
+        else:
+            hub.open_streams.pop(key, None)
+
+    revocations = request.app.state.revocations
+    jti = request.state.token_jti
+
+    async def revoked() -> bool:
+        await revocations.refresh(hub.pool)
+        return bool(revocations.is_revoked(jti))
+
+    credential = Credential(float(request.state.token_exp), revoked, release)
+    return EventSourceResponse(stream(hub, after, chosen, scope, credential, settings.feed_max_rewind), ping=heartbeat,
                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -21,14 +21,14 @@ def test_a_verified_token_is_remembered_until_it_expires(monkeypatch: pytest.Mon
     actor = tokens.verify(token)
     assert (actor.role, actor.org, actor.region) == ("workstation", "ws-460106-01", "460106")
     checks = 0
-    real = api.access.verify_until
+    real = api.access.verify_claims
 
-    def counted(settings: Settings, raw: str) -> tuple[object, int]:
+    def counted(settings: Settings, raw: str) -> tuple[object, int, str]:
         nonlocal checks
         checks += 1
         return real(settings, raw)
 
-    monkeypatch.setattr(api.access, "verify_until", counted)
+    monkeypatch.setattr(api.access, "verify_claims", counted)
     assert tokens.verify(token) is actor and checks == 0
     with pytest.raises(InvalidCredential, match="expired"):
         tokens.verify(issue(SETTINGS, role="admin", org="x", region=None, ttl_s=-10))

@@ -1,0 +1,54 @@
+"""The feed holds no stream past its credential: expiry and sign-out close it; streams per credential are capped;
+Last-Event-ID cannot rewind further than the feed keeps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import serving
+from laowu.auth import issue
+from laowu.settings import Settings
+from test_feed import SSE, feed
+
+pytestmark = pytest.mark.services
+
+
+def _bearer(settings: Settings, ttl_s: int | None = None) -> dict[str, str]:
+    return {"Authorization": "Bearer " + issue(settings, role="bureau", org="hr-46", region="460000", ttl_s=ttl_s)}
+
+
+async def _closed(sse: SSE, timeout: float) -> dict[str, Any]:
+    while True:
+        event = await sse.next(timeout)
+        if event.get("event") == "closed":
+            return event
+
+
+async def test_stream_closes_at_token_expiry(api: httpx.AsyncClient, settings: Settings) -> None:
+    async with feed(api, headers=_bearer(settings, ttl_s=2), heartbeat=0.5) as sse:
+        event = await _closed(sse, timeout=10)
+        assert event["data"]["reason"] == "token expired"
+        with pytest.raises(EOFError):
+            await sse.next(5)
+
+
+async def test_stream_closes_at_sign_out(api: httpx.AsyncClient, settings: Settings) -> None:
+    mine = _bearer(settings)
+    async with feed(api, headers=mine, heartbeat=0.5) as sse:
+        assert (await api.post("/v1/auth/logout", headers=mine)).status_code == 204
+        event = await _closed(sse, timeout=10)
+        assert event["data"]["reason"] == "token signed out"
+
+
+async def test_streams_per_credential_are_capped(infra: Any, settings: Settings) -> None:
+    capped = Settings(**{**settings.model_dump(), "feed_max_streams": 2})
+    mine = _bearer(capped)
+    async with serving(capped) as url, httpx.AsyncClient(base_url=url, timeout=30, headers=mine) as c:
+        async with feed(c), feed(c):
+            r = await c.get("/v1/feed")
+            assert r.status_code == 429 and r.headers.get("retry-after")
+        async with feed(c) as sse:  # closed streams give their slot back
+            await sse.next(5)
