@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from test_feed import SSE, feed
 
-from conftest import serving
 from laowu.auth import issue
 from laowu.settings import Settings
-from test_feed import SSE, feed
+
+from conftest import serving
 
 pytestmark = pytest.mark.services
 
