@@ -40,6 +40,12 @@ def unclean_character(value: str, multiline: bool = False) -> str | None:
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
+def scrub(value: str) -> str:
+    """``value`` with every unclean character replaced by U+FFFD: for text we must store although it came from a
+    message we refuse (a receipt's reason, source and type), so that refusing it cannot fail in turn."""
+    return _UNCLEAN_MULTILINE.sub("\ufffd", value)
+
+
 def _clean(multiline: bool) -> AfterValidator:
     def check(value: str) -> str:
         bad = unclean_character(value, multiline)

@@ -255,3 +255,37 @@ async def test_unclean_text_from_a_producer_that_bypassed_the_api(settings: Sett
         assert decided[event_id]["status"] == "rejected" and decided[event_id]["reason"]
     assert await pool.fetchval("SELECT count(*) FROM workers") == len(good)
     assert await pool.fetchval("SELECT count(*) FROM brands") == 1
+
+
+async def test_a_batch_the_database_refuses_is_bisected_not_retried_forever(
+        settings: Settings, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, ledger: Any) -> None:
+    """Defence in depth (issue 16): whatever the contract let through and PostgreSQL still refuses — here a NUL from
+    a release that did not check text, simulated by switching the clean-text rule off — costs one event, not the
+    ledger. The batch is bisected down to that event: it is rejected with a receipt and dead-lettered once; the
+    events around it, in the same batch, are applied exactly once."""
+    import schemas.common
+
+    monkeypatch.setattr(schemas.common, "unclean_character", lambda value, multiline=False: None)
+    intake = Intake(Privacy(settings))
+    people = [WorkerCreate.model_validate(person(980 + n)) for n in range(9)]
+    people[4] = people[4].model_copy(update={"name": "王\u0000梅"})
+    envelopes = [intake.register_worker(p) for p in people]
+    await produce(settings, envelopes)
+    decided = await wait_decided(pool, [str(e.event_id) for e in envelopes])
+    statuses = [decided[str(e.event_id)]["status"] for e in envelopes]
+    assert statuses == ["applied"] * 4 + ["rejected"] + ["applied"] * 4
+    assert "CharacterNotInRepertoire" in decided[str(envelopes[4].event_id)]["reason"] or \
+        "Untranslatable" in decided[str(envelopes[4].event_id)]["reason"]
+    assert await pool.fetchval("SELECT count(*) FROM workers") == 8
+    assert await pool.fetchval("SELECT count(*) FROM worker_events") == 8
+    assert ledger.applied >= 8
+    dlq = AIOKafkaConsumer(settings.topic("laowu.dead-letter.v1"), bootstrap_servers=settings.kafka_bootstrap,
+                           auto_offset_reset="earliest")
+    await dlq.start()
+    try:
+        parked: list[Any] = []
+        for _ in range(20):
+            parked += [m for b in (await dlq.getmany(timeout_ms=300)).values() for m in b]
+    finally:
+        await dlq.stop()
+    assert len(parked) == 1 and dict(parked[0].headers)["reason"].startswith(b"refused by the database")
