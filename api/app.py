@@ -13,7 +13,7 @@ from api import errors
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
 from api.lag import LagProbe
-from api.middleware import BodyLimit, Observe, SecurityHeaders
+from api.middleware import BodyLimit, CleanParameters, Observe, SecurityHeaders
 from api.proxies import ClientAddress
 from api.publisher import Publisher
 from api.revocations import Revocations
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    imports.router, stats.router, feed.router, exports.router, dashboard.router):
         app.include_router(router, dependencies=Guard)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
+    app.add_middleware(CleanParameters)  # type: ignore[arg-type]  # inside Authenticate: 401 comes first
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
                        larger={"/v1/events:batch": settings.max_batch_bytes,
                                "/v1/imports": settings.import_max_upload_bytes + imports.MULTIPART_SLACK})

@@ -104,7 +104,7 @@ class BatchConsumer(ABC):
                 continue
             records = {tp: msgs for tp, msgs in batch.items() if msgs}
             try:
-                await self._retry(lambda records=records: self._apply(records))
+                await self._apply_or_bisect(records)
             except Exception:
                 # A bug, not bad data: crash loudly; the supervisor restarts us at the last committed offsets.
                 log.exception("batch could not be applied; stopping")
@@ -123,6 +123,46 @@ class BatchConsumer(ABC):
                 conn, self.group, {(tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in records.items()}
             )
         self.applied += count
+
+    async def _apply_or_bisect(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Apply the batch; if PostgreSQL refuses its data, find the event it refuses and set that one aside.
+
+        A data error (asyncpg's ``DataError`` family: a character it cannot store, a number out of range, a string too
+        long …) is a property of one message, not of the moment: retrying the same batch fails forever and halts the
+        ledger (issue 16). So the batch is halved, each half applied in its own transaction with its own offsets,
+        until the single message that fails is found; it gets a ``rejected`` receipt and its offset is stored in one
+        transaction, and it goes to the dead-letter topic after that commits. Everything else is applied once.
+        """
+        try:
+            await self._retry(lambda: self._apply(records))
+        except asyncpg.DataError as exc:
+            flat = [(tp, m) for tp, msgs in records.items() for m in msgs]
+            if len(flat) == 1:
+                await self._set_aside(flat[0][0], flat[0][1], f"{type(exc).__name__}: {exc}")
+                return
+            log.warning("batch of %d refused by PostgreSQL (%s); bisecting", len(flat), type(exc).__name__)
+            half = len(flat) // 2
+            for part in (flat[:half], flat[half:]):
+                grouped: dict[TopicPartition, list[ConsumerRecord]] = {}
+                for tp, m in part:  # per-partition order is kept: each part takes a run of each partition's messages
+                    grouped.setdefault(tp, []).append(m)
+                await self._apply_or_bisect(grouped)
+
+    async def _set_aside(self, tp: TopicPartition, msg: ConsumerRecord, reason: str) -> None:
+        async def refuse() -> None:
+            async with self.pool.acquire() as conn, conn.transaction():
+                stored = await store.lock_offsets(conn, self.group, [(tp.topic, tp.partition)])
+                if msg.offset < stored[(tp.topic, tp.partition)]:
+                    return  # decided already (by us before a crash, or the partition's previous owner)
+                await self.refuse(conn, msg, reason)
+                await store.store_offsets(conn, self.group, {(tp.topic, tp.partition): msg.offset + 1})
+
+        await self._retry(refuse)
+        await self.dead_letter(msg, f"refused by the database: {reason}")
+
+    async def refuse(self, conn: asyncpg.Connection, msg: ConsumerRecord, reason: str) -> None:
+        """Record, inside the open transaction, that ``msg`` was refused (a consumer with receipts writes one)."""
+        return None
 
     async def _commit_to_kafka(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         """Mirror the positions to Kafka, only so that lag tools see them; PostgreSQL stays authoritative."""

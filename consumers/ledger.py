@@ -35,6 +35,7 @@ from laowu.store import ledger as store
 from laowu.store import outbox as outbox_store
 from laowu.store.ledger import row_of
 from schemas import events as ev
+from schemas.common import scrub
 from schemas.envelope import Envelope
 from schemas.events import PAYLOADS, EventType
 from schemas.topics import ALERTS, BRANDS, DISPATCHES, LEDGER_CHANGES, SUBSIDIES, WORKERS
@@ -167,6 +168,11 @@ class LedgerConsumer(BatchConsumer):
             raise InvalidEvent("worker_id is not the keyed hash of the ID number")
         if info.sex != p["sex"] or info.birth_date.isoformat() != str(p["birth_date"]):
             raise InvalidEvent("sex or birth_date disagrees with the ID number")
+
+    async def refuse(self, conn: asyncpg.Connection, msg: ConsumerRecord, reason: str) -> None:
+        receipt = _receipt_for_invalid(msg, reason)
+        if receipt:
+            await store.decide(conn, [receipt])
 
     # ---- applying -----------------------------------------------------------------------------
     async def apply_batch(self, conn: asyncpg.Connection, records: dict[TopicPartition, list[ConsumerRecord]]) -> int:
@@ -575,5 +581,6 @@ def _receipt_for_invalid(msg: ConsumerRecord, reason: str) -> dict[str, Any] | N
         event_id = uuid.UUID(str(raw["event_id"]))
     except Exception:
         return None
-    return {"event_id": event_id, "type": str(raw.get("type", "unknown"))[:64], "status": "rejected",
-            "reason": f"invalid event: {reason}", "source": str(raw.get("source", ""))[:64], "entity_id": None}
+    return {"event_id": event_id, "type": scrub(str(raw.get("type", "unknown")))[:64], "status": "rejected",
+            "reason": scrub(f"invalid event: {reason}"), "source": scrub(str(raw.get("source", "")))[:64],
+            "entity_id": None}

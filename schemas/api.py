@@ -12,6 +12,8 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from schemas.common import (
+    CLEAN,
+    CLEAN_MULTILINE,
     BrandCategory,
     BrandLevel,
     BrandStatus,
@@ -20,6 +22,7 @@ from schemas.common import (
     EndReason,
     FollowUpFacts,
     Identifier,
+    Line64,
     Name,
     OccupationCode,
     Operator,
@@ -35,9 +38,9 @@ from schemas.common import (
 )
 from schemas.events import EventType
 
-RawIdNumber = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+RawIdNumber = Annotated[str, StringConstraints(min_length=1, max_length=40), CLEAN]
 """As typed by a clerk: may hold spaces or full-width digits; the domain normalises and checks it."""
-RawPhone = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+RawPhone = Annotated[str, StringConstraints(min_length=1, max_length=20), CLEAN]
 
 
 class Write(Strict):
@@ -53,10 +56,10 @@ class BrandCreate(Write):
     region_code: RegionCode
     category: BrandCategory
     level: BrandLevel
-    industry: str | None = Field(default=None, max_length=64)
+    industry: Line64 | None = None
     occupation_code: OccupationCode | None = None
     operator: Operator | None = None
-    trademark_number: str | None = Field(default=None, max_length=64)
+    trademark_number: Line64 | None = None
 
 
 class BrandPatch(Write):
@@ -64,10 +67,10 @@ class BrandPatch(Write):
     region_code: RegionCode | None = None
     category: BrandCategory | None = None
     level: BrandLevel | None = None
-    industry: str | None = Field(default=None, max_length=64)
+    industry: Line64 | None = None
     occupation_code: OccupationCode | None = None
     operator: Operator | None = None
-    trademark_number: str | None = Field(default=None, max_length=64)
+    trademark_number: Line64 | None = None
     integrity_rating: Literal["A", "B", "C", "D"] | None = None
 
 
@@ -191,7 +194,7 @@ class WorkerPublic(BaseModel):
 
 
 class RevealRequest(Strict):
-    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=500)]
+    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=500), CLEAN_MULTILINE]
 
 
 class RevealedWorker(WorkerPublic):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 """GB/T 2260 six-digit administrative division code (行政区划代码)."""
@@ -17,8 +19,56 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, patte
 OccupationCode = Annotated[str, StringConstraints(pattern=r"^\d-\d{2}-\d{2}-\d{2}$")]
 """职业分类大典 code, e.g. ``4-03-02-01``."""
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# "Clean text": what PostgreSQL can store in text/jsonb and a clerk can see. U+0000 cannot be stored at all (one
+# such event once halted the ledger); other C0/C1 controls are invisible and break spreadsheets; lone surrogates
+# cannot be encoded as UTF-8; non-characters are not text. Tab, line feed and carriage return are allowed only in
+# multi-line text (reasons, notes).
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+_UNCLEAN_MULTILINE = re.compile(f"[{_CONTROLS}{_NOT_TEXT}]")
+_UNCLEAN_ONE_LINE = re.compile(f"[\t\n\r{_CONTROLS}{_NOT_TEXT}]")
+
+
+def unclean_character(value: str, multiline: bool = False) -> str | None:
+    """The first character of ``value`` that is not clean text, as ``U+XXXX``; None when it is clean.
+
+    The one definition every door uses: request bodies and Kafka payloads (through the types below), query and path
+    parameters (api.middleware), Excel/CSV rows (their ``WorkerCreate``).
+    """
+    found = (_UNCLEAN_MULTILINE if multiline else _UNCLEAN_ONE_LINE).search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def scrub(value: str) -> str:
+    """``value`` with every unclean character replaced by U+FFFD: for text we must store although it came from a
+    message we refuse (a receipt's reason, source and type), so that refusing it cannot fail in turn."""
+    return _UNCLEAN_MULTILINE.sub("\ufffd", value)
+
+
+def _clean(multiline: bool) -> AfterValidator:
+    def check(value: str) -> str:
+        bad = unclean_character(value, multiline)
+        if bad is not None:
+            raise PydanticCustomError(
+                "string_unclean", "含有不可见或无法保存的字符 {char} (control characters, surrogates and "
+                "non-characters are refused)", {"char": bad})
+        return value
+    return AfterValidator(check)
+
+
+CLEAN = _clean(multiline=False)
+CLEAN_MULTILINE = _clean(multiline=True)
+
+
+# One-line free text by its longest length (uscc as typed, certificate numbers, issuers, providers, industries).
+Clean = Annotated[str, CLEAN]
+"""Any length, clean (ids and ciphertexts computed by the API, checked again when a payload is read from Kafka)."""
+Line40 = Annotated[str, StringConstraints(max_length=40), CLEAN]
+Line64 = Annotated[str, StringConstraints(max_length=64), CLEAN]
+Line128 = Annotated[str, StringConstraints(max_length=128), CLEAN]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), CLEAN]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), CLEAN_MULTILINE]
 Yuan = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)]
 
 Sex = Literal["M", "F"]
@@ -52,7 +102,7 @@ class Operator(Strict):
     """Brand operating organization (创建承办单位)."""
 
     name: Name
-    uscc: str | None = Field(default=None, max_length=40, description="统一社会信用代码, 18 characters")
+    uscc: Line40 | None = Field(default=None, description="统一社会信用代码, 18 characters")
     kind: OperatorKind
 
 
@@ -62,14 +112,14 @@ class Certificate(Strict):
     kind: CertificateKind
     name: Name
     level: int | None = Field(default=None, ge=1, le=5)
-    number: str | None = Field(default=None, max_length=64)
-    issuer: str | None = Field(default=None, max_length=128)
+    number: Line64 | None = None
+    issuer: Line128 | None = None
     issued_on: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Training(Strict):
     name: Name
-    provider: str | None = Field(default=None, max_length=128)
+    provider: Line128 | None = None
     hours: int | None = Field(default=None, ge=1, le=10_000)
     completed_on: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     occupation_code: OccupationCode | None = None
@@ -78,16 +128,16 @@ class Training(Strict):
 class Employer(Strict):
     employer_id: Identifier
     name: Name
-    uscc: str | None = Field(default=None, max_length=40)
+    uscc: Line40 | None = None
 
 
 class Actor(Strict):
     """Who sent an event, as authenticated by the API — never taken from a request body."""
 
     role: Role
-    org: str
+    org: Clean
     region: RegionCode | None = None
-    subject: str | None = None
+    subject: Clean | None = None
 
 
 class PlacementTerms(Strict):

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
-from schemas.common import Actor
+from schemas.common import Actor, Clean
 from schemas.events import PAYLOADS, SCHEMA_VERSIONS, EventType
 
 
@@ -22,9 +22,9 @@ class Envelope(BaseModel):
     schema_version: int = 1
     occurred_at: AwareDatetime = Field(description="When it happened in the field; may be days old.")
     recorded_at: AwareDatetime = Field(description="When Laowu received it.")
-    source: str = Field(min_length=1, max_length=64, description="workstation / employer / bureau id")
+    source: Clean = Field(min_length=1, max_length=64, description="workstation / employer / bureau id")
     actor: Actor | None = None
-    key: str = Field(min_length=1, max_length=128, description="Partition key; never personal data.")
+    key: Clean = Field(min_length=1, max_length=128, description="Partition key; never personal data.")
     payload: dict[str, Any]
 
     _body: BaseModel | None = PrivateAttr(default=None)

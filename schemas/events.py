@@ -17,10 +17,12 @@ from schemas.common import (
     BrandLevel,
     BrandStatus,
     Certificate,
+    Clean,
     DispatchTerms,
     EndReason,
     FollowUpFacts,
     Identifier,
+    Line64,
     Name,
     OccupationCode,
     Operator,
@@ -35,8 +37,8 @@ from schemas.common import (
     Yuan,
 )
 
-WorkerId = str
-Ciphertext = str
+WorkerId = Clean
+Ciphertext = Clean
 
 
 # ---- brands (劳务品牌资源库) -------------------------------------------------------------------
@@ -46,10 +48,10 @@ class BrandRegistered(Strict):
     region_code: RegionCode
     category: BrandCategory
     level: BrandLevel
-    industry: str | None = Field(default=None, max_length=64)
+    industry: Line64 | None = None
     occupation_code: OccupationCode | None = None
     operator: Operator | None = None
-    trademark_number: str | None = Field(default=None, max_length=64)
+    trademark_number: Line64 | None = None
 
 
 class BrandUpdated(Strict):
@@ -58,10 +60,10 @@ class BrandUpdated(Strict):
     region_code: RegionCode | None = None
     category: BrandCategory | None = None
     level: BrandLevel | None = None
-    industry: str | None = Field(default=None, max_length=64)
+    industry: Line64 | None = None
     occupation_code: OccupationCode | None = None
     operator: Operator | None = None
-    trademark_number: str | None = Field(default=None, max_length=64)
+    trademark_number: Line64 | None = None
     integrity_rating: Literal["A", "B", "C", "D"] | None = None
 
 
@@ -75,12 +77,12 @@ class BrandStatusChanged(Strict):
 class WorkerRegistered(Strict):
     worker_id: WorkerId
     id_number_enc: Ciphertext
-    id_number_masked: str
+    id_number_masked: Clean
     name: Name
     sex: Sex
     birth_date: date
     phone_enc: Ciphertext | None = None
-    phone_masked: str | None = None
+    phone_masked: Clean | None = None
     household_region: RegionCode
     workstation_id: Identifier
     brand_ids: list[Identifier] = Field(default_factory=list, max_length=50)
@@ -92,7 +94,7 @@ class WorkerUpdated(Strict):
     worker_id: WorkerId
     name: Name | None = None
     phone_enc: Ciphertext | None = None
-    phone_masked: str | None = None
+    phone_masked: Clean | None = None
     household_region: RegionCode | None = Field(
         default=None, description="Events of older releases only; the ledger refuses it (see WorkerHouseholdMoved).")
     occupation_code: OccupationCode | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,74 @@ async def test_rebalance_between_two_consumers_of_one_group(settings: Settings, 
                 p.terminate()
                 p.wait(20)
     assert json.dumps([]) == "[]"
+
+
+async def test_unclean_text_from_a_producer_that_bypassed_the_api(settings: Settings, pool: asyncpg.Pool,
+                                                                  ledger: Any) -> None:
+    """Issue 16: one registration with U+0000 in its name once halted the ledger (PostgreSQL cannot store it, the
+    batch failed, the consumer restarted at the same offset, forever). Straight onto the topic, between good events:
+    the poison is refused with a receipt and dead-lettered, everything around it is applied exactly once."""
+    intake = Intake(Privacy(settings))
+    good = [intake.register_worker(WorkerCreate.model_validate(person(950 + n))) for n in range(4)]
+    brand = intake.register_brand(BrandCreate(brand_id="qiong-build", name="琼筑劳务", region_code="460100",
+                                              category="skilled", level="provincial"))
+
+    def poisoned(env: Any, field: str, value: str) -> tuple[str, bytes, bytes]:
+        raw = json.loads(env.to_bytes())
+        raw["event_id"] = str(uuid.uuid4())
+        raw["payload"][field] = value
+        return raw["event_id"], json.dumps(raw).encode(), env.key.encode()
+
+    bad = [poisoned(intake.register_worker(WorkerCreate.model_validate(person(960))), "name", "王\u0000梅"),
+           poisoned(brand, "name", "琼筑\u0000劳务"),
+           poisoned(intake.register_worker(WorkerCreate.model_validate(person(961))), "name", "\ud800")]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.topic(WORKERS.name), good[0].to_bytes(), key=good[0].key.encode())
+        for (_, value, key), topic in zip(bad, (WORKERS, BRANDS, WORKERS), strict=True):
+            await producer.send_and_wait(settings.topic(topic.name), value, key=key)
+        for env in (*good[1:], brand):
+            await producer.send_and_wait(settings.topic(topic_for(env.type).name), env.to_bytes(), key=env.key.encode())
+    finally:
+        await producer.stop()
+    decided = await wait_decided(pool, [str(e.event_id) for e in (*good, brand)] + [b[0] for b in bad])
+    assert {decided[str(e.event_id)]["status"] for e in (*good, brand)} == {"applied"}
+    for event_id, _, _ in bad:
+        assert decided[event_id]["status"] == "rejected" and decided[event_id]["reason"]
+    assert await pool.fetchval("SELECT count(*) FROM workers") == len(good)
+    assert await pool.fetchval("SELECT count(*) FROM brands") == 1
+
+
+async def test_a_batch_the_database_refuses_is_bisected_not_retried_forever(
+        settings: Settings, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, ledger: Any) -> None:
+    """Defence in depth (issue 16): whatever the contract let through and PostgreSQL still refuses — here a NUL from
+    a release that did not check text, simulated by switching the clean-text rule off — costs one event, not the
+    ledger. The batch is bisected down to that event: it is rejected with a receipt and dead-lettered once; the
+    events around it, in the same batch, are applied exactly once."""
+    import schemas.common
+
+    monkeypatch.setattr(schemas.common, "unclean_character", lambda value, multiline=False: None)
+    intake = Intake(Privacy(settings))
+    people = [WorkerCreate.model_validate(person(980 + n)) for n in range(9)]
+    people[4] = people[4].model_copy(update={"name": "王\u0000梅"})
+    envelopes = [intake.register_worker(p) for p in people]
+    await produce(settings, envelopes)
+    decided = await wait_decided(pool, [str(e.event_id) for e in envelopes])
+    statuses = [decided[str(e.event_id)]["status"] for e in envelopes]
+    assert statuses == ["applied"] * 4 + ["rejected"] + ["applied"] * 4
+    assert "CharacterNotInRepertoire" in decided[str(envelopes[4].event_id)]["reason"] or \
+        "Untranslatable" in decided[str(envelopes[4].event_id)]["reason"]
+    assert await pool.fetchval("SELECT count(*) FROM workers") == 8
+    assert await pool.fetchval("SELECT count(*) FROM worker_events") == 8
+    assert ledger.applied >= 8
+    dlq = AIOKafkaConsumer(settings.topic("laowu.dead-letter.v1"), bootstrap_servers=settings.kafka_bootstrap,
+                           auto_offset_reset="earliest")
+    await dlq.start()
+    try:
+        parked: list[Any] = []
+        for _ in range(20):
+            parked += [m for b in (await dlq.getmany(timeout_ms=300)).values() for m in b]
+    finally:
+        await dlq.stop()
+    assert len(parked) == 1 and dict(parked[0].headers)["reason"].startswith(b"refused by the database")

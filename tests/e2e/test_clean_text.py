@@ -1,0 +1,58 @@
+"""Clean text at every HTTP door (issue 16): bodies, batch items and query/path parameters refuse U+0000 and the
+other characters PostgreSQL cannot store or a clerk cannot see — a field-level 422 (a rejected batch item), never a
+202 that later halts the ledger, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from helpers import person
+
+pytestmark = pytest.mark.services
+
+
+async def test_a_nul_in_a_body_is_a_field_level_422(api: httpx.AsyncClient) -> None:
+    for field, value in (("name", "王\u0000梅"), ("name", "王\u0085梅"), ("name", "王\n梅"), ("phone", "1380013\u00008000")):
+        r = await api.post("/v1/workers", json={**person(970), field: value})
+        assert r.status_code == 422, (field, r.text)
+        assert any(d["loc"] == ["body", field] for d in r.json()["detail"]), r.json()
+    r = await api.post("/v1/brands", json={"name": "琼筑劳务", "region_code": "460100", "category": "skilled",
+                                           "level": "provincial", "industry": "建筑\u0000"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "industry"]
+    # Multi-line free text keeps its line breaks.
+    r = await api.post("/v1/brands", json={"brand_id": "qiong-build", "name": "琼筑劳务", "region_code": "460100",
+                                           "category": "skilled", "level": "provincial"})
+    assert r.status_code == 202
+    r = await api.post("/v1/brands/qiong-build/status", json={"status": "listed", "reason": "第一行\n第二行"})
+    assert r.status_code == 202, r.text
+
+
+async def test_a_nul_in_a_batch_item_rejects_that_item_only(api: httpx.AsyncClient) -> None:
+    events: list[dict[str, Any]] = [{"type": "worker.registered", "payload": person(971)},
+                                    {"type": "worker.registered", "payload": {**person(972), "name": "\u0000"}},
+                                    {"type": "worker.registered", "payload": person(973)}]
+    r = await api.post("/v1/events:batch", json={"events": events})
+    assert r.status_code == 200, r.text
+    statuses = [x["status"] for x in r.json()["results"]]
+    assert statuses == ["accepted", "rejected", "accepted"], r.json()
+    assert "name" in r.json()["results"][1]["reason"]
+
+
+@pytest.mark.parametrize("url", [
+    "/v1/alerts?worker_id=%00", "/v1/workers?brand_id=%00", "/v1/subsidies?organization_id=%00",
+    "/v1/stats/brands/%00", "/v1/workers?region=%ff", "/v1/brands/%00", "/v1/workers/w%00",
+    "/v1/alerts?kind=%1b", "/v1/stats/overview?region=%c0%80", "/v1/events/%ff",
+])
+async def test_unclean_query_and_path_parameters_are_422_never_500(api: httpx.AsyncClient, url: str) -> None:
+    r = await api.get(url)
+    assert r.status_code == 422, (url, r.status_code, r.text)
+    detail = r.json()["detail"]
+    assert detail[0]["loc"][0] in ("query", "path") and detail[0]["msg"]
+
+
+async def test_credentials_are_still_checked_first(api: httpx.AsyncClient) -> None:
+    r = await api.get("/v1/alerts?worker_id=%00", headers={"Authorization": ""})
+    assert r.status_code == 401
