@@ -26,6 +26,7 @@ from starlette.background import BackgroundTask
 from api.deps import PoolDep
 from api.routers import stats as stats_api
 from api.routing import JSONRoute
+from laowu import xlsx_safe
 from laowu.domain import statistics as st
 from laowu.domain.identity import masked_worker
 from laowu.domain.regions import region_name
@@ -62,7 +63,7 @@ def _header(ws: WriteOnlyWorksheet, columns: list[tuple[str, int]]) -> None:
         cell = WriteOnlyCell(ws, value=label)
         cell.font, cell.fill, cell.alignment = HEAD_FONT, HEAD_FILL, Alignment(horizontal="center")
         cells.append(cell)
-    ws.append(cells)
+    ws.append(cells)  # our own labels
 
 
 def _value(key: str, value: Any) -> Any:
@@ -117,7 +118,7 @@ async def export_workers(
     while True:
         rows = await store.export_workers(pool, brand_id=brand_id, region=region, viewer=actor, after=after, limit=PAGE)
         for r in map(masked_worker, rows):  # the API's masked view: birth month, address code only
-            ws.append([
+            xlsx_safe.append(ws, [
                 r["worker_id"], r["id_number_masked"], r["name"], SEX.get(r["sex"], r["sex"]), r["birth_month"],
                 r["phone_masked"] or "", r["household_region"], region_name(r["household_region"]) or "",
                 "、".join(names.get(b, b) for b in r["brand_ids"]),
@@ -156,8 +157,8 @@ async def export_stats(
     ws = wb.create_sheet("总览")
     _header(ws, [("指标", 26), (title, 18)])
     for key, label in FIGURES:
-        ws.append([label, _percent(ws, key, figures.get(key))])
-    ws.append(["统计时间", datetime.now(st.BEIJING).strftime("%Y-%m-%d %H:%M")])
+        xlsx_safe.append(ws, [label, _percent(ws, key, figures.get(key))])
+    xlsx_safe.append(ws, ["统计时间", datetime.now(st.BEIJING).strftime("%Y-%m-%d %H:%M")])
 
     labels = dict(FIGURES)
     streamed = set(st.derive({}))
@@ -166,12 +167,12 @@ async def export_stats(
     ws = wb.create_sheet("下级地区")
     _header(ws, [("地区代码", 10), ("地区", 22), *figure_cols])
     for c in children:
-        ws.append([c["code"], c["name"] or "", *[_percent(ws, k, c.get(k)) for k in keys]])
+        xlsx_safe.append(ws, [c["code"], c["name"] or "", *[_percent(ws, k, c.get(k)) for k in keys]])
 
     ws = wb.create_sheet("劳务品牌")
     _header(ws, [("品牌编号", 24), ("品牌名称", 16), ("类别", 14), ("级别", 8), ("状态", 8), ("所在地", 20), *figure_cols])
     for b in brands:
-        ws.append([b["brand_id"], b["name"], stats_api.CATEGORY_NAMES.get(b["category"], b["category"]), b["level"],
+        xlsx_safe.append(ws, [b["brand_id"], b["name"], stats_api.CATEGORY_NAMES.get(b["category"], b["category"]), b["level"],
                    b["status"], region_name(b["region_code"]) or b["region_code"],
                    *[_percent(ws, k, b.get(k)) for k in keys]])
 
@@ -179,7 +180,7 @@ async def export_stats(
     month_keys = list(stats_api.SERIES_FIELDS)
     _header(ws, [("月份", 10), *[(labels.get(k, k), 14) for k in month_keys]])
     for m in months:
-        ws.append([m["month"], *[_percent(ws, k, m.get(k)) for k in month_keys]])
+        xlsx_safe.append(ws, [m["month"], *[_percent(ws, k, m.get(k)) for k in month_keys]])
 
     ws = wb.create_sheet("目标进度")
     _header(ws, [("文件", 40), ("目标", 44), ("目标值", 8), ("已完成", 8), ("培育中", 8), ("完成率", 10), ("期限", 12),
@@ -187,7 +188,7 @@ async def export_stats(
     for item in progress["items"]:
         for goal in item["goals"]:
             missing = "、".join(m["name"] for m in goal.get("missing", []))
-            ws.append([item["document"], goal["label"], goal.get("target", ""), goal.get("achieved", ""),
+            xlsx_safe.append(ws, [item["document"], goal["label"], goal.get("target", ""), goal.get("achieved", ""),
                        goal.get("in_cultivation", ""), _share(ws, goal.get("progress", "")),
                        goal.get("deadline", ""), missing or goal.get("reason", "")])
     path = _temp_path()

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from laowu import xlsx_safe
 from laowu.domain.regions import region_name
 from laowu.imports.dispatch import BLOCK, DISPATCH, MODES
 from laowu.imports.sheet import SheetKind
@@ -47,9 +48,9 @@ def _options(wb: Workbook, brands: Sequence[Mapping[str, Any]]) -> dict[str, str
     }
     ranges: dict[str, str] = {}
     for col, (key, values) in enumerate(lists.items(), start=1):
-        ws.cell(row=1, column=col, value=WORKERS.label(key))
+        xlsx_safe.put(ws, 1, col, WORKERS.label(key))
         for row, value in enumerate(values, start=2):
-            ws.cell(row=row, column=col, value=value)
+            xlsx_safe.put(ws, row, col, value)
         if values:
             letter = get_column_letter(col)
             ranges[key] = f"'选项'!${letter}$2:${letter}${len(values) + 1}"
@@ -87,7 +88,7 @@ def workers_template(brands: Sequence[Mapping[str, Any]]) -> bytes:
         head.font = _REQUIRED if col.required else _BOLD
         head.fill = _HEADER_FILL
         head.alignment = Alignment(horizontal="center", vertical="center")
-        sample = ws.cell(row=3, column=i, value=example.get(col.key) or None)
+        sample = xlsx_safe.put(ws, 3, i, example.get(col.key) or None)
         sample.font = _EXAMPLE
         dim = ws.column_dimensions[letter]
         dim.width = col.width
@@ -114,13 +115,13 @@ def workers_template(brands: Sequence[Mapping[str, Any]]) -> bytes:
 
 def _notes(wb: Workbook, kind: SheetKind, brands: Sequence[Mapping[str, Any]]) -> None:
     ws = wb.create_sheet("说明", 1)
-    ws.append(["列名", "是否必填", "填写说明", "示例"])
+    xlsx_safe.append(ws, ["列名", "是否必填", "填写说明", "示例"])
     for cell in ws[1]:
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
     for col in kind.columns:
-        ws.append([col.label, "必填" if col.required else "选填", col.note, EXAMPLE.get(col.key, "")])
-    ws.append([])
+        xlsx_safe.append(ws, [col.label, "必填" if col.required else "选填", col.note, EXAMPLE.get(col.key, "")])
+    xlsx_safe.append(ws, [])
     for line in (
         "导入说明",
         "1. 在“登记表”第3行（示例行）之下逐行填写，每行一人；空行会被跳过。",
@@ -130,23 +131,23 @@ def _notes(wb: Workbook, kind: SheetKind, brands: Sequence[Mapping[str, Any]]) -
         "4. 同一文件重复上传不会重复登记；同一人登记多次会合并（品牌、优先群体、证书取并集）。",
         "5. 也可上传 CSV 文件（UTF-8 或 GBK 编码），列名与本表相同。",
     ):
-        ws.append([line])
+        xlsx_safe.append(ws, [line])
     ws.cell(row=ws.max_row - 5, column=1).font = _BOLD
-    ws.append([])
-    ws.append(["优先群体", "接口代码"])
+    xlsx_safe.append(ws, [])
+    xlsx_safe.append(ws, ["优先群体", "接口代码"])
     for code, label in PRIORITY_GROUPS.items():
-        ws.append([label, code])
-    ws.append([])
-    ws.append(["证书类型", "接口代码"])
+        xlsx_safe.append(ws, [label, code])
+    xlsx_safe.append(ws, [])
+    xlsx_safe.append(ws, ["证书类型", "接口代码"])
     for code, label in CERTIFICATE_KINDS.items():
-        ws.append([label, code])
-    ws.append([])
-    ws.append(["可选品牌", "品牌编号", "所在地区", "状态"])
+        xlsx_safe.append(ws, [label, code])
+    xlsx_safe.append(ws, [])
+    xlsx_safe.append(ws, ["可选品牌", "品牌编号", "所在地区", "状态"])
     for b in brands:
-        ws.append([b["name"], b["brand_id"], f"{b['region_code']} {region_name(b['region_code']) or ''}".strip(),
+        xlsx_safe.append(ws, [b["name"], b["brand_id"], f"{b['region_code']} {region_name(b['region_code']) or ''}".strip(),
                    BRAND_STATUS_ZH.get(b["status"], b["status"])])
     if not brands:
-        ws.append(["（暂无可选品牌：品牌登记并生效后才会出现在下拉列表中）"])
+        xlsx_safe.append(ws, ["（暂无可选品牌：品牌登记并生效后才会出现在下拉列表中）"])
     for letter, width in zip("ABCD", (16, 22, 90, 24), strict=True):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=2, max_row=len(kind.columns) + 1):
@@ -168,7 +169,7 @@ def _dispatch_options(wb: Workbook, brands: Sequence[Mapping[str, Any]]) -> dict
     for col, (key, values) in enumerate(lists.items(), start=1):
         ws.cell(row=1, column=col, value=next(f.label for f in BLOCK if f.key == key))
         for row, value in enumerate(values, start=2):
-            ws.cell(row=row, column=col, value=value)
+            xlsx_safe.put(ws, row, col, value)
         if values:
             letter = get_column_letter(col)
             ranges[key] = f"'选项'!${letter}$2:${letter}${len(values) + 1}"
@@ -195,7 +196,7 @@ def dispatch_template(brands: Sequence[Mapping[str, Any]], *, organizer_id: str 
         label = ws.cell(row=row, column=1, value=f.label)
         label.font = _REQUIRED if f.required else _BOLD
         label.fill = _HEADER_FILL
-        value = ws.cell(row=row, column=2, value=prefilled.get(f.key))
+        value = xlsx_safe.put(ws, row, 2, prefilled.get(f.key))
         value.number_format = "yyyy-mm-dd" if f.key == "departure_date" else "@"
         formula = ranges.get(f.key)
         dv = DataValidation(type="list" if formula else None, formula1=formula, allow_blank=True,
@@ -209,7 +210,7 @@ def dispatch_template(brands: Sequence[Mapping[str, Any]], *, organizer_id: str 
         head.font = _REQUIRED if col.required else _BOLD
         head.fill = _HEADER_FILL
         head.alignment = Alignment(horizontal="center", vertical="center")
-        sample = ws.cell(row=top + 1, column=i, value=col.example)
+        sample = xlsx_safe.put(ws, top + 1, i, col.example)
         sample.font = _EXAMPLE
         sample.number_format = "@"
     for letter, width in (("A", 24), ("B", 40), ("C", 30)):
@@ -225,16 +226,16 @@ def dispatch_template(brands: Sequence[Mapping[str, Any]], *, organizer_id: str 
 
 def _dispatch_notes(wb: Workbook, brands: Sequence[Mapping[str, Any]]) -> None:
     ws = wb.create_sheet("说明", 1)
-    ws.append(["项目", "是否必填", "填写说明", "示例"])
+    xlsx_safe.append(ws, ["项目", "是否必填", "填写说明", "示例"])
     for cell in ws[1]:
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
     for f in BLOCK:
-        ws.append([f.label, "必填" if f.required else "选填", f.note, f.example])
+        xlsx_safe.append(ws, [f.label, "必填" if f.required else "选填", f.note, f.example])
     for col in DISPATCH.columns:
-        ws.append([f"{col.label}（人员名单）", "必填" if col.required else "选填", col.note, col.example])
+        xlsx_safe.append(ws, [f"{col.label}（人员名单）", "必填" if col.required else "选填", col.note, col.example])
     last_field = ws.max_row
-    ws.append([])
+    xlsx_safe.append(ws, [])
     lines = (
         "导入说明",
         "1. 一张表是一次派遣：上方“派遣信息”填写本次输出的组织单位、品牌、输出方式、输出地、输入地、用人单位、出发日期等；"
@@ -247,19 +248,19 @@ def _dispatch_notes(wb: Workbook, brands: Sequence[Mapping[str, Any]]) -> None:
         "6. 也可上传 CSV 文件（UTF-8 或 GBK 编码），格式与本表相同。",
     )
     for line in lines:
-        ws.append([line])
+        xlsx_safe.append(ws, [line])
     ws.cell(row=ws.max_row - len(lines) + 1, column=1).font = _BOLD
-    ws.append([])
-    ws.append(["输出方式", "接口代码"])
+    xlsx_safe.append(ws, [])
+    xlsx_safe.append(ws, ["输出方式", "接口代码"])
     for code, label in MODES.items():
-        ws.append([label, code])
-    ws.append([])
-    ws.append(["可选品牌", "品牌编号", "所在地区", "状态"])
+        xlsx_safe.append(ws, [label, code])
+    xlsx_safe.append(ws, [])
+    xlsx_safe.append(ws, ["可选品牌", "品牌编号", "所在地区", "状态"])
     for b in brands:
-        ws.append([b["name"], b["brand_id"], f"{b['region_code']} {region_name(b['region_code']) or ''}".strip(),
+        xlsx_safe.append(ws, [b["name"], b["brand_id"], f"{b['region_code']} {region_name(b['region_code']) or ''}".strip(),
                    BRAND_STATUS_ZH.get(b["status"], b["status"])])
     if not brands:
-        ws.append(["（暂无可选品牌：品牌登记并生效后才会出现在下拉列表中）"])
+        xlsx_safe.append(ws, ["（暂无可选品牌：品牌登记并生效后才会出现在下拉列表中）"])
     for letter, width in zip("ABCD", (20, 22, 90, 36), strict=True):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=2, max_row=last_field):
@@ -294,7 +295,7 @@ class ReportWriter:
                 cell.font = _BOLD
                 cell.fill = _HEADER_FILL
                 header.append(cell)
-            ws.append(header)
+            ws.append(header)  # our own labels
             self._sheets[title] = ws
         return ws
 
@@ -302,11 +303,11 @@ class ReportWriter:
         ws = self._sheet(sheet, reason_title)
         cells: list[Any] = [row_number]
         for v in values:
-            cell = WriteOnlyCell(ws, value=v or None)
+            cell = xlsx_safe.text_cell(ws, v or None)  # as uploaded: a clerk's bad input must not break the report
             cell.number_format = "@"
             cells.append(cell)
         cells.append(reason)
-        ws.append(cells)
+        xlsx_safe.append(ws, cells)
 
     def save(self, path: Path) -> None:
         self.wb.save(path)

@@ -522,3 +522,57 @@ async def test_bounds_are_settings(api: httpx.AsyncClient, settings: Settings) -
     settings.import_timeout_s = 0.01
     result = await _import(api, ",".join(HEADER).encode() + b"\n1,x\n", "slow.csv")
     assert result["status"] == "failed" and "解析超时" in result["error"], result
+
+
+def _no_formula_and_all_text(content: bytes, needles: list[str]) -> None:
+    """Every cell of every sheet: never a formula; each needle found as a plain text cell (control chars shown as
+    U+FFFD)."""
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    seen: list[str] = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    seen.append(cell.value)
+    for needle in needles:
+        assert any(needle in s for s in seen), (needle, seen[:50])
+
+
+async def test_stored_values_never_break_a_workbook(api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: object,
+                                                    settings: Settings) -> None:
+    """Issue 16: a brand name with a control character made the template answer 500 for every workstation, and a
+    value beginning with "=" became a live formula. What is already stored (the contract now refuses new ones,
+    so the test writes it straight into the database) is rendered as text: template, both exports, errors.xlsx."""
+    _login(api, settings)
+    await _brand(api)
+    people = valid_people(2500, 2)
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADER, *(valid_row(p, i, cells=False) for i, p in enumerate(people))])
+    assert (await _import(api, out.getvalue().encode(), "a.csv"))["accepted"] == 2
+    ids = _worker_ids(settings, people)
+    await _wait_landed(pool, ids)
+    await pool.execute("UPDATE brands SET name = '=HYPERLINK(\"http://x\",\"点我\")' || chr(1) || '师傅'")
+    await pool.execute("UPDATE workers SET name = '@SUM(1+1)' || chr(27) || '王' WHERE worker_id = $1", ids[0])
+    await pool.execute("UPDATE workers SET name = '-2+3' || chr(8) WHERE worker_id = $1", ids[1])
+
+    r = await api.get("/v1/templates/workers.xlsx")
+    assert r.status_code == 200, r.text
+    _no_formula_and_all_text(r.content, ['=HYPERLINK("http://x","点我")\ufffd师傅'])
+    r = await api.get("/v1/export/workers.xlsx")
+    assert r.status_code == 200, r.text
+    _no_formula_and_all_text(r.content, ["@SUM(1+1)\ufffd王", "-2+3\ufffd"])
+    r = await api.get("/v1/export/stats.xlsx")
+    assert r.status_code == 200, r.text
+    _no_formula_and_all_text(r.content, ['=HYPERLINK("http://x","点我")\ufffd师傅'])
+
+    # A clerk's bad input is echoed in the error report; it must not break the report either.
+    bad = valid_row(person(2600), 0, cells=False)
+    bad[1], bad[4] = "坏\x01名", "=1+1"
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADER, bad])
+    result = await _import(api, out.getvalue().encode(), "b.csv")
+    assert result["rejected"] == 1, result
+    r = await api.get(f"/v1/imports/{result['import_id']}/errors.xlsx")
+    assert r.status_code == 200, r.text
+    _no_formula_and_all_text(r.content, ["坏\ufffd名", "=1+1"])
