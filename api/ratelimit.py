@@ -1,6 +1,7 @@
 """Token buckets: one per credential for every request, and one per credential and *cost class* for the routes
-that cost far more than a read (building a workbook, parsing a spreadsheet, breaking the glass, confirming an ID
-number, exchanging an API key). A flat per-request limit let a caller spend its 200/s on exports.
+that cost far more than a read (building a workbook, parsing a spreadsheet, breaking the glass, exchanging an API
+key). A flat per-request limit let a caller spend its 200/s on exports. Lookups by ID number have their budget in
+``api.lookups``, which covers both of their doors.
 
 ``/v1/auth/token`` has no credential yet: its bucket is keyed by the client address (api.proxies).
 """
@@ -14,7 +15,6 @@ import time
 ROUTE_CLASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/auth/token"), "token"),
     ("POST", re.compile(r"/v1/workers/[^/]+:reveal"), "reveal"),
-    ("POST", re.compile(r"/v1/workers:lookup"), "lookup"),
     ("GET", re.compile(r"/v1/export/.+"), "export"),
     ("GET", re.compile(r"/v1/imports/[^/]+/errors\.xlsx"), "export"),
     ("POST", re.compile(r"/v1/imports/.+"), "import"),

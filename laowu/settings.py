@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     # from these (walked right to left through trusted hops). Empty: the TCP peer is the client.
     trusted_proxies: str = ""
     # Per credential (per client address for "token"), on top of rate_limit_*: "class=refill_per_s/burst".
-    # Classes: token, reveal, lookup, export (workbooks, errors.xlsx), import (uploads); see api.ratelimit.
-    route_rate_limits: str = "token=1/20,reveal=5/50,lookup=5/50,export=1/10,import=1/20"
+    # Classes: token, reveal, export (workbooks, errors.xlsx), import (uploads); see api.ratelimit.
+    route_rate_limits: str = "token=1/20,reveal=5/50,export=1/10,import=1/20"
     hsts_max_age_s: int = 31536000
 
     max_body_bytes: int = 1 << 20
