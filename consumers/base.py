@@ -2,8 +2,9 @@
 
 Three kinds of failure are kept apart (as Sentry's arroyo does):
 * transient (database or broker unreachable): the batch is retried with backoff, never skipped;
-* invalid message (bad bytes, bad schema, broken rule of the wire format): never retried, sent to the
-  dead-letter topic with the reason and original bytes, and the partition moves on;
+* invalid message (bad bytes, bad schema, broken rule of the wire format, data PostgreSQL refuses): never
+  retried, sent to the dead-letter topic with the reason and original bytes once its refusal has committed, and
+  the partition moves on;
 * back-pressure: we only fetch the next batch once the previous one committed.
 """
 
@@ -22,7 +23,7 @@ from aiokafka.errors import KafkaError
 
 from laowu.settings import Settings
 from laowu.store import ledger as store
-from laowu.store.errors import TRANSIENT_DB
+from laowu.store.errors import REFUSED_DATA, TRANSIENT_DB
 from schemas.topics import DEAD_LETTER
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class BatchConsumer(ABC):
         self.consumer: AIOKafkaConsumer | None = None
         self.dead_letter_topic = settings.topic(DEAD_LETTER.name)
         self.applied = 0
+        self._parked: list[tuple[ConsumerRecord, str]] = []
         self._stopping = asyncio.Event()
 
     async def seek_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -111,7 +113,10 @@ class BatchConsumer(ABC):
                 raise
             await self._commit_to_kafka(records)
 
-    async def _apply(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    async def _apply(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> list[tuple[ConsumerRecord, str]]:
+        """One transaction: the fresh records and their offsets. Returns the messages found unusable on the way
+        (``park``), to be dead-lettered by the caller once this has committed."""
+        self._parked = []
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await store.lock_offsets(conn, self.group, [(tp.topic, tp.partition) for tp in records])
             fresh: dict[TopicPartition, list[ConsumerRecord]] = {}
@@ -122,20 +127,34 @@ class BatchConsumer(ABC):
             await store.store_offsets(
                 conn, self.group, {(tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in records.items()}
             )
+        parked, self._parked = self._parked, []
         self.applied += count
+        return parked
+
+    def park(self, msg: ConsumerRecord, reason: str) -> None:
+        """Dead-letter ``msg`` once the transaction being applied commits — never from inside it.
+
+        A transaction can be tried more than once (a transient failure, or a part of a batch being bisected): a
+        dead letter published from inside it would be published again on every try, and one published for a
+        transaction that then rolled back would describe a decision that was never recorded. (A crash between the
+        commit and the publish loses the dead letter, never the decision: the receipt says ``rejected`` and why.)
+        """
+        self._parked.append((msg, reason))
 
     async def _apply_or_bisect(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         """Apply the batch; if PostgreSQL refuses its data, find the event it refuses and set that one aside.
 
-        A data error (asyncpg's ``DataError`` family: a character it cannot store, a number out of range, a string too
-        long …) is a property of one message, not of the moment: retrying the same batch fails forever and halts the
-        ledger (issue 16). So the batch is halved, each half applied in its own transaction with its own offsets,
-        until the single message that fails is found; it gets a ``rejected`` receipt and its offset is stored in one
-        transaction, and it goes to the dead-letter topic after that commits. Everything else is applied once.
+        A data error (``laowu.store.errors.REFUSED_DATA``: a character it cannot store, a number out of range, a
+        string too long …) is a property of one message, not of the moment: retrying the same batch fails forever
+        and halts the ledger (issue 16). So the batch is halved, each half applied in its own transaction with its
+        own offsets, until the single message that fails is found; it gets a ``rejected`` receipt and its offset is
+        stored in one transaction, and it goes to the dead-letter topic after that commits. Everything else is
+        applied once, and each dead letter is published once, after the commit of the part that decided it.
         """
         try:
-            await self._retry(lambda: self._apply(records))
-        except asyncpg.DataError as exc:
+            parked = await self._retry(lambda: self._apply(records))
+        except REFUSED_DATA as exc:
+            self._parked = []
             flat = [(tp, m) for tp, msgs in records.items() for m in msgs]
             if len(flat) == 1:
                 await self._set_aside(flat[0][0], flat[0][1], f"{type(exc).__name__}: {exc}")
@@ -147,18 +166,22 @@ class BatchConsumer(ABC):
                 for tp, m in part:  # per-partition order is kept: each part takes a run of each partition's messages
                     grouped.setdefault(tp, []).append(m)
                 await self._apply_or_bisect(grouped)
+            return
+        for msg, reason in parked:
+            await self._retry(lambda m=msg, r=reason: self.dead_letter(m, r))
 
     async def _set_aside(self, tp: TopicPartition, msg: ConsumerRecord, reason: str) -> None:
-        async def refuse() -> None:
+        async def refuse() -> bool:
             async with self.pool.acquire() as conn, conn.transaction():
                 stored = await store.lock_offsets(conn, self.group, [(tp.topic, tp.partition)])
                 if msg.offset < stored[(tp.topic, tp.partition)]:
-                    return  # decided already (by us before a crash, or the partition's previous owner)
+                    return False  # decided already (by us before a crash, or the partition's previous owner)
                 await self.refuse(conn, msg, reason)
                 await store.store_offsets(conn, self.group, {(tp.topic, tp.partition): msg.offset + 1})
+                return True
 
-        await self._retry(refuse)
-        await self.dead_letter(msg, f"refused by the database: {reason}")
+        if await self._retry(refuse):
+            await self._retry(lambda: self.dead_letter(msg, f"refused by the database: {reason}"))
 
     async def refuse(self, conn: asyncpg.Connection, msg: ConsumerRecord, reason: str) -> None:
         """Record, inside the open transaction, that ``msg`` was refused (a consumer with receipts writes one)."""

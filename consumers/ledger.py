@@ -183,7 +183,7 @@ class LedgerConsumer(BatchConsumer):
                 try:
                     events.append(self.decode(msg))
                 except InvalidEvent as exc:
-                    await self.dead_letter(msg, str(exc))
+                    self.park(msg, str(exc))
                     receipt = _receipt_for_invalid(msg, str(exc))
                     if receipt:
                         work.receipts.append(receipt)

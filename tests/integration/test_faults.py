@@ -289,3 +289,68 @@ async def test_a_batch_the_database_refuses_is_bisected_not_retried_forever(
     finally:
         await dlq.stop()
     assert len(parked) == 1 and dict(parked[0].headers)["reason"].startswith(b"refused by the database")
+
+
+async def _dead_letters(settings: Settings, at_least: int, polls: int = 20) -> list[Any]:
+    """Everything on the dead-letter topic, polled ``polls`` times (so that a duplicate has time to show)."""
+    dlq = AIOKafkaConsumer(settings.topic("laowu.dead-letter.v1"), bootstrap_servers=settings.kafka_bootstrap,
+                           auto_offset_reset="earliest")
+    await dlq.start()
+    try:
+        parked: list[Any] = []
+        for n in range(polls * 3):
+            parked += [m for b in (await dlq.getmany(timeout_ms=300)).values() for m in b]
+            if n >= polls and len(parked) >= at_least:
+                break
+    finally:
+        await dlq.stop()
+    return parked
+
+
+async def test_a_dead_letter_is_published_once_however_often_its_batch_is_tried(
+        settings: Settings, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: a message that cannot be decoded shares a batch with one PostgreSQL refuses. The batch is tried
+    whole, then bisected, so the part holding the undecodable message is tried again: its dead letter must still be
+    published once, after the commit that records it (on the old consumer it was published from inside every try).
+    All of it in one batch, on one partition, with the ledger consumer in this process: it never stops."""
+    import schemas.common
+    from consumers.runner import build
+
+    monkeypatch.setattr(schemas.common, "unclean_character", lambda value, multiline=False: None)
+    intake = Intake(Privacy(settings))
+    people = [WorkerCreate.model_validate(person(990 + n)) for n in range(8)]
+    people[6] = people[6].model_copy(update={"name": "王\u0000梅"})  # what an older, unchecking release let through
+    envelopes = [intake.register_worker(p) for p in people]
+    undecodable_id = str(uuid.uuid4())
+    undecodable = json.dumps({"event_id": undecodable_id, "type": "worker.registered", "payload": {}}).encode()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        for n, env in enumerate(envelopes):
+            if n == 2:
+                await producer.send_and_wait(settings.topic(WORKERS.name), undecodable, key=b"w-garbage", partition=0)
+            await producer.send_and_wait(settings.topic(WORKERS.name), env.to_bytes(), key=env.key.encode(),
+                                         partition=0)
+    finally:
+        await producer.stop()
+    consumer, out = await build("ledger", settings)
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        decided = await wait_decided(pool, [str(e.event_id) for e in envelopes] + [undecodable_id])
+        statuses = [decided[str(e.event_id)]["status"] for e in envelopes]
+        assert statuses == ["applied"] * 6 + ["rejected"] + ["applied"]
+        assert decided[undecodable_id]["status"] == "rejected"
+        assert await pool.fetchval("SELECT count(*) FROM workers") == 7
+        assert await pool.fetchval("SELECT count(*) FROM worker_events") == 7
+        parked = await _dead_letters(settings, at_least=2)
+        assert not task.done(), "the ledger consumer stopped"
+    finally:
+        await consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await out.stop()
+        await consumer.pool.close()
+    reasons = sorted(dict(m.headers)["reason"].decode() for m in parked)
+    assert len(parked) == 2, reasons
+    assert reasons[0].startswith("refused by the database: ") and reasons[1].startswith("schema: "), reasons
