@@ -33,6 +33,7 @@ from laowu.privacy import Privacy
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
 from laowu.store import outbox as outbox_store
+from laowu.store.errors import REFUSED_DATA
 from laowu.store.ledger import row_of
 from schemas import events as ev
 from schemas.common import scrub
@@ -251,7 +252,12 @@ class LedgerConsumer(BatchConsumer):
                     await self._save(conn, work)
                     log.warning("woke %d deferred event(s) nobody had woken", len(work.receipts))
 
-        await self._retry(repair)
+        try:
+            await self._retry(repair)
+        except REFUSED_DATA:
+            # Housekeeping cannot tell which deferred event PostgreSQL refuses; stopping here would stop the ledger
+            # at every restart, so those events stay deferred (and are tried again when their key is woken).
+            log.exception("repair of deferred events refused by PostgreSQL; they stay deferred")
 
     async def _load(self, conn: asyncpg.Connection, work: Work, todo: list[Envelope], repaired: set[str]) -> None:
         brand_ids: set[str] = set()
@@ -289,8 +295,17 @@ class LedgerConsumer(BatchConsumer):
             rows = await dstore.waiting_events(conn, keys)
             keys = set()
             for row in rows:
-                env = Envelope.model_validate(row["envelope"])
-                if env.event_id in work.from_db:
+                if row["event_id"] in work.from_db:
+                    continue
+                try:
+                    env = Envelope.model_validate(row["envelope"])
+                except ValidationError as exc:
+                    # Deferred by an older release under looser rules (issue 16 made text stricter): refused once,
+                    # now, rather than failing every batch that wakes it, forever.
+                    work.from_db[row["event_id"]] = row["waits_for"]
+                    work.decided.add(row["event_id"])
+                    work.receipts.append(_rejected_receipt(row["event_id"], row["envelope"],
+                                                           f"invalid event: {_schema_error(exc)}"))
                     continue
                 work.from_db[env.event_id] = row["waits_for"]
                 work.waiting.setdefault(row["waits_for"], []).append(env)
@@ -568,10 +583,14 @@ def _why_invalid(value: bytes) -> str:
     try:
         Envelope.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "envelope"
-        return f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))"
+        return _schema_error(exc)
     return "schema: the envelope does not validate from its JSON text"
+
+
+def _schema_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "envelope"
+    return f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))"
 
 
 def _receipt_for_invalid(msg: ConsumerRecord, reason: str) -> dict[str, Any] | None:
@@ -581,6 +600,11 @@ def _receipt_for_invalid(msg: ConsumerRecord, reason: str) -> dict[str, Any] | N
         event_id = uuid.UUID(str(raw["event_id"]))
     except Exception:
         return None
+    return _rejected_receipt(event_id, raw, f"invalid event: {reason}")
+
+
+def _rejected_receipt(event_id: uuid.UUID, raw: Any, reason: str) -> dict[str, Any]:
+    """The receipt of an event refused as it stands; its own text is scrubbed so that refusing it cannot fail."""
+    raw = raw if isinstance(raw, dict) else {}
     return {"event_id": event_id, "type": scrub(str(raw.get("type", "unknown")))[:64], "status": "rejected",
-            "reason": scrub(f"invalid event: {reason}"), "source": scrub(str(raw.get("source", "")))[:64],
-            "entity_id": None}
+            "reason": scrub(reason), "source": scrub(str(raw.get("source", "")))[:64], "entity_id": None}

@@ -23,7 +23,7 @@ from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.stack.ports import free_port
-from schemas.api import BrandCreate, WorkerCreate
+from schemas.api import BrandCreate, CertificateCreate, WorkerCreate
 from schemas.topics import BRANDS, DISPATCHES, WORKERS, topic_for
 
 from conftest import Infra, spawn_ours
@@ -354,3 +354,27 @@ async def test_a_dead_letter_is_published_once_however_often_its_batch_is_tried(
     reasons = sorted(dict(m.headers)["reason"].decode() for m in parked)
     assert len(parked) == 2, reasons
     assert reasons[0].startswith("refused by the database: ") and reasons[1].startswith("schema: "), reasons
+
+
+async def test_an_event_deferred_under_looser_rules_is_refused_not_a_halt(settings: Settings, pool: asyncpg.Pool,
+                                                                          ledger: Any) -> None:
+    """Issue 16 made text stricter. An event an older release deferred (a certificate whose worker was not registered
+    yet) may hold what is no longer clean; when the registration wakes it, it is refused with a receipt — on the old
+    consumer it failed validation inside every batch that woke it, and the ledger stopped at the registration."""
+    intake = Intake(Privacy(settings))
+    registration = intake.register_worker(WorkerCreate.model_validate(person(1990)))
+    worker_id = registration.payload["worker_id"]
+    certificate = intake.add_certificate(worker_id, CertificateCreate(kind="special_operation", name="电工"))
+    stored = json.loads(certificate.to_bytes())
+    stored["payload"]["certificate"]["name"] = "电\u001b工"  # storable in jsonb, no longer clean text
+    await pool.execute("INSERT INTO deferred_events (event_id, waits_for, envelope) VALUES ($1, $2, $3)",
+                       certificate.event_id, f"worker:{worker_id}", stored)
+    later = intake.register_worker(WorkerCreate.model_validate(person(1991)))
+    await produce(settings, [registration, later])
+    decided = await wait_decided(pool, [str(e.event_id) for e in (registration, certificate, later)], timeout=30)
+    assert decided[str(registration.event_id)]["status"] == "applied"
+    assert decided[str(later.event_id)]["status"] == "applied"
+    refused = decided[str(certificate.event_id)]
+    assert refused["status"] == "rejected" and "certificate.name" in refused["reason"], refused
+    assert await pool.fetchval("SELECT count(*) FROM deferred_events") == 0
+    assert await pool.fetchval("SELECT count(*) FROM worker_events") == 2
