@@ -12,7 +12,7 @@ from typing import Any
 
 from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900, from_excel
 
-from schemas.common import Sex
+from schemas.common import Sex, unclean_character
 
 # Full-width ASCII block (FF01-FF5E) → ASCII, as laowu.domain.identity does; plus the ideographic space.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -43,6 +43,18 @@ class CellError(ValueError):
         self.rule = rule
         self.message_zh = message_zh
         self.message = message
+
+
+def unclean(value: Any) -> str | None:
+    """The first character of a text cell that is not clean text (``schemas.common``, the rule of every door), as
+    ``U+XXXX``; None for clean text and for numbers and dates. Line breaks and tabs pass here: a cell may list several
+    values one per line, and a one-line field refuses them when its model validates the row."""
+    return unclean_character(value, multiline=True) if isinstance(value, str) else None
+
+
+def unclean_message(label: str, char: str) -> str:
+    """What a clerk reads about such a cell."""
+    return f"{label}含有不可见或无法保存的字符（{char}），请删除后重新导入"
 
 
 def clean(value: Any) -> Any:

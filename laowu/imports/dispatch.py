@@ -229,9 +229,15 @@ def parse_block(preamble: Iterable[tuple[int, Sequence[Any]]],
     """The 派遣信息 block → a draft, with every problem the block alone shows (no ledger look-ups)."""
     block = read_block(preamble)
     d = DispatchDraft(rows=dict(block.rows), issues=list(block.issues))
-    v = block.values
+    # A value that is not clean text is refused here, before a look-up or a stored reason could carry it to
+    # PostgreSQL (the rows below the block: laowu.imports.pipeline.refuse_unclean).
+    unclean = {k: char for k, value in block.values.items() if (char := cells.unclean(value)) is not None}
+    for key, char in unclean.items():
+        d.fail(key, "string_unclean", cells.unclean_message(_BLOCK_BY_KEY[key].label, char),
+               f"{key} holds {char}, a character that is not clean text")
+    v = {k: value for k, value in block.values.items() if k not in unclean}
     for f in BLOCK:
-        if f.required and cells.is_blank(v.get(f.key)):
+        if f.required and f.key not in unclean and cells.is_blank(v.get(f.key)):
             if f.key in block.rows:
                 d.fail(f.key, "missing", f"{f.label}不能为空", f"{f.key} is required")
             else:
@@ -432,7 +438,9 @@ class DispatchRows:
                 for err in exc.errors():
                     key = _block_key(".".join(str(p) for p in err["loc"]) or "body")
                     label = _BLOCK_BY_KEY[key].label if key in _BLOCK_BY_KEY else key
-                    d.fail(key, err["type"], f"{label}格式错误", err["msg"])
+                    zh = (cells.unclean_message(label, str((err.get("ctx") or {}).get("char", "")))
+                          if err["type"] == "string_unclean" else f"{label}格式错误")
+                    d.fail(key, err["type"], zh, err["msg"])
             except InvalidRequest as exc:
                 d.issues.extend(BlockIssue(d.rows.get(_block_key(e.field)), _domain_issue(e)) for e in exc.errors)
         if d.issues:

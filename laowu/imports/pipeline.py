@@ -1,7 +1,7 @@
 """The streaming import loop, the same for every sheet kind.
 
-file → sheets → header → rows in chunks of ``CHUNK_ROWS`` → ``RowProcessor.process`` (validate, build
-envelopes) → ``Sink.publish`` (valid rows) → ``Sink.record`` (issues + progress). At most one chunk of rows
+file → sheets → header → rows in chunks of ``CHUNK_ROWS`` → rows with unclean text refused → ``RowProcessor.process``
+(validate, build envelopes) → ``Sink.publish`` (valid rows) → ``Sink.record`` (issues + progress). At most one chunk of rows
 is in memory; parsing runs in a child process (``guard``) that is killed past its bounds, so a hostile file
 cannot hang or exhaust the API.
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from laowu.imports import cells
 from laowu.imports.guard import Limits, parse_isolated
 from laowu.imports.sheet import Header, HeaderNotFound, Row, SheetKind, find_header, make_row
 from laowu.imports.source import Sheet
@@ -131,6 +132,29 @@ class Sink(Protocol):
     async def record(self, outcomes: list[Outcome], totals: Totals) -> None: ...
 
 
+def refuse_unclean(kind: SheetKind, row: Row) -> Outcome | None:
+    """A row with a cell that is not clean text is refused as a whole, before the kind's processor reads it.
+
+    What a cell holds reaches PostgreSQL in look-ups (a brand named in the row) and in the stored Chinese reasons that
+    quote it; U+0000 there failed the whole import. One check here covers every sheet kind and every column.
+    """
+    labels = {c.key: c.label for c in kind.columns}
+    issues = [Issue(key, "string_unclean", cells.unclean_message(labels.get(key, key), char),
+                    f"{key} holds {char}, a character that is not clean text")
+              for key, value in row.cells.items() if (char := cells.unclean(value)) is not None]
+    return Outcome(row=row, errors=issues) if issues else None
+
+
+async def _process(processor: RowProcessor, chunk: list[Row]) -> list[Outcome]:
+    refused = [o for o in (refuse_unclean(processor.kind, r) for r in chunk) if o is not None]
+    if not refused:
+        return await processor.process(chunk)
+    numbers = {o.row.number for o in refused}
+    rest = [r for r in chunk if r.number not in numbers]
+    outcomes = refused + (await processor.process(rest) if rest else [])
+    return sorted(outcomes, key=lambda o: o.row.number)
+
+
 def locate(kind: SheetKind, sheets: list[Sheet]) -> tuple[Sheet, Header, Iterator[tuple[int, tuple[Any, ...]]]]:
     """The first visible sheet with a header row (the template's 说明 sheet has none)."""
     first: HeaderNotFound | None = None
@@ -170,7 +194,7 @@ async def run_import(path: Path, filename: str | None, processor: RowProcessor, 
         await sink.begin(header)
         await processor.start(header, sheet.epoch)
         while chunk := await asyncio.to_thread(_take, processor, sheet, header, rows, chunk_rows):
-            outcomes = await processor.process(chunk)
+            outcomes = await _process(processor, chunk)
             envelopes = [e for o in outcomes if o.accepted for e in o.envelopes]
             if envelopes:
                 await sink.publish(envelopes)

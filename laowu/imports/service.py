@@ -20,7 +20,7 @@ from laowu.imports.workers import Brand, WorkerRows
 from laowu.intake import Intake
 from laowu.privacy import FieldCipher
 from laowu.store import imports as store
-from schemas.common import Actor
+from schemas.common import Actor, scrub
 from schemas.envelope import Envelope
 
 log = logging.getLogger("laowu.imports")
@@ -64,8 +64,10 @@ class StoreSink:
         self.pool, self.import_id, self.cipher, self._publish = pool, import_id, cipher, publish
 
     async def begin(self, header: Header) -> None:
-        await store.begin(self.pool, self.import_id, sheet=header.sheet, header_row=header.row_number,
-                          columns=header.report_labels)
+        # Sheet name and column labels are shown, never interpreted: stored scrubbed, so a control character in an
+        # unknown column's header cannot fail the import (schemas.common.scrub).
+        await store.begin(self.pool, self.import_id, sheet=scrub(header.sheet), header_row=header.row_number,
+                          columns=[scrub(label) for label in header.report_labels])
 
     async def publish(self, envelopes: list[Envelope]) -> None:
         await self._publish(envelopes)

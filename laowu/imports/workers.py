@@ -265,8 +265,11 @@ def _pydantic(exc: ValidationError) -> list[Issue]:
         field = str(err["loc"][0]) if err["loc"] else "body"
         label = _LABELS.get(field, field)
         kind = err["type"]
-        zh = {"missing": f"{label}不能为空", "string_too_long": f"{label}过长",
-              "too_long": f"{label}填写的项目过多"}.get(kind, f"{label}格式错误")
+        if kind == "string_unclean":  # a line break in a one-line field; the rest was refused by the pipeline
+            zh = cells.unclean_message(label, str((err.get("ctx") or {}).get("char", "")))
+        else:
+            zh = {"missing": f"{label}不能为空", "string_too_long": f"{label}过长",
+                  "too_long": f"{label}填写的项目过多"}.get(kind, f"{label}格式错误")
         out.append(Issue(field, kind, zh, err["msg"]))
     return out
 

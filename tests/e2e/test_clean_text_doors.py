@@ -4,9 +4,14 @@ other characters PostgreSQL cannot store or a clerk cannot see — a field-level
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+import time
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 
 from helpers import person
@@ -56,3 +61,34 @@ async def test_unclean_query_and_path_parameters_are_422_never_500(api: httpx.As
 async def test_credentials_are_still_checked_first(api: httpx.AsyncClient) -> None:
     r = await api.get("/v1/alerts?worker_id=%00", headers={"Authorization": ""})
     assert r.status_code == 401
+
+
+async def test_an_unclean_spreadsheet_cell_is_a_refused_row_not_a_failed_import(api: httpx.AsyncClient) -> None:
+    """A CSV may hold U+0000. In a brand cell it reached PostgreSQL in the brand look-up and the whole import failed
+    (导入失败（系统错误…）); in an extra column's header it failed the import as it began. Now: that row is refused with
+    a Chinese reason, the other rows are imported."""
+    header = ["身份证号", "姓名", "性别", "出生日期", "户籍地", "品牌", "备\u0000注"]
+
+    def row(n: int, **over: str) -> list[str]:
+        p = person(n)
+        cells = {"身份证号": p["id_number"], "姓名": p["name"], "性别": "男" if p["sex"] == "M" else "女",
+                 "出生日期": p["birth_date"], "户籍地": p["household_region"], "品牌": "", "备\u0000注": ""}
+        return [{**cells, **over}[h] for h in header]
+
+    out = io.StringIO()
+    csv.writer(out).writerows([header, row(974), row(975, 品牌="琼\u0000筑"), row(976, 姓名="王\u0000梅"), row(977)])
+    r = await api.post("/v1/imports/workers", files={"file": ("登记.csv", out.getvalue().encode())},
+                       data={"workstation_id": "ws-460105-01"})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 60
+    while (body := (await api.get(f"/v1/imports/{r.json()['import_id']}")).json())["status"] == "running":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    assert body["status"] == "done", body
+    assert (body["rows"], body["accepted"], body["rejected"]) == (4, 2, 2), body
+    report = await api.get(f"/v1/imports/{r.json()['import_id']}/errors.xlsx")
+    assert report.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(report.content), read_only=True)["错误行"]
+    reasons = {int(x[0]): str(x[-1]) for x in list(sheet.iter_rows(values_only=True))[1:]}
+    assert reasons == {3: "品牌含有不可见或无法保存的字符（U+0000），请删除后重新导入",
+                       4: "姓名含有不可见或无法保存的字符（U+0000），请删除后重新导入"}

@@ -3,15 +3,28 @@ cannot see — one definition in ``schemas.common``, so a new field that forgets
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 import typing
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from laowu.imports.dispatch import parse_block
+from laowu.imports.pipeline import Outcome, Totals, row_event_id, run_import
+from laowu.imports.sheet import Header
+from laowu.imports.workers import Brand, WorkerRows
+from laowu.intake import Intake
+from laowu.privacy import Privacy
+from laowu.settings import Settings
 from schemas import api, common, envelope, events
 from schemas.common import unclean_character
+
+from helpers import person
 
 UNCLEAN = ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\ud800", "\udfff", "\ufdd0", "\uffff", "\U0010fffe"]
 CLEAN = ["王小梅", "Zhang San", "文昌鸡师傅 ·（海南）", "emoji 🙂 ok"]
@@ -71,3 +84,86 @@ def test_line_breaks_only_in_multi_line_text() -> None:
             TypeAdapter(one_line).validate_python("张\n三")
         assert err.value.errors()[0]["type"] == "string_unclean"
     assert unclean_character("a\x00b") == "U+0000" and unclean_character("a\x00", multiline=True) == "U+0000"
+
+
+# ---- the import door: one refused row per unclean cell, in Chinese, before anything reads the cell -------------
+class _Brands:
+    """Brands by id or name; remembers what it was asked (a NUL in a look-up failed the whole import in PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    async def find(self, keys: set[str]) -> list[Brand]:
+        self.asked |= keys
+        return [b for b in (Brand("wenchang-chicken-chef", "文昌鸡师傅", "listed"),) if {b.brand_id, b.name} & keys]
+
+
+_HEADER = ["身份证号", "姓名", "性别", "出生日期", "手机号", "户籍地", "品牌"]
+
+
+def _row(n: int, **over: str) -> list[str]:
+    p = person(n)
+    row = {"身份证号": p["id_number"], "姓名": p["name"], "性别": "男" if p["sex"] == "M" else "女",
+           "出生日期": p["birth_date"], "手机号": p["phone"], "户籍地": p["household_region"], "品牌": "文昌鸡师傅"}
+    return [{**row, **over}[h] for h in _HEADER]
+
+
+async def _import(tmp_path: Path, rows: list[list[str]], suffix: str) -> tuple[dict[int, str], int, _Brands]:
+    path = tmp_path / f"w{suffix}"
+    if suffix == ".csv":
+        out = io.StringIO()
+        csv.writer(out).writerows([_HEADER, *rows])
+        path.write_bytes(out.getvalue().encode("utf-8"))
+    else:
+        wb = openpyxl.Workbook()
+        for r in [_HEADER, *rows]:
+            wb.active.append(r)
+        wb.save(path)
+    brands = _Brands()
+    rows_proc = WorkerRows(Intake(Privacy(Settings())), brands, workstation_id="ws-460105-01",
+                           event_id=lambda row, part: row_event_id("workers", "ws-460105-01", "cd" * 32, row, part))
+    reasons: dict[int, str] = {}
+    published: list[Any] = []
+
+    class Sink:
+        async def begin(self, header: Header) -> None: ...
+
+        async def publish(self, envelopes: list[Any]) -> None:
+            published.extend(envelopes)
+
+        async def record(self, outcomes: list[Outcome], totals: Totals) -> None:
+            reasons.update({o.row.number: o.reason_zh for o in outcomes if o.errors})
+
+    await run_import(path, path.name, rows_proc, Sink())
+    return reasons, len(published), brands
+
+
+async def test_an_unclean_csv_cell_is_a_refused_row_with_a_chinese_reason(tmp_path: Path) -> None:
+    reasons, published, brands = await _import(tmp_path, [
+        _row(940), _row(941, 姓名="王\x00梅"), _row(942, 品牌="文昌鸡\x00师傅"), _row(943, 姓名="王\n梅"), _row(944),
+    ], ".csv")
+    assert reasons == {3: "姓名含有不可见或无法保存的字符（U+0000），请删除后重新导入",
+                       4: "品牌含有不可见或无法保存的字符（U+0000），请删除后重新导入",
+                       5: "姓名含有不可见或无法保存的字符（U+000A），请删除后重新导入"}
+    assert published == 2
+    assert not any(unclean_character(k) for k in brands.asked), brands.asked
+
+
+async def test_an_unclean_workbook_cell_is_a_refused_row_too(tmp_path: Path) -> None:
+    # openpyxl cannot write C0 controls into a workbook, but C1 controls and non-characters pass.
+    reasons, published, _ = await _import(tmp_path, [_row(945, 姓名="王\x85梅"), _row(946, 手机号="1380013\ufdd08000")],
+                                          ".xlsx")
+    assert reasons == {2: "姓名含有不可见或无法保存的字符（U+0085），请删除后重新导入",
+                       3: "手机号含有不可见或无法保存的字符（U+FDD0），请删除后重新导入"}
+    assert published == 0
+
+
+def test_an_unclean_dispatch_block_value_is_named_and_never_looked_up() -> None:
+    block = [(1, ("组织单位", "ws-460105-01")), (2, ("品牌", "文昌鸡\x00师傅")), (3, ("输出方式", "区域间定向输出")),
+             (4, ("输出地", "460105", "输入地", "440300")), (5, ("用人单位编号", "emp-1")),
+             (6, ("用人单位名称", "深圳\x1b公司")), (7, ("出发日期", "2026-03-01"))]
+    d = parse_block(block)
+    texts = [i.text for i in d.ordered()]
+    assert "第2行 品牌含有不可见或无法保存的字符（U+0000），请删除后重新导入" in texts
+    assert "第6行 用人单位名称含有不可见或无法保存的字符（U+001B），请删除后重新导入" in texts
+    assert d.brand_token is None and "employer_name" not in d.fields
