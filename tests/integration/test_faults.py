@@ -254,7 +254,11 @@ async def test_unclean_text_from_a_producer_that_bypassed_the_api(settings: Sett
     for event_id, _, _ in bad:
         assert decided[event_id]["status"] == "rejected" and decided[event_id]["reason"]
     assert await pool.fetchval("SELECT count(*) FROM workers") == len(good)
+    assert await pool.fetchval("SELECT count(*) FROM worker_events") == len(good)
     assert await pool.fetchval("SELECT count(*) FROM brands") == 1
+    parked = await _dead_letters(settings, at_least=len(bad))
+    assert sorted(m.value for m in parked) == sorted(value for _, value, _ in bad)  # each once, bytes untouched
+    assert all(b"name" in dict(m.headers)["reason"] for m in parked), [dict(m.headers)["reason"] for m in parked]
 
 
 async def test_a_batch_the_database_refuses_is_bisected_not_retried_forever(

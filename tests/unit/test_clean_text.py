@@ -18,7 +18,7 @@ from laowu.imports.dispatch import parse_block
 from laowu.imports.pipeline import Outcome, Totals, row_event_id, run_import
 from laowu.imports.sheet import Header
 from laowu.imports.workers import Brand, WorkerRows
-from laowu.intake import Intake
+from laowu.intake import Context, Intake, InvalidRequest
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from schemas import api, common, envelope, events
@@ -167,3 +167,17 @@ def test_an_unclean_dispatch_block_value_is_named_and_never_looked_up() -> None:
     assert "第2行 品牌含有不可见或无法保存的字符（U+0000），请删除后重新导入" in texts
     assert "第6行 用人单位名称含有不可见或无法保存的字符（U+001B），请删除后重新导入" in texts
     assert d.brand_token is None and "employer_name" not in d.fields
+
+
+# ---- the batch door's fast path (RawEnvelope, no payload model) gives the single door's verdict ------------------
+@pytest.mark.parametrize(("field", "value"), [("name", "王\x00梅"), ("name", "王\n梅"), ("id_number", "4601\x00"),
+                                              ("phone", "138\u00850013800"), ("workstation_id", "ws\x00"),
+                                              ("brand_ids", ["b\x00"])])
+def test_the_batch_doors_registration_refuses_unclean_text(field: str, value: Any) -> None:
+    item = api.BatchItem.model_validate({"type": "worker.registered", "payload": {**person(7), field: value}})
+    with pytest.raises(InvalidRequest) as err:
+        Intake(Privacy(Settings())).from_batch_item(item, Context())
+    assert [e.field.split(".")[:2] for e in err.value.errors] == [["payload", field]]
+    with pytest.raises(ValidationError) as single:
+        api.WorkerCreate.model_validate({**person(7), field: value})
+    assert single.value.errors()[0]["loc"][0] == field
