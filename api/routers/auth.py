@@ -16,13 +16,13 @@ from laowu.domain import regions
 from laowu.domain.errors import DomainError
 from laowu.intake import InvalidRequest
 from laowu.store import queries
-from schemas.common import Identifier, RegionCode, Role, Strict
+from schemas.common import CLEAN, Identifier, RegionCode, Role, Strict
 
 router = APIRouter(route_class=JSONRoute, tags=["access"])
 
 
 class TokenRequest(Strict):
-    api_key: str = Field(min_length=8, max_length=200)
+    api_key: Annotated[str, Field(min_length=8, max_length=200), CLEAN]
 
 
 class TokenResponse(BaseModel):

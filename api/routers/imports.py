@@ -31,7 +31,7 @@ from laowu.imports.service import interrupted, run_dispatch_import, run_worker_i
 from laowu.imports.source import UnsupportedFile, detect_format
 from laowu.store import imports as store
 from laowu.store.queries import NotFound
-from schemas.common import Actor
+from schemas.common import Actor, unclean_character
 
 router = APIRouter(route_class=JSONRoute, tags=["imports"])
 
@@ -163,6 +163,10 @@ async def _start(request: Request, pool: Any, intake: Any, file: UploadFile, wor
     try:
         if size == 0:
             return _refused(422, "empty", "the file is empty", "文件为空")
+        unclean = unclean_character(file.filename or "")
+        if unclean is not None:  # it is stored with the import and shown: the clean-text rule of every field
+            return _refused(422, "string_unclean", f"the file name holds {unclean}, a character that is not clean text",
+                            f"文件名含有不可见或无法保存的字符（{unclean}），请重命名后上传")
         try:
             detect_format(head, file.filename)
         except UnsupportedFile as exc:

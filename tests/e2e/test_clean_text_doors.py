@@ -131,3 +131,15 @@ async def test_every_get_route_answers_422_to_unclean_parameters(api: httpx.Asyn
     wrong = {url: status for url, status in answers.items() if status not in (422, 429)}
     assert not wrong, wrong
     assert len(answers) > 100
+
+
+async def test_an_unclean_upload_filename_is_a_422(api: httpx.AsyncClient) -> None:
+    """The file name is stored with the import and shown in the console: U+0000 in it reached PostgreSQL (500)."""
+    boundary = "laowu-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"workstation_id\"\r\n\r\nws-460105-01\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"登记\u0000.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n身份证号,姓名\r\n--{boundary}--\r\n").encode()
+    r = await api.post("/v1/imports/workers", content=body,
+                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "file"] and r.json()["detail"][0]["type"] == "string_unclean"
