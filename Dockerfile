@@ -45,9 +45,13 @@ FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    LAOWU_ENV=production \
     LAOWU_API_HOST=0.0.0.0 \
     LAOWU_API_PORT=8000 \
     LAOWU_HOME=/home/laowu/.laowu
+
+# LAOWU_ENV=production: an image started without it refuses the public development keys and short keys, rather
+# than running with them; development is for a checkout (`make run`), never for an image.
 
 # A fixed, unprivileged uid/gid so that Kubernetes' runAsNonRoot / runAsUser can match it.
 RUN groupadd --system --gid 10001 laowu \

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from laowu import keyspec
 from laowu.domain import regions
 from laowu.settings import Settings
 from schemas.common import Actor
@@ -34,13 +35,7 @@ class TokenKeys:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenKeys:
-        keys: dict[str, str] = {}
-        for part in settings.token_keys.get_secret_value().split(","):
-            kid, _, secret = part.strip().partition(":")
-            if kid and secret:
-                keys[kid] = secret
-        if not keys:
-            raise ValueError("LAOWU_TOKEN_KEYS holds no key")
+        keys = keyspec.token_keys(settings.token_keys.get_secret_value())
         return cls(next(iter(keys)), keys)
 
 

@@ -16,6 +16,7 @@ import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from laowu import keyspec
 from laowu.settings import Settings
 
 _PREFIX = "enc1"
@@ -43,15 +44,8 @@ class FieldCipher:
 
     @classmethod
     def from_spec(cls, spec: str) -> FieldCipher:
-        """Parse ``kid:base64key[,kid:base64key…]``; the first key seals new data."""
-        keys: dict[str, bytes] = {}
-        for part in (p.strip() for p in spec.split(",")):
-            if not part:
-                continue
-            kid, _, b64 = part.partition(":")
-            keys[kid] = base64.b64decode(b64)
-        if not keys:
-            raise ValueError("no encryption keys configured")
+        """Parse ``kid:base64key[,kid:base64key…]`` (``laowu.keyspec``); the first key seals new data."""
+        keys = keyspec.encryption_keys(spec)
         return cls(keys, next(iter(keys)))
 
     def encrypt(self, plaintext: str, field: str) -> str:

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from laowu import keyspec
+
 # Public, deliberately recognisable development secrets; refused when LAOWU_ENV=production.
 DEV_WORKER_ID_KEY = "laowu-dev-worker-id-key-do-not-use-in-production"
 DEV_ENCRYPTION_KEYS = "dev1:" + base64.b64encode(b"laowu-dev-aes-256-key-0123456789"[:32]).decode()
@@ -23,6 +25,7 @@ DEV_TOKEN_KEYS = "dev1:laowu-dev-token-signing-key-do-not-use-in-production"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAOWU_", extra="ignore", populate_by_name=True)
 
+    # The container image sets production (Dockerfile); a checkout runs as development so `make run` needs no keys.
     env: Literal["development", "test", "production"] = "development"
     home: Path = Field(default=Path(".laowu"), description="Data, logs and pid files of the local stack.")
 
@@ -92,17 +95,23 @@ class Settings(BaseSettings):
     sweep_every_s: float = 30.0
 
     @model_validator(mode="after")
-    def _no_default_secrets_in_production(self) -> Settings:
+    def _no_weak_secrets_in_production(self) -> Settings:
+        """Production refuses the public development keys, empty keys and keys too short to be keys (by length:
+        HMAC keys at least 32 bytes, AES keys exactly 32), naming the variable, never the value."""
         if self.env == "production":
             defaults = {
                 "LAOWU_WORKER_ID_KEY": (self.worker_id_key, DEV_WORKER_ID_KEY),
                 "LAOWU_ENCRYPTION_KEYS": (self.encryption_keys, DEV_ENCRYPTION_KEYS),
                 "LAOWU_TOKEN_KEYS": (self.token_keys, DEV_TOKEN_KEYS),
             }
-            bad = [name for name, (value, dev) in defaults.items()
+            bad = [f"{name} (empty or the development value)" for name, (value, dev) in defaults.items()
                    if dev in value.get_secret_value() or not value.get_secret_value().strip()]
+            if not bad:
+                bad = keyspec.weak_keys(worker_id_key=self.worker_id_key.get_secret_value(),
+                                        encryption_spec=self.encryption_keys.get_secret_value(),
+                                        token_spec=self.token_keys.get_secret_value())
             if bad:
-                raise ValueError(f"set real secrets in production (empty or development values): {', '.join(bad)}")
+                raise ValueError("set real secrets in production: " + "; ".join(bad))
         return self
 
     def topic(self, name: str) -> str:
