@@ -91,7 +91,7 @@ BATCH_ROLES: dict[str, frozenset[str]] = {
     "placement.ended": frozenset({"employer", "workstation"}), "followup.recorded": frozenset({"workstation"}),
 }
 
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/dashboard", "/static/")
+PUBLIC_PREFIXES = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/dashboard", "/static/")
 
 
 Headers = list[tuple[bytes, bytes]]

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEYS)
     token_keys: SecretStr = SecretStr(DEV_TOKEN_KEYS)
 
+    # Bearer secret a Prometheus scraper presents at /metrics (per-route activity, reveals included, is not public).
+    # Unset: /metrics answers 401 to everyone.
+    metrics_token: SecretStr | None = None
+
     token_ttl_s: int = 900
     token_max_ttl_s: int = 86400  # hard cap, whatever `laowu token --ttl` asks; longer tokens are refused too
     token_audience: str = "laowu-api"
@@ -110,6 +114,8 @@ class Settings(BaseSettings):
                 bad = keyspec.weak_keys(worker_id_key=self.worker_id_key.get_secret_value(),
                                         encryption_spec=self.encryption_keys.get_secret_value(),
                                         token_spec=self.token_keys.get_secret_value())
+                if self.metrics_token is not None and len(self.metrics_token.get_secret_value().encode()) < 32:
+                    bad.append("LAOWU_METRICS_TOKEN is shorter than 32 bytes")
             if bad:
                 raise ValueError("set real secrets in production: " + "; ".join(bad))
         return self

@@ -123,6 +123,9 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         _stop(infra.postgres_proc)
 
 
+METRICS_TOKEN = "test-scrape-token-0123456789abcdef"
+
+
 @pytest.fixture
 async def settings(infra: Infra) -> Settings:
     """A private world for one test: its own database (from the migrated template) and topic prefix."""
@@ -133,6 +136,7 @@ async def settings(infra: Infra) -> Settings:
         kafka_bootstrap=infra.bootstrap,
         topic_prefix=f"t{tag}.",
         consumer_poll_ms=50,
+        metrics_token=METRICS_TOKEN,
     )
     await create_topics(infra.bootstrap, [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE])
     return settings

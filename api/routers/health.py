@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -29,8 +31,22 @@ async def readyz(pool: PoolDep, publisher: PublisherDep) -> JSONResponse:
                         content={"status": "ready" if ok else "not ready", "postgres": postgres, "kafka": kafka})
 
 
-@router.get("/metrics")
+def _scraper_may_read(request: Request) -> bool:
+    """The scrape token, compared in constant time; no token configured means nobody may read."""
+    expected = request.app.state.settings.metrics_token
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if expected is None or scheme.lower() != "bearer" or not presented:
+        return False
+    return hmac.compare_digest(presented.strip().encode(), expected.get_secret_value().encode())
+
+
+@router.get("/metrics", responses={401: {"description": "no or wrong scrape token (`LAOWU_METRICS_TOKEN`)"}})
 async def metrics(request: Request) -> Response:
+    """Prometheus metrics, for a scraper presenting ``Authorization: Bearer $LAOWU_METRICS_TOKEN``: they show
+    per-route activity (how often reveals happen, from which routes), which is not for the public."""
+    if not _scraper_may_read(request):
+        return JSONResponse(status_code=401, content={"detail": "metrics need the scrape token (LAOWU_METRICS_TOKEN)"},
+                            headers={"www-authenticate": "Bearer"})
     probe = getattr(request.app.state, "lag", None)
     if probe is not None:
         try:

@@ -217,7 +217,10 @@ async def test_batch_decides_each_item(api: httpx.AsyncClient, pool: asyncpg.Poo
 async def test_metrics_show_request_rates_latencies_and_consumer_lag(api: httpx.AsyncClient, settings: Settings) -> None:
     r = await api.post("/v1/workers", json=person(7))
     assert r.status_code == 202
-    text = (await api.get("/metrics")).text
+    assert (await api.get("/metrics")).status_code == 401  # per-route activity is not public
+    assert (await api.get("/metrics", headers={"authorization": "Bearer not-the-token"})).status_code == 401
+    scrape = {"authorization": f"Bearer {settings.metrics_token.get_secret_value()}"} if settings.metrics_token else {}
+    text = (await api.get("/metrics", headers=scrape)).text
     assert 'laowu_http_requests_total{method="POST",route="/v1/workers",status="202"}' in text
     assert "laowu_http_request_seconds_bucket" in text
     workers_topic = settings.topic("laowu.workers.v1")

@@ -36,6 +36,7 @@ def test_strong_keys_are_accepted_in_production() -> None:
     ("encryption_keys", "k1:not base64 at all!", "LAOWU_ENCRYPTION_KEYS"),
     ("encryption_keys", "REPLACE_ME", "LAOWU_ENCRYPTION_KEYS"),
     ("token_keys", "", "LAOWU_TOKEN_KEYS"),
+    ("metrics_token", "scrape-me", "LAOWU_METRICS_TOKEN"),
 ])
 def test_weak_keys_are_refused_in_production_by_name_never_by_value(field: str, value: str, named: str) -> None:
     with pytest.raises(ValidationError) as refused:
