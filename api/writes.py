@@ -22,6 +22,7 @@ from laowu.store import idempotency, queries
 from schemas.envelope import Envelope, Outgoing
 
 _NAMESPACE = uuid.UUID("5a1f7f2e-4b0c-4c8e-9f39-6c1d0e0a1a57")
+_CHOSEN_NAMESPACE = uuid.UUID("0d3c2b1a-7e6f-4a59-8b4c-3d2e1f0a9b8c")
 
 
 class FastJSONResponse(JSONResponse):
@@ -35,6 +36,17 @@ def scope_of(request: Request) -> str:
     """Idempotency keys are scoped to the credential; until access control lands, to anonymous callers."""
     actor = getattr(request.state, "actor", None)
     return f"{actor.role}:{actor.org}" if actor else "anonymous"
+
+
+def chosen_event_id(scope: str, chosen: uuid.UUID) -> uuid.UUID:
+    """The id an event chosen by a client is stored under: the client's id within its credential's scope.
+
+    Event ids are global (the ledger keeps one event per id), so a client-chosen id taken as it is lets one
+    organisation pre-empt another's event — guess or learn its id, or compute one derived from its
+    Idempotency-Key — and the victim's write is dropped as a duplicate. Scoped, the same client retrying keeps one
+    id, and nobody else can reach it. A separate namespace keeps chosen ids apart from idempotency-derived ones.
+    """
+    return uuid.uuid5(_CHOSEN_NAMESPACE, f"{scope}\n{chosen}")
 
 
 def event_id_for(scope: str, key: str, index: int | None = None) -> uuid.UUID:

@@ -256,7 +256,10 @@ class Receipt(BaseModel):
 
 class BatchItem(BaseModel):
     type: EventType
-    event_id: uuid.UUID | None = None
+    event_id: uuid.UUID | None = Field(default=None, description=(
+        "Chosen by the client for retries: scoped to the credential's organisation, so the event is stored under an "
+        "id derived from it (the accepted result names that id) and no other organisation can reach it. "
+        "`GET /v1/events/{event_id}` finds the receipt by either."))
     occurred_at: AwareDatetime | None = None
     payload: dict[str, Any]
 

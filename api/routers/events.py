@@ -12,7 +12,7 @@ from api.access import BATCH_ROLES, CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.routing import JSONRoute
 from api.scoping import envelope_problem
-from api.writes import check_brand_transition, check_brands, event_id_for, idempotent, scope_of
+from api.writes import check_brand_transition, check_brands, chosen_event_id, event_id_for, idempotent, scope_of
 from laowu.domain.errors import DomainError
 from laowu.intake import Context, InvalidRequest, PlacementRef
 from laowu.store import queries, receipts
@@ -25,10 +25,14 @@ router = APIRouter(route_class=JSONRoute, prefix="/v1/events", tags=["events"])
 
 
 @router.get("/{event_id}", response_model=Receipt)
-async def receipt(event_id: uuid.UUID, pool: PoolDep, actor: CurrentActor) -> Receipt:
-    """A sender sees the receipts of what it sent (its organization is the event's source)."""
-    row = await receipts.get(pool, event_id)
-    if row is None or (actor.role != "admin" and row["source"] != actor.org):
+async def receipt(event_id: uuid.UUID, request: Request, pool: PoolDep, actor: CurrentActor) -> Receipt:
+    """A sender sees the receipts of what it sent (its organization is the event's source), by the id the write
+    answered or by the ``event_id`` it chose for a batch item (stored under an id scoped to its credential)."""
+    for candidate in (event_id, chosen_event_id(scope_of(request), event_id)):
+        row = await receipts.get(pool, candidate)
+        if row is not None and (actor.role == "admin" or row["source"] == actor.org):
+            break
+    else:
         raise NotFound(str(event_id))
     return Receipt(event_id=row["event_id"], status=row["status"], reason=row["reason"], type=row["type"])
 
@@ -50,7 +54,8 @@ async def batch(body: BatchRequest, request: Request, intake: IntakeDep, actor: 
         scope = scope_of(request)
         shared = Context(actor=actor)  # frozen: the items without an event id can share it
         for index, item in enumerate(body.events):
-            event_id = item.event_id or (event_id_for(scope, key, index) if key else None)
+            event_id = (chosen_event_id(scope, item.event_id) if item.event_id
+                        else event_id_for(scope, key, index) if key else None)
             if actor.role not in BATCH_ROLES.get(item.type, frozenset()):
                 results.append(_result(index, item.event_id, "rejected", f"role {actor.role} may not send {item.type}"))
                 continue
