@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, openapi
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
 from api.lag import LagProbe
@@ -65,8 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Labor brand (劳务品牌) platform: real-name ledger, organized labor output, follow-up service.",
         version="1.0.0",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
     )
     errors.install(app)
+    openapi.install(app)
     # Requests are matched against the routers in this order, route by route (1-2 µs each): the busiest paths
     # (worker reads, batches) come first. No two routers share a path, so the order changes nothing else.
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
