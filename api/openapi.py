@@ -83,7 +83,7 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 
 def operation_id(route: APIRoute) -> str:
     """``generate_unique_id_function`` of the app: the table's id, or a refusal naming the route."""
-    (method,) = route.methods
+    (method,) = route.methods or {"GET"}
     if not route.include_in_schema:
         return route.name  # the dashboard page: not an operation of the contract
     try:
@@ -98,7 +98,7 @@ def _security(method: str, path: str) -> list[dict[str, list[str]]] | None:
     roles = RULES.get((method.upper(), path))
     if not path.startswith("/v1/") or (roles is not None and not roles):
         return None  # public: operations endpoints, the token exchange
-    schemes = [{BEARER: []}]
+    schemes: list[dict[str, list[str]]] = [{BEARER: []}]
     if (method.upper(), path) in QUERY_TOKEN_ROUTES:
         schemes.append({QUERY_TOKEN: []})
     return schemes
