@@ -22,8 +22,11 @@ REGION_FIELDS = {
 
 
 def envelope_problem(actor: Actor | None, env: Outgoing) -> tuple[int, str] | None:
-    """(status, reason) when the sender may not send this event as built from the body alone."""
-    if actor is None or actor.role == "admin":
+    """(status, reason) when the sender may not send this event as built from the body alone; no sender may send
+    nothing."""
+    if actor is None:
+        return 401, "no credential names the sender"
+    if actor.role == "admin":
         return None
     field = ORG_FIELDS.get(env.type)
     if field and env.payload.get(field) != actor.org:

@@ -85,6 +85,7 @@ async def measure(path: Path) -> dict[str, object]:
     from laowu.intake import Intake
     from laowu.privacy import Privacy
     from laowu.settings import Settings
+    from schemas.common import Actor
     from schemas.envelope import Envelope
 
     class Brands:
@@ -111,7 +112,7 @@ async def measure(path: Path) -> dict[str, object]:
 
     intake = Intake(Privacy(Settings()))
     sha = "0" * 64
-    processor = WorkerRows(intake, Brands(), workstation_id="ws-460105-01",
+    processor = WorkerRows(intake, Brands(), workstation_id="ws-460105-01", actor=Actor(role="admin", org="laowu-ops"),
                            event_id=lambda r, part: row_event_id("workers", "ws-460105-01", sha, r, part))
     sink = Sink()
     baseline_kb = _status_kb("VmRSS")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
@@ -148,7 +148,9 @@ async def import_dispatch(request: Request, pool: PoolDep, intake: IntakeDep, fi
 async def _start(request: Request, pool: Any, intake: Any, file: UploadFile, workstation_id: str | None, kind: str,
                  run: Callable[..., Coroutine[Any, Any, Any]]) -> JSONResponse:
     actor = getattr(request.state, "actor", None)
-    if actor is not None and actor.role != "admin":
+    if actor is None:
+        raise HTTPException(status_code=401, detail="missing credential", headers={"WWW-Authenticate": "Bearer"})
+    if actor.role != "admin":
         workstation_id = actor.org  # the credential's, never the form's (an admin names one)
     if not workstation_id:
         return _refused(422, "missing", "workstation_id is required", "缺少工作站编号", "workstation_id")
@@ -209,7 +211,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 async def _import(request: Request, pool: Any, import_id: uuid.UUID) -> dict[str, Any]:
     row = await store.get(pool, import_id)
     actor = getattr(request.state, "actor", None)
-    if row is None or (actor is not None and actor.role != "admin" and row["workstation_id"] != actor.org):
+    if row is None or actor is None or (actor.role != "admin" and row["workstation_id"] != actor.org):
         raise NotFound(str(import_id))  # another workstation's import does not exist for you
     if row["status"] == "running" and import_id not in _tasks(request.app) and \
             await store.fail_if_stale(pool, import_id, STALE_SECONDS, interrupted(row["kind"])):

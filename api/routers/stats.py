@@ -44,7 +44,9 @@ def not_found(what: str) -> HTTPException:
 def jurisdiction(request: Request, region: str | None) -> str | None:
     """The region to answer for: the caller's own when none is asked; 404 for one outside it."""
     actor = getattr(request.state, "actor", None)
-    if actor is None or actor.role == "admin":
+    if actor is None:
+        raise not_found("region")  # no actor means nothing
+    if actor.role == "admin":
         return region
     if not actor.region:
         raise not_found("region")
@@ -173,8 +175,8 @@ async def brand_stats(
     """One brand (劳务品牌): members, organized output under it, and a monthly series."""
     brand = await store.brand(pool, brand_id)
     actor = getattr(request.state, "actor", None)
-    if brand is None or (actor is not None and actor.role != "admin"
-                         and not (actor.region and covers(actor.region, brand["region_code"]))):
+    if brand is None or actor is None or (actor.role != "admin"
+                                          and not (actor.region and covers(actor.region, brand["region_code"]))):
         raise not_found(f"brand {brand_id}")
     first, last = window(from_, to)
     scope: st.Scope = ("brand", brand_id)

@@ -360,7 +360,7 @@ class DispatchRows:
         *,
         workstation_id: str,
         event_id: uuid.UUID,
-        actor: Actor | None = None,
+        actor: Actor,
     ) -> None:
         self.intake = intake
         self.brands = brands
@@ -399,7 +399,7 @@ class DispatchRows:
         organizer = d.fields.get("organizer_id")
         if organizer is None and "organizer_id" not in {i.issue.field for i in d.issues}:
             d.fields["organizer_id"] = organizer = self.workstation_id
-        if actor is None or actor.role == "admin":
+        if actor.role == "admin":
             return
         if organizer is not None and organizer != actor.org:
             d.fail("organizer_id", "forbidden", f"组织单位须为本工作站：{actor.org}（表中填写为{organizer}）",

@@ -87,7 +87,7 @@ class StoreSink:
 class PoolWorkers:
     """``WorkerDirectory`` over the ledger tables, as the sender sees them."""
 
-    def __init__(self, pool: asyncpg.Pool, actor: Actor | None) -> None:
+    def __init__(self, pool: asyncpg.Pool, actor: Actor) -> None:
         self.pool, self.actor = pool, actor
 
     async def states(self, worker_ids: list[str]) -> dict[str, tuple[str, str | None]]:
@@ -112,7 +112,7 @@ async def run_worker_import(
     filename: str | None,
     workstation_id: str,
     file_sha256: str,
-    actor: Actor | None = None,
+    actor: Actor,
     limits: Limits | None = None,
 ) -> Totals | None:
     """The background task behind ``POST /v1/imports/workers``; always leaves the import done or failed."""
@@ -133,7 +133,7 @@ async def run_dispatch_import(
     filename: str | None,
     workstation_id: str,
     file_sha256: str,
-    actor: Actor | None = None,
+    actor: Actor,
     limits: Limits | None = None,
 ) -> Totals | None:
     """The background task behind ``POST /v1/imports/dispatch``: one sheet → one ``dispatch.created``.

@@ -290,7 +290,7 @@ class WorkerRows:
         *,
         workstation_id: str,
         event_id: Callable[[int, str], uuid.UUID],
-        actor: Actor | None = None,
+        actor: Actor,
     ) -> None:
         self.intake = intake
         self.brands = brands
@@ -384,7 +384,7 @@ class WorkerRows:
         except InvalidRequest as exc:
             d.errors.extend(describe(e, fields) for e in exc.errors)
         region = fields["household_region"]
-        if self.actor is not None and regions.region_exists(region) and not covers(self.actor, region):
+        if regions.region_exists(region) and not covers(self.actor, region):
             # As POST /v1/workers (api.scoping): a workstation registers people of its own jurisdiction.
             d.errors.append(_issue("household_region", "jurisdiction",
                                    f"户籍地不在本工作站辖区内：{region}（辖区{self.actor.region}）",

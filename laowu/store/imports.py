@@ -133,7 +133,7 @@ async def find_brands(pool: asyncpg.Pool, keys: Sequence[str]) -> list[asyncpg.R
     ))
 
 
-async def worker_states(pool: asyncpg.Pool, worker_ids: Sequence[str], viewer: Viewer | None
+async def worker_states(pool: asyncpg.Pool, worker_ids: Sequence[str], viewer: Viewer
                         ) -> dict[str, tuple[str, str | None]]:
     """``worker_id → (state, current_placement_id)`` of the workers ``viewer`` may see (as ``POST /v1/dispatches``)."""
     args: list[Any] = [list(worker_ids)]

@@ -11,6 +11,7 @@ origins: seeing a worker as their receiving region or as a workstation that regi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 Reach = Literal["view", "act", "jurisdiction"]
@@ -26,6 +27,24 @@ class Viewer(Protocol):
     def org(self) -> str: ...
     @property
     def region(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class _System:
+    role: str = "system"
+    org: str = "laowu"
+    region: str | None = None
+
+
+SYSTEM: Viewer = _System()
+"""An internal caller that reads every record on purpose (the ledger's own reads, stream workers, the CLI, a
+reference recount). It is named, never implied: a caller with no viewer (``None``) is shown nothing, so a door
+that forgot to pass its actor leaks nothing."""
+
+
+def unbounded(viewer: Viewer) -> bool:
+    """Whether ``viewer`` sees every record: an administrator, or the system itself."""
+    return viewer.role in ("admin", "system")
 
 
 def region_prefix(code: str) -> str:
@@ -49,7 +68,7 @@ def region_between(column: str, code: str, args: list[Any]) -> str:
 
 
 def covers(viewer: Viewer, code: str) -> bool:
-    if viewer.role == "admin":
+    if unbounded(viewer):
         return True
     return viewer.region is not None and code.startswith(region_prefix(viewer.region))
 
@@ -58,8 +77,11 @@ ACTIVE = "('dispatched', 'confirmed')"  # placements whose destination region re
 
 
 def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w", *, reach: Reach = "view") -> str:
-    """A predicate over ``workers {alias}`` for ``reach`` (see :data:`Reach`); appends its parameters to ``args``."""
-    if viewer is None or viewer.role == "admin":
+    """A predicate over ``workers {alias}`` for ``reach`` (see :data:`Reach`); appends its parameters to ``args``.
+    No viewer sees nothing."""
+    if viewer is None:
+        return "FALSE"
+    if unbounded(viewer):
         return "TRUE"
     if viewer.role == "employer":
         args.append(viewer.org)
@@ -95,8 +117,11 @@ def worker_sources(viewer: Viewer, args: list[Any], cap: int, after: str | None)
 
 
 def placement_clause(viewer: Viewer | None, args: list[Any], alias: str = "p") -> str:
-    """Placements and dispatches: the employer named, the organizer, or a region covering the origin."""
-    if viewer is None or viewer.role == "admin":
+    """Placements and dispatches: the employer named, the organizer, or a region covering the origin. No viewer
+    sees nothing."""
+    if viewer is None:
+        return "FALSE"
+    if unbounded(viewer):
         return "TRUE"
     if viewer.role == "employer":
         args.append(viewer.org)
@@ -114,11 +139,12 @@ def region_codes(viewer: Viewer | None, region: str | None) -> list[str] | None:
 
     Alerts and subsidies carry the worker's regions (household, dispatch origins); "under" is the statistics'
     rollup (a row of 460106 is under 460106, 460100 and 460000), which is ``region_prefix`` containment. An
-    employer is shown none (None), as before the cover tables: API.md gives employers workers, not these lists.
+    employer is shown none (None), as before the cover tables: API.md gives employers workers, not these lists;
+    nor is a caller with no viewer.
     """
-    if viewer is not None and viewer.role == "employer":
+    if viewer is None or viewer.role == "employer":
         return None
     codes = [region] if region else []
-    if viewer is not None and viewer.role != "admin":
+    if not unbounded(viewer):
         codes.append(viewer.region or "999999")
     return list(dict.fromkeys(codes))

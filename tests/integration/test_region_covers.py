@@ -13,7 +13,8 @@ from laowu.store import dispatch as dstore
 from laowu.store import queries
 from laowu.store.migrate import migrate
 from laowu.store.pool import connect, create_pool
-from laowu.store.scope import region_prefix
+from laowu.store.scope import SYSTEM, region_prefix
+from laowu.store.scope import Viewer as AnyViewer
 from schemas.common import Actor as Viewer
 
 from helpers import database_before, every_page
@@ -23,7 +24,7 @@ REGIONS = [  # each row's regions: household first, then dispatch origins
     ["460106", "500229"], ["469005"], [],
 ]
 BEFORE, AFTER = REGIONS[:5], REGIONS[5:]  # written by the previous release / through the ledger's writers
-VIEWS: list[tuple[Viewer | None, str | None]] = [
+VIEWS: list[tuple[AnyViewer | None, str | None]] = [
     (Viewer(role="workstation", org="ws-469006-01", region="469006"), None),
     (Viewer(role="bureau", org="hainan", region="460000"), None),
     (Viewer(role="bureau", org="haikou", region="460100"), None),
@@ -33,7 +34,9 @@ VIEWS: list[tuple[Viewer | None, str | None]] = [
     (Viewer(role="admin", org="a"), None),
     (Viewer(role="admin", org="a"), "460100"),
     (Viewer(role="admin", org="a"), "469007"),
-    (None, "460000"),
+    (SYSTEM, "460000"),  # an internal reader, named
+    (None, "460000"),  # no viewer: nothing, whatever the filter
+    (None, None),
     (Viewer(role="employer", org="emp-1"), None),
 ]
 
@@ -42,12 +45,12 @@ def _under(code: str, regions: list[str]) -> bool:
     return any(r.startswith(region_prefix(code)) for r in regions)
 
 
-def _expected(rows: dict[str, list[str]], viewer: Viewer | None, region: str | None) -> list[str]:
-    if viewer is not None and viewer.role == "employer":
+def _expected(rows: dict[str, list[str]], viewer: AnyViewer | None, region: str | None) -> list[str]:
+    if viewer is None or viewer.role == "employer":
         return []
     return sorted(k for k, regions in rows.items()
                   if (region is None or _under(region, regions))
-                  and (viewer is None or viewer.role == "admin" or _under(viewer.region or "", regions)))
+                  and (viewer.role in ("admin", "system") or _under(viewer.region or "", regions)))
 
 
 def _alert(i: int, regions: list[str]) -> dict[str, Any]:
@@ -93,12 +96,12 @@ async def test_lists_by_region_match_prefix_containment(infra: Any, limit: int) 
     try:
         for viewer, region in VIEWS:
             async def alerts(after: str | None, region: str | None = region,
-                             viewer: Viewer | None = viewer) -> list[dict[str, Any]]:
+                             viewer: AnyViewer | None = viewer) -> list[dict[str, Any]]:
                 return await queries.alerts(pool, region=region, kind=None, open_only=None, worker_id=None,
                                             after=after, limit=limit, viewer=viewer)
 
             async def subsidies(after: str | None, region: str | None = region,
-                                viewer: Viewer | None = viewer) -> list[dict[str, Any]]:
+                                viewer: AnyViewer | None = viewer) -> list[dict[str, Any]]:
                 return await queries.subsidies(pool, region=region, worker_id=None, organization_id=None,
                                                after=after, limit=limit, viewer=viewer)
 
@@ -107,7 +110,7 @@ async def test_lists_by_region_match_prefix_containment(infra: Any, limit: int) 
                 assert seen == _expected(rows[table], viewer, region), (table, viewer, region)
         # Filters beside the region still apply on the cover path.
         open_ = await queries.alerts(pool, region="469006", kind="followup_overdue", open_only=True,
-                                     worker_id="w06", after=None, limit=10, viewer=None)
+                                     worker_id="w06", after=None, limit=10, viewer=SYSTEM)
         assert [r["alert_id"] for r in open_] == ["followup_overdue:pl-06"]
     finally:
         await pool.close()

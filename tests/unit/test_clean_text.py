@@ -24,7 +24,7 @@ from laowu.intake import Context, Intake, InvalidRequest
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from schemas import api, common, envelope, events
-from schemas.common import unclean_character
+from schemas.common import Actor, unclean_character
 
 from helpers import person
 
@@ -134,6 +134,7 @@ async def _import(tmp_path: Path, rows: list[list[str]], suffix: str) -> tuple[d
         wb.save(path)
     brands = _Brands()
     rows_proc = WorkerRows(Intake(Privacy(Settings())), brands, workstation_id="ws-460105-01",
+                           actor=Actor(role="admin", org="laowu-ops"),
                            event_id=lambda row, part: row_event_id("workers", "ws-460105-01", "cd" * 32, row, part))
     reasons: dict[int, str] = {}
     published: list[Any] = []

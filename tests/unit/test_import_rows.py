@@ -32,6 +32,7 @@ from schemas.envelope import Envelope
 
 from helpers import id_number, person
 
+OPERATOR = Actor(role="admin", org="laowu-ops")  # an operator unbounded on purpose; no actor means nothing
 HEADER = ["身份证号", "姓名", "性别", "出生日期", "手机号", "户籍地", "品牌", "优先群体"]
 BRANDS = [Brand("wenchang-chicken-chef", "文昌鸡师傅", "listed"), Brand("old-brand", "旧品牌", "revoked")]
 
@@ -85,7 +86,7 @@ class MemorySink:
 
 
 def processor(brands: list[Brand] = BRANDS) -> WorkerRows:
-    return WorkerRows(Intake(Privacy(Settings())), FakeBrands(brands), workstation_id="ws-460105-01",
+    return WorkerRows(Intake(Privacy(Settings())), FakeBrands(brands), workstation_id="ws-460105-01", actor=OPERATOR,
                       event_id=lambda row, part: row_event_id("workers", "ws-460105-01", "ab" * 32, row, part))
 
 
@@ -457,7 +458,7 @@ class FakeWorkers:
         return dispatch_id in self.taken
 
 
-def _dispatch_processor(workers: FakeWorkers, actor: Actor | None = None) -> DispatchRows:
+def _dispatch_processor(workers: FakeWorkers, actor: Actor = OPERATOR) -> DispatchRows:
     return DispatchRows(Intake(Privacy(Settings())), FakeBrands(BRANDS), workers, workstation_id="ws-460105-01",
                         event_id=uuid.UUID(int=7), actor=actor)
 
