@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from test_feed import SSE, feed
 
 from laowu.auth import issue
 from laowu.settings import Settings
+from laowu.store.stats import append_feed
 
 from conftest import serving
 
@@ -53,3 +55,26 @@ async def test_streams_per_credential_are_capped(infra: Any, settings: Settings)
             assert r.status_code == 429 and r.headers.get("retry-after")
         async with feed(c) as sse:  # closed streams give their slot back
             await sse.next(5)
+
+
+async def test_last_event_id_cannot_rewind_further_than_the_feed_keeps(infra: Any, settings: Settings,
+                                                                        pool: asyncpg.Pool) -> None:
+    bounded = Settings(**{**settings.model_dump(), "feed_max_rewind": 3})
+    async with pool.acquire() as conn, conn.transaction():
+        await append_feed(conn, [("ledger", ["460105"], {"kind": "ledger", "n": n}) for n in range(10)])
+    ids = [r["id"] for r in await pool.fetch("SELECT id FROM feed_events ORDER BY id")]
+    first, tail = ids[0], ids[-1]
+    async with serving(bounded) as url, httpx.AsyncClient(base_url=url, timeout=30, headers=_bearer(bounded)) as c:
+        # ten rows back: no replay of the history, a reset event saying where the stream resumed
+        async with feed(c, headers={"Last-Event-ID": str(first)}) as sse:
+            await sse.next(5)  # the hello
+            reset = await sse.next(5)
+            assert reset.get("event") == "reset" and reset["data"]["resumed_at"] == tail
+            with pytest.raises(TimeoutError):
+                while True:
+                    assert "id" not in await sse.next(1.5), "a row older than the bound was replayed"
+        # within the bound: exactly the rows after it, no reset
+        async with feed(c, headers={"Last-Event-ID": str(ids[-3])}) as sse:
+            await sse.next(5)
+            got = [int((await sse.next(5))["id"]) for _ in range(2)]
+            assert got == ids[-2:]
