@@ -240,7 +240,7 @@ async def _send(send: Send, answer: tuple[int, bytes, list[tuple[bytes, bytes]]]
 async def authorize(request: Request) -> Actor | None:
     """Router-level dependency: the matched route's rule decides; no rule means no access."""
     route = request.scope.get("route")
-    template = getattr(route, "path", None)
+    template = getattr(route, "path_format", None)
     if not str(template).startswith("/v1/"):
         return None  # operations endpoints and the dashboard page
     allowed = RULES.get((request.method, str(template)))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncpg
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.routing import api_routes
 from laowu.domain.errors import DomainError
 from laowu.intake import InvalidRequest
 from laowu.store.queries import NotFound
@@ -64,3 +67,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": "not found"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route whose path matched; a client (and the OpenAPI
+            # document) expects every method the path has.
+            headers = {**(exc.headers or {}), "Allow": ", ".join(allowed_methods(request))}
+            exc = StarletteHTTPException(exc.status_code, exc.detail, headers)
+        return await http_exception_handler(request, exc)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in api_routes(request.app.routes):
+        if route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)

@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api.access import QUERY_TOKEN_ROUTES, RULES
+from schemas.common import CLEAN_PATTERN
 
 OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/v1/workers"): "registerWorker",
@@ -104,22 +105,75 @@ def _security(method: str, path: str) -> list[dict[str, list[str]]] | None:
     return schemes
 
 
+PROBLEM = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"anyOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "object", "required": ["loc", "msg", "type"], "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "msg": {"type": "string"}, "msg_zh": {"type": "string"}, "type": {"type": "string"}}}},
+    ]}},
+}
+_ERRORS = {
+    "401": "Missing, expired, signed-out or invalid credential",
+    "403": "The credential's role may not do this, or the body names another organization or region",
+    "404": "Not found, or outside the credential's jurisdiction (API.md: as if it did not exist)",
+    "405": "The path has other methods (see `Allow`)",
+    "409": "A rule that needs the ledger refused it at once (unknown brand or worker, illegal transition)",
+    "413": "The body (or upload) is larger than the route allows",
+    "415": "The body is not in a media type the route takes",
+    "422": "Refused at once; each item of `detail` names the field",
+    "429": "Rate limit: wait `Retry-After` seconds",
+    "503": "PostgreSQL or Kafka unavailable: nothing was accepted; retry (with the same Idempotency-Key)",
+}
+
+
+def _errors(method: str, path: str, secured: bool) -> list[str]:
+    """The error statuses an operation can answer, from the layers every request passes (API.md "Errors")."""
+    codes = ["422", "503"]
+    if path.startswith("/v1/"):
+        codes += ["405", "429"]
+    if secured:
+        codes += ["401"]
+        if path.startswith("/v1/"):
+            codes += ["403", "404"]
+    if path == "/v1/auth/token":
+        codes += ["401"]  # an unknown or revoked API key
+    if method in ("post", "patch") and path.startswith("/v1/"):
+        codes += ["409", "413", "415"]
+    return codes
+
+
+def _document_clean_parameters(operation: dict[str, Any]) -> None:
+    """Every query and path parameter obeys the clean-text rule (``api.middleware.CleanParameters``)."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        for variant in [schema, *schema.get("anyOf", [])]:
+            if variant.get("type") == "string" and not {"pattern", "format", "enum", "const"} & variant.keys():
+                variant["pattern"] = CLEAN_PATTERN
+
+
 def install(app: FastAPI) -> None:
-    """Declare the security schemes and require them on every operation that needs a credential."""
+    """Declare the security schemes, require them on every operation that needs a credential, and document every
+    status the layers in front of a route can answer."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
-            doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            components = doc.setdefault("components", {})
+            components["securitySchemes"] = SECURITY_SCHEMES
+            components.setdefault("schemas", {})["Problem"] = PROBLEM
             for path, operations in doc["paths"].items():
                 for method, operation in operations.items():
                     security = _security(method, path)
-                    if security is None:
-                        operation["security"] = []
-                        continue
-                    operation["security"] = security
-                    operation.setdefault("responses", {}).setdefault(
-                        "401", {"description": "Missing, expired, signed-out or invalid credential"})
+                    operation["security"] = security or []
+                    _document_clean_parameters(operation)
+                    responses = operation.setdefault("responses", {})
+                    for code in _errors(method, path, secured=security is not None):
+                        responses.setdefault(code, {"description": _ERRORS[code], "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
             app.openapi_schema = doc
         return app.openapi_schema
 

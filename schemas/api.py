@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -18,6 +18,7 @@ from schemas.common import (
     BrandLevel,
     BrandStatus,
     Certificate,
+    Day,
     DispatchTerms,
     EndReason,
     FollowUpFacts,
@@ -33,6 +34,7 @@ from schemas.common import (
     Sex,
     Strict,
     Text,
+    Timestamp,
     Training,
     WorkerState,
 )
@@ -44,7 +46,7 @@ RawPhone = Annotated[str, StringConstraints(min_length=1, max_length=20), CLEAN]
 
 
 class Write(Strict):
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Timestamp | None = Field(
         default=None, description="When it happened in the field (defaults to now)."
     )
 
@@ -110,7 +112,7 @@ class WorkerCreate(Write):
     id_number: RawIdNumber
     name: Name
     sex: Sex
-    birth_date: date
+    birth_date: Day
     phone: RawPhone | None = None
     household_region: RegionCode
     workstation_id: Identifier
@@ -260,7 +262,7 @@ class BatchItem(BaseModel):
         "Chosen by the client for retries: scoped to the credential's organisation, so the event is stored under an "
         "id derived from it (the accepted result names that id) and no other organisation can reach it. "
         "`GET /v1/events/{event_id}` finds the receipt by either."))
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Timestamp | None = None
     payload: dict[str, Any]
 
 
@@ -299,7 +301,7 @@ class PlacementReject(Write):
 
 
 class PlacementEnd(Write):
-    end_date: date
+    end_date: Day
     reason: EndReason
     employer_id: Identifier | None = None
 

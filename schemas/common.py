@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 """GB/T 2260 six-digit administrative division code (行政区划代码)."""
@@ -46,19 +57,43 @@ def scrub(value: str) -> str:
     return _UNCLEAN_MULTILINE.sub("\ufffd", value)
 
 
-def _clean(multiline: bool) -> AfterValidator:
-    def check(value: str) -> str:
-        bad = unclean_character(value, multiline)
+# The same rule as a JSON Schema ``pattern`` for the OpenAPI document, so that clients and fuzzers know it. ECMA-262
+# escapes only, and only what common regex engines can express: lone surrogates (which no UTF-8 body can carry
+# unescaped) and the astral non-characters (U+1FFFE …, no portable escape) are left out; the server still refuses
+# them.
+_PATTERN_NOT_TEXT = r"\uFDD0-\uFDEF\uFFFE\uFFFF"
+_PATTERN_CONTROLS = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F"
+CLEAN_PATTERN = f"^[^\\t\\n\\r{_PATTERN_CONTROLS}{_PATTERN_NOT_TEXT}]*$"
+CLEAN_MULTILINE_PATTERN = f"^[^{_PATTERN_CONTROLS}{_PATTERN_NOT_TEXT}]*$"
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """Annotation that checks clean text (``unclean_character``) after the type's own checks, and documents it as
+    the ``pattern`` of the field's JSON Schema."""
+
+    multiline: bool
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+                                     ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", CLEAN_MULTILINE_PATTERN if self.multiline else CLEAN_PATTERN)
+        return json_schema
+
+    def check(self, value: str) -> str:
+        bad = unclean_character(value, self.multiline)
         if bad is not None:
             raise PydanticCustomError(
                 "string_unclean", "含有不可见或无法保存的字符 {char} (control characters, surrogates and "
                 "non-characters are refused)", {"char": bad})
         return value
-    return AfterValidator(check)
 
 
-CLEAN = _clean(multiline=False)
-CLEAN_MULTILINE = _clean(multiline=True)
+CLEAN = CleanText(multiline=False)
+CLEAN_MULTILINE = CleanText(multiline=True)
 
 
 # One-line free text by its longest length (uscc as typed, certificate numbers, issuers, providers, industries).
@@ -69,6 +104,22 @@ Line64 = Annotated[str, StringConstraints(max_length=64), CLEAN]
 Line128 = Annotated[str, StringConstraints(max_length=128), CLEAN]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), CLEAN]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), CLEAN_MULTILINE]
+
+
+def _written(value: object) -> object:
+    """Dates and timestamps arrive as text (API.md: ``YYYY-MM-DD``, RFC 3339 with offset). Pydantic's lax mode
+    would also take a number as seconds since 1970, so ``"occurred_at": 0`` became 1970-01-01: refused instead."""
+    if isinstance(value, (int, float, Decimal)):
+        raise PydanticCustomError("date_text", "a date or timestamp must be written as text (YYYY-MM-DD, or RFC 3339 "
+                                  "with an offset), not a number")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_written)]
+"""A calendar date as ``YYYY-MM-DD``."""
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_written)]
+"""An instant as RFC 3339 with an offset."""
+
 Yuan = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)]
 
 Sex = Literal["M", "F"]
@@ -145,7 +196,7 @@ class PlacementTerms(Strict):
 
     employer_id: Identifier
     position: Name
-    start_date: date
+    start_date: Day
     monthly_wage: Yuan
     contract: bool
     contract_months: int | None = Field(default=None, ge=1, le=120)
@@ -154,7 +205,7 @@ class PlacementTerms(Strict):
 class FollowUpFacts(Strict):
     """What a follow-up visit or call (跟踪服务) found."""
 
-    date: date
+    date: Day
     channel: FollowUpChannel
     employment_status: EmploymentStatus
     monthly_wage: Yuan | None = None
@@ -173,5 +224,5 @@ class DispatchTerms(Strict):
     destination_region: RegionCode
     employer: Employer
     positions: list[Name] = Field(default_factory=list, max_length=50)
-    departure_date: date
+    departure_date: Day
     group_transport: bool = False

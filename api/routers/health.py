@@ -40,7 +40,9 @@ def _scraper_may_read(request: Request) -> bool:
     return hmac.compare_digest(presented.strip().encode(), expected.get_secret_value().encode())
 
 
-@router.get("/metrics", responses={401: {"description": "no or wrong scrape token (`LAOWU_METRICS_TOKEN`)"}})
+@router.get("/metrics", response_class=Response, responses={
+    200: {"description": "Prometheus text exposition format", "content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}},
+    401: {"description": "no or wrong scrape token (`LAOWU_METRICS_TOKEN`)"}})
 async def metrics(request: Request) -> Response:
     """Prometheus metrics, for a scraper presenting ``Authorization: Bearer $LAOWU_METRICS_TOKEN``: they show
     per-route activity (how often reveals happen, from which routes), which is not for the public."""

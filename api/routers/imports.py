@@ -220,13 +220,13 @@ async def _import(request: Request, pool: Any, import_id: uuid.UUID) -> dict[str
     return row
 
 
-@router.get("/v1/imports/{import_id}")
+@router.get("/v1/imports/{import_id:uuid}")
 async def get_import(import_id: uuid.UUID, request: Request, pool: PoolDep) -> dict[str, Any]:
     """``{"import_id", "status": "running"|"done"|"failed", "rows", "accepted", "rejected", ...}``."""
     return _public(await _import(request, pool, import_id))
 
 
-@router.get("/v1/imports/{import_id}/errors.xlsx", response_class=FileResponse,
+@router.get("/v1/imports/{import_id:uuid}/errors.xlsx", response_class=FileResponse,
             responses={200: {"content": {workbook.XLSX_MEDIA_TYPE: {}}}})
 async def import_errors(import_id: uuid.UUID, request: Request, pool: PoolDep, intake: IntakeDep) -> FileResponse:
     """The rejected rows as uploaded plus 错误原因 (sheet 错误行), and accepted rows with a warning (sheet 提示)."""

@@ -61,14 +61,14 @@ async def _visible(pool: Any, worker_id: str, actor: Actor) -> None:
         raise NotFound(worker_id)
 
 
-@router.patch("/{worker_id}", status_code=202, responses=ACCEPTED)
+@router.patch("/{worker_id:worker_id}", status_code=202, responses=ACCEPTED)
 async def update_worker(worker_id: WorkerId, body: WorkerPatch, request: Request, intake: IntakeDep,
                         pool: PoolDep, actor: CurrentActor) -> JSONResponse:
     await _visible(pool, worker_id, actor)
     return await write(request, lambda ctx: intake.update_worker(worker_id, body, ctx), ("worker_id",))
 
 
-@router.post("/{worker_id}/household", status_code=202, responses=ACCEPTED, name="move_household")
+@router.post("/{worker_id:worker_id}/household", status_code=202, responses=ACCEPTED, name="move_household")
 async def move_household(worker_id: WorkerId, body: HouseholdMove, request: Request, intake: IntakeDep, pool: PoolDep,
                          actor: CurrentActor) -> JSONResponse:
     """户籍迁移: the household region changes only here, with a reason, by the jurisdiction of the current one
@@ -77,14 +77,14 @@ async def move_household(worker_id: WorkerId, body: HouseholdMove, request: Requ
     return await write(request, lambda ctx: intake.move_household(worker_id, body, current, ctx), ("worker_id",))
 
 
-@router.get("/{worker_id}/discrepancies", response_model=DiscrepanciesPublic)
+@router.get("/{worker_id:worker_id}/discrepancies", response_model=DiscrepanciesPublic)
 async def worker_discrepancies(worker_id: WorkerId, pool: PoolDep, actor: CurrentActor) -> DiscrepanciesPublic:
     """Further registrations that declared another name or household region (待核实), for every jurisdiction that
     sees the person: the one of the record and the one that registered them again."""
     return DiscrepanciesPublic(items=await queries.discrepancies(pool, worker_id, actor))  # type: ignore[arg-type]
 
 
-@router.post("/{worker_id}/certificates", status_code=202, responses=ACCEPTED)
+@router.post("/{worker_id:worker_id}/certificates", status_code=202, responses=ACCEPTED)
 async def add_certificate(
     worker_id: WorkerId, body: CertificateCreate, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
 ) -> JSONResponse:
@@ -92,7 +92,7 @@ async def add_certificate(
     return await write(request, lambda ctx: intake.add_certificate(worker_id, body, ctx), ("worker_id",))
 
 
-@router.post("/{worker_id}/trainings", status_code=202, responses=ACCEPTED)
+@router.post("/{worker_id:worker_id}/trainings", status_code=202, responses=ACCEPTED)
 async def complete_training(
     worker_id: WorkerId, body: TrainingCreate, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
 ) -> JSONResponse:
@@ -100,7 +100,7 @@ async def complete_training(
     return await write(request, lambda ctx: intake.complete_training(worker_id, body, ctx), ("worker_id",))
 
 
-@router.post("/{worker_id}/brands", status_code=202, responses=ACCEPTED)
+@router.post("/{worker_id:worker_id}/brands", status_code=202, responses=ACCEPTED)
 async def join_brand(
     worker_id: WorkerId, body: BrandJoin, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
 ) -> JSONResponse:
@@ -108,12 +108,12 @@ async def join_brand(
     return await write(request, lambda ctx: intake.join_brand(worker_id, body, ctx), ("worker_id",))
 
 
-@router.get("/{worker_id}", response_model=WorkerPublic)
+@router.get("/{worker_id:worker_id}", response_model=WorkerPublic)
 async def get_worker(worker_id: WorkerId, pool: PoolDep, actor: CurrentActor) -> WorkerPublic:
     return public(await queries.worker(pool, worker_id, actor))
 
 
-@router.get("/{worker_id}/history", response_model=HistoryPublic)
+@router.get("/{worker_id:worker_id}/history", response_model=HistoryPublic)
 async def worker_history(
     worker_id: WorkerId,
     pool: PoolDep,
@@ -182,7 +182,7 @@ async def list_workers(
     return WorkersPublic(items=[public(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.post("/{worker_id}:reveal", response_model=RevealedWorker, name="reveal_worker")
+@router.post("/{worker_id:worker_id}:reveal", response_model=RevealedWorker, name="reveal_worker")
 async def reveal_worker(worker_id: WorkerId, body: RevealRequest, request: Request, pool: PoolDep, intake: IntakeDep,
                         actor: CurrentActor) -> RevealedWorker:
     """Break the glass: the full ID number, phone and birth date, for a stated purpose, written to the audit log first.

@@ -47,3 +47,29 @@ def test_the_bearer_scheme_is_declared_and_required_where_a_credential_is(doc: d
             assert {"bearerAuth": []} in op["security"], (method, path)
             assert "401" in op["responses"], (method, path)
     assert operations(doc)[("GET", "/v1/feed")]["security"] == [{"bearerAuth": []}, {"accessTokenQuery": []}]
+
+
+def test_dates_and_timestamps_are_text_never_numbers() -> None:
+    """Lax pydantic read ``"occurred_at": 0`` as 1970-01-01; the schema says a string."""
+    from pydantic import ValidationError
+
+    from schemas.api import BrandStatusChange, PlacementEnd
+
+    with pytest.raises(ValidationError, match="date_text"):
+        BrandStatusChange.model_validate({"status": "listed", "reason": "入库", "occurred_at": 0})
+    with pytest.raises(ValidationError, match="date_text"):
+        PlacementEnd.model_validate({"end_date": 20000, "reason": "resigned"})
+    assert PlacementEnd.model_validate({"end_date": "2026-11-30", "reason": "resigned"}).end_date.day == 30
+
+
+def test_every_free_text_field_and_parameter_documents_the_clean_text_rule(doc: dict[str, Any]) -> None:
+    from schemas.common import CLEAN_PATTERN, unclean_character
+
+    name = doc["components"]["schemas"]["WorkerCreate"]["properties"]["name"]
+    assert name["pattern"] == CLEAN_PATTERN
+    cursor = next(p for p in operations(doc)[("GET", "/v1/workers")]["parameters"] if p["name"] == "cursor")
+    assert {"type": "string", "pattern": CLEAN_PATTERN} in cursor["schema"]["anyOf"]
+    # the documented pattern never admits what the rule refuses (within what it can express)
+    documented = re.compile(CLEAN_PATTERN)
+    for char in ["\x00", "\x1f", "\x85", "\ufdd0", "\uffff", "\t"]:
+        assert unclean_character(char) is not None and not documented.match(char)
