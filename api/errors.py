@@ -7,6 +7,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.reveals import QuotaExceeded
 from laowu.domain.errors import DomainError
 from laowu.intake import InvalidRequest
 from laowu.store.queries import NotFound
@@ -60,6 +61,10 @@ def install(app: FastAPI) -> None:
     for kind in (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
                  ConnectionError, OSError):
         app.add_exception_handler(kind, _db_down)
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(request: Request, exc: QuotaExceeded) -> JSONResponse:
+        return exc.response()
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
