@@ -7,7 +7,9 @@ page at a time) and pipes them, pickled, to ``python -m api.books``, which masks
 another core. The pipe's back-pressure keeps at most a page or two in flight: memory does not grow with the row
 count on either side. The response then streams the finished file (``FileResponse``) and deletes it.
 
-A request that goes away kills its child and deletes the file.
+A request that goes away kills its child and deletes the file. At most ``MAX_BUILDS`` children per API process run
+at once (the rest wait their turn): each is a Python process of its own, and the machine has only so many cores.
+The child gets no secrets: it renders what it is sent and needs no key, database or broker.
 """
 
 from __future__ import annotations
@@ -17,8 +19,26 @@ import os
 import pickle
 import sys
 import tempfile
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
+
+MAX_BUILDS = 4
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+_SECRET_ENV = ("LAOWU_", "DATABASE_URL", "KAFKA_")
+
+
+def _slot() -> asyncio.Semaphore:
+    """This event loop's builder slots (a semaphore belongs to one loop; tests run several)."""
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(MAX_BUILDS)
+    return slot
+
+
+def _child_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(_SECRET_ENV)}
 
 
 class BuildFailed(RuntimeError):
@@ -31,11 +51,17 @@ async def build(book: str, params: Any, pages: AsyncIterator[list[Any]] | None =
 
     The caller owns the file (deletes it once sent); on any failure it is already deleted.
     """
+    async with _slot():
+        return await _build(book, params, pages, suffix)
+
+
+async def _build(book: str, params: Any, pages: AsyncIterator[list[Any]] | None, suffix: str) -> tuple[str, int]:
     fd, path = tempfile.mkstemp(prefix="laowu-export-", suffix=suffix)
     os.close(fd)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "api.books", book, path,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        env=_child_env(), cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert proc.stdin is not None and proc.stderr is not None
     errors = asyncio.create_task(proc.stderr.read())  # read as it comes: a full stderr pipe would stall the child
     rows = 0
