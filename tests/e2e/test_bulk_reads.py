@@ -61,16 +61,24 @@ async def test_reveal_quota_per_credential_per_day_is_kept_in_postgres(
         assert "上限" in item["msg_zh"] and item["ctx"]["quota"] == 2 and "id_number" not in r.text
         assert (await c.post(f"/v1/workers/{ids[2]}:reveal", json=PURPOSE, headers=other)).status_code == 200
 
-    # Another instance (a restart, or the replica next door) counts the same day from PostgreSQL.
-    async with serving(low) as url, httpx.AsyncClient(base_url=url, timeout=30, headers=admin) as c:
-        r = await c.post(f"/v1/workers/{ids[3]}:reveal", json=PURPOSE, headers=clerk)
-        assert r.status_code == 429, r.text
-        assert (await c.post(f"/v1/workers/{ids[3]}:reveal", json=PURPOSE, headers=other)).status_code == 200
-        audit = (await c.get("/v1/audit")).json()["items"]
+    # Other instances (a restart, two replicas side by side) count the same day from PostgreSQL, and concurrent
+    # reveals through both replicas cannot pass the quota together.
+    third = bearer("workstation", "ws-460106-03", "460106", low)
+    async with serving(low) as url, serving(low) as url2, httpx.AsyncClient(base_url=url, timeout=30, headers=admin) as c, \
+            httpx.AsyncClient(base_url=url2, timeout=30, headers=admin) as c2:
+        for client in (c, c2):
+            r = await client.post(f"/v1/workers/{ids[3]}:reveal", json=PURPOSE, headers=clerk)
+            assert r.status_code == 429, r.text
+        assert (await c2.post(f"/v1/workers/{ids[3]}:reveal", json=PURPOSE, headers=other)).status_code == 200
+        rush = await asyncio.gather(*(client.post(f"/v1/workers/{w}:reveal", json=PURPOSE, headers=third)
+                                      for client in (c, c2) for w in ids))
+        assert sorted(r.status_code for r in rush) == [200, 200] + [429] * 6
+        audit = (await c.get("/v1/audit", params={"limit": 500})).json()["items"]
     mine = [(a["action"], a["worker_id"], a["ip"]) for a in audit if a["actor"] == "workstation:ws-460106-01"]
     assert mine == [("reveal", ids[0], "127.0.0.1"), ("reveal", ids[1], "127.0.0.1"),
-                    ("reveal.refused", ids[2], "127.0.0.1"), ("reveal.refused", ids[3], "127.0.0.1")]
-    assert len([a for a in audit if a["action"] == "reveal"]) == 4  # two each
+                    ("reveal.refused", ids[2], "127.0.0.1"), ("reveal.refused", ids[3], "127.0.0.1"),
+                    ("reveal.refused", ids[3], "127.0.0.1")]
+    assert [a["action"] for a in audit].count("reveal") == 6  # two per credential
 
 
 BIG = 20_000
@@ -164,3 +172,23 @@ async def test_every_bulk_read_is_audited_before_it_is_sent(api: httpx.AsyncClie
     for path in ("/v1/export/workers.xlsx", f"/v1/imports/{import_id}/errors.xlsx"):
         r = await api.get(path)
         assert r.status_code >= 500 and not r.content.startswith(b"PK"), (path, r.status_code)
+
+
+async def test_concurrent_reveals_cannot_pass_the_quota_together(settings: Settings) -> None:
+    """Count and audit entry are one transaction under a lock per credential: twelve at once, three get through."""
+    from laowu.store import reveals
+    from laowu.store.pool import create_pool
+
+    assert settings.database_url
+    replicas = await create_pool(settings.database_url, min_size=12, max_size=12)
+    try:
+        verdicts = await asyncio.gather(*(
+            reveals.spend(replicas, actor="workstation:ws-rush", role="workstation", org="ws-rush", quota=3,
+                          worker_id=f"w{i:024x}", purpose="核实身份信息", ip=None) for i in range(12)))
+        assert sorted(v.allowed for v in verdicts) == [False] * 9 + [True] * 3
+        assert sorted(v.used for v in verdicts) == [0, 1, 2] + [3] * 9
+        other = await reveals.spend(replicas, actor="workstation:ws-other", role="workstation", org="ws-other",
+                                    quota=3, worker_id="w" + "0" * 24, purpose="核实身份信息", ip=None)
+        assert other.allowed and other.used == 0
+    finally:
+        await replicas.close()
