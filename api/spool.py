@@ -7,8 +7,9 @@ page at a time) and pipes them, pickled, to ``python -m api.books``, which masks
 another core. The pipe's back-pressure keeps at most a page or two in flight: memory does not grow with the row
 count on either side. The response then streams the finished file (``FileResponse``) and deletes it.
 
-A cancelled build (the server shutting down) kills its child and deletes the file. At most ``MAX_BUILDS`` children per API process run
-at once (the rest wait their turn): each is a Python process of its own, and the machine has only so many cores.
+A cancelled build (the server shutting down) kills its child and deletes the file. At most ``MAX_BUILDS`` children
+per API process run at once (the rest wait their turn): each is a Python process of its own, and the machine has
+only so many cores.
 The child gets no secrets: it renders what it is sent and needs no key, database or broker.
 """
 
