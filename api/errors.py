@@ -9,6 +9,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.reveals import QuotaExceeded
 from api.routing import api_routes
 from laowu.domain.errors import DomainError
 from laowu.intake import InvalidRequest
@@ -63,6 +64,10 @@ def install(app: FastAPI) -> None:
     for kind in (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
                  ConnectionError, OSError):
         app.add_exception_handler(kind, _db_down)
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(request: Request, exc: QuotaExceeded) -> JSONResponse:
+        return exc.response()
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

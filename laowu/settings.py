@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # much lower limit per credential, on top of the general one.
     lookup_rate_per_min: float = 30.0
     lookup_burst: int = 10
+    # Reveals (break the glass: full ID number and phone) per credential per calendar day in Asia/Shanghai, counted
+    # from the audit log so every replica agrees; past it 429 until local midnight. 0 refuses every reveal.
+    reveal_quota_per_day: int = Field(default=200, ge=0)
     # Comma-separated CIDRs of the reverse proxies in front of the API; X-Forwarded-For / -Proto are believed only
     # from these (walked right to left through trusted hops). Empty: the TCP peer is the client.
     trusted_proxies: str = ""

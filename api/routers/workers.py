@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from api import lookups
+from api import lookups, reveals
 from api.access import CurrentActor
 from api.deps import IntakeDep, PoolDep
 from api.pagination import decode_cursor, encode_cursor
@@ -188,11 +188,10 @@ async def reveal_worker(worker_id: WorkerId, body: RevealRequest, request: Reque
     """Break the glass: the full ID number, phone and birth date, for a stated purpose, written to the audit log first.
 
     Needs jurisdiction (household region, dispatch origin): a workstation that only registered the person gets 404.
+    At most ``LAOWU_REVEAL_QUOTA_PER_DAY`` a day per credential (429 after, audited as ``reveal.refused``).
     """
     row = await queries.reveal(pool, worker_id, actor)
-    client = request.client.host if request.client else None
-    await queries.audit(pool, actor=actor.subject or actor.org, role=actor.role, org=actor.org, action="reveal",
-                        worker_id=worker_id, purpose=body.purpose, ip=client)
+    await reveals.admit(request, actor, worker_id, body.purpose)  # audited first; 429 past today's quota
     cipher = intake.privacy.cipher
     id_number = cipher.decrypt(row.pop("id_number_enc"), "id_number")
     phone_enc = row.pop("phone_enc")
