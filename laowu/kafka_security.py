@@ -138,7 +138,7 @@ def settings_problems(settings: Settings) -> list[str]:
             problems.append("production refuses KAFKA_SECURITY_PROTOCOL=PLAINTEXT (anyone on the network could read "
                             "and write every topic): use SASL_SSL, or set KAFKA_ALLOW_PLAINTEXT=1 where the network "
                             "itself is the protection")
-        if password and password == DEV_KAFKA_SASL_PASSWORD:
+        if DEV_KAFKA_SASL_PASSWORD in password:
             problems.append("production refuses the development KAFKA_SASL_PASSWORD")
     return problems
 
