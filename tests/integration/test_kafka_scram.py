@@ -135,3 +135,18 @@ async def test_a_client_without_the_right_credentials_is_refused(scram: tuple[Se
         assert topic in await admin.list_topics()
     finally:
         await admin.close()
+
+
+def test_a_broker_formatted_with_other_users_refuses_to_start_silently_with_the_old_ones(tmp_path: Path) -> None:
+    """SCRAM users are made at format time only: asking for others later is an error, not a quiet no-op."""
+    from laowu.stack.kafka import KafkaNode, ensure_kafka_jars
+    from laowu.stack.launcher import POM
+
+    lib = ensure_kafka_jars(Settings(env="test").kafka_cache, POM)
+    node = KafkaNode(tmp_path, port=1, controller_port=2, lib_dir=lib, scram_users={USER: PASSWORD})
+    node.write_config()
+    node.format_storage()
+    node.format_storage()  # the same users: nothing to do
+    for other in ({USER: "another-password"}, {}):
+        with pytest.raises(RuntimeError, match="formatted with other SCRAM users"):
+            KafkaNode(tmp_path, port=1, controller_port=2, lib_dir=lib, scram_users=other).format_storage()
