@@ -28,7 +28,10 @@ def _env(name: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LAOWU_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refused setting's error (printed at start) would otherwise repeat the raw input,
+    # passwords and keys included.
+    model_config = SettingsConfigDict(env_prefix="LAOWU_", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)
 
     env: Literal["development", "test", "production"] = "development"
     home: Path = Field(default=Path(".laowu"), description="Data, logs and pid files of the local stack.")

@@ -108,6 +108,19 @@ def test_the_password_is_never_shown(env) -> None:
         assert SECRET not in shown
 
 
+@pytest.mark.parametrize("values", [
+    {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_PASSWORD": SECRET},  # the password ends the input
+    {"KAFKA_SASL_PASSWORD": SECRET},
+])
+def test_a_refusal_never_repeats_the_password(env, values: dict[str, str]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        env(**values)
+    assert SECRET not in str(caught.value) and SECRET not in repr(caught.value)
+    with pytest.raises(ValidationError) as caught:  # given as arguments, too
+        Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_password=SECRET)
+    assert SECRET not in str(caught.value)
+
+
 def test_tls_verifies_the_broker(env) -> None:
     settings = env(KAFKA_SECURITY_PROTOCOL="SASL_SSL", KAFKA_SASL_USERNAME="laowu", KAFKA_SASL_PASSWORD=SECRET,
                    KAFKA_SSL_CAFILE=certifi.where())
