@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Public, deliberately recognisable development secrets; refused when LAOWU_ENV=production.
@@ -129,6 +129,13 @@ class Settings(BaseSettings):
             if bad:
                 raise ValueError(f"set real secrets in production (empty or development values): {', '.join(bad)}")
         return self
+
+    @field_validator("kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile", "kafka_ssl_certfile",
+                     "kafka_ssl_keyfile", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `KAFKA_SSL_CAFILE=` in an env file means "not set", not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _kafka_security_consistent(self) -> Settings:

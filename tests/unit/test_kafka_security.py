@@ -58,6 +58,8 @@ def env(monkeypatch: pytest.MonkeyPatch):
 
 def test_the_default_stays_plaintext_for_the_local_stack(env) -> None:
     assert client_options(env()) == {"security_protocol": "PLAINTEXT"}
+    empty = env(KAFKA_SASL_USERNAME="", KAFKA_SASL_PASSWORD="", KAFKA_SSL_CAFILE="")  # as an env file leaves them
+    assert client_options(empty) == {"security_protocol": "PLAINTEXT"}
 
 
 def test_sasl_scram_from_the_environment(env) -> None:
