@@ -12,6 +12,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import Gauge
 
+from laowu import kafka_security
 from laowu.settings import Settings
 from laowu.store.ledger import stored_offsets
 from schemas.topics import BRANDS, DISPATCHES, WORKERS
@@ -29,7 +30,7 @@ class LagProbe:
     async def refresh(self) -> None:
         async with self.lock:
             if self.client is None:
-                self.client = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False)
+                self.client = kafka_security.consumer(self.settings, enable_auto_commit=False)
                 await self.client.start()
             for group, topics in GROUPS.items():
                 # Partition counts come from the catalogue the topics were created from.

@@ -9,6 +9,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from api.coalesce import Coalescer
+from laowu import kafka_security
 from laowu.publish import PARTITIONER, publish_many
 from laowu.settings import Settings
 from laowu.store import receipts
@@ -29,8 +30,8 @@ class Publisher:
         self.settings = settings
         self.pool = pool
         self.accept_receipts: Coalescer[receipts.ReceiptRow, None] = Coalescer(lambda rows: receipts.accept(pool, rows))
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
+        self.producer: AIOKafkaProducer = kafka_security.producer(
+            settings,
             enable_idempotence=True,
             acks="all",
             linger_ms=2,

@@ -185,8 +185,8 @@ class Freshness:
     async def stats_throughput(self, client: httpx.AsyncClient) -> dict[str, Any]:
         """The statistics worker draining a backlog of ledger changes it did not see arrive (paused meanwhile)."""
         import asyncpg
-        from aiokafka import AIOKafkaConsumer
 
+        from laowu import kafka_security
         from laowu.store import outbox
         from laowu.store import stats as stats_store
         from schemas.topics import LEDGER_CHANGES
@@ -195,7 +195,7 @@ class Freshness:
         topic = self.settings.topic(LEDGER_CHANGES.name)
         worker = next(c for c in self.children if c.name == "streams")
         conn = await asyncpg.connect(self.infra.dsn)
-        kafka = AIOKafkaConsumer(bootstrap_servers=self.infra.bootstrap)
+        kafka = kafka_security.consumer(self.settings, bootstrap=self.infra.bootstrap)
         await kafka.start()
 
         async def backlog() -> int:

@@ -121,7 +121,9 @@ class Child:
 
 
 def child_env(bootstrap: str, dsn: str, home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAOWU_") and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+    # The bench's own broker is PLAINTEXT: Kafka security settings of the shell would not fit it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAOWU_", "KAFKA_"))
+           and k != "DATABASE_URL"}
     env.update(DATABASE_URL=dsn, KAFKA_BOOTSTRAP=bootstrap, LAOWU_HOME=str(home), LAOWU_ENV="test",
                PYTHONUNBUFFERED="1", **extra)
     return env
@@ -158,13 +160,12 @@ class Producer:
     acked."""
 
     def __init__(self, bootstrap: str) -> None:
-        from aiokafka import AIOKafkaProducer
-
+        from laowu import kafka_security
         from laowu.publish import PARTITIONER
 
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
-                                         max_batch_size=1 << 20, max_request_size=4 << 20, linger_ms=5,
-                                         partitioner=PARTITIONER)
+        self.producer = kafka_security.producer(kafka_security.PLAINTEXT, bootstrap=bootstrap, enable_idempotence=True,
+                                                acks="all", max_batch_size=1 << 20, max_request_size=4 << 20,
+                                                linger_ms=5, partitioner=PARTITIONER)
 
     async def __aenter__(self) -> Producer:
         await self.producer.start()
@@ -188,9 +189,11 @@ async def produce(bootstrap: str, messages: Iterable[tuple[str, bytes, bytes]]) 
 
 
 async def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    from laowu import kafka_security
+
+    consumer = kafka_security.consumer(kafka_security.PLAINTEXT, bootstrap=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or
@@ -208,10 +211,13 @@ async def _partitions(consumer: Any, topic: str) -> set[int]:
 
 async def raw_consume(bootstrap: str, topics: Sequence[str], expected: int, timeout: float = 600) -> tuple[int, float]:
     """Plain aiokafka, no group, from the beginning, doing nothing with the messages."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
-                                isolation_level="read_committed", max_partition_fetch_bytes=4 << 20)
+    from laowu import kafka_security
+
+    consumer = kafka_security.consumer(kafka_security.PLAINTEXT, bootstrap=bootstrap, enable_auto_commit=False,
+                                       auto_offset_reset="earliest", isolation_level="read_committed",
+                                       max_partition_fetch_bytes=4 << 20)
     started = time.monotonic()
     await consumer.start()
     try:

@@ -31,9 +31,12 @@ def build_app(bootstrap: str, dsn: str, topics: list[str]) -> Any:
     import asyncpg
     import faust
 
+    from laowu import kafka_security
+
     app = faust.App(
         "laowu-naive-sink",
         broker=f"kafka://{bootstrap}",
+        broker_credentials=kafka_security.PLAINTEXT.faust_credentials(),  # the bench's own PLAINTEXT broker
         value_serializer="raw",
         key_serializer="raw",
         web_enabled=False,

@@ -346,11 +346,12 @@ class Bench:
         assert self.pool is not None
         k = min(self.naive_events, len(self.mixed.messages))
         prefix = "naive."
+        from laowu.kafka_security import PLAINTEXT
         from laowu.stack.kafka import TopicSpec, create_topics
         from schemas.topics import BRANDS, DISPATCHES, WORKERS
 
         await create_topics(self.infra.bootstrap, [TopicSpec(prefix + t.name, t.partitions, t.kafka_config())
-                                                   for t in (BRANDS, DISPATCHES, WORKERS)])
+                                                   for t in (BRANDS, DISPATCHES, WORKERS)], PLAINTEXT)  # its own broker
         messages = [(prefix + t, key, v) for t, key, v, _ in self.mixed.messages[:k]]
         expected = sum(1 for _, _, v in messages if json_with_event_id(v))
         await produce(self.infra.bootstrap, messages)

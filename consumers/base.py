@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
+from laowu import kafka_security
 from laowu.settings import Settings
 from laowu.store import ledger as store
 from laowu.store.errors import REFUSED_DATA, TRANSIENT_DB
@@ -70,8 +71,8 @@ class BatchConsumer(ABC):
         log.info("assigned %d partitions, positions from PostgreSQL", len(assigned))
 
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+        self.consumer = kafka_security.consumer(
+            self.settings,
             group_id=self.settings.topic(self.group),
             enable_auto_commit=False,
             auto_offset_reset="earliest",

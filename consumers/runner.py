@@ -12,7 +12,7 @@ from consumers.base import BatchConsumer
 from consumers.ledger import LedgerConsumer
 from consumers.relay import run_relay
 from consumers.sweeper import run_sweeper
-from laowu import heap
+from laowu import heap, kafka_security
 from laowu.privacy import Privacy
 from laowu.publish import PARTITIONER
 from laowu.settings import Settings
@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 
 def _producer(settings: Settings) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
-                            max_request_size=10 << 20, max_batch_size=1 << 20, partitioner=PARTITIONER)
+    return kafka_security.producer(settings, enable_idempotence=True, acks="all", max_request_size=10 << 20,
+                                   max_batch_size=1 << 20, partitioner=PARTITIONER)
 
 
 def _database_url(settings: Settings) -> str:

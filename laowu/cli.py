@@ -82,11 +82,13 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_topics_create(args: argparse.Namespace, settings: Settings) -> int:
+    from laowu.kafka_security import KafkaSecurity
     from laowu.stack.kafka import TopicSpec, create_topics
     from schemas.topics import CATALOGUE
 
     specs = [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE]
-    asyncio.run(create_topics(_require(settings.kafka_bootstrap, "KAFKA_BOOTSTRAP", settings, "kafka_bootstrap"), specs))
+    bootstrap = _require(settings.kafka_bootstrap, "KAFKA_BOOTSTRAP", settings, "kafka_bootstrap")
+    asyncio.run(create_topics(bootstrap, specs, KafkaSecurity.from_settings(settings)))
     print("topics present: " + ", ".join(s.name for s in specs))
     return 0
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from laowu import keyspec
@@ -20,10 +20,20 @@ from laowu import keyspec
 DEV_WORKER_ID_KEY = "laowu-dev-worker-id-key-do-not-use-in-production"
 DEV_ENCRYPTION_KEYS = "dev1:" + base64.b64encode(b"laowu-dev-aes-256-key-0123456789"[:32]).decode()
 DEV_TOKEN_KEYS = "dev1:laowu-dev-token-signing-key-do-not-use-in-production"
+# The placeholder SASL password of docker-compose.yml's development Kafka user; refused in production too.
+DEV_KAFKA_SASL_PASSWORD = "laowu-dev-kafka-password-do-not-use-in-production"
+
+
+def _env(name: str) -> AliasChoices:
+    """``NAME`` as operators know it from Kafka/PostgreSQL tooling, or ``LAOWU_NAME`` beside our other settings."""
+    return AliasChoices(name, f"LAOWU_{name}")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LAOWU_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refused setting's error (printed at start) would otherwise repeat the raw input,
+    # passwords and keys included.
+    model_config = SettingsConfigDict(env_prefix="LAOWU_", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)
 
     # The container image sets production (Dockerfile); a checkout runs as development so `make run` needs no keys.
     env: Literal["development", "test", "production"] = "development"
@@ -36,6 +46,21 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "LAOWU_KAFKA_BOOTSTRAP")
     )
     topic_prefix: str = Field(default="", description="Prepended to every topic name; isolates tests.")
+
+    # Kafka client security (laowu/kafka_security.py turns these into every client's options). Topics keep
+    # events forever, personal data included (encrypted): in production a client authenticates (SASL/SCRAM) and
+    # preferably encrypts (SASL_SSL). PLAINTEXT is the local stack's default and refused in production unless
+    # KAFKA_ALLOW_PLAINTEXT says the network itself is trusted.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", validation_alias=_env("KAFKA_SECURITY_PROTOCOL"))
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
+        default="SCRAM-SHA-512", validation_alias=_env("KAFKA_SASL_MECHANISM"))
+    kafka_sasl_username: str | None = Field(default=None, validation_alias=_env("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: SecretStr | None = Field(default=None, validation_alias=_env("KAFKA_SASL_PASSWORD"))
+    kafka_ssl_cafile: Path | None = Field(default=None, validation_alias=_env("KAFKA_SSL_CAFILE"))
+    kafka_ssl_certfile: Path | None = Field(default=None, validation_alias=_env("KAFKA_SSL_CERTFILE"))
+    kafka_ssl_keyfile: Path | None = Field(default=None, validation_alias=_env("KAFKA_SSL_KEYFILE"))
+    kafka_allow_plaintext: bool = Field(default=False, validation_alias=_env("KAFKA_ALLOW_PLAINTEXT"))
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -121,6 +146,22 @@ class Settings(BaseSettings):
                     bad.append("LAOWU_METRICS_TOKEN is shorter than 32 bytes")
             if bad:
                 raise ValueError("set real secrets in production: " + "; ".join(bad))
+        return self
+
+    @field_validator("kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile", "kafka_ssl_certfile",
+                     "kafka_ssl_keyfile", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `KAFKA_SSL_CAFILE=` in an env file means "not set", not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _kafka_security_consistent(self) -> Settings:
+        from laowu.kafka_security import settings_problems  # the rules live beside the code that applies them
+
+        problems = settings_problems(self)
+        if problems:
+            raise ValueError("Kafka security settings: " + "; ".join(problems))
         return self
 
     def topic(self, name: str) -> str:

@@ -47,7 +47,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stdnum.cn import ric
 from stdnum.cn import uscc as uscc_rules
@@ -56,6 +56,9 @@ from laowu.intake import Context, Intake, InvalidRequest, PlacementRef
 from schemas.api import BatchItem
 from schemas.common import Actor
 from schemas.topics import WORKERS, topic_for
+
+if TYPE_CHECKING:
+    from laowu.settings import Settings
 
 NAMESPACE = uuid.UUID("6f1d2c3b-8a47-4e59-9c0b-1d2e3f405162")
 
@@ -675,14 +678,15 @@ def _progress() -> Any:
                     TextColumn("{task.fields[rate]:>8.0f} ev/s"), TextColumn("{task.fields[info]}"), TimeElapsedColumn())
 
 
-async def run_kafka(gen: Generator, intake: Intake, bootstrap: str, topic: Callable[[str], str], total: int,
+async def run_kafka(gen: Generator, intake: Intake, settings: Settings, bootstrap: str, total: int,
                     rate: float | None) -> dict[str, Any]:
-    from aiokafka import AIOKafkaProducer
-
+    from laowu import kafka_security
     from laowu.publish import PARTITIONER
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5,
-                                max_batch_size=256 << 10, max_request_size=2 << 20, partitioner=PARTITIONER)
+    topic = settings.topic
+    producer = kafka_security.producer(settings, bootstrap=bootstrap, enable_idempotence=True, acks="all",
+                                       linger_ms=5, max_batch_size=256 << 10, max_request_size=2 << 20,
+                                       partitioner=PARTITIONER)
     await producer.start()
     enc = KafkaEncoder(intake, topic)
     pace = _Pace(rate)
@@ -811,7 +815,7 @@ def main(workers: int, rate: float, duration: float, via: str, seed: int, api_ur
     gen = Generator(cfg, privacy.worker_id)
     if via == "kafka":
         bootstrap = settings.kafka_bootstrap or _stack_value(settings, "kafka_bootstrap")
-        result = asyncio.run(run_kafka(gen, Intake(privacy), bootstrap, settings.topic, total, rate))
+        result = asyncio.run(run_kafka(gen, Intake(privacy), settings, bootstrap, total, rate))
     else:
         url = api_url or _stack_value(settings, "api_url", required=False) or f"http://{settings.api_host}:{settings.api_port}"
         result = asyncio.run(run_api(gen, url, total, rate, settings, concurrency))

@@ -44,6 +44,7 @@ from typing import Any
 import faust
 
 from laowu import heap
+from laowu.kafka_security import KafkaSecurity
 from laowu.settings import Settings
 from schemas.topics import ALERTS, LEDGER_CHANGES
 from streams.sink import Message, StatsSink
@@ -106,6 +107,9 @@ def create_app(settings: Settings, sink: StatsSink | None = None) -> faust.App:
     app = _App(
         settings.topic("laowu-stats"),
         broker=broker_urls(settings.kafka_bootstrap),
+        # The same SASL/TLS as every other client (laowu.kafka_security): faust's aiokafka driver hands these to its
+        # consumers and producer, topic creation included.
+        broker_credentials=KafkaSecurity.from_settings(settings).faust_credentials(),
         store="memory://",
         autodiscover=False,
         processing_guarantee="at_least_once",

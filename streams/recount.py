@@ -25,6 +25,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from laowu import kafka_security
 from laowu.settings import Settings
 from laowu.store import stats as store
 from laowu.store.pool import create_pool
@@ -98,8 +99,8 @@ async def recount(settings: Settings, fix: bool = False, attempts: int = 40, wai
     assert settings.database_url and settings.kafka_bootstrap, "DATABASE_URL and KAFKA_BOOTSTRAP must be set"
     topic = settings.topic(LEDGER_CHANGES.name)
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    consumer: AIOKafkaConsumer | None = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
-                                                         enable_auto_commit=False, request_timeout_ms=10_000)
+    consumer: AIOKafkaConsumer | None = kafka_security.consumer(settings, enable_auto_commit=False,
+                                                                request_timeout_ms=10_000)
     try:
         try:
             await consumer.start()  # type: ignore[union-attr]

@@ -19,6 +19,10 @@ Typical use::
     node.format_storage()
     proc = subprocess.Popen(node.command())
     await node.wait_ready(pid=proc.pid)
+
+With ``scram_users`` the client listener is ``SASL_PLAINTEXT`` with SCRAM (the
+production shape's authentication, without certificates); see
+:meth:`KafkaNode.server_properties`.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ import asyncio
 import base64
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -37,8 +43,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+from aiokafka.admin import NewTopic  # type: ignore[import-untyped]
 from aiokafka.errors import TopicAlreadyExistsError, for_code  # type: ignore[import-untyped]
+
+from laowu import kafka_security
+from laowu.kafka_security import PLAINTEXT, KafkaSecurity
 
 KAFKA_VERSION = "4.1.2"
 
@@ -254,6 +263,14 @@ logger.config.level = WARN
 """
 
 
+# Names and passwords of the local broker's SCRAM users end up inside a JAAS string and a
+# `--add-scram 'SCRAM-SHA-512=[name=...,password=...]'` argument; quoting rules differ between
+# the two, so only characters neither needs to quote are taken.
+_SCRAM_SAFE = re.compile(r"[A-Za-z0-9._~@+-]+")
+BROKER_USER = "laowu-broker"
+SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
+
+
 def _prop_escape(value: str) -> str:
     # java.util.Properties: backslash is the only char that matters in values.
     return value.replace("\\", "\\\\")
@@ -269,10 +286,21 @@ class KafkaNode:
     lib_dir: Path
     heap: str = "512m"
     java: str = field(default="", repr=False)
+    #: Client users (name -> password) of a SASL_PLAINTEXT/SCRAM listener; empty: a PLAINTEXT one.
+    scram_users: dict[str, str] = field(default_factory=dict, repr=False)
+    scram_mechanism: str = "SCRAM-SHA-512"
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()
         self.lib_dir = Path(self.lib_dir).expanduser().resolve()
+        if self.scram_mechanism not in SCRAM_MECHANISMS:
+            raise ValueError(f"scram_mechanism must be one of {SCRAM_MECHANISMS}, not {self.scram_mechanism!r}")
+        for name, password in self.scram_users.items():
+            if name == BROKER_USER or not _SCRAM_SAFE.fullmatch(name) or not _SCRAM_SAFE.fullmatch(password):
+                raise ValueError(
+                    f"local Kafka SCRAM user {name!r}: name and password may hold only letters, digits and ._~@+- "
+                    f"(and the name is not {BROKER_USER!r})"
+                )
         if not self.java:
             java_home = os.environ.get("JAVA_HOME")
             candidate = Path(java_home) / "bin" / "java" if java_home else None
@@ -286,6 +314,50 @@ class KafkaNode:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl(self) -> bool:
+        return bool(self.scram_users)
+
+    @property
+    def listener(self) -> str:
+        return "SASL_PLAINTEXT" if self.sasl else "PLAINTEXT"
+
+    @property
+    def broker_secret_path(self) -> Path:
+        """The broker's own SCRAM password (inter-broker listener), created with the storage."""
+        return self.data_dir / "broker.secret"
+
+    @property
+    def scram_digest_path(self) -> Path:
+        return self.data_dir / "scram.sha256"
+
+    def broker_password(self) -> str:
+        try:
+            value = self.broker_secret_path.read_text().strip()
+        except FileNotFoundError:
+            value = ""
+        if not value:
+            value = secrets.token_urlsafe(24)
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.broker_secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(value + "\n")
+        return value
+
+    @property
+    def security(self) -> KafkaSecurity:
+        """How the broker's own probes connect: as the broker user on a SCRAM listener."""
+        if not self.sasl:
+            return PLAINTEXT
+        return KafkaSecurity("SASL_PLAINTEXT", self.scram_mechanism, BROKER_USER, self.broker_password())
+
+    def _all_scram_users(self) -> dict[str, str]:
+        return {BROKER_USER: self.broker_password(), **self.scram_users} if self.sasl else {}
+
+    def _scram_digest(self) -> str:
+        users = sorted(self._all_scram_users().items())
+        return hashlib.sha256(repr((self.scram_mechanism, users)).encode()).hexdigest()
 
     @property
     def config_path(self) -> Path:
@@ -316,19 +388,24 @@ class KafkaNode:
     # ---- setup ----------------------------------------------------------
 
     def server_properties(self) -> dict[str, str]:
-        return {
+        listener = self.listener
+        props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             # Kafka 4 dynamic quorum; the node formats itself as the sole
             # voter with `format --standalone`.
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
             "listeners": (
-                f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+                f"{listener}://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
             ),
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
-            "inter.broker.listener.name": "PLAINTEXT",
+            "advertised.listeners": f"{listener}://127.0.0.1:{self.port}",
+            # One listener for clients and the broker itself: with SCRAM the broker
+            # authenticates too (as BROKER_USER), so no unauthenticated data port exists.
+            # The controller listener stays PLAINTEXT on 127.0.0.1: KRaft keeps SCRAM
+            # credentials in the metadata the controller serves, so it cannot use them.
+            "inter.broker.listener.name": listener,
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": f"{listener}:{listener},CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.log_dirs),
             "offsets.topic.replication.factor": "1",
             "transaction.state.log.replication.factor": "1",
@@ -349,6 +426,17 @@ class KafkaNode:
             "broker.session.timeout.ms": "4000",
             "broker.heartbeat.interval.ms": "1000",
         }
+        if self.sasl:
+            mech = self.scram_mechanism
+            props |= {
+                "sasl.enabled.mechanisms": mech,
+                "sasl.mechanism.inter.broker.protocol": mech,
+                f"listener.name.sasl_plaintext.{mech.lower()}.sasl.jaas.config": (
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                    f'username="{BROKER_USER}" password="{self.broker_password()}";'
+                ),
+            }
+        return props
 
     def write_config(self) -> Path:
         """(Re)write ``server.properties`` and ``log4j2.properties``; return the former."""
@@ -379,8 +467,24 @@ class KafkaNode:
         return cid
 
     def format_storage(self) -> None:
-        """Format ``log.dirs`` once (``kafka-storage.sh format --standalone``)."""
+        """Format ``log.dirs`` once (``kafka-storage.sh format --standalone``).
+
+        SCRAM users are created here (``--add-scram``): KRaft keeps them in the
+        metadata log, and the broker must be able to authenticate itself before
+        anything could add them later.  Once formatted, the users are fixed; a
+        start asking for other users fails instead of silently keeping the old ones.
+        """
         if (self.log_dirs / "meta.properties").is_file():
+            try:
+                formatted = self.scram_digest_path.read_text().strip()
+            except FileNotFoundError:
+                formatted = hashlib.sha256(repr((self.scram_mechanism, [])).encode()).hexdigest()
+            if formatted != self._scram_digest():
+                raise RuntimeError(
+                    f"{self.log_dirs} was formatted with other SCRAM users (or none): change them with "
+                    "kafka-configs --alter --add-config 'SCRAM-SHA-512=[password=...]', or move the "
+                    "directory away to start from scratch"
+                )
             return
         if not self.config_path.is_file():
             self.write_config()
@@ -406,6 +510,8 @@ class KafkaNode:
             "-c",
             str(self.config_path),
         ]
+        for name, password in self._all_scram_users().items():
+            cmd += ["--add-scram", f"{self.scram_mechanism}=[name={name},password={password}]"]
         res = subprocess.run(
             cmd,
             stdout=subprocess.PIPE,
@@ -415,10 +521,12 @@ class KafkaNode:
             check=False,
         )
         if res.returncode != 0 or not (self.log_dirs / "meta.properties").is_file():
+            shown = [re.sub(r"password=[^,\]]*", "password=***", a) for a in cmd]
             raise RuntimeError(
                 f"kafka storage format failed (exit {res.returncode}):\n"
-                f"$ {' '.join(cmd)}\n{_tail(res.stdout)}"
+                f"$ {' '.join(shown)}\n{_tail(res.stdout)}"
             )
+        _atomic_write(self.scram_digest_path, self._scram_digest() + "\n")
 
     def command(self) -> list[str]:
         """argv running the broker in the foreground (what kafka-server-start.sh runs)."""
@@ -482,8 +590,8 @@ class KafkaNode:
         writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.bootstrap, request_timeout_ms=5000
+        admin = kafka_security.admin(
+            self.security, bootstrap=self.bootstrap, request_timeout_ms=5000
         )
         try:
             await admin.start()
@@ -528,7 +636,7 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-async def create_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
+async def create_topics(bootstrap: str, specs: list[TopicSpec], security: KafkaSecurity = PLAINTEXT) -> None:
     """Create the topics of ``specs`` that don't exist yet (replication factor 1).
 
     Idempotent: existing topics are left untouched (their partition count and
@@ -536,7 +644,7 @@ async def create_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
     """
     if not specs:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    admin = kafka_security.admin(security, bootstrap=bootstrap, request_timeout_ms=30000)
     try:
         await admin.start()
         existing = set(await admin.list_topics())

@@ -34,8 +34,9 @@ from typing import IO, Any
 
 import asyncpg
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 
+from laowu import kafka_security
+from laowu.kafka_security import KafkaSecurity
 from laowu.settings import Settings
 from laowu.stack.kafka import KafkaNode, TopicSpec, create_topics, ensure_kafka_jars, is_kafka_process
 from laowu.stack.ports import free_port, port_open
@@ -197,7 +198,8 @@ def select_services(names: Iterable[str] | None = None) -> list[str]:
 def kafka_spec(layout: Layout, settings: Settings, port: int, controller_port: int) -> tuple[ProcessSpec, KafkaNode]:
     """Jars, config and formatted storage for our broker (blocking: may run mvn once)."""
     lib = ensure_kafka_jars(settings.kafka_cache, POM)
-    node = KafkaNode(layout.kafka_dir, port=port, controller_port=controller_port, lib_dir=lib, heap=settings.kafka_heap)
+    node = KafkaNode(layout.kafka_dir, port=port, controller_port=controller_port, lib_dir=lib, heap=settings.kafka_heap,
+                     **local_kafka_auth(settings))
     node.write_config()
     node.format_storage()
 
@@ -206,6 +208,22 @@ def kafka_spec(layout: Layout, settings: Settings, port: int, controller_port: i
 
     spec = ProcessSpec("kafka", node.command(), layout.log("kafka"), ready=ready, prepare=node.write_config)
     return spec, node
+
+
+def local_kafka_auth(settings: Settings) -> dict[str, Any]:
+    """The local broker speaks what our clients are configured to speak: with ``KAFKA_SECURITY_PROTOCOL=
+    SASL_PLAINTEXT`` it gets a SCRAM listener holding the configured user, so the whole stack (and a test)
+    runs authenticated. TLS needs certificates the local stack does not make: point KAFKA_BOOTSTRAP at a
+    broker that has them instead."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    if protocol != "SASL_PLAINTEXT":
+        raise RuntimeError(f"the local Kafka speaks PLAINTEXT or SASL_PLAINTEXT, not KAFKA_SECURITY_PROTOCOL={protocol} "
+                           "(set KAFKA_BOOTSTRAP to a broker with TLS)")
+    security = KafkaSecurity.from_settings(settings)
+    assert security.username and security.password  # Settings refuses SASL without them
+    return {"scram_users": {security.username: security.password}, "scram_mechanism": security.mechanism}
 
 
 def postgres_spec(layout: Layout, port: int) -> tuple[ProcessSpec, PostgresNode]:
@@ -283,8 +301,8 @@ def _check_ports_free(ports: Mapping[str, int], settings: Settings, services: li
 # --------------------------------------------------------------------------
 
 
-async def kafka_answers(bootstrap: str) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+async def kafka_answers(bootstrap: str, security: KafkaSecurity) -> bool:
+    admin = kafka_security.admin(security, bootstrap=bootstrap, request_timeout_ms=5000)
     try:
         await asyncio.wait_for(admin.start(), 10)
         info = await asyncio.wait_for(admin.describe_cluster(), 10)
@@ -317,11 +335,11 @@ async def http_answers(url: str) -> bool:
         return False
 
 
-async def stack_answers(state: Mapping[str, Any]) -> dict[str, bool]:
+async def stack_answers(state: Mapping[str, Any], security: KafkaSecurity) -> dict[str, bool]:
     """Kafka metadata, ``SELECT 1`` and ``/readyz`` (each only when configured)."""
     checks: dict[str, Any] = {}
     if state.get("kafka_bootstrap"):
-        checks["kafka"] = kafka_answers(state["kafka_bootstrap"])
+        checks["kafka"] = kafka_answers(state["kafka_bootstrap"], security)
     if state.get("database_url"):
         checks["postgres"] = postgres_answers(state["database_url"])
     if state.get("api_url"):
@@ -425,7 +443,8 @@ async def _provision(settings: Settings, bootstrap: str, dsn: str, *, migrate: b
             log.warning("after the migrations: %s", todo)
     if topics:
         await create_topics(
-            bootstrap, [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE]
+            bootstrap, [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE],
+            KafkaSecurity.from_settings(settings),
         )
 
 
@@ -661,7 +680,7 @@ class Stack:
 
     def _service_env(self, bootstrap: str, dsn: str) -> dict[str, str]:
         s = self.settings
-        return {
+        env = {
             "DATABASE_URL": dsn,
             "KAFKA_BOOTSTRAP": bootstrap,
             "LAOWU_HOME": str(self.layout.home),
@@ -671,6 +690,14 @@ class Stack:
             "LAOWU_ENV": s.env,
             "PYTHONUNBUFFERED": "1",
         }
+        # The services authenticate as the stack itself was told to (whether the settings came from the
+        # environment or from arguments), under the names Settings reads.
+        security = KafkaSecurity.from_settings(s)
+        env["KAFKA_SECURITY_PROTOCOL"] = security.protocol
+        if security.sasl:
+            env |= {"KAFKA_SASL_MECHANISM": security.mechanism, "KAFKA_SASL_USERNAME": security.username or "",
+                    "KAFKA_SASL_PASSWORD": security.password or ""}
+        return env
 
     def up_detached(self, timeout: float = DETACH_TIMEOUT_S) -> int:
         """Start ``laowu up`` in the background; return once everything answers."""
@@ -711,7 +738,7 @@ class Stack:
                 return 1
             state = self.read_state()
             if state and state.get("supervisor_pid") == proc.pid and state.get("phase") == "running":
-                answers = asyncio.run(stack_answers(state))
+                answers = asyncio.run(stack_answers(state, KafkaSecurity.from_settings(self.settings)))
                 if all(answers.values()):
                     print(format_summary(state, foreground=False))
                     return 0
