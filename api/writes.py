@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from api.errors import Conflict, Forbidden
 from api.scoping import envelope_problem
+from laowu.domain import ids
 from laowu.domain.brands import CLOSED as CLOSED_BRANDS
 from laowu.domain.brands import check_transition
 from laowu.domain.errors import DomainError
@@ -20,9 +21,6 @@ from laowu.domain.outcome import Rejected
 from laowu.intake import Context
 from laowu.store import idempotency, queries
 from schemas.envelope import Envelope, Outgoing
-
-_NAMESPACE = uuid.UUID("5a1f7f2e-4b0c-4c8e-9f39-6c1d0e0a1a57")
-_CHOSEN_NAMESPACE = uuid.UUID("0d3c2b1a-7e6f-4a59-8b4c-3d2e1f0a9b8c")
 
 
 class FastJSONResponse(JSONResponse):
@@ -46,12 +44,12 @@ def chosen_event_id(scope: str, chosen: uuid.UUID) -> uuid.UUID:
     Idempotency-Key — and the victim's write is dropped as a duplicate. Scoped, the same client retrying keeps one
     id, and nobody else can reach it. A separate namespace keeps chosen ids apart from idempotency-derived ones.
     """
-    return uuid.uuid5(_CHOSEN_NAMESPACE, f"{scope}\n{chosen}")
+    return uuid.uuid5(ids.CLIENT_CHOSEN, f"{scope}\n{chosen}")
 
 
 def event_id_for(scope: str, key: str, index: int | None = None) -> uuid.UUID:
     """Deterministic, so even two concurrent retries publish the same event_id and the consumer keeps one."""
-    return uuid.uuid5(_NAMESPACE, f"{scope}\n{key}" + ("" if index is None else f"\n{index}"))
+    return uuid.uuid5(ids.IDEMPOTENCY, f"{scope}\n{key}" + ("" if index is None else f"\n{index}"))
 
 
 async def idempotent(

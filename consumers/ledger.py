@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from consumers.base import BatchConsumer
 from laowu.domain import alerts as alert_rules
 from laowu.domain import brands as brand_rules
-from laowu.domain import lifecycle
+from laowu.domain import ids, lifecycle
 from laowu.domain import subsidies as subsidy_rules
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
@@ -66,7 +66,6 @@ PLACEMENT_RULES = {
 }
 REPAIR_EVERY_S = 2.0
 CONSUMED = set(WORKER_RULES) | set(BRAND_RULES) | set(PLACEMENT_RULES) | {"dispatch.created"}
-_DERIVED = uuid.UUID("0b1c4a5e-9d3f-4e21-8a57-2f6c0d9e1b33")
 
 
 class InvalidEvent(Exception):
@@ -467,10 +466,10 @@ class LedgerConsumer(BatchConsumer):
             row = by_id[changed["alert_id"]]
             if changed["inserted"]:
                 self._emit(work, ALERTS.name, "alert.raised", _alert_event(row), row["worker_id"], row["raised_at"],
-                           uuid.uuid5(_DERIVED, "raised:" + row["alert_id"]))
+                           ids.alert_raised_id(row["alert_id"]))
             if changed["closed_at"] is not None:
                 self._emit(work, ALERTS.name, "alert.closed", _closed_event(row), row["worker_id"], changed["closed_at"],
-                           uuid.uuid5(_DERIVED, "closed:" + row["alert_id"]))
+                           ids.alert_closed_id(row["alert_id"]))
 
     async def _save(self, conn: asyncpg.Connection, work: Work) -> None:
         await store.save_brands(conn, list(work.changed_brands.values()))
@@ -484,18 +483,18 @@ class LedgerConsumer(BatchConsumer):
         for closed in await dstore.close_alerts(conn, work.closures):
             at = closed.pop("at")
             self._emit(work, ALERTS.name, "alert.closed", ev.AlertClosed(**closed), closed["worker_id"], at,
-                       uuid.uuid5(_DERIVED, "closed:" + closed["alert_id"]))
+                       ids.alert_closed_id(closed["alert_id"]))
         await self._problem_alerts(conn, work)
         raised = set(await dstore.raise_alerts(conn, work.alerts))
         for row in work.alerts:
             if row["alert_id"] in raised:
                 self._emit(work, ALERTS.name, "alert.raised", _alert_event(row), row["worker_id"], row["raised_at"],
-                           uuid.uuid5(_DERIVED, "raised:" + row["alert_id"]))
+                           ids.alert_raised_id(row["alert_id"]))
         accrued = set(await dstore.accrue(conn, work.accruals))
         for row in work.accruals:
             if row["subsidy_id"] in accrued:
                 self._emit(work, SUBSIDIES.name, "subsidy.accrued", _subsidy_event(row), row["worker_id"],
-                           row["accrued_at"], uuid.uuid5(_DERIVED, row["subsidy_id"]))
+                           row["accrued_at"], ids.subsidy_accrued_id(row["subsidy_id"]))
         await store.decide(conn, work.receipts)
         await outbox_store.enqueue(conn, work.outbox)
         # A row leaves when its event was decided, or when it now waits for something else; a row that still

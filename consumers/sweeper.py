@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from datetime import date, datetime
 
 import asyncpg
 
 from laowu.domain import alerts as alert_rules
+from laowu.domain import ids
 from laowu.domain import subsidies as subsidy_rules
 from laowu.settings import Settings
 from laowu.store import dispatch as dstore
@@ -23,7 +23,6 @@ from schemas.envelope import Envelope
 from schemas.topics import ALERTS, SUBSIDIES
 
 log = logging.getLogger(__name__)
-_NS = uuid.UUID("0b1c4a5e-9d3f-4e21-8a57-2f6c0d9e1b33")
 
 
 def today_in_china() -> date:
@@ -53,7 +52,7 @@ async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None 
                 body = ev.AlertRaised(alert_id=row["alert_id"], kind=row["kind"], worker_id=row["worker_id"],
                                       placement_id=row["placement_id"], regions=row["regions"], due_at=row["due_at"])
                 env = Envelope.wrap(body, type="alert.raised", key=row["worker_id"], source="laowu.sweeper",
-                                    occurred_at=row["raised_at"], event_id=uuid.uuid5(_NS, "raised:" + row["alert_id"]))
+                                    occurred_at=row["raised_at"], event_id=ids.alert_raised_id(row["alert_id"]))
                 outbox.append((settings.topic(ALERTS.name), row["worker_id"], env.model_dump(mode="json")))
         for row in accrual_rows:
             if row["subsidy_id"] in accrued:
@@ -61,7 +60,7 @@ async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None 
                                           placement_id=row["placement_id"], amount=row["amount"],
                                           rule_version=row["rule_version"])
                 env = Envelope.wrap(body2, type="subsidy.accrued", key=row["worker_id"], source="laowu.sweeper",
-                                    occurred_at=row["accrued_at"], event_id=uuid.uuid5(_NS, row["subsidy_id"]))
+                                    occurred_at=row["accrued_at"], event_id=ids.subsidy_accrued_id(row["subsidy_id"]))
                 outbox.append((settings.topic(SUBSIDIES.name), row["worker_id"], env.model_dump(mode="json")))
         await outbox_store.enqueue(conn, outbox)
     if raised or accrued:

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from stdnum.cn import ric
 from stdnum.cn import uscc as uscc_rules
 
+from laowu.domain import ids
 from laowu.intake import Context, Intake, InvalidRequest, PlacementRef
 from schemas.api import BatchItem
 from schemas.common import Actor
@@ -60,7 +61,7 @@ from schemas.topics import WORKERS, topic_for
 if TYPE_CHECKING:
     from laowu.settings import Settings
 
-NAMESPACE = uuid.UUID("6f1d2c3b-8a47-4e59-9c0b-1d2e3f405162")
+NAMESPACE = ids.SIMULATION
 
 # ---- reference data ------------------------------------------------------------------------------
 

@@ -12,15 +12,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from laowu.domain import ids
 from laowu.domain.outcome import Changes, Rejected
 from laowu.domain.workers import WorkerRecord
-
-_PLACEMENT_NS = uuid.UUID("0b1c4a5e-9d3f-4e21-8a57-2f6c0d9e1b33")
 
 
 def placement_id_for(dispatch_id: str, worker_id: str) -> str:
     """Deterministic, so the API can answer with it at once and a replay creates nothing new."""
-    return "pl-" + uuid.uuid5(_PLACEMENT_NS, f"{dispatch_id}\n{worker_id}").hex[:20]
+    return "pl-" + uuid.uuid5(ids.DERIVED, f"{dispatch_id}\n{worker_id}").hex[:20]
 
 
 AVAILABLE = frozenset({"registered", "separated", "returned"})

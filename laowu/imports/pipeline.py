@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from laowu.domain import ids
 from laowu.imports import cells
 from laowu.imports.guard import Limits, parse_isolated
 from laowu.imports.sheet import Header, HeaderNotFound, Row, SheetKind, find_header, make_row
@@ -29,7 +30,6 @@ from laowu.imports.source import Sheet
 from schemas.envelope import Envelope
 
 CHUNK_ROWS = 500
-IMPORT_NAMESPACE = uuid.UUID("0b7c8a52-61f4-4f0e-a3c5-2d9e7f1b4c66")
 
 
 def row_event_id(kind: str, workstation_id: str, file_sha256: str, row_number: int, part: str = "") -> uuid.UUID:
@@ -40,7 +40,7 @@ def row_event_id(kind: str, workstation_id: str, file_sha256: str, row_number: i
     row (a certificate).
     """
     name = f"{kind}\n{workstation_id}\n{file_sha256}\n{row_number}" + (f"\n{part}" if part else "")
-    return uuid.uuid5(IMPORT_NAMESPACE, name)
+    return uuid.uuid5(ids.IMPORT_ROWS, name)
 
 
 @dataclass(frozen=True)
