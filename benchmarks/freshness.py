@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from stdnum.cn import ric
 
 from benchmarks.api_load import percentile, wait_ready
 from benchmarks.harness import child_env, knob, load, ours, release_home, spawn
+from laowu.domain.identity import id_number_for
 
 LOAD_COUNTIES = ["460105", "460106", "460107", "469005", "460202", "500101", "500229"]
 PROBE_COUNTY = "460108"
@@ -49,8 +49,7 @@ def say(msg: str) -> None:
 def registration(n: int, region: str, brand: str | None = None) -> dict[str, Any]:
     """A valid registration body, unique for n < 480,000 (as tests/helpers.person)."""
     birth = date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
-    body_digits = f"{region}{birth:%Y%m%d}{(n // 480) % 1000:03d}"
-    number = body_digits + ric.calc_check_digit(body_digits + "0")
+    number = id_number_for(region, birth, n // 480)
     body: dict[str, Any] = {"id_number": number, "name": f"压测{n}", "sex": "M" if int(number[16]) % 2 else "F",
             "birth_date": birth.isoformat(), "household_region": region, "workstation_id": f"ws-{region}-01"}
     if brand:

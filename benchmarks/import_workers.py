@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stdnum.cn import ric  # noqa: E402
+from laowu.domain.identity import id_number_for  # noqa: E402
 
 HEADER = ["身份证号", "姓名", "性别", "出生日期", "手机号", "户籍地", "品牌", "优先群体"]
 COUNTIES = ["460105", "460106", "460107", "460108", "469005", "460202", "500101", "500103", "440305"]
@@ -40,11 +40,9 @@ def row(n: int, invalid: bool) -> list[str]:
     """Like tests/helpers.person(n): a valid person unique for n < 480,000; ``invalid`` breaks the check digit."""
     region = COUNTIES[n % len(COUNTIES)]
     birth = dt.date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
-    body = f"{region}{birth:%Y%m%d}{(n // 480) % 1000:03d}"
-    check = ric.calc_check_digit(body + "0")
+    number = id_number_for(region, birth, n // 480)
     if invalid:
-        check = "0" if check != "0" else "1"
-    number = body + check
+        number = number[:17] + ("0" if number[17] != "0" else "1")
     sex = "男" if int(number[16]) % 2 else "女"
     dates = [birth.isoformat(), f"{birth.year}/{birth.month}/{birth.day}", f"{birth:%Y%m%d}"]
     return [number, f"测试{n}", sex, dates[n % 3], f"138{n:08d}"[:11], region,

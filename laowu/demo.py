@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 from faker import Faker
-from stdnum.cn import ric
 
 from laowu.auth import issue
+from laowu.domain.identity import id_number_for
 from laowu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,7 @@ def people(n: int, seed: int = 2026) -> list[dict[str, Any]]:
         region = rng.choice(COUNTIES)
         birth = date(1965, 1, 1) + timedelta(days=rng.randrange(365 * 38))
         seq = rng.randrange(1000)
-        body = f"{region}{birth:%Y%m%d}{seq:03d}"
-        number = body + ric.calc_check_digit(body + "0")
+        number = id_number_for(region, birth, seq)
         brand = next((b for b in BRANDS if b[2][:2] == region[:2]), BRANDS[0])
         out.append({
             "id_number": number, "name": fake.name(), "sex": "M" if seq % 2 else "F", "birth_date": birth.isoformat(),

@@ -49,10 +49,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from stdnum.cn import ric
 from stdnum.cn import uscc as uscc_rules
 
 from laowu.domain import ids
+from laowu.domain.identity import id_number_for
 from laowu.intake import Context, Intake, InvalidRequest, PlacementRef
 from schemas.api import BatchItem
 from schemas.common import Actor
@@ -308,8 +308,7 @@ class Generator:
         region = rng.choice(home)
         while True:
             birth = self.cfg.anchor.date() - timedelta(days=rng.randrange(18 * 366, 58 * 365))
-            body = f"{region}{birth:%Y%m%d}{rng.randrange(1000):03d}"
-            number = body + ric.calc_check_digit(body + "0")
+            number = id_number_for(region, birth, rng.randrange(1000))
             if number not in self._ids:
                 self._ids.add(number)
                 break

@@ -10,15 +10,14 @@ from typing import Any
 
 import asyncpg
 import httpx
-from stdnum.cn import ric
+
+from laowu.domain.identity import id_number_for
 
 # Real GB/T 2260 county codes (Hainan, Chongqing, Guangdong).
 COUNTIES = ["460105", "460106", "460107", "460108", "469005", "460202", "500101", "500103", "440305"]
 
 
-def id_number(region: str, birth: date, seq: int) -> str:
-    body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
-    return body + ric.calc_check_digit(body + "0")
+id_number = id_number_for  # the one generator of valid numbers (laowu.domain.identity)
 
 
 def person(n: int, region: str | None = None) -> dict[str, Any]:
