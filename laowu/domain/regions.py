@@ -208,19 +208,25 @@ def region_ancestors(code: str) -> list[str]:
     return chain
 
 
+def prefix(code: str) -> str:
+    """Containment as a string prefix — the one definition, also what SQL is given (``LIKE prefix%``, or a range
+    of ``text_pattern_ops``): 460000 → 46, 460100 → 4601, a county → itself."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 def covers(scope: str, code: str) -> bool:
     """Whether a jurisdiction (管辖范围) includes a code, by prefix.
 
     ``460000`` covers every ``46xxxx``, ``460100`` covers ``4601xx``, a county covers only itself.
     Purely structural, so a bureau keeps seeing workers whose address codes were since abolished.
     """
-    level = _level_of(_checked(scope))
+    _checked(scope)
     _checked(code)
-    if level == "province":
-        return code[:2] == scope[:2]
-    if level == "city":
-        return code[:4] == scope[:4]
-    return code == scope
+    return code.startswith(prefix(scope))
 
 
 def children(code: str) -> list[str]:

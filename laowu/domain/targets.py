@@ -25,6 +25,8 @@ from typing import Any
 
 from stdnum import numdb
 
+from laowu.domain import regions
+
 COUNTED = frozenset({"listed", "demonstration"})
 CULTIVATING = frozenset({"candidate"})
 LEVELS = ("national", "provincial", "municipal", "county")
@@ -123,7 +125,7 @@ def _coverage(units: list[tuple[str, str]], brands: list[Mapping[str, Any]], uni
 def chongqing(brands: Iterable[Mapping[str, Any]], within: str | None = None) -> dict[str, Any]:
     mine = [b for b in brands if b["region_code"].startswith("50")]
     counts = _brand_counts(mine)
-    units = [(c, n) for c, n in chongqing_units() if within is None or c.startswith(_prefix(within))]
+    units = [(c, n) for c, n in chongqing_units() if within is None or c.startswith(regions.prefix(within))]
     covered, missing, cultivating = _coverage(units, mine, lambda code: code, ("municipal", "national"))
     deadline = "2025-12-31"
     return {
@@ -163,13 +165,12 @@ def hainan(brands: Iterable[Mapping[str, Any]], within: str | None = None) -> di
     }
 
 
-def _prefix(code: str) -> str:
-    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+
 
 
 def _unit_within(unit: str, region: str) -> bool:
     """A Hainan unit is in scope when the region covers it or lies inside it."""
-    return unit.startswith(_prefix(region)) or region.startswith(_prefix(unit))
+    return unit.startswith(regions.prefix(region)) or region.startswith(regions.prefix(unit))
 
 
 def progress(brands: Iterable[Mapping[str, Any]], region: str | None = None, today: date | None = None) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from laowu.domain import regions
+
 Reach = Literal["view", "act", "jurisdiction"]
 """What a worker clause is for: ``view`` every masked read; ``act`` writes about the worker (not the receiving
 region, which only watches, as an employer does); ``jurisdiction`` the reveal and the whole history (household
@@ -47,13 +49,7 @@ def unbounded(viewer: Viewer) -> bool:
     return viewer.role in ("admin", "system")
 
 
-def region_prefix(code: str) -> str:
-    """GB/T 2260 containment as a string prefix: 460000 → 46, 460100 → 4601, a county → itself."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
+region_prefix = regions.prefix  # GB/T 2260 containment as a string prefix (laowu.domain.regions, its one home)
 
 
 def region_between(column: str, code: str, args: list[Any]) -> str:
@@ -70,7 +66,7 @@ def region_between(column: str, code: str, args: list[Any]) -> str:
 def covers(viewer: Viewer, code: str) -> bool:
     if unbounded(viewer):
         return True
-    return viewer.region is not None and code.startswith(region_prefix(viewer.region))
+    return viewer.region is not None and code.startswith(regions.prefix(viewer.region))
 
 
 ACTIVE = "('dispatched', 'confirmed')"  # placements whose destination region receives the worker
