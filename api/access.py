@@ -23,6 +23,7 @@ from api.revocations import Revocations, pool_of
 from laowu.auth import InvalidCredential, verify_claims
 from laowu.settings import Settings
 from schemas.common import Actor
+from schemas.events import CATALOGUE
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -83,13 +84,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/export/stats.xlsx"): STAFF,
 }
 
-BATCH_ROLES: dict[str, frozenset[str]] = {
-    "brand.registered": LIBRARY, "brand.updated": LIBRARY, "brand.status_changed": LIBRARY,
-    "worker.registered": FIELD, "worker.updated": FIELD, "worker.household_moved": STAFF, "worker.certificate_added": FIELD,
-    "worker.training_completed": FIELD, "worker.brand_joined": FIELD, "dispatch.created": FIELD,
-    "placement.confirmed": frozenset({"employer"}), "placement.rejected": frozenset({"employer"}),
-    "placement.ended": frozenset({"employer", "workstation"}), "followup.recorded": frozenset({"workstation"}),
-}
+BATCH_ROLES: dict[str, frozenset[str]] = {spec.name: spec.senders for spec in CATALOGUE if spec.senders}
+"""Who may send each event type through ``/v1/events:batch``: the catalogue's ``senders`` (schemas.events)."""
 
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/dashboard", "/static/")
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 from laowu.store.scope import covers
 from schemas.common import Actor
 from schemas.envelope import Outgoing
+from schemas.events import CATALOGUE
 
-ORG_FIELDS = {
-    "worker.registered": "workstation_id",
-    "dispatch.created": "organizer_id",
-    "placement.confirmed": "employer_id",
-    "placement.rejected": "employer_id",
-}
-REGION_FIELDS = {
-    "worker.registered": "household_region",
-    "worker.household_moved": "from_region",  # the current household region: its jurisdiction moves the person
-    "dispatch.created": "origin_region",
-    "brand.registered": "region_code",
-    "brand.updated": "region_code",
-}
+# Both from the catalogue (schemas.events): which payload field names the sender's organization, which its region.
+ORG_FIELDS = {spec.name: spec.org_field for spec in CATALOGUE if spec.org_field}
+REGION_FIELDS = {spec.name: spec.region_field for spec in CATALOGUE if spec.region_field}
 
 
 def envelope_problem(actor: Actor | None, env: Outgoing) -> tuple[int, str] | None:

@@ -6,6 +6,7 @@ Personal information travels encrypted: ``*_enc`` fields hold ``enc1:<kid>:<base
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -206,31 +207,64 @@ class SubsidyAccrued(BaseModel):
     rule_version: str
 
 
-PAYLOADS: dict[str, type[BaseModel]] = {
-    "brand.registered": BrandRegistered,
-    "brand.updated": BrandUpdated,
-    "brand.status_changed": BrandStatusChanged,
-    "worker.registered": WorkerRegistered,
-    "worker.updated": WorkerUpdated,
-    "worker.household_moved": WorkerHouseholdMoved,
-    "worker.certificate_added": WorkerCertificateAdded,
-    "worker.training_completed": WorkerTrainingCompleted,
-    "worker.brand_joined": WorkerBrandJoined,
-    "dispatch.created": DispatchCreated,
-    "placement.confirmed": PlacementConfirmed,
-    "placement.rejected": PlacementRejected,
-    "placement.ended": PlacementEnded,
-    "followup.recorded": FollowUpRecorded,
-    "ledger.changed": LedgerChanged,
-    "stats.updated": StatsUpdated,
-    "alert.raised": AlertRaised,
-    "alert.closed": AlertClosed,
-    "subsidy.accrued": SubsidyAccrued,
-}
+# ---- the event catalogue ----------------------------------------------------------------------------
+# Who may send an event through the API (the batch door checks each item against it); derived events (the
+# ledger's, the stream workers', the sweeper's) have no senders: no client may send them.
+LIBRARY = frozenset({"bureau", "admin"})
+FIELD = frozenset({"workstation", "admin"})
+STAFF = frozenset({"workstation", "bureau", "admin"})
+DERIVED: frozenset[str] = frozenset()
 
-SCHEMA_VERSIONS: dict[str, frozenset[int]] = {t: frozenset({1}) for t in PAYLOADS}
-"""Versions each type accepts; a new version is added here with its model before producers send it."""
 
+@dataclass(frozen=True)
+class EventSpec:
+    """One event type, declared once: what it carries, where it travels, who may send it, what scopes it.
+
+    ``org_field`` must name the sender's own organization; ``region_field`` must lie in the sender's jurisdiction
+    (``api.scoping``). ``key`` is the payload field the partition key is taken from (for a derived event, what it
+    is keyed by).
+    """
+
+    name: str
+    payload: type[BaseModel]
+    topic: str
+    key: str
+    senders: frozenset[str] = DERIVED
+    org_field: str | None = None
+    region_field: str | None = None
+    versions: frozenset[int] = frozenset({1})
+
+
+_W, _B, _D = "laowu.workers.v1", "laowu.brands.v1", "laowu.dispatches.v1"
+CATALOGUE: tuple[EventSpec, ...] = (
+    EventSpec("brand.registered", BrandRegistered, _B, "brand_id", LIBRARY, region_field="region_code"),
+    EventSpec("brand.updated", BrandUpdated, _B, "brand_id", LIBRARY, region_field="region_code"),
+    EventSpec("brand.status_changed", BrandStatusChanged, _B, "brand_id", LIBRARY),
+    EventSpec("worker.registered", WorkerRegistered, _W, "worker_id", FIELD, "workstation_id", "household_region"),
+    EventSpec("worker.updated", WorkerUpdated, _W, "worker_id", FIELD),
+    # the current household region: its jurisdiction moves the person (户籍迁移)
+    EventSpec("worker.household_moved", WorkerHouseholdMoved, _W, "worker_id", STAFF, region_field="from_region"),
+    EventSpec("worker.certificate_added", WorkerCertificateAdded, _W, "worker_id", FIELD),
+    EventSpec("worker.training_completed", WorkerTrainingCompleted, _W, "worker_id", FIELD),
+    EventSpec("worker.brand_joined", WorkerBrandJoined, _W, "worker_id", FIELD),
+    EventSpec("dispatch.created", DispatchCreated, _D, "dispatch_id", FIELD, "organizer_id", "origin_region"),
+    EventSpec("placement.confirmed", PlacementConfirmed, _W, "worker_id", frozenset({"employer"}), "employer_id"),
+    EventSpec("placement.rejected", PlacementRejected, _W, "worker_id", frozenset({"employer"}), "employer_id"),
+    EventSpec("placement.ended", PlacementEnded, _W, "worker_id", frozenset({"employer", "workstation"})),
+    EventSpec("followup.recorded", FollowUpRecorded, _W, "worker_id", frozenset({"workstation"})),
+    EventSpec("ledger.changed", LedgerChanged, "laowu.ledger-changes.v1", "the worker's or the brand's id"),
+    EventSpec("stats.updated", StatsUpdated, "laowu.stats.v1", "scope:scope_id"),
+    EventSpec("alert.raised", AlertRaised, "laowu.alerts.v1", "worker_id"),
+    EventSpec("alert.closed", AlertClosed, "laowu.alerts.v1", "worker_id"),
+    EventSpec("subsidy.accrued", SubsidyAccrued, "laowu.subsidies.v1", "worker_id"),
+)
+SPECS: dict[str, EventSpec] = {spec.name: spec for spec in CATALOGUE}
+
+PAYLOADS: dict[str, type[BaseModel]] = {spec.name: spec.payload for spec in CATALOGUE}
+SCHEMA_VERSIONS: dict[str, frozenset[int]] = {spec.name: spec.versions for spec in CATALOGUE}
+"""Versions each type accepts; a new version is added to its entry with its model before producers send it."""
+
+# The type checker needs the names as a Literal; tests/unit/test_catalogue.py holds it to the catalogue.
 EventType = Literal[
     "brand.registered",
     "brand.updated",

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from schemas.events import CATALOGUE as EVENTS
 from schemas.events import EventType
 
 FOREVER = -1
 DAY_MS = 24 * 3600 * 1000
+
+
+def carried_by(topic: str) -> tuple[EventType, ...]:
+    """The event types the catalogue (schemas.events) routes to ``topic``, in catalogue order."""
+    return tuple(spec.name for spec in EVENTS if spec.topic == topic)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -38,40 +44,32 @@ class Topic:
 
 
 BRANDS = Topic(
-    "laowu.brands.v1", 3, "brand_id",
-    ("brand.registered", "brand.updated", "brand.status_changed"),
+    "laowu.brands.v1", 3, "brand_id", carried_by("laowu.brands.v1"),
     "Brand resource library (资源库) changes.",
 )
 WORKERS = Topic(
-    "laowu.workers.v1", 6, "worker_id",
-    (
-        "worker.registered", "worker.updated", "worker.household_moved", "worker.certificate_added", "worker.training_completed",
-        "worker.brand_joined", "placement.confirmed", "placement.rejected", "placement.ended",
-        "followup.recorded",
-    ),
+    "laowu.workers.v1", 6, "worker_id", carried_by("laowu.workers.v1"),
     "Everything that happens to one practitioner, in order per worker.",
 )
 DISPATCHES = Topic(
-    "laowu.dispatches.v1", 3, "dispatch_id",
-    ("dispatch.created",),
+    "laowu.dispatches.v1", 3, "dispatch_id", carried_by("laowu.dispatches.v1"),
     "Organized labor output (有组织劳务输出) batches.",
 )
 LEDGER_CHANGES = Topic(
-    "laowu.ledger-changes.v1", 6, "worker_id or brand_id",
-    ("ledger.changed",),
+    "laowu.ledger-changes.v1", 6, "worker_id or brand_id", carried_by("laowu.ledger-changes.v1"),
     "Committed ledger changes with before/after state, for statistics and live feeds.",
     retention_ms=30 * DAY_MS,
 )
 STATS = Topic(
-    "laowu.stats.v1", 3, "scope:scope_id", ("stats.updated",),
+    "laowu.stats.v1", 3, "scope:scope_id", carried_by("laowu.stats.v1"),
     "Statistics updates for live feeds.", retention_ms=7 * DAY_MS,
 )
 ALERTS = Topic(
-    "laowu.alerts.v1", 3, "worker_id", ("alert.raised", "alert.closed"),
+    "laowu.alerts.v1", 3, "worker_id", carried_by("laowu.alerts.v1"),
     "Alerts raised and closed.", retention_ms=90 * DAY_MS,
 )
 SUBSIDIES = Topic(
-    "laowu.subsidies.v1", 3, "worker_id", ("subsidy.accrued",),
+    "laowu.subsidies.v1", 3, "worker_id", carried_by("laowu.subsidies.v1"),
     "Subsidy accruals.",
 )
 DEAD_LETTER = Topic(
