@@ -204,6 +204,8 @@ class LedgerConsumer(BatchConsumer):
                 todo.append(e)
         repaired = await self._due_repairs(conn)
         await self._load(conn, work, todo, repaired)
+        # What already waits for a placement that is there is older than this batch: decided first, in order.
+        self._wake(work, sorted(k for k in work.waiting if k.startswith("placement:") and k[10:] in work.placements))
         for e in todo:
             self._decide(work, e)
         self._wake(work, sorted(repaired))
@@ -301,6 +303,10 @@ class LedgerConsumer(BatchConsumer):
         work.known_dispatches = await dstore.existing_dispatches(conn, dispatch_ids)
         work.refused = await dstore.refusals(conn, placement_ids - set(work.placements))
         keys = {key for e in todo for key in _unblocks(e)} | repaired
+        # A placement's events travel in order on their worker's partition, but one may have been deferred by a
+        # replica that lost a race with the dispatch (it waits for the repair): a later event of the same placement
+        # must not overtake it (a follow-up before its confirmation would be refused). Loaded with the rest.
+        keys |= {f"placement:{e.payload['placement_id']}" for e in todo if e.type in PLACEMENT_RULES}
         while keys:  # what waited for this batch — and, transitively, what waited for those
             rows = await dstore.waiting_events(conn, keys)
             keys = set()

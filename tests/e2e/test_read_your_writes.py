@@ -6,6 +6,7 @@ applied yet; it starts only once every request was answered, and then everything
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,9 +15,12 @@ import httpx
 import pytest
 
 from laowu.domain.lifecycle import placement_id_for
+from laowu.intake import Context, Intake, PlacementRef
 from laowu.privacy import Privacy
 from laowu.publish import PARTITIONER
 from laowu.settings import Settings
+from schemas.api import PlacementConfirm
+from schemas.common import Actor
 from schemas.topics import BRANDS
 
 from conftest import running_ledger
@@ -238,3 +242,32 @@ async def test_accepted_then_rejected_ends_rejected(api: httpx.AsyncClient, sett
     assert (await api.post(f"/v1/workers/{doomed}/certificates", json={"kind": "special_operation", "name": "焊工"},
                            headers=WORKSTATION)).status_code == 404
     assert (await api.post(f"/v1/placements/{pid}/confirm", json=CONFIRM, headers=EMPLOYER_AUTH)).status_code == 404
+
+
+async def test_followup_does_not_overtake_a_deferred_confirmation(api: httpx.AsyncClient, settings: Settings,
+                                                                 pool: asyncpg.Pool, ledger: Any) -> None:
+    """A placement's confirmation and follow-up travel in order on the worker's partition, and both wait for the
+    dispatch together. But with two ledger replicas, the confirmation may be deferred by one just after the other
+    applied the dispatch (it then waits for the repair, seconds later): the follow-up behind it must wait too,
+    not be refused as "not confirmed yet"."""
+    setup = [accepted(await api.post("/v1/brands", json=brand("ryw-f"), headers=BUREAU))]
+    r = await api.post("/v1/workers", json=person(800, region="469005") | {"brand_ids": ["ryw-f"]}, headers=WORKSTATION)
+    setup.append(accepted(r))
+    wid = r.json()["worker_id"]
+    r = await api.post("/v1/dispatches", json=dispatch("dsp-ryw-f", "ryw-f", [wid]), headers=WORKSTATION)
+    setup.append(accepted(r))
+    pid = r.json()["placements"][0]["placement_id"]
+    await wait_decided(pool, setup)
+    # The confirmation a replica deferred after losing that race, as it left it (and as the API accepted it).
+    confirmation = Intake(Privacy(settings)).confirm_placement(
+        PlacementRef(pid, wid, EMPLOYER["employer_id"]), PlacementConfirm.model_validate(CONFIRM),
+        Context(actor=Actor(role="employer", org=EMPLOYER["employer_id"], region="440300")))
+    await pool.execute("INSERT INTO event_receipts (event_id, type, status, source, entity_id) "
+                       "VALUES ($1, 'placement.confirmed', 'accepted', $2, $3)", confirmation.event_id,
+                       confirmation.source, wid)
+    await pool.execute("INSERT INTO deferred_events (event_id, waits_for, envelope) VALUES ($1, $2, $3)",
+                       confirmation.event_id, f"placement:{pid}", json.loads(confirmation.to_bytes()))
+    report = accepted(await api.post("/v1/followups", json=followup(pid), headers=WORKSTATION))
+    decided = await wait_decided(pool, [str(confirmation.event_id), report], timeout=20)
+    assert [d["status"] for d in decided.values()] == ["applied", "applied"], decided
+    assert (await api.get(f"/v1/placements/{pid}")).json()["status"] == "confirmed"
