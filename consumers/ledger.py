@@ -340,15 +340,18 @@ class LedgerConsumer(BatchConsumer):
         """For the brands and workers these events name that the ledger lacks (and this batch does not register):
         whether their registration was rejected, and which workers' registrations are waiting. Asked only when
         something is missing: on the common path nothing is."""
+        # Brands are decided before any other event of a batch, dispatches after every worker event: what this
+        # batch registers is settled by then. A worker's own events are not: one may precede a replayed copy of
+        # the registration it waits behind, so those workers are asked about even if the batch registers them.
         coming_w = {e.payload["worker_id"] for e in events if e.type == "worker.registered"}
         coming_b = {e.payload["brand_id"] for e in events if e.type == "brand.registered"}
-        missing_w = {w for e in events if e.type != "worker.registered" for w in _workers_named(e)}
-        missing_w -= set(work.workers) | coming_w
+        missing_w = {e.payload["worker_id"] for e in events if e.type in WORKER_RULES and e.type != "worker.registered"}
+        missing_w |= {w for e in events if e.type == "dispatch.created" for w in _workers_named(e)} - coming_w
+        missing_w -= set(work.workers)
         missing_b = {b for e in events for b in _brands_named(e)} - set(work.brands) - coming_b
         if missing_w or missing_b:
-            work.refused_registrations = await dstore.refused_registrations(conn, missing_w, missing_b)
-        if missing_w:
-            work.deferred_registrations = await dstore.deferred_registrations(conn, missing_w)
+            work.refused_registrations, work.deferred_registrations = await dstore.registrations_in_doubt(
+                conn, missing_w, missing_b)
 
     def _apply_event(self, work: Work, e: Envelope) -> str:
         if e.type in BRAND_RULES:

@@ -202,31 +202,26 @@ async def refusals(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> di
     return {r["placement_id"]: r["reason"] for r in rows}
 
 
-async def refused_registrations(conn: asyncpg.Connection, worker_ids: Iterable[str],
-                                brand_ids: Iterable[str]) -> dict[str, str]:
-    """``{'worker:<id>' | 'brand:<id>': reason}`` for registrations that were rejected (ask only for entities the
-    ledger lacks): what waits for them can never apply, and is rejected with this reason."""
+async def registrations_in_doubt(conn: asyncpg.Connection, worker_ids: Iterable[str],
+                                 brand_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+    """For brands and workers the ledger lacks (ask only for those), in one round trip: the registrations that were
+    rejected (``{'worker:<id>' | 'brand:<id>': reason}``: what waits for them is rejected with this reason), and
+    the workers whose registration is deferred (it waits for a brand: their other events wait behind it; a scan
+    of ``deferred_events``, which holds only what waits)."""
     rows = await conn.fetch(
         """
-        SELECT DISTINCT ON (type, entity_id) type, entity_id, reason FROM event_receipts
-         WHERE status = 'rejected' AND ((type = 'worker.registered' AND entity_id = ANY($1::text[]))
-                                     OR (type = 'brand.registered' AND entity_id = ANY($2::text[])))
-         ORDER BY type, entity_id, decided_at DESC
+        (SELECT DISTINCT ON (type, entity_id) type, entity_id, reason FROM event_receipts
+          WHERE status = 'rejected' AND ((type = 'worker.registered' AND entity_id = ANY($1::text[]))
+                                      OR (type = 'brand.registered' AND entity_id = ANY($2::text[])))
+          ORDER BY type, entity_id, decided_at DESC)
+        UNION ALL
+        (SELECT DISTINCT 'deferred', envelope->'payload'->>'worker_id', NULL FROM deferred_events
+          WHERE envelope->>'type' = 'worker.registered' AND envelope->'payload'->>'worker_id' = ANY($1::text[]))
         """,
         list(set(worker_ids)), list(set(brand_ids)),
     )
-    return {f"{r['type'].split('.')[0]}:{r['entity_id']}": str(r["reason"]) for r in rows}
-
-
-async def deferred_registrations(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> set[str]:
-    """Workers whose registration is deferred (it waits for a brand): their other events wait behind it. A scan of
-    ``deferred_events``, which holds only what waits; asked only for workers the ledger lacks."""
-    rows = await conn.fetch(
-        "SELECT envelope->'payload'->>'worker_id' AS worker_id FROM deferred_events "
-        "WHERE envelope->>'type' = 'worker.registered' AND envelope->'payload'->>'worker_id' = ANY($1::text[])",
-        list(set(worker_ids)),
-    )
-    return {r["worker_id"] for r in rows}
+    refused = {f"{r['type'].split('.')[0]}:{r['entity_id']}": str(r["reason"]) for r in rows if r["type"] != "deferred"}
+    return refused, {r["entity_id"] for r in rows if r["type"] == "deferred"}
 
 
 async def forget_accepted_placements(conn: asyncpg.Connection, event_ids: Sequence[Any]) -> None:
