@@ -210,9 +210,12 @@ async def registrations_in_doubt(conn: asyncpg.Connection, worker_ids: Iterable[
     of ``deferred_events``, which holds only what waits)."""
     rows = await conn.fetch(
         """
-        (SELECT DISTINCT ON (type, entity_id) type, entity_id, reason FROM event_receipts
+        (SELECT DISTINCT ON (type, entity_id) type, entity_id, reason FROM event_receipts r
           WHERE status = 'rejected' AND ((type = 'worker.registered' AND entity_id = ANY($1::text[]))
                                       OR (type = 'brand.registered' AND entity_id = ANY($2::text[])))
+            -- registered again since, and that one still to come: what waits keeps waiting for it
+            AND NOT EXISTS (SELECT 1 FROM event_receipts a WHERE a.type = r.type AND a.entity_id = r.entity_id
+                                                             AND a.status = 'accepted')
           ORDER BY type, entity_id, decided_at DESC)
         UNION ALL
         (SELECT DISTINCT 'deferred', envelope->'payload'->>'worker_id', NULL FROM deferred_events
