@@ -22,7 +22,7 @@ from laowu import heap
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings, get_settings
-from laowu.store import queries
+from laowu.store import known
 from laowu.store.pool import create_pool
 
 
@@ -45,8 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set (laowu up sets them)")
         app.state.settings = settings
         app.state.pool = pool = await create_pool(settings.database_url, min_size=2, max_size=10, reset=_keep_session)
-        # Registrations naming brands check them first; concurrent requests share one query (see Coalescer).
-        app.state.brand_statuses = Coalescer(lambda ids: queries.brand_statuses(pool, sorted(set(ids))))
+        # Registrations naming brands check them first (the ledger's, and those accepted but not yet applied:
+        # read-your-writes); concurrent requests share one query (see Coalescer).
+        app.state.brand_statuses = Coalescer(lambda ids: known.brand_statuses(pool, sorted(set(ids))))
         app.state.publisher = Publisher(settings, pool)
         await app.state.publisher.start()
         app.state.intake = Intake(Privacy(settings))

@@ -12,7 +12,7 @@ from api.coalesce import Coalescer
 from laowu import kafka_security
 from laowu.publish import PARTITIONER, publish_many
 from laowu.settings import Settings
-from laowu.store import receipts
+from laowu.store import known, receipts
 from schemas.envelope import Outgoing
 from schemas.topics import topic_for
 
@@ -67,6 +67,11 @@ class Publisher:
                 await publish_many(self.producer, messages)
         else:
             await asyncio.gather(*[await self.producer.send(topic, value=value, key=key) for topic, key, value in messages])
+        # The placements of a dispatch first: a write may name one as soon as its dispatch's receipt says accepted.
+        await known.accept_placements(self.pool, [
+            (x["placement_id"], e.event_id, e.key, x["worker_id"], e.payload["employer"]["employer_id"],
+             e.payload["organizer_id"])
+            for e in envelopes if e.type == "dispatch.created" for x in e.payload["placements"]])
         await self.accept_receipts([(e.event_id, e.type, e.source, e.key) for e in envelopes])
 
     async def kafka_ready(self) -> bool:

@@ -78,11 +78,12 @@ async def idempotent(
 
 
 async def check_brands(request: Request, envelopes: Sequence[Outgoing], known_new: set[str] | None = None) -> dict[int, str]:
-    """Brands named by registrations and joins must be usable now; returns {index: reason} for those that aren't."""
+    """Brands named by registrations, joins and dispatches must be known (``laowu.store.known``: in the ledger, or
+    their registration accepted) and open; returns {index: reason} for those that aren't."""
     wanted: dict[int, list[str]] = {}
     for i, e in enumerate(envelopes):
         names = list(e.payload.get("brand_ids", []))
-        if e.type == "worker.brand_joined":
+        if e.type in ("worker.brand_joined", "dispatch.created"):
             names.append(e.payload["brand_id"])
         if names:
             wanted[i] = names
@@ -94,7 +95,7 @@ async def check_brands(request: Request, envelopes: Sequence[Outgoing], known_ne
         for b in names:
             status = statuses.get(b)
             if status is None and not (known_new and b in known_new):
-                problems[i] = f"unknown brand {b} (a brand is usable once its registration is applied)"
+                problems[i] = f"unknown brand {b} (a brand is usable once its registration is accepted)"
             elif status in CLOSED_BRANDS:
                 problems[i] = f"brand {b} is {status} and takes no new members"
     return problems

@@ -121,6 +121,11 @@ class Work:
         self.problem_placements: dict[str, tuple[str, list[str]]] = {}
         self.waiting: dict[str, list[Envelope]] = {}
         self.refused: dict[str, str] = {}
+        # Read-your-writes: registrations rejected ('worker:<id>', 'brand:<id>' → reason), so what waits for them is
+        # rejected too, and workers whose registration waits for a brand, so their other events wait behind it.
+        self.refused_registrations: dict[str, str] = {}
+        self.deferred_registrations: set[str] = set()
+        self.decided_dispatches: list[uuid.UUID] = []
         self.deferred: dict[uuid.UUID, dict[str, Any]] = {}
         self.from_db: dict[uuid.UUID, str] = {}
         self.decided: set[uuid.UUID] = set()
@@ -198,6 +203,8 @@ class LedgerConsumer(BatchConsumer):
                 todo.append(e)
         repaired = await self._due_repairs(conn)
         await self._load(conn, work, todo, repaired)
+        # What already waits for a placement that is there is older than this batch: decided first, in order.
+        self._wake(work, sorted(k for k in work.waiting if k.startswith("placement:") and k[10:] in work.placements))
         for e in todo:
             self._decide(work, e)
         self._wake(work, sorted(repaired))
@@ -212,14 +219,21 @@ class LedgerConsumer(BatchConsumer):
             work.receipts.append(_receipt(e, "applied", None, entity))
         except Rejected as exc:
             work.receipts.append(_receipt(e, "rejected", exc.reason, e.key))
+            _note_refusal(work, e, exc.reason)
         except Deferred as wait:
             log.info("%s %s waits for %s", e.type, e.event_id, wait.waits_for)
+            if e.type == "worker.registered":
+                work.deferred_registrations.add(e.payload["worker_id"])
             if not any(w.event_id == e.event_id for w in work.waiting.get(wait.waits_for, [])):
                 work.waiting.setdefault(wait.waits_for, []).append(e)
             work.deferred[e.event_id] = {"event_id": e.event_id, "waits_for": wait.waits_for,
                                          "envelope": json.loads(e.to_bytes())}
             return
         work.decided.add(e.event_id)
+        if e.type == "worker.registered":
+            work.deferred_registrations.discard(e.payload["worker_id"])
+        elif e.type == "dispatch.created":
+            work.decided_dispatches.append(e.event_id)
         self._wake(work, _unblocks(e))
 
     async def _due_repairs(self, conn: asyncpg.Connection) -> set[str]:
@@ -287,9 +301,11 @@ class LedgerConsumer(BatchConsumer):
         work.placements = await dstore.load_placements(conn, placement_ids)
         work.known_dispatches = await dstore.existing_dispatches(conn, dispatch_ids)
         work.refused = await dstore.refusals(conn, placement_ids - set(work.placements))
-        keys = {f"worker:{e.payload['worker_id']}" for e in todo if e.type == "worker.registered"}
-        keys |= {f"placement:{x['placement_id']}" for e in todo if e.type == "dispatch.created" for x in e.payload["placements"]}
-        keys |= repaired
+        keys = {key for e in todo for key in _unblocks(e)} | repaired
+        # A placement's events travel in order on their worker's partition, but one may have been deferred by a
+        # replica that lost a race with the dispatch (it waits for the repair): a later event of the same placement
+        # must not overtake it (a follow-up before its confirmation would be refused). Loaded with the rest.
+        keys |= {f"placement:{e.payload['placement_id']}" for e in todo if e.type in PLACEMENT_RULES}
         while keys:  # what waited for this batch — and, transitively, what waited for those
             rows = await dstore.waiting_events(conn, keys)
             keys = set()
@@ -308,13 +324,33 @@ class LedgerConsumer(BatchConsumer):
                     continue
                 work.from_db[env.event_id] = row["waits_for"]
                 work.waiting.setdefault(row["waits_for"], []).append(env)
-                if env.type == "dispatch.created":
-                    keys |= {f"placement:{x['placement_id']}" for x in env.payload["placements"]}
+                keys |= set(_unblocks(env))  # what waited for this one, once it applies
             named = {w for es in work.waiting.values() for e in es for w in _workers_named(e)}
             work.workers.update(await store.load_workers(conn, named - set(work.workers)))
             work.placements.update(await dstore.load_placements(
                 conn, {e.payload["placement_id"] for es in work.waiting.values() for e in es
                        if "placement_id" in e.payload} - set(work.placements)))
+            brands = {b for es in work.waiting.values() for e in es for b in _brands_named(e)} - set(work.brands)
+            if brands:
+                work.brands.update(await store.load_brands(conn, brands, lock=False))
+        await self._load_missing(conn, work, [*todo, *(e for es in work.waiting.values() for e in es)])
+
+    async def _load_missing(self, conn: asyncpg.Connection, work: Work, events: list[Envelope]) -> None:
+        """For the brands and workers these events name that the ledger lacks (and this batch does not register):
+        whether their registration was rejected, and which workers' registrations are waiting. Asked only when
+        something is missing: on the common path nothing is."""
+        # Brands are decided before any other event of a batch, dispatches after every worker event: what this
+        # batch registers is settled by then. A worker's own events are not: one may precede a replayed copy of
+        # the registration it waits behind, so those workers are asked about even if the batch registers them.
+        coming_w = {e.payload["worker_id"] for e in events if e.type == "worker.registered"}
+        coming_b = {e.payload["brand_id"] for e in events if e.type == "brand.registered"}
+        missing_w = {e.payload["worker_id"] for e in events if e.type in WORKER_RULES and e.type != "worker.registered"}
+        missing_w |= {w for e in events if e.type == "dispatch.created" for w in _workers_named(e)} - coming_w
+        missing_w -= set(work.workers)
+        missing_b = {b for e in events for b in _brands_named(e)} - set(work.brands) - coming_b
+        if missing_w or missing_b:
+            work.refused_registrations, work.deferred_registrations = await dstore.registrations_in_doubt(
+                conn, missing_w, missing_b)
 
     def _apply_event(self, work: Work, e: Envelope) -> str:
         if e.type in BRAND_RULES:
@@ -322,8 +358,11 @@ class LedgerConsumer(BatchConsumer):
         if e.type == "dispatch.created":
             return self._apply_dispatch(work, e)
         if e.type in WORKER_RULES:
+            _await_brands(work, e)
             _check_brands(e, work.brands)
             wid = e.payload["worker_id"]
+            if wid not in work.workers and e.type != "worker.registered":
+                _await_registration(work, wid)
             before = worker_view(work.workers.get(wid))
             worker, changes = WORKER_RULES[e.type](work.workers.get(wid), e.payload, e.occurred_at)
             # A household move concerns the region left as well as the one entered (feeds, statistics).
@@ -372,12 +411,22 @@ class LedgerConsumer(BatchConsumer):
         did = d["dispatch_id"]
         if did in work.known_dispatches:
             raise Rejected(f"dispatch {did} already exists")
-        unknown = next((x["worker_id"] for x in d["placements"] if x["worker_id"] not in work.workers), None)
-        if unknown:
-            # The API only publishes dispatches of workers in the ledger: this one's registration is on its way.
-            raise Deferred(f"worker:{unknown}")
+        _await_brands(work, e)
+        refused: dict[str, str] = {}
+        for x in d["placements"]:
+            wid = x["worker_id"]
+            if wid in work.workers:
+                continue
+            why = work.refused_registrations.get(f"worker:{wid}")
+            if why is None or wid in work.deferred_registrations:
+                # The API publishes dispatches of workers in the ledger or accepted: the registration is on its way.
+                raise Deferred(f"worker:{wid}")
+            refused[wid] = f"worker {wid}'s registration was refused: {why}"
         work.known_dispatches.add(did)
         brand_problem = brand_rules.closed_at(work.brands.get(d["brand_id"]), e.occurred_at)
+        if brand_problem is None and refused and len(refused) == len(d["placements"]):
+            brand_problem = next(iter(refused.values())) if len(refused) == 1 else (
+                f"the registrations of all {len(refused)} workers were refused")
         work.dispatches.append({
             "dispatch_id": did, "organizer_id": d["organizer_id"], "brand_id": d["brand_id"], "mode": d["mode"],
             "origin_region": d["origin_region"], "destination_region": d["destination_region"],
@@ -390,7 +439,7 @@ class LedgerConsumer(BatchConsumer):
         for item in d["placements"]:
             wid, pid = item["worker_id"], item["placement_id"]
             worker = work.workers.get(wid)
-            reason = brand_problem or lifecycle.dispatch_refusal(worker)
+            reason = refused.get(wid) or brand_problem or lifecycle.dispatch_refusal(worker)
             if reason is None and pid in work.placements:
                 reason = f"placement {pid} already exists"
             if reason is not None or worker is None:
@@ -503,15 +552,58 @@ class LedgerConsumer(BatchConsumer):
                  if eid in work.from_db and eid not in work.decided and work.from_db[eid] != row["waits_for"]]
         await dstore.resolve(conn, [eid for eid in (*work.from_db, *work.deferred) if eid in work.decided] + moved)
         await dstore.defer(conn, [row for eid, row in work.deferred.items() if eid not in work.decided])
+        await dstore.forget_accepted_placements(conn, work.decided_dispatches)
 
 
 def _unblocks(e: Envelope) -> list[str]:
-    """What an applied event may have been awaited as."""
+    """What a decided event may have been awaited as (rejected, it ends the wait with a rejection)."""
     if e.type == "worker.registered":
         return [f"worker:{e.payload['worker_id']}"]
+    if e.type == "brand.registered":
+        return [f"brand:{e.payload['brand_id']}"]
     if e.type == "dispatch.created":
         return [f"placement:{x['placement_id']}" for x in e.payload["placements"]]
     return []
+
+
+def _brands_named(e: Envelope) -> list[str]:
+    """The brands a worker event or dispatch needs (a brand's own events need none)."""
+    if e.type in BRAND_RULES:
+        return []
+    named = list(e.payload.get("brand_ids", []))
+    if e.type in ("worker.brand_joined", "dispatch.created"):
+        named.append(e.payload["brand_id"])
+    return named
+
+
+def _await_brands(work: Work, e: Envelope) -> None:
+    """A brand not in the ledger was accepted (the API let the event through on that promise): wait for its
+    registration, or share its fate if it was rejected."""
+    for bid in _brands_named(e):
+        if bid not in work.brands:
+            why = work.refused_registrations.get(f"brand:{bid}")
+            if why is not None:
+                raise Rejected(f"brand {bid}'s registration was refused: {why}")
+            raise Deferred(f"brand:{bid}")
+
+
+def _await_registration(work: Work, wid: str) -> None:
+    """An event about a worker not in the ledger: wait behind a registration that waits itself, share the fate of
+    one that was rejected; otherwise the rules refuse the unknown worker as before."""
+    if wid in work.deferred_registrations:
+        raise Deferred(f"worker:{wid}")
+    why = work.refused_registrations.get(f"worker:{wid}")
+    if why is not None:
+        raise Rejected(f"worker {wid}'s registration was refused: {why}")
+
+
+def _note_refusal(work: Work, e: Envelope, reason: str) -> None:
+    """A rejected registration of something the ledger lacks: what waits for it is rejected with this reason."""
+    if e.type == "worker.registered" and e.payload["worker_id"] not in work.workers:
+        work.refused_registrations[f"worker:{e.payload['worker_id']}"] = reason
+        work.deferred_registrations.discard(e.payload["worker_id"])
+    elif e.type == "brand.registered" and e.payload["brand_id"] not in work.brands:
+        work.refused_registrations[f"brand:{e.payload['brand_id']}"] = reason
 
 
 def _workers_named(e: Envelope) -> list[str]:

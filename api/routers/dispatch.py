@@ -17,7 +17,7 @@ from api.writes import CLOSED_BRANDS, event_id_for, idempotent, scope_of, write
 from laowu.domain.errors import DomainError
 from laowu.domain.lifecycle import AVAILABLE
 from laowu.intake import Context, PlacementRef
-from laowu.store import queries
+from laowu.store import known, queries
 from laowu.store.queries import NotFound
 from schemas.api import (
     AlertsPublic,
@@ -43,15 +43,16 @@ async def create_dispatch(body: DispatchCreate, request: Request, pool: PoolDep,
     """Unknown workers and workers already on an active placement are refused one by one, with the reason."""
 
     async def action(key: str | None) -> tuple[int, Any]:
-        brand = (await queries.brand_statuses(pool, [body.brand_id])).get(body.brand_id)
+        # Known = in the ledger or accepted and undecided (laowu.store.known): a client may dispatch the brand and
+        # the workers it was just told were accepted.
+        brand = (await request.app.state.brand_statuses([body.brand_id])).get(body.brand_id)
         if brand is None or brand in CLOSED_BRANDS:
             why = f"unknown brand {body.brand_id}" if brand is None else f"brand {body.brand_id} is {brand}"
             raise Conflict([DomainError("brand_id", "conflict", why)])
-        states = await queries.worker_states(pool, list(body.worker_ids))
-        visible = set(states) if actor.role == "admin" else await queries.visible_workers(pool, list(states), actor)
+        states = await known.acting_workers(pool, list(body.worker_ids), actor)
         accepted, refused = [], []
         for wid in body.worker_ids:
-            state = states.get(wid) if wid in visible else None
+            state = states.get(wid)
             if state is None:
                 refused.append({"worker_id": wid, "reason": "unknown worker: not in the real-name ledger"})
             elif state[0] not in AVAILABLE:
@@ -75,8 +76,11 @@ async def create_dispatch(body: DispatchCreate, request: Request, pool: PoolDep,
 
 
 async def _ref(pool: Any, placement_id: str, actor: Actor, *, organizer_only: bool = False) -> PlacementRef:
-    """The placement as the caller may see it: the employer named on it, or (for workstations) its organizer."""
-    row = await queries.placement(pool, placement_id, actor)
+    """The placement as the caller may see it: the employer named on it, or (for workstations) its organizer —
+    in the ledger, or in a dispatch accepted and not yet decided (``laowu.store.known``)."""
+    row = (await known.placement_refs(pool, [placement_id], actor)).get(placement_id)
+    if row is None:
+        raise NotFound(placement_id)
     if organizer_only and actor.role == "workstation" and row["organizer_id"] != actor.org:
         raise NotFound(placement_id)
     return PlacementRef(placement_id, row["worker_id"], row["employer_id"])

@@ -15,7 +15,7 @@ from api.scoping import envelope_problem
 from api.writes import check_brand_transition, check_brands, chosen_event_id, event_id_for, idempotent, scope_of
 from laowu.domain.errors import DomainError
 from laowu.intake import Context, InvalidRequest, PlacementRef
-from laowu.store import queries, receipts
+from laowu.store import known, queries, receipts
 from laowu.store.queries import NotFound
 from schemas.api import BatchRequest, BatchResult, Receipt
 from schemas.common import Actor
@@ -114,7 +114,7 @@ async def _placement_refs(request: Request, body: BatchRequest, actor: Actor) ->
               if (i.type.startswith("placement.") or i.type == "followup.recorded") and i.payload.get("placement_id")}
     if not wanted:
         return {}
-    rows = await queries.placement_refs(request.app.state.pool, sorted(wanted))
+    rows = await known.placement_refs(request.app.state.pool, sorted(wanted), actor)
     return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"]) for pid, r in rows.items()
             if actor.role == "admin" or r["employer_id"] == actor.org or r["organizer_id"] == actor.org}
 
@@ -127,7 +127,7 @@ async def _households(request: Request, body: BatchRequest, actor: Actor) -> dic
 
 
 async def _unseen_workers(request: Request, actor: Actor, envelopes: list[Outgoing]) -> dict[int, str]:
-    """Items about workers the caller cannot see (and that the batch does not register itself)."""
+    """Items about workers the caller may not act on (``laowu.store.known``), unless the batch registers them."""
     if actor.role == "admin":
         return {}
     registered = {e.payload["worker_id"] for e in envelopes if e.type == "worker.registered"}
@@ -138,7 +138,7 @@ async def _unseen_workers(request: Request, actor: Actor, envelopes: list[Outgoi
         elif e.type == "dispatch.created":
             named[i] = [p["worker_id"] for p in e.payload["placements"]]
     wanted = sorted({w for ws in named.values() for w in ws} - registered)
-    seen = await queries.visible_workers(request.app.state.pool, wanted, actor) if wanted else set()
+    seen = await known.acting_workers(request.app.state.pool, wanted, actor) if wanted else {}
     out = {}
     for i, ws in named.items():
         missing = [w for w in ws if w not in seen and w not in registered]

@@ -17,7 +17,7 @@ from laowu.domain.errors import DomainError
 from laowu.domain.identity import masked_changes, masked_worker, parse_id_number
 from laowu.domain.regions import region_name
 from laowu.intake import Intake, InvalidRequest
-from laowu.store import queries
+from laowu.store import known, queries
 from laowu.store.queries import NotFound
 from schemas.api import (
     Accepted,
@@ -56,8 +56,9 @@ async def register_worker(body: WorkerCreate, request: Request, intake: IntakeDe
 
 
 async def _visible(pool: Any, worker_id: str, actor: Actor) -> None:
-    """Writes about a worker need the worker in the caller's scope (404 otherwise, as for reads)."""
-    if actor.role != "admin" and not await queries.visible_workers(pool, [worker_id], actor):
+    """Writes about a worker need the worker in the caller's scope, or registered by the caller's organization and
+    accepted (``laowu.store.known``); 404 otherwise, as for reads."""
+    if actor.role != "admin" and not await known.acting_workers(pool, [worker_id], actor):
         raise NotFound(worker_id)
 
 

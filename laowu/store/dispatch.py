@@ -155,7 +155,8 @@ async def close_alerts(conn: asyncpg.Connection, closures: Sequence[tuple[str, S
 
 
 async def waiting_events(conn: asyncpg.Connection, keys: Iterable[str]) -> list[dict[str, Any]]:
-    """Deferred events waiting for any of ``keys`` ('placement:<id>', 'worker:<id>'), oldest first, locked."""
+    """Deferred events waiting for any of ``keys`` ('placement:<id>', 'worker:<id>', 'brand:<id>'), oldest first,
+    locked."""
     rows = await conn.fetch(
         "SELECT seq, event_id, waits_for, envelope FROM deferred_events WHERE waits_for = ANY($1::text[]) "
         "ORDER BY seq FOR UPDATE",
@@ -165,7 +166,8 @@ async def waiting_events(conn: asyncpg.Connection, keys: Iterable[str]) -> list[
 
 
 async def stale_satisfied_waits(conn: asyncpg.Connection, older_than_s: float, limit: int = 1000) -> set[str]:
-    """What deferred events have waited for longer than ``older_than_s`` although it is already in the ledger.
+    """What deferred events have waited for longer than ``older_than_s`` although it is already in the ledger, or
+    its registration was rejected (then what waits for it is rejected in turn, not left waiting).
 
     A deferral committed just after another consumer applied what it waits for (and looked for waiters) would
     otherwise wait forever; the ledger consumer wakes these now and then.
@@ -176,6 +178,11 @@ async def stale_satisfied_waits(conn: asyncpg.Connection, older_than_s: float, l
          WHERE d.deferred_at < now() - make_interval(secs => $1)
            AND CASE split_part(d.waits_for, ':', 1)
                  WHEN 'worker' THEN EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = substr(d.waits_for, 8))
+                                 OR EXISTS (SELECT 1 FROM event_receipts r WHERE r.type = 'worker.registered'
+                                               AND r.entity_id = substr(d.waits_for, 8) AND r.status = 'rejected')
+                 WHEN 'brand' THEN EXISTS (SELECT 1 FROM brands b WHERE b.brand_id = substr(d.waits_for, 7))
+                                OR EXISTS (SELECT 1 FROM event_receipts r WHERE r.type = 'brand.registered'
+                                              AND r.entity_id = substr(d.waits_for, 7) AND r.status = 'rejected')
                  WHEN 'placement' THEN EXISTS (SELECT 1 FROM dispatch_workers x
                                                 WHERE x.placement_id = substr(d.waits_for, 11))
                  ELSE false END
@@ -193,6 +200,37 @@ async def refusals(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> di
         list(set(placement_ids)),
     )
     return {r["placement_id"]: r["reason"] for r in rows}
+
+
+async def registrations_in_doubt(conn: asyncpg.Connection, worker_ids: Iterable[str],
+                                 brand_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+    """For brands and workers the ledger lacks (ask only for those), in one round trip: the registrations that were
+    rejected (``{'worker:<id>' | 'brand:<id>': reason}``: what waits for them is rejected with this reason), and
+    the workers whose registration is deferred (it waits for a brand: their other events wait behind it; a scan
+    of ``deferred_events``, which holds only what waits)."""
+    rows = await conn.fetch(
+        """
+        (SELECT DISTINCT ON (type, entity_id) type, entity_id, reason FROM event_receipts r
+          WHERE status = 'rejected' AND ((type = 'worker.registered' AND entity_id = ANY($1::text[]))
+                                      OR (type = 'brand.registered' AND entity_id = ANY($2::text[])))
+            -- registered again since, and that one still to come: what waits keeps waiting for it
+            AND NOT EXISTS (SELECT 1 FROM event_receipts a WHERE a.type = r.type AND a.entity_id = r.entity_id
+                                                             AND a.status = 'accepted')
+          ORDER BY type, entity_id, decided_at DESC)
+        UNION ALL
+        (SELECT DISTINCT 'deferred', envelope->'payload'->>'worker_id', NULL FROM deferred_events
+          WHERE envelope->>'type' = 'worker.registered' AND envelope->'payload'->>'worker_id' = ANY($1::text[]))
+        """,
+        list(set(worker_ids)), list(set(brand_ids)),
+    )
+    refused = {f"{r['type'].split('.')[0]}:{r['entity_id']}": str(r["reason"]) for r in rows if r["type"] != "deferred"}
+    return refused, {r["entity_id"] for r in rows if r["type"] == "deferred"}
+
+
+async def forget_accepted_placements(conn: asyncpg.Connection, event_ids: Sequence[Any]) -> None:
+    """The placements the API remembered for these dispatches (migration 0020) count no more once decided."""
+    if event_ids:
+        await conn.execute("DELETE FROM accepted_placements WHERE event_id = ANY($1::uuid[])", list(event_ids))
 
 
 async def defer(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from laowu.store.scope import Viewer, region_prefix, worker_clause
+from laowu.store import known
+from laowu.store.scope import Viewer, region_prefix
 
 IMPORT_PUBLIC = """import_id, kind, workstation_id, filename, status, rows, accepted, rejected, warnings, sheet,
                    header_row, columns, error, result, created_at, updated_at, finished_at"""
@@ -135,14 +136,9 @@ async def find_brands(pool: asyncpg.Pool, keys: Sequence[str]) -> list[asyncpg.R
 
 async def worker_states(pool: asyncpg.Pool, worker_ids: Sequence[str], viewer: Viewer
                         ) -> dict[str, tuple[str, str | None]]:
-    """``worker_id → (state, current_placement_id)`` of the workers ``viewer`` may see (as ``POST /v1/dispatches``)."""
-    args: list[Any] = [list(worker_ids)]
-    clause = worker_clause(viewer, args, reach="act")
-    rows = await pool.fetch(
-        f"SELECT worker_id, state, current_placement_id FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}",
-        *args,
-    )
-    return {r["worker_id"]: (r["state"], r["current_placement_id"]) for r in rows}
+    """``worker_id → (state, current_placement_id)`` of the workers ``viewer`` may act on, as ``POST
+    /v1/dispatches`` decides it (``laowu.store.known``: the ledger and the viewer's accepted registrations)."""
+    return await known.acting_workers(pool, list(worker_ids), viewer)
 
 
 async def dispatch_taken(pool: asyncpg.Pool, dispatch_id: str, event_id: uuid.UUID) -> bool:

@@ -170,12 +170,6 @@ async def brand_statuses(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, 
 
 
 # ---- organized output -----------------------------------------------------------------------------
-async def worker_states(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, tuple[str, str | None]]:
-    rows = await pool.fetch("SELECT worker_id, state, current_placement_id FROM workers WHERE worker_id = ANY($1::text[])",
-                            worker_ids)
-    return {r["worker_id"]: (r["state"], r["current_placement_id"]) for r in rows}
-
-
 async def placement(pool: asyncpg.Pool, placement_id: str, viewer: Viewer) -> dict[str, Any]:
     args: list[Any] = [placement_id]
     clause = placement_clause(viewer, args)
@@ -183,15 +177,6 @@ async def placement(pool: asyncpg.Pool, placement_id: str, viewer: Viewer) -> di
     if row is None:
         raise NotFound(placement_id)
     return dict(row)
-
-
-async def placement_refs(pool: asyncpg.Pool, placement_ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = await pool.fetch(
-        "SELECT placement_id, worker_id, employer_id, organizer_id, origin_region, status FROM placements "
-        "WHERE placement_id = ANY($1::text[])",
-        placement_ids,
-    )
-    return {r["placement_id"]: dict(r) for r in rows}
 
 
 async def dispatch(pool: asyncpg.Pool, dispatch_id: str, viewer: Viewer) -> dict[str, Any]:
@@ -248,14 +233,6 @@ def covered(f: Filter, table: str, viewer: Viewer | None, region: str | None, af
         f.add(f"EXISTS (SELECT 1 FROM {cover} c{i} WHERE c{i}.code = ? AND c{i}.{key} = c.{key})", code)
     f.add(f"c.{key} > ?", after)  # on the cover's column: the planner carries equalities across a join, not ranges
     return f"{cover} c JOIN {table} t ON t.{key} = c.{key}", f"c.{key}"
-
-
-async def visible_workers(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> set[str]:
-    """The workers ``viewer`` may write about (dispatch, correct, certify): not those it only receives."""
-    args: list[Any] = [worker_ids]
-    clause = worker_clause(viewer, args, reach="act")
-    rows = await pool.fetch(f"SELECT worker_id FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}", *args)
-    return {r["worker_id"] for r in rows}
 
 
 async def audit(pool: asyncpg.Pool, *, actor: str, role: str, org: str, action: str, worker_id: str | None = None,
