@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench up down status clean-data schemas system-deps
+.PHONY: run test lint unit bench up down status clean-data schemas system-deps system-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $(STAMP)
 
 ## Start Kafka, PostgreSQL, the API and the processors in the foreground, load demo data; Ctrl-C stops all.
-run: $(STAMP)
+run: $(STAMP) system-tools
 	$(BIN)/laowu up --demo
 
 ## The whole suite against real Kafka and PostgreSQL (started on free ports in a private temp dir).
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-tools system-deps lint
 	$(BIN)/pytest -q -ra --durations=15
 
 # Debian packages the suite drives as a person would: Chromium (+ CJK fonts, or Chinese renders as boxes)
@@ -32,6 +32,18 @@ system-deps:
 	    echo "installing $$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing system packages: $$missing (install them; the tests that need them will say so)"; fi; \
+	fi
+
+# Tools both commands need, by command: the Kafka broker runs on Java and its jars come through Maven; the
+# contract check (and the console) use Node and npm. Installed from Debian when missing and run as root.
+SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven node:nodejs npm:npm
+system-tools:
+	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || echo $${t#*:}; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing tools: install the Debian packages $$missing (as root: apt-get install $$missing)"; exit 1; fi; \
 	fi
 
 lint: $(STAMP)
