@@ -14,16 +14,14 @@ from typing import Any
 
 from fastapi import Request
 
-from laowu.store import queries
+from api import auditing
 from schemas.common import Actor
 
 
 async def audited(request: Request, actor: Actor, path: str, action: str, detail: dict[str, Any]) -> None:
     """Write the entry for the file at ``path``; if that fails, the file is deleted and the error propagates."""
-    client = request.client.host if request.client else None
     try:
-        await queries.audit(request.app.state.pool, actor=actor.subject or actor.org, role=actor.role, org=actor.org,
-                            action=action, ip=client, detail=detail)
+        await auditing.record(request, actor, action, detail=detail)
     except BaseException:
         os.unlink(path)
         raise

@@ -13,7 +13,7 @@ import time
 
 from fastapi import HTTPException, Request
 
-from laowu.store import queries
+from api import auditing
 from schemas.common import Actor
 
 REGISTERING_ROLES = frozenset({"workstation", "bureau", "admin"})
@@ -58,6 +58,4 @@ async def admit(request: Request, actor: Actor) -> None:
 
 
 async def record(request: Request, actor: Actor, worker_id: str, found: bool) -> None:
-    client = request.client.host if request.client else None
-    await queries.audit(request.app.state.pool, actor=actor.subject or actor.org, role=actor.role, org=actor.org,
-                        action="lookup", worker_id=worker_id, ip=client, detail={"found": found})
+    await auditing.record(request, actor, "lookup", worker_id=worker_id, detail={"found": found})

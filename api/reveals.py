@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from api import auditing
 from laowu.store import reveals
 from schemas.common import Actor
 
@@ -37,8 +38,7 @@ class QuotaExceeded(Exception):
 async def admit(request: Request, actor: Actor, worker_id: str, purpose: str) -> None:
     """Audit the reveal (or its refusal) first; :class:`QuotaExceeded` past the credential's quota for today."""
     quota = request.app.state.settings.reveal_quota_per_day
-    client = request.client.host if request.client else None  # api.proxies: the client, not the proxy
-    verdict = await reveals.spend(request.app.state.pool, actor=actor.subject or actor.org, role=actor.role,
-                                  org=actor.org, quota=quota, worker_id=worker_id, purpose=purpose, ip=client)
+    verdict = await reveals.spend(request.app.state.pool, **auditing.identity(request, actor), quota=quota,
+                                  worker_id=worker_id, purpose=purpose)
     if not verdict.allowed:
         raise QuotaExceeded(quota, verdict)

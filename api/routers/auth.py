@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from api import auditing
 from api.access import CurrentActor
 from api.deps import PoolDep, SettingsDep
 from api.routing import JSONRoute
@@ -95,9 +96,8 @@ async def create_credential(body: CredentialCreate, request: Request, pool: Pool
         "INSERT INTO credentials (credential_id, key_hash, role, org, region, created_by) VALUES ($1,$2,$3,$4,$5,$6)",
         credential_id, digest, body.role, body.org, body.region, actor.subject or actor.org,
     )
-    await queries.audit(pool, actor=actor.subject or actor.org, role=actor.role, org=actor.org, action="credential.create",
-                        ip=request.client.host if request.client else None,
-                        detail={"credential_id": credential_id, "role": body.role, "org": body.org, "region": body.region})
+    await auditing.record(request, actor, "credential.create",
+                          detail={"credential_id": credential_id, "role": body.role, "org": body.org, "region": body.region})
     return CredentialCreated(credential_id=credential_id, api_key=key, role=body.role, org=body.org, region=body.region)
 
 

@@ -235,8 +235,10 @@ def covered(f: Filter, table: str, viewer: Viewer | None, region: str | None, af
     return f"{cover} c JOIN {table} t ON t.{key} = c.{key}", f"c.{key}"
 
 
-async def audit(pool: asyncpg.Pool, *, actor: str, role: str, org: str, action: str, worker_id: str | None = None,
-                purpose: str | None = None, ip: str | None = None, detail: dict[str, Any] | None = None) -> None:
+async def audit(pool: asyncpg.Pool | asyncpg.Connection, *, actor: str, role: str, org: str, action: str,
+                worker_id: str | None = None, purpose: str | None = None, ip: str | None = None,
+                detail: dict[str, Any] | None = None) -> None:
+    """One entry of the audit log (pass a connection to write it inside the caller's transaction)."""
     await pool.execute(
         "INSERT INTO audit_log (actor, role, org, action, worker_id, purpose, ip, detail) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
         actor, role, org, action, worker_id, purpose, ip, detail or {},

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from laowu.store import queries
+
 ZONE = "Asia/Shanghai"
 """The quota's day is the clerk's calendar day (北京时间), not UTC's."""
 REVEAL = "reveal"
@@ -50,9 +52,7 @@ async def spend(pool: asyncpg.Pool, *, actor: str, role: str, org: str, quota: i
             actor, role)
         used, allowed = int(row["used"]), int(row["used"]) < quota
         detail = {} if allowed else {"reason": "daily_quota", "quota": quota, "used": used}
-        await conn.execute(
-            "INSERT INTO audit_log (actor, role, org, action, worker_id, purpose, ip, detail) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-            actor, role, org, REVEAL if allowed else REFUSED, worker_id, purpose, ip, detail)
+        await queries.audit(conn, actor=actor, role=role, org=org, action=REVEAL if allowed else REFUSED,
+                            worker_id=worker_id, purpose=purpose, ip=ip, detail=detail)
     return Verdict(allowed=allowed, used=used, retry_after_s=max(1, math.ceil(float(row["left_s"]))),
                    resets_at=row["resets_at"])
