@@ -79,9 +79,10 @@ class CleanParameters:
             return {"loc": ["query"], "msg": "查询参数不是有效的 UTF-8 (query string is not valid UTF-8)",
                     "type": "string_unicode"}
         for name, value in pairs:
-            bad = unclean_character(name) or unclean_character(value)
+            in_name = unclean_character(name)
+            bad = in_name or unclean_character(value)
             if bad is not None:
-                return {"loc": ["query", name if unclean_character(name) is None else "?"],
+                return {"loc": ["query", "?" if in_name else name],
                         "msg": f"含有不可见或无法保存的字符 {bad}", "type": "string_unclean"}
         return None
 

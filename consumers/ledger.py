@@ -634,10 +634,7 @@ def _subsidy_event(row: dict[str, Any]) -> ev.SubsidyAccrued:
 
 
 def _check_brands(e: Envelope, brands: dict[str, brand_rules.BrandRecord]) -> None:
-    wanted = list(e.payload.get("brand_ids", []))
-    if e.type == "worker.brand_joined":
-        wanted.append(e.payload["brand_id"])
-    for bid in wanted:
+    for bid in _brands_named(e):
         closed = brand_rules.closed_at(brands.get(bid), e.occurred_at)
         if closed:
             raise Rejected(f"{closed} and takes no new members")
