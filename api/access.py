@@ -23,16 +23,15 @@ from api.revocations import Revocations, pool_of
 from laowu.auth import InvalidCredential, verify_claims
 from laowu.settings import Settings
 from schemas.common import Actor
-from schemas.events import CATALOGUE
+from schemas.events import CATALOGUE, FIELD, LIBRARY, STAFF
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 ALL = frozenset({"workstation", "employer", "bureau", "admin"})
-STAFF = frozenset({"workstation", "bureau", "admin"})
-LIBRARY = frozenset({"bureau", "admin"})
-FIELD = frozenset({"workstation", "admin"})
+# STAFF, LIBRARY and FIELD: the role groups of the event catalogue (schemas.events), so a route and the event it
+# publishes name the same senders.
 
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/auth/token"): frozenset(),  # public: exchanges an API key
