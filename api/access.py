@@ -86,8 +86,6 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
 BATCH_ROLES: dict[str, frozenset[str]] = {spec.name: spec.senders for spec in CATALOGUE if spec.senders}
 """Who may send each event type through ``/v1/events:batch``: the catalogue's ``senders`` (schemas.events)."""
 
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/dashboard", "/static/")
-
 
 Headers = list[tuple[bytes, bytes]]
 
