@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import asyncpg
 
 from laowu.domain import alerts as alert_rules
-from laowu.domain import ids
 from laowu.domain import subsidies as subsidy_rules
+from laowu.ledger import derived, rows
 from laowu.settings import Settings
 from laowu.store import dispatch as dstore
 from laowu.store import outbox as outbox_store
-from schemas import events as ev
-from schemas.envelope import Envelope
-from schemas.topics import ALERTS, SUBSIDIES
+
+SOURCE = "laowu.sweeper"
 
 log = logging.getLogger(__name__)
 
@@ -40,29 +39,17 @@ async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None 
         alert_rows, accrual_rows = [], []
         for p in candidates:
             regions = list(dict.fromkeys([homes.get(p.worker_id, p.origin_region), p.origin_region]))
-            alert_rows += [dstore.alert_row(a, regions) for a in alert_rules.overdue(p, today)]
+            alert_rows += [rows.alert_row(a, regions) for a in alert_rules.overdue(p, today)]
             accrual = subsidy_rules.employment_service(p, today)
             if accrual:
-                accrual_rows.append(dstore.subsidy_row(accrual, p, regions))
+                accrual_rows.append(rows.subsidy_row(accrual, p, regions))
         raised = set(await dstore.raise_alerts(conn, alert_rows))
         accrued = set(await dstore.accrue(conn, accrual_rows))
-        outbox = []
-        for row in alert_rows:
-            if row["alert_id"] in raised:
-                body = ev.AlertRaised(alert_id=row["alert_id"], kind=row["kind"], worker_id=row["worker_id"],
-                                      placement_id=row["placement_id"], regions=row["regions"], due_at=row["due_at"])
-                env = Envelope.wrap(body, type="alert.raised", key=row["worker_id"], source="laowu.sweeper",
-                                    occurred_at=row["raised_at"], event_id=ids.alert_raised_id(row["alert_id"]))
-                outbox.append((settings.topic(ALERTS.name), row["worker_id"], env.model_dump(mode="json")))
-        for row in accrual_rows:
-            if row["subsidy_id"] in accrued:
-                body2 = ev.SubsidyAccrued(kind=row["kind"], worker_id=row["worker_id"], organization_id=row["organization_id"],
-                                          placement_id=row["placement_id"], amount=row["amount"],
-                                          rule_version=row["rule_version"])
-                env = Envelope.wrap(body2, type="subsidy.accrued", key=row["worker_id"], source="laowu.sweeper",
-                                    occurred_at=row["accrued_at"], event_id=ids.subsidy_accrued_id(row["subsidy_id"]))
-                outbox.append((settings.topic(SUBSIDIES.name), row["worker_id"], env.model_dump(mode="json")))
-        await outbox_store.enqueue(conn, outbox)
+        # The same derived events as the ledger's (deterministic ids): raised by either, they are one downstream.
+        now = datetime.now(UTC).isoformat()
+        outbox = [derived.alert_raised(row, now, SOURCE) for row in alert_rows if row["alert_id"] in raised]
+        outbox += [derived.subsidy_accrued(row, now, SOURCE) for row in accrual_rows if row["subsidy_id"] in accrued]
+        await outbox_store.enqueue(conn, [(settings.topic(t), k, env) for t, k, env in outbox])
     if raised or accrued:
         log.info("sweeper raised %d alerts, accrued %d subsidies", len(raised), len(accrued))
     return len(raised), len(accrued)

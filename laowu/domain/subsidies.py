@@ -33,6 +33,19 @@ class Accrual:
     accrued_on: date
 
 
+KINDS = ("transport", "social_insurance", "employment_service")
+ON_CONFIRM = ("transport", "social_insurance")
+
+
+def subsidy_id(kind: str, placement_id: str) -> str:
+    """Deterministic: accruing twice is a no-op, and the ledger can look up what a placement already earned."""
+    return f"{kind}:{placement_id}"
+
+
+def subsidy_ids(placement_id: str) -> list[str]:
+    return [subsidy_id(kind, placement_id) for kind in KINDS]
+
+
 @lru_cache(maxsize=1)
 def default_rules() -> dict[str, Any]:
     text = (resources.files("laowu.domain") / "data" / "subsidy_rules.json").read_text(encoding="utf-8")
@@ -58,12 +71,12 @@ def min_retained_days(rules: dict[str, Any] | None = None) -> int:
 def on_confirm(p: PlacementRecord, rules: dict[str, Any] | None = None) -> list[Accrual]:
     r = rules_for(p.origin_region, rules)
     out = []
-    for kind in ("transport", "social_insurance"):
+    for kind in ON_CONFIRM:
         rule = r.get(kind)
         if rule is None or (rule.get("priority_groups_only", True) and not p.priority_group):
             continue
         assert p.start_date is not None
-        out.append(Accrual(f"{kind}:{p.placement_id}", kind, p.worker_id, p.organizer_id, p.placement_id,
+        out.append(Accrual(subsidy_id(kind, p.placement_id), kind, p.worker_id, p.organizer_id, p.placement_id,
                            Decimal(rule["amount"]), r["version"], p.start_date))
     return out
 
@@ -83,8 +96,9 @@ def employment_service(p: PlacementRecord, today: date, rules: dict[str, Any] | 
     if p.end_date is not None and p.end_date < due:
         return None
     r = rules_for(p.origin_region, rules)
-    return Accrual(f"employment_service:{p.placement_id}", "employment_service", p.worker_id, p.organizer_id,
+    return Accrual(subsidy_id("employment_service", p.placement_id), "employment_service", p.worker_id, p.organizer_id,
                    p.placement_id, Decimal(r["employment_service"]["amount"]), r["version"], due)
 
 
-__all__ = ["Accrual", "day_start", "employment_service", "on_confirm", "retention_due", "rules_for"]
+__all__ = ["KINDS", "Accrual", "day_start", "employment_service", "on_confirm", "retention_due", "rules_for", "subsidy_id",
+           "subsidy_ids"]

@@ -9,9 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from laowu.domain.alerts import Alert
 from laowu.domain.lifecycle import PlacementRecord
-from laowu.domain.subsidies import Accrual
 from laowu.store import bulk
 from laowu.store.ledger import row_of, upsert_tail
 
@@ -42,34 +40,6 @@ async def insert(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, 
     await bulk.write(conn, table, rows, f"ON CONFLICT {conflict}")
 
 
-def alert_row(a: Alert, regions: list[str]) -> dict[str, Any]:
-    return {"alert_id": a.alert_id, "kind": a.kind, "worker_id": a.worker_id, "placement_id": a.placement_id,
-            "regions": regions, "due_at": a.due_at, "raised_at": a.raised_at, "detail": a.detail,
-            "closed_at": a.closed_at}
-
-
-async def upsert_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Alerts recomputed from the facts: insert new ones, move closed_at where it changed.
-
-    Returns ``{alert_id, inserted, closed_at}`` for every row that was inserted or changed.
-    """
-    got = await bulk.write(conn, "alerts", rows, returning="alert_id, (xmax = 0) AS inserted, closed_at", tail=(
-        "ON CONFLICT (alert_id) DO UPDATE SET closed_at = EXCLUDED.closed_at "
-        "WHERE alerts.closed_at IS DISTINCT FROM EXCLUDED.closed_at"))
-    return [dict(r) for r in got]
-
-
-async def followups_of(conn: asyncpg.Connection, placement_ids: Iterable[str]) -> dict[str, list[tuple[str, date, list[str]]]]:
-    rows = await conn.fetch(
-        "SELECT placement_id, followup_id, date, problems FROM followups WHERE placement_id = ANY($1::text[])",
-        list(set(placement_ids)),
-    )
-    out: dict[str, list[tuple[str, date, list[str]]]] = {}
-    for r in rows:
-        out.setdefault(r["placement_id"], []).append((r["followup_id"], r["date"], list(r["problems"])))
-    return out
-
-
 async def insert_new(conn: asyncpg.Connection, table: str, key: str, rows: Sequence[dict[str, Any]]) -> list[str]:
     """Insert rows whose deterministic ``key`` is not there yet; returns the keys that are new.
 
@@ -80,16 +50,6 @@ async def insert_new(conn: asyncpg.Connection, table: str, key: str, rows: Seque
 
 async def raise_alerts(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
     return await insert_new(conn, "alerts", "alert_id", rows)
-
-
-def subsidy_row(a: Accrual, placement: PlacementRecord, regions: list[str]) -> dict[str, Any]:
-    """A subsidy carries its placement's origin region and brand: the statistics sum it per scope without a join."""
-    from laowu.domain.alerts import day_start
-
-    return {"subsidy_id": a.subsidy_id, "kind": a.kind, "worker_id": a.worker_id, "organization_id": a.organization_id,
-            "placement_id": a.placement_id, "amount": str(a.amount), "rule_version": a.rule_version,
-            "accrued_at": day_start(a.accrued_on), "regions": regions, "origin_region": placement.origin_region,
-            "brand_id": placement.brand_id}
 
 
 async def accrue(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -126,32 +86,35 @@ async def households(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dic
     return {r["worker_id"]: r["household_region"] for r in rows}
 
 
-async def close_alerts(conn: asyncpg.Connection, closures: Sequence[tuple[str, Sequence[str], Any]]) -> list[dict[str, Any]]:
-    """Close alerts of (placement, kinds) at ``at`` — or move an existing closure earlier, so the earliest closing
-    event wins whatever the arrival order. One statement per batch. Returns the alerts closed for the first time,
-    each with the ``at`` it was closed at."""
-    if not closures:
-        return []
-    pids, kinds, ats = [], [], []
-    for pid, ks, at in closures:
-        for k in ks:
-            pids.append(pid)
-            kinds.append(k)
-            ats.append(at)
+async def placement_facts(conn: asyncpg.Connection, placement_ids: Iterable[str], subsidy_ids: Iterable[str]
+                          ) -> tuple[list[asyncpg.Record], set[str], list[asyncpg.Record]]:
+    """The alerts, accrued subsidy ids and follow-ups of placements, in one round trip (the placements are locked
+    by the caller, so the sweeper cannot add an alert or subsidy to them meanwhile)."""
     rows = await conn.fetch(
         """
-        WITH c AS (SELECT p, k, min(at) AS at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(p, k, at)
-                    GROUP BY p, k),
-             old AS (SELECT a.alert_id, a.closed_at AS was, c.at FROM alerts a
-                       JOIN c ON a.placement_id = c.p AND a.kind = c.k
-                      WHERE a.closed_at IS NULL OR a.closed_at > c.at
-                      FOR UPDATE OF a)
-        UPDATE alerts a SET closed_at = old.at FROM old WHERE a.alert_id = old.alert_id
-        RETURNING a.alert_id, a.kind, a.worker_id, a.placement_id, a.regions, old.at, old.was IS NULL AS first
+        SELECT 'a' AS fact, alert_id AS id, kind, worker_id, placement_id, regions, closed_at, NULL::date AS day,
+               NULL::text[] AS problems FROM alerts WHERE placement_id = ANY($1::text[])
+        UNION ALL
+        SELECT 's', subsidy_id, NULL, NULL, placement_id, NULL, NULL, NULL, NULL FROM subsidies
+         WHERE subsidy_id = ANY($2::text[])
+        UNION ALL
+        SELECT 'f', followup_id, NULL, NULL, placement_id, NULL, NULL, date, problems FROM followups
+         WHERE placement_id = ANY($1::text[])
         """,
-        pids, kinds, ats,
+        list(set(placement_ids)), list(set(subsidy_ids)),
     )
-    return [{k: v for k, v in dict(r).items() if k != "first"} for r in rows if r["first"]]
+    return ([r for r in rows if r["fact"] == "a"], {r["id"] for r in rows if r["fact"] == "s"},
+            [r for r in rows if r["fact"] == "f"])
+
+
+async def set_alert_closures(conn: asyncpg.Connection, closures: dict[str, Any]) -> None:
+    """Set ``closed_at`` of existing alerts (``None`` opens one again)."""
+    if closures:
+        await conn.execute(
+            "UPDATE alerts a SET closed_at = u.at FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at) "
+            "WHERE a.alert_id = u.id",
+            list(closures), list(closures.values()),
+        )
 
 
 async def waiting_events(conn: asyncpg.Connection, keys: Iterable[str]) -> list[dict[str, Any]]:

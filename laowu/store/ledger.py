@@ -15,18 +15,11 @@ import asyncpg
 
 from laowu.domain.brands import BrandRecord
 from laowu.domain.workers import WorkerRecord
+from laowu.ledger.rows import row_of
 from laowu.store import bulk
 
 WORKER_COLUMNS = [f.name for f in dataclasses.fields(WorkerRecord)]
 BRAND_COLUMNS = [f.name for f in dataclasses.fields(BrandRecord)]
-
-
-def row_of(record: Any) -> dict[str, Any]:
-    """A record's fields as a shallow copy (dataclasses.asdict deep-copies, which cost a third of the batch).
-
-    Dates, datetimes, UUIDs and Decimals stay as they are: the pool's orjson codec writes them.
-    """
-    return dict(vars(record))
 
 
 def upsert_tail(key: str, columns: list[str]) -> str:

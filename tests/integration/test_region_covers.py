@@ -84,7 +84,8 @@ async def test_lists_by_region_match_prefix_containment(infra: Any, limit: int) 
         after = list(enumerate(AFTER, start=len(BEFORE)))
         async with conn.transaction():  # the ledger's writers: COPY to a stage, INSERT … ON CONFLICT
             await dstore.raise_alerts(conn, [_alert(i, r) for i, r in after[:2]])
-            await dstore.upsert_alerts(conn, [_alert(i, r) for i, r in after[1:]])  # one already there
+            await dstore.insert(conn, "alerts", [_alert(i, r) for i, r in after[1:]])  # one already there
+            await dstore.set_alert_closures(conn, {_alert(i, r)["alert_id"]: None for i, r in after[1:2]})
             await dstore.accrue(conn, [_subsidy(i, r) for i, r in after])
             await dstore.accrue(conn, [_subsidy(i, r) for i, r in after[:1]])  # a repeat adds nothing
     finally:
@@ -129,8 +130,8 @@ async def test_open_alerts_by_region_count_the_same_either_way(settings: Any, mo
             row["alert_id"] = f"{row['kind']}:{row['placement_id']}"
         async with pool.acquire() as conn, conn.transaction():
             await dstore.raise_alerts(conn, rows)
-            await dstore.close_alerts(conn, [("pl-01", ("wage_arrears",), datetime.now(UTC)),
-                                             ("pl-06", ("followup_overdue",), datetime.now(UTC))])
+            await dstore.set_alert_closures(conn, {"wage_arrears:pl-01": datetime.now(UTC),
+                                                   "followup_overdue:pl-06": datetime.now(UTC)})
         open_rows = [r for r in rows if (r["placement_id"], r["kind"]) not in
                      {("pl-01", "wage_arrears"), ("pl-06", "followup_overdue")}]
         for region in ("469006", "460000", "460100", "500000", "469007", "440300"):

@@ -1,0 +1,156 @@
+"""An in-memory ledger: the ``Repository`` the decision's unit tests run on, without services.
+
+It keeps what PostgreSQL keeps for the ledger (records, history, receipts, alerts, subsidies, deferred events,
+the outbox) with the same write semantics (upserts, ``ON CONFLICT DO NOTHING``, receipts that only move from
+``accepted``), and hands out copies, so a decision changes nothing until it is saved.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from laowu.domain.brands import BrandRecord
+from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.workers import WorkerRecord
+from laowu.ledger.decide import Decision
+from laowu.ledger.repository import Repository
+from laowu.ledger.rules import RULES
+from laowu.ledger.state import AlertFact, FollowUpFact
+from schemas.envelope import Envelope
+
+
+class InMemoryLedger(Repository):
+    def __init__(self) -> None:
+        self.brand_records: dict[str, BrandRecord] = {}
+        self.worker_records: dict[str, WorkerRecord] = {}
+        self.placement_records: dict[str, PlacementRecord] = {}
+        self.dispatches: dict[str, dict[str, Any]] = {}
+        self.dispatch_workers: dict[str, dict[str, Any]] = {}
+        self.followups: dict[str, dict[str, Any]] = {}
+        self.brand_history: list[dict[str, Any]] = []
+        self.worker_history: list[dict[str, Any]] = []
+        self.receipts: dict[uuid.UUID, dict[str, Any]] = {}
+        self.alerts: dict[str, dict[str, Any]] = {}
+        self.subsidies: dict[str, dict[str, Any]] = {}
+        self.outbox: list[tuple[str, str, dict[str, Any]]] = []
+        self.deferred: dict[uuid.UUID, dict[str, Any]] = {}
+        self._seq = itertools.count()
+
+    # ---- what the API does before the ledger sees an event ------------------------------------------
+    def accept(self, e: Envelope) -> None:
+        """An ``accepted`` receipt, as the API writes when it answers 202."""
+        self.receipts.setdefault(e.event_id, {"event_id": e.event_id, "type": e.type, "status": "accepted",
+                                              "reason": None, "source": e.source, "entity_id": e.key})
+
+    def status(self, e: Envelope) -> tuple[str, str | None]:
+        r = self.receipts.get(e.event_id)
+        return (r["status"], r["reason"]) if r else ("unknown", None)
+
+    def of_type(self, name: str) -> list[dict[str, Any]]:
+        return [env for _, _, env in self.outbox if env["type"] == name]
+
+    # ---- reads --------------------------------------------------------------------------------
+    async def decided_events(self, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        return {i for i in event_ids if i in self.receipts and self.receipts[i]["status"] != "accepted"}
+
+    async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]:
+        return {b: copy.deepcopy(self.brand_records[b]) for b in brand_ids if b in self.brand_records}
+
+    async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
+        return {w: copy.deepcopy(self.worker_records[w]) for w in worker_ids if w in self.worker_records}
+
+    async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
+        return {p: copy.deepcopy(self.placement_records[p]) for p in placement_ids if p in self.placement_records}
+
+    async def existing_dispatches(self, dispatch_ids: Iterable[str]) -> set[str]:
+        return {d for d in dispatch_ids if d in self.dispatches}
+
+    async def refused_placements(self, placement_ids: Iterable[str]) -> dict[str, str]:
+        return {p: self.dispatch_workers[p]["reason"] for p in placement_ids
+                if p in self.dispatch_workers and self.dispatch_workers[p]["outcome"] == "rejected"}
+
+    async def waiting_events(self, keys: Iterable[str]) -> list[dict[str, Any]]:
+        wanted = set(keys)
+        rows = [r for r in self.deferred.values() if r["waits_for"] in wanted]
+        return [copy.deepcopy({k: r[k] for k in ("event_id", "waits_for", "envelope")})
+                for r in sorted(rows, key=lambda r: r["seq"])]
+
+    async def registrations_in_doubt(self, worker_ids: Iterable[str],
+                                     brand_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+        wanted = {("worker", w) for w in worker_ids} | {("brand", b) for b in brand_ids}
+        accepted, refused = set(), {}
+        for r in self.receipts.values():
+            rule = RULES.get(r["type"])
+            if rule is None or not rule.registers or (rule.kind, r["entity_id"]) not in wanted:
+                continue
+            if r["status"] == "accepted":
+                accepted.add((rule.kind, r["entity_id"]))
+            elif r["status"] == "rejected":
+                refused[(rule.kind, r["entity_id"])] = str(r["reason"])
+        waiting = set()
+        for row in self.deferred.values():
+            env = row["envelope"]
+            rule = RULES.get(env["type"])
+            wid = env["payload"].get("worker_id")
+            if rule is not None and rule.registers and rule.kind == "worker" and ("worker", wid) in wanted:
+                waiting.add(wid)
+        return {f"{k}:{i}": why for (k, i), why in refused.items() if (k, i) not in accepted}, waiting
+
+    async def placement_facts(self, placement_ids: Iterable[str]) -> tuple[
+            dict[str, AlertFact], set[str], dict[str, list[FollowUpFact]]]:
+        pids = set(placement_ids)
+        alerts = {a["alert_id"]: AlertFact(a["alert_id"], a["kind"], a["worker_id"], a["placement_id"],
+                                           list(a["regions"]), a["closed_at"])
+                  for a in self.alerts.values() if a["placement_id"] in pids}
+        subsidies = {s for s, row in self.subsidies.items() if row["placement_id"] in pids}
+        facts: dict[str, list[FollowUpFact]] = {}
+        for f in self.followups.values():
+            if f["placement_id"] in pids:
+                day = f["date"] if isinstance(f["date"], date) else date.fromisoformat(f["date"])  # a payload's text, as stored
+                facts.setdefault(f["placement_id"], []).append((f["followup_id"], day, list(f["problems"])))
+        return alerts, subsidies, facts
+
+    async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
+        keys = set()
+        for row in self.deferred.values():
+            kind, _, ident = row["waits_for"].partition(":")
+            held: dict[str, Any] = {"worker": self.worker_records, "brand": self.brand_records,
+                                    "placement": self.dispatch_workers}
+            if ident in held.get(kind, {}):
+                keys.add(row["waits_for"])
+        return keys
+
+    # ---- the write ----------------------------------------------------------------------------
+    async def save(self, d: Decision) -> None:
+        d = copy.deepcopy(d)
+        self.brand_records.update(d.brands)
+        self.worker_records.update(d.workers)
+        for row in d.dispatches:
+            self.dispatches.setdefault(row["dispatch_id"], row)
+        for row in d.dispatch_workers:
+            self.dispatch_workers.setdefault(row["placement_id"], row)
+        self.placement_records.update(d.placements)
+        for row in d.followups:
+            self.followups.setdefault(row["followup_id"], row)
+        self.brand_history += d.brand_history
+        self.worker_history += d.worker_history
+        for alert_id, at in d.alert_closures.items():
+            self.alerts[alert_id]["closed_at"] = at
+        for row in d.alerts:
+            self.alerts.setdefault(row["alert_id"], row)
+        for row in d.subsidies:
+            self.subsidies.setdefault(row["subsidy_id"], row)
+        for r in d.receipts:
+            held = self.receipts.get(r["event_id"])
+            if held is None or held["status"] == "accepted":
+                self.receipts[r["event_id"]] = r
+        self.outbox += d.outbox
+        for eid in d.resolved:
+            self.deferred.pop(eid, None)
+        for row in d.deferred:
+            self.deferred.setdefault(row["event_id"], row | {"seq": next(self._seq)})

@@ -1,0 +1,84 @@
+"""The ledger's repository on PostgreSQL, inside the batch's transaction (``laowu.store`` holds the SQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import asyncpg
+
+from laowu.domain.brands import BrandRecord
+from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.subsidies import subsidy_ids
+from laowu.domain.workers import WorkerRecord
+from laowu.ledger.decide import Decision
+from laowu.ledger.repository import Repository
+from laowu.ledger.state import AlertFact, FollowUpFact
+from laowu.store import dispatch as dstore
+from laowu.store import ledger as store
+from laowu.store import outbox as outbox_store
+
+
+class PostgresLedger(Repository):
+    def __init__(self, conn: asyncpg.Connection, topic: Callable[[str], str]) -> None:
+        self.conn = conn
+        self.topic = topic  # catalogue name → this deployment's topic
+
+    async def decided_events(self, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        return await store.decided_events(self.conn, event_ids)
+
+    async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]:
+        return await store.load_brands(self.conn, brand_ids, lock=lock)
+
+    async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
+        return await store.load_workers(self.conn, worker_ids)
+
+    async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
+        return await dstore.load_placements(self.conn, placement_ids)
+
+    async def existing_dispatches(self, dispatch_ids: Iterable[str]) -> set[str]:
+        return await dstore.existing_dispatches(self.conn, dispatch_ids)
+
+    async def refused_placements(self, placement_ids: Iterable[str]) -> dict[str, str]:
+        return await dstore.refusals(self.conn, placement_ids)
+
+    async def waiting_events(self, keys: Iterable[str]) -> list[dict[str, Any]]:
+        return await dstore.waiting_events(self.conn, keys)
+
+    async def registrations_in_doubt(self, worker_ids: Iterable[str],
+                                     brand_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+        return await dstore.registrations_in_doubt(self.conn, worker_ids, brand_ids)
+
+    async def placement_facts(self, placement_ids: Iterable[str]) -> tuple[
+            dict[str, AlertFact], set[str], dict[str, list[FollowUpFact]]]:
+        pids = list(placement_ids)
+        alerts, subsidies, followups = await dstore.placement_facts(
+            self.conn, pids, [sid for pid in pids for sid in subsidy_ids(pid)])
+        facts: dict[str, list[FollowUpFact]] = {}
+        for r in followups:
+            facts.setdefault(r["placement_id"], []).append((r["id"], r["day"], list(r["problems"])))
+        return ({r["id"]: AlertFact(r["id"], r["kind"], r["worker_id"], r["placement_id"], list(r["regions"]),
+                                    r["closed_at"]) for r in alerts}, subsidies, facts)
+
+    async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
+        return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)
+
+    async def save(self, d: Decision) -> None:
+        conn = self.conn
+        await store.save_brands(conn, list(d.brands.values()))
+        await store.save_workers(conn, list(d.workers.values()))
+        await dstore.insert(conn, "dispatches", d.dispatches)
+        await dstore.insert(conn, "dispatch_workers", d.dispatch_workers)
+        await dstore.save_placements(conn, list(d.placements.values()))
+        await dstore.insert(conn, "followups", d.followups)
+        await store.append_history(conn, "brand_events", d.brand_history)
+        await store.append_history(conn, "worker_events", d.worker_history)
+        await dstore.set_alert_closures(conn, d.alert_closures)
+        await dstore.insert(conn, "alerts", d.alerts)
+        await dstore.insert(conn, "subsidies", d.subsidies)
+        await store.decide(conn, d.receipts)
+        await outbox_store.enqueue(conn, [(self.topic(t), k, env) for t, k, env in d.outbox])
+        await dstore.resolve(conn, d.resolved)
+        await dstore.defer(conn, d.deferred)
+        await dstore.forget_accepted_placements(conn, d.decided_dispatches)

@@ -1,0 +1,55 @@
+"""What ``decide`` reads: the records an input's events name, loaded once, changed in memory."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from laowu.domain.brands import BrandRecord
+from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.workers import WorkerRecord
+from schemas.envelope import Envelope
+
+FollowUpFact = tuple[str, date, list[str]]
+"""(followup_id, date, problems): what the wage-arrears and injury alerts are recounted from."""
+
+
+@dataclass
+class AlertFact:
+    """An alert the ledger holds, as far as closing it again needs."""
+
+    alert_id: str
+    kind: str
+    worker_id: str
+    placement_id: str
+    regions: list[str]
+    closed_at: datetime | None
+
+
+@dataclass
+class LedgerState:
+    brands: dict[str, BrandRecord] = field(default_factory=dict)
+    workers: dict[str, WorkerRecord] = field(default_factory=dict)
+    placements: dict[str, PlacementRecord] = field(default_factory=dict)
+    dispatches: set[str] = field(default_factory=set)
+    """Dispatch ids already in the ledger (a second ``dispatch.created`` of one is rejected)."""
+    refused_placements: dict[str, str] = field(default_factory=dict)
+    """Placements a dispatch refused, with the reason: events about them can never apply."""
+    refused_registrations: dict[str, str] = field(default_factory=dict)
+    """``worker:<id>`` / ``brand:<id>`` whose registration was rejected (and is not accepted again), with why."""
+    deferred_registrations: set[str] = field(default_factory=set)
+    """Workers whose registration waits (for a brand): their other events wait behind it."""
+    waiting: dict[str, list[Envelope]] = field(default_factory=dict)
+    """Stored deferred events by the key they wait for, in arrival order."""
+    stored_waits: dict[uuid.UUID, str] = field(default_factory=dict)
+    """Every stored deferred event loaded, and what it waited for when stored."""
+    unreadable_waits: list[tuple[uuid.UUID, Any, str]] = field(default_factory=list)
+    """Stored deferred events that no longer validate (deferred by an older release): (event_id, raw, why)."""
+    alerts: dict[str, AlertFact] = field(default_factory=dict)
+    """Alerts of the loaded placements."""
+    subsidies: set[str] = field(default_factory=set)
+    """Subsidy ids accrued for the loaded placements."""
+    followups: dict[str, list[FollowUpFact]] = field(default_factory=dict)
+    """Follow-ups of the loaded placements."""
