@@ -37,3 +37,22 @@ def test_the_doors_read_the_catalogue() -> None:
     # derived events are never a client's to send
     for derived in ("ledger.changed", "stats.updated", "alert.raised", "alert.closed", "subsidy.accrued"):
         assert derived not in BATCH_ROLES
+
+
+def test_the_event_names_sql_spells_are_the_catalogues() -> None:
+    """Where SQL names an event type (receipts of registrations, deferred dispatches), a renamed or mistyped entry
+    would match nothing and fail silently: every quoted ``<entity>.<verb>`` in the store's SQL is a catalogue name,
+    and the registrations it looks for are the ledger's registering rules."""
+    import re
+    from pathlib import Path
+
+    from laowu.ledger.rules import RULES
+
+    root = Path(__file__).resolve().parents[2]
+    entities = "|".join(sorted({name.split(".")[0] for name in SPECS}))
+    quoted = re.compile(rf"'((?:{entities})\.[a-z_]+)'")
+    found = {m for f in [*root.glob("laowu/store/**/*.py"), *root.glob("laowu/store/migrations/*.sql"),
+                         *root.glob("streams/**/*.py")] for m in quoted.findall(f.read_text(encoding="utf-8"))}
+    assert found and found <= set(SPECS), found - set(SPECS)
+    registrations = {name for name, rule in RULES.items() if rule.registers}
+    assert {n for n in found if n.endswith(".registered")} == registrations
