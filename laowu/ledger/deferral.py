@@ -64,10 +64,11 @@ def placement_key(e: Envelope) -> str | None:
 
 def brands_named(e: Envelope) -> list[str]:
     """The brands a worker event or dispatch needs (a brand's own events need none)."""
-    if RULES[e.type].kind == "brand":
+    rule = RULES[e.type]
+    if rule.kind == "brand":
         return []
     named = list(e.payload.get("brand_ids", []))
-    if "brand_id" in e.payload:
+    if rule.joins_brand:
         named.append(e.payload["brand_id"])
     return named
 

@@ -73,6 +73,7 @@ class Rule:
     kind: Kind
     apply: Callable[..., Any] | None = None
     registers: bool = False  # what waits for ``<kind>:<id>`` waits for this event
+    joins_brand: bool = False  # its ``brand_id`` must be in the library and open (besides any ``brand_ids``)
     effects: Effect | None = None
     entity: str | None = None  # the ``ledger.changed`` entity, where it is not the kind
 
@@ -86,8 +87,8 @@ BY_PAYLOAD: dict[type[BaseModel], Rule] = {
     ev.WorkerHouseholdMoved: Rule("worker", worker_rules.move_household),
     ev.WorkerCertificateAdded: Rule("worker", worker_rules.add_certificate),
     ev.WorkerTrainingCompleted: Rule("worker", worker_rules.complete_training),
-    ev.WorkerBrandJoined: Rule("worker", worker_rules.join_brand),
-    ev.DispatchCreated: Rule("dispatch"),
+    ev.WorkerBrandJoined: Rule("worker", worker_rules.join_brand, joins_brand=True),
+    ev.DispatchCreated: Rule("dispatch", joins_brand=True),
     ev.PlacementConfirmed: Rule("placement", lifecycle.confirm, effects=_confirmed),
     ev.PlacementRejected: Rule("placement", lifecycle.reject, effects=_rejected),
     ev.PlacementEnded: Rule("placement", lifecycle.end, effects=_ended),
