@@ -20,6 +20,7 @@ import asyncpg
 from laowu.domain.statistics import (
     BEIJING,
     CONFIRMED,
+    DISTINCT_METRICS,
     FOLLOWUP_WITHIN_DAYS,
     RETENTION_METRICS,
     RETENTION_MONTHS,
@@ -30,6 +31,7 @@ from laowu.domain.statistics import (
 from laowu.store import outbox
 from laowu.store.queries import jurisdiction_clause
 from laowu.store.scope import Viewer, region_between, region_prefix
+from laowu.store.sqltext import in_list
 from schemas.topics import DAY_MS, LEDGER_CHANGES
 
 FEED_LOCK = 0x1A0_0F33
@@ -151,7 +153,8 @@ async def prune(conn: Conn, applied_days: int = APPLIED_EVENTS_DAYS, feed_days: 
 # (``add_months``, ``followup_covered``) by tests/integration/test_sql_twins.py; a region rolls up through the
 # one SQL function ``region_rollup`` (migration 0021), the twin of ``laowu.domain.regions.rollup``.
 BEIJING_OFFSET_HOURS = int(BEIJING.utcoffset(None).total_seconds()) // 3600  # type: ignore[union-attr]
-CONFIRMED_SQL = "(" + ", ".join(f"'{s}'" for s in sorted(CONFIRMED)) + ")"
+CONFIRMED_SQL = in_list(CONFIRMED)
+DISTINCT_SQL = in_list(DISTINCT_METRICS)
 
 
 def retention_due_sql(months: int, start: str = "start_date") -> str:
@@ -227,12 +230,12 @@ facts AS (
 """
 _RECOUNT = _FACTS + """
 SELECT dim, key, month, metric,
-       CASE WHEN metric IN ('dispatched', 'confirmed') THEN count(DISTINCT worker_id)::numeric ELSE sum(value) END AS value
+       CASE WHEN metric IN """ + DISTINCT_SQL + """ THEN count(DISTINCT worker_id)::numeric ELSE sum(value) END AS value
   FROM facts GROUP BY dim, key, month, metric
 """
 _MEMBERS = _FACTS + """
 INSERT INTO stats_members (dim, key, month, metric, worker_id)
-SELECT DISTINCT dim, key, month, metric, worker_id FROM facts WHERE metric IN ('dispatched', 'confirmed')
+SELECT DISTINCT dim, key, month, metric, worker_id FROM facts WHERE metric IN """ + DISTINCT_SQL + """
 """
 
 
