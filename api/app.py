@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not settings.database_url or not settings.kafka_bootstrap:
             raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP must be set (laowu up sets them)")
         app.state.settings = settings
-        app.state.pool = pool = await create_pool(settings.database_url, min_size=2, max_size=10, reset=_keep_session)
+        app.state.pool = pool = await create_pool(settings.database_url, min_size=2, max_size=10, reset=_keep_session,
+                                                      translate=True)  # the layers above see store errors
         # Registrations naming brands check them first (the ledger's, and those accepted but not yet applied:
         # read-your-writes); concurrent requests share one query (see Coalescer).
         app.state.brand_statuses = Coalescer(lambda ids: known.brand_statuses(pool, sorted(set(ids))))

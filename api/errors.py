@@ -1,8 +1,12 @@
-"""Errors in FastAPI's shape: ``{"detail": [{"loc", "msg", "type"}]}``; never a 500 for bad input."""
+"""Errors in FastAPI's shape: ``{"detail": [{"loc", "msg", "type"}]}``; never a 500 for bad input.
+
+The errors of the layers below, as HTTP: the store's (``laowu.store.errors``: not found, database unavailable),
+the reports' (``laowu.reports``: out of sight, a bad month window), the domain's and the intake's. Driver errors
+do not reach here: the store translates those it expects (its pool is made with ``translate=True``).
+"""
 
 from __future__ import annotations
 
-import asyncpg
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -13,7 +17,8 @@ from api.reveals import QuotaExceeded
 from api.routing import api_routes
 from laowu.domain.errors import DomainError
 from laowu.intake import InvalidRequest
-from laowu.store.queries import NotFound
+from laowu.reports import BadWindow, OutOfSight
+from laowu.store.errors import NotFound, Unavailable
 
 
 class Conflict(Exception):
@@ -57,13 +62,11 @@ def install(app: FastAPI) -> None:
         return JSONResponse(status_code=503, headers={"Retry-After": "2"},
                             content={"detail": f"event log unavailable, retry: {type(exc).__name__}"})
 
-    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
+    @app.exception_handler(Unavailable)
+    async def _db_down(request: Request, exc: Unavailable) -> JSONResponse:
+        # As for the broker: nothing was done, the client retries. ``kind`` names the driver's error.
         return JSONResponse(status_code=503, headers={"Retry-After": "2"},
-                            content={"detail": f"ledger database unavailable, retry: {type(exc).__name__}"})
-
-    for kind in (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-                 ConnectionError, OSError):
-        app.add_exception_handler(kind, _db_down)
+                            content={"detail": f"ledger database unavailable, retry: {exc.kind}"})
 
     @app.exception_handler(QuotaExceeded)
     async def _quota(request: Request, exc: QuotaExceeded) -> JSONResponse:
@@ -72,6 +75,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": "not found"})
+
+    @app.exception_handler(OutOfSight)
+    async def _out_of_sight(request: Request, exc: OutOfSight) -> JSONResponse:
+        # The statistics' 404 names what was asked for (a region, a brand), in the shape of a field error.
+        return JSONResponse(status_code=404, content={"detail": [
+            {"loc": ["path"], "msg": f"{exc.what} not found", "type": "not_found"}]})
+
+    @app.exception_handler(BadWindow)
+    async def _bad_window(request: Request, exc: BadWindow) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": ["query", "from"], "msg": str(exc), "type": "value_error"}]})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

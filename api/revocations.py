@@ -14,6 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from laowu.store import credentials
+
 
 class Revocations:
     def __init__(self, refresh_s: float) -> None:
@@ -32,16 +34,12 @@ class Revocations:
             return
         async with self.lock:
             self.added_while_reading = set()
-            async with pool.acquire() as conn:
-                await conn.execute("DELETE FROM revoked_tokens WHERE expires_at < now() - interval '1 minute'")
-                rows = await conn.fetch("SELECT jti FROM revoked_tokens")
-            self.revoked = {r["jti"] for r in rows} | self.added_while_reading
+            alive = await credentials.revoked_tokens(pool)
+            self.revoked = alive | self.added_while_reading
             self.read_at = time.monotonic()
 
     async def revoke(self, pool: asyncpg.Pool, *, jti: str, subject: str, expires: int) -> None:
-        await pool.execute(
-            "INSERT INTO revoked_tokens (jti, subject, expires_at) VALUES ($1, $2, to_timestamp($3)) "
-            "ON CONFLICT (jti) DO NOTHING", jti, subject, expires)
+        await credentials.revoke_token(pool, jti=jti, subject=subject, expires=expires)
         self.revoked.add(jti)
         self.added_while_reading.add(jti)
 

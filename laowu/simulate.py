@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from stdnum.cn import uscc as uscc_rules
 
-from laowu.domain import ids
+from laowu.domain import ids, regions
 from laowu.domain.identity import id_number_for
 from laowu.intake import Context, Intake, InvalidRequest, PlacementRef
 from schemas.api import BatchItem
@@ -225,11 +225,6 @@ def _iso(t: datetime) -> str:
 def _station(workstation_id: str) -> tuple[str, str, str | None]:
     """The credential of a workstation ``ws-<region>-NN``: its own org id, jurisdiction = its region."""
     return ("workstation", workstation_id, workstation_id.split("-")[1])
-
-
-def _prefix(code: str) -> str:
-    """GB/T 2260 containment as a prefix: 460000 → 46, 460100 → 4601, a county → itself."""
-    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
 
 
 def _bureau(region: str) -> tuple[str, str, str | None]:
@@ -438,7 +433,7 @@ class Generator:
         # The organizing station must cover every member (API jurisdiction): the brand's region when it does,
         # else its province (省级劳务协作).
         origin = brand.region_code
-        if not all(m.region.startswith(_prefix(origin)) for m in members):
+        if not all(regions.covers(origin, m.region) for m in members):
             origin = origin[:2] + "0000"
         body = {
             "dispatch_id": dispatch_id, "organizer_id": f"ws-{origin}-01", "brand_id": brand.brand_id,

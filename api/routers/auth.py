@@ -1,8 +1,9 @@
-"""Credentials: API keys for machine clients (workstation terminals) exchanged for short-lived tokens; audit."""
+"""Credentials: API keys for machine clients (workstation terminals) exchanged for short-lived tokens; audit.
+
+Parses, calls ``laowu.store.credentials`` / ``laowu.store.queries`` and renders: no SQL here."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -16,7 +17,7 @@ from laowu import auth
 from laowu.domain import regions
 from laowu.domain.errors import DomainError
 from laowu.intake import InvalidRequest
-from laowu.store import queries
+from laowu.store import credentials, queries
 from schemas.common import CLEAN, Identifier, RegionCode, Role, Strict
 
 router = APIRouter(route_class=JSONRoute, tags=["access"])
@@ -66,14 +67,11 @@ class AuditPublic(BaseModel):
 
 @router.post("/v1/auth/token", response_model=TokenResponse)
 async def exchange(body: TokenRequest, pool: PoolDep, settings: SettingsDep) -> TokenResponse:
-    row = await pool.fetchrow(
-        "SELECT credential_id, role, org, region FROM credentials WHERE key_hash = $1 AND revoked_at IS NULL",
-        auth.hash_api_key(body.api_key),
-    )
-    if row is None:
+    found = await credentials.active(pool, auth.hash_api_key(body.api_key))
+    if found is None:
         raise HTTPException(status_code=401, detail="unknown or revoked API key")
-    token = auth.issue(settings, role=row["role"], org=row["org"], region=row["region"],
-                       subject=f"credential:{row['credential_id']}")
+    token = auth.issue(settings, role=found.role, org=found.org, region=found.region,
+                       subject=f"credential:{found.credential_id}")
     return TokenResponse(access_token=token, expires_in=min(settings.token_ttl_s, settings.token_max_ttl_s))
 
 
@@ -91,11 +89,8 @@ async def create_credential(body: CredentialCreate, request: Request, pool: Pool
     if body.role != "admin" and (body.region is None or not regions.region_exists(body.region)):
         raise InvalidRequest([DomainError("region", "region", "a GB/T 2260 region is required for this role")])
     key, digest = auth.new_api_key()
-    credential_id = "cred-" + uuid.uuid4().hex[:12]
-    await pool.execute(
-        "INSERT INTO credentials (credential_id, key_hash, role, org, region, created_by) VALUES ($1,$2,$3,$4,$5,$6)",
-        credential_id, digest, body.role, body.org, body.region, actor.subject or actor.org,
-    )
+    credential_id = await credentials.create(pool, key_hash=digest, role=body.role, org=body.org, region=body.region,
+                                             created_by=actor.subject or actor.org)
     await auditing.record(request, actor, "credential.create",
                           detail={"credential_id": credential_id, "role": body.role, "org": body.org, "region": body.region})
     return CredentialCreated(credential_id=credential_id, api_key=key, role=body.role, org=body.org, region=body.region)

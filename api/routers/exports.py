@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,8 +20,8 @@ from starlette.background import BackgroundTask
 from api import bulk_audit, spool
 from api.access import CurrentActor
 from api.deps import PoolDep
-from api.routers import stats as stats_api
 from api.routing import JSONRoute
+from laowu import reports
 from laowu.domain import statistics as st
 from laowu.domain.regions import region_name
 from laowu.store import stats as store
@@ -69,12 +68,12 @@ async def export_workers(
     Audited (``export.workers``: filters and row count) before it is sent.
     """
     if region is not None:
-        stats_api.jurisdiction(request, region)
+        reports.jurisdiction(actor, region)
     names = {b["brand_id"]: b["name"] for b in await store.brands_in(pool, None)}
     path, rows = await spool.build("workers", {"names": names}, _worker_pages(pool, brand_id, region, actor))
     await bulk_audit.audited(request, actor, path, "export.workers",
                              {"filters": {"brand_id": brand_id, "region": region}, "rows": rows})
-    stamp = datetime.now(st.BEIJING).strftime("%Y%m%d")
+    stamp = reports.now().strftime("%Y%m%d")
     return _response(path, f"从业人员台账-{stamp}.xlsx", f"workers-{stamp}.xlsx")
 
 
@@ -90,21 +89,21 @@ async def export_stats(
 
     Audited (``export.stats``) before it is sent, as every export.
     """
-    region = stats_api.jurisdiction(request, region)
+    region = reports.jurisdiction(actor, region)
     scope: st.Scope = ("region", region) if region else ("all", "")
-    first, last = stats_api.window(None, None)
+    first, last = reports.window(None, None)
     params = {
         "title": (region_name(region) if region else "全国") or region or "全国",
-        "figures": await stats_api.figures(pool, scope),
-        "children": await stats_api.children(pool, region),
-        "brands": await stats_api.brand_ranking(pool, region, limit=1000),
-        "months": await stats_api.series(pool, scope, first, last),
-        "progress": await stats_api.targets(request, pool, region),
-        "category_names": stats_api.CATEGORY_NAMES,
-        "month_keys": list(stats_api.SERIES_FIELDS),
+        "figures": await reports.figures(pool, scope),
+        "children": await reports.children(pool, region),
+        "brands": await reports.brand_ranking(pool, region, limit=1000),
+        "months": await reports.series(pool, scope, first, last),
+        "progress": await reports.progress(pool, region),
+        "category_names": reports.CATEGORY_NAMES,
+        "month_keys": list(reports.SERIES_FIELDS),
     }
     path, _ = await spool.build("stats", params)
     rows = {"children": len(params["children"]), "brands": len(params["brands"]), "months": len(params["months"])}
     await bulk_audit.audited(request, actor, path, "export.stats", {"filters": {"region": region}, "rows": rows})
-    stamp = datetime.now(st.BEIJING).strftime("%Y%m%d")
+    stamp = reports.now().strftime("%Y%m%d")
     return _response(path, f"劳务品牌统计-{params['title']}-{stamp}.xlsx", f"stats-{region or 'all'}-{stamp}.xlsx")

@@ -25,8 +25,8 @@ import asyncpg
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from api.routers.stats import jurisdiction
 from api.routing import JSONRoute
+from laowu import reports
 from laowu.domain.regions import covers
 from laowu.store import stats as store
 
@@ -233,7 +233,7 @@ async def feed(
     with a ``closed`` event when its token expires or is signed out; a credential may hold at most
     LAOWU_FEED_MAX_STREAMS streams at once (429 beyond)."""
     chosen = _kinds(kinds)
-    scope = jurisdiction(request, region)
+    scope = reports.jurisdiction(getattr(request.state, "actor", None), region)
     after = _position(last_event_id, last_event_id_query)
     hub: FeedHub = request.app.state.feed_hub
     settings = request.app.state.settings

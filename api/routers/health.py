@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import PoolDep, PublisherDep
 from api.routing import JSONRoute
+from laowu.store import pool as store_pool
 
 router = APIRouter(route_class=JSONRoute, tags=["operations"])
 
@@ -21,10 +22,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(pool: PoolDep, publisher: PublisherDep) -> JSONResponse:
-    try:
-        postgres = await pool.fetchval("SELECT 1") == 1
-    except Exception:
-        postgres = False
+    postgres = await store_pool.answers(pool)
     kafka = await publisher.kafka_ready()
     ok = postgres and kafka
     return JSONResponse(status_code=200 if ok else 503,

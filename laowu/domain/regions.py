@@ -181,6 +181,11 @@ def region_exists(code: str) -> bool:
     return isinstance(code, str) and _CODE_RE.fullmatch(code) is not None and code in _table().names
 
 
+def codes() -> list[str]:
+    """Every code the table knows (current and abolished), in code order — e.g. for a test that holds SQL to Python."""
+    return sorted(_table().names)
+
+
 def region_level(code: str) -> RegionLevel:
     """Level implied by the code's shape: ``PP0000`` province, ``PPCC00`` city, else county."""
     return _level_of(_checked(code))
@@ -216,6 +221,20 @@ def prefix(code: str) -> str:
     if code.endswith("00"):
         return code[:4]
     return code
+
+
+def rollup(code: str) -> list[str]:
+    """The code and the levels above it, from the code's shape alone: 460106 → 460106, 460100, 460000; a city
+    460100 → 460100, 460000; a ``PP00DD`` county → itself and its province; anything but six ASCII digits → [].
+
+    The other face of :func:`prefix`: ``scope`` covers ``code`` exactly when ``scope`` is in ``rollup(code)``.
+    Statistics roll a figure up these codes, alert and subsidy cover tables list a row under them, and a rule set
+    is looked up along them. Its one SQL twin is ``region_rollup(text)`` (migration 0021); a test holds the two to
+    each other over every GB/T 2260 code.
+    """
+    if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
+        return []
+    return list(dict.fromkeys([code, code[:4] + "00", code[:2] + "0000"]))
 
 
 def covers(scope: str, code: str) -> bool:

@@ -37,6 +37,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from laowu.domain import regions
+
 Cell = tuple[str, str, str, str]
 """(dim, key, month, metric)"""
 Member = tuple[str, str, str, str, str]
@@ -61,14 +63,8 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 
 
-def rollup(code: str) -> list[str]:
-    """The code and the levels above it, from the code's shape: 460106 → 460106, 460100, 460000.
-
-    Structural like jurisdiction (``covers``): a figure for 460100 is the sum over every code ``4601xx``.
-    """
-    if len(code) != 6 or not code.isdigit():
-        return []
-    return list(dict.fromkeys([code, code[:4] + "00", code[:2] + "0000"]))
+rollup = regions.rollup
+"""The code and the levels above it (460106 → 460106, 460100, 460000): :func:`laowu.domain.regions.rollup`."""
 
 
 def beijing_month(value: str | date | datetime) -> str:

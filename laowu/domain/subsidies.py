@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from laowu.domain import regions
 from laowu.domain.alerts import day_start
 from laowu.domain.lifecycle import PlacementRecord
 
@@ -55,7 +56,7 @@ def default_rules() -> dict[str, Any]:
 def rules_for(region: str, rules: dict[str, Any] | None = None) -> dict[str, Any]:
     """The most specific rule set covering the region: county, then city, then province, then default."""
     rules = rules or default_rules()
-    for code in (region, region[:4] + "00", region[:2] + "0000"):
+    for code in regions.rollup(region):
         if code in rules:
             return dict(rules[code])
     return dict(rules["default"])

@@ -125,7 +125,7 @@ def _coverage(units: list[tuple[str, str]], brands: list[Mapping[str, Any]], uni
 def chongqing(brands: Iterable[Mapping[str, Any]], within: str | None = None) -> dict[str, Any]:
     mine = [b for b in brands if b["region_code"].startswith("50")]
     counts = _brand_counts(mine)
-    units = [(c, n) for c, n in chongqing_units() if within is None or c.startswith(regions.prefix(within))]
+    units = [(c, n) for c, n in chongqing_units() if within is None or regions.covers(within, c)]
     covered, missing, cultivating = _coverage(units, mine, lambda code: code, ("municipal", "national"))
     deadline = "2025-12-31"
     return {
@@ -170,7 +170,7 @@ def hainan(brands: Iterable[Mapping[str, Any]], within: str | None = None) -> di
 
 def _unit_within(unit: str, region: str) -> bool:
     """A Hainan unit is in scope when the region covers it or lies inside it."""
-    return unit.startswith(regions.prefix(region)) or region.startswith(regions.prefix(unit))
+    return regions.covers(region, unit) or regions.covers(unit, region)
 
 
 def progress(brands: Iterable[Mapping[str, Any]], region: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
@@ -178,7 +178,7 @@ def progress(brands: Iterable[Mapping[str, Any]], region: str | None = None, tod
     rows = list(brands)
     out = []
     for province, build in (("500000", chongqing), ("460000", hainan)):
-        if region is not None and region[:2] != province[:2]:
+        if region is not None and not regions.covers(province, region):
             continue
         within = region if region is not None and region != province else None
         item = build(rows, within)

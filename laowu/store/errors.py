@@ -1,12 +1,48 @@
-"""Which database failures are transient: retried with backoff, never treated as bad data or as our bug."""
+"""The store's errors, and which database failures are transient.
+
+Callers above the store (the API, the application) see the store's own errors — :class:`NotFound`,
+:class:`Unavailable` — never the driver's: a pool made with ``create_pool(translate=True)`` (``laowu.store.pool``)
+turns the driver errors that mean "the database cannot be reached" into :class:`Unavailable`. The consumers,
+which retry whatever is transient, classify driver errors with :data:`TRANSIENT_DB` and :data:`REFUSED_DATA`.
+"""
 
 from __future__ import annotations
 
 import asyncpg
 
+
+class StoreError(Exception):
+    """Something the store reports about the data or the database, in its own terms."""
+
+
+class NotFound(StoreError, LookupError):
+    """No such record (or none the caller may see: the store does not say which)."""
+
+
+class Unavailable(StoreError):
+    """The database cannot be reached now (down, restarting, connection lost); retrying later may succeed.
+
+    ``kind`` names the driver's error, for the client's message and the logs; the driver's exception is the cause.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"database unavailable: {kind}")
+        self.kind = kind
+
+
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    ConnectionError,
+    OSError,
+)
+"""Driver errors translated into :class:`Unavailable` (what the API answered 503 for before the translation)."""
+
 # InternalClientError ("cannot switch to state …") is what asyncpg raises when the server goes away in the
 # middle of a protocol exchange — a restart, not a bug of ours.
 TRANSIENT_DB: tuple[type[BaseException], ...] = (
+    Unavailable,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,

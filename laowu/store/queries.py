@@ -1,4 +1,8 @@
-"""Read side of the ledger: records, lists with keyset pagination, history."""
+"""Read side of the ledger: records, lists with keyset pagination, history.
+
+A record that is not there (or not for this viewer) raises ``laowu.store.errors.NotFound`` (also importable
+from here).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from laowu.store.errors import NotFound as NotFound  # re-exported: where the routers import it from
 from laowu.store.scope import (
     Viewer,
     placement_clause,
@@ -15,10 +20,6 @@ from laowu.store.scope import (
     worker_clause,
     worker_sources,
 )
-
-
-class NotFound(LookupError):
-    """No such record (or, once access control lands, none the caller may see)."""
 
 
 class Filter:

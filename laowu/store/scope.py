@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from laowu.domain import regions
+from laowu.domain.lifecycle import ACTIVE_PLACEMENT
+from laowu.store.sqltext import in_list
 
 Reach = Literal["view", "act", "jurisdiction"]
 """What a worker clause is for: ``view`` every masked read; ``act`` writes about the worker (not the receiving
@@ -69,7 +71,7 @@ def covers(viewer: Viewer, code: str) -> bool:
     return viewer.region is not None and code.startswith(regions.prefix(viewer.region))
 
 
-ACTIVE = "('dispatched', 'confirmed')"  # placements whose destination region receives the worker
+ACTIVE = in_list(ACTIVE_PLACEMENT)  # placements whose destination region receives the worker
 
 
 def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w", *, reach: Reach = "view") -> str:

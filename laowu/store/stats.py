@@ -17,10 +17,22 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from laowu.domain.statistics import RETENTION_METRICS, Cell, Member, Scope
+from laowu.domain.statistics import (
+    BEIJING,
+    CONFIRMED,
+    DISTINCT_METRICS,
+    FOLLOWUP_WITHIN_DAYS,
+    RETENTION_METRICS,
+    RETENTION_MONTHS,
+    Cell,
+    Member,
+    Scope,
+)
 from laowu.store import outbox
 from laowu.store.queries import jurisdiction_clause
 from laowu.store.scope import Viewer, region_between, region_prefix
+from laowu.store.sqltext import in_list
+from schemas.topics import DAY_MS, LEDGER_CHANGES
 
 FEED_LOCK = 0x1A0_0F33
 """Advisory lock serialising feed inserts, so feed ids are handed out in commit order."""
@@ -121,8 +133,13 @@ async def append_feed(conn: asyncpg.Connection, rows: Sequence[tuple[str, Sequen
     )
 
 
-async def prune(conn: Conn, applied_days: int = 35, feed_days: int = 7) -> tuple[int, int]:
-    """Forget applied-event ids older than the ledger-changes retention (30 days) plus a margin, and old feed rows."""
+APPLIED_EVENTS_DAYS = LEDGER_CHANGES.retention_ms // DAY_MS + 5
+"""How long an applied event id is kept: the ledger-changes topic's retention (a redelivery can come no later)
+plus a margin; the topic catalogue holds the retention, so the two cannot drift apart."""
+
+
+async def prune(conn: Conn, applied_days: int = APPLIED_EVENTS_DAYS, feed_days: int = 7) -> tuple[int, int]:
+    """Forget applied-event ids older than the ledger-changes retention plus a margin, and old feed rows."""
     a = await conn.execute("DELETE FROM stats_applied_events WHERE applied_at < now() - make_interval(days => $1)",
                            applied_days)
     f = await conn.execute("DELETE FROM feed_events WHERE created_at < now() - make_interval(days => $1)", feed_days)
@@ -131,18 +148,46 @@ async def prune(conn: Conn, applied_days: int = 35, feed_days: int = 7) -> tuple
 
 # ---- the recount from the ledger ------------------------------------------------------------------
 # The same attribution as laowu.domain.statistics, written independently in SQL, so a recount checks the
-# stream processor's code as well as its delivery.
-_FACTS = """
+# stream processor's code as well as its delivery. Its constants are the domain's (Beijing's offset, the
+# retention months, the follow-up window, the confirmed statuses), and its date arithmetic is held to the domain's
+# (``add_months``, ``followup_covered``) by tests/integration/test_sql_twins.py; a region rolls up through the
+# one SQL function ``region_rollup`` (migration 0021), the twin of ``laowu.domain.regions.rollup``.
+BEIJING_OFFSET_HOURS = int(BEIJING.utcoffset(None).total_seconds()) // 3600  # type: ignore[union-attr]
+CONFIRMED_SQL = in_list(CONFIRMED)
+DISTINCT_SQL = in_list(DISTINCT_METRICS)
+
+
+def retention_due_sql(months: int, start: str = "start_date") -> str:
+    """The day a placement started on ``start`` becomes due for retention at ``months`` — ``add_months``."""
+    return f"({start} + make_interval(months => {int(months)}))::date"
+
+
+def followup_covered_sql(first: str = "first_followup_date", start: str = "start_date") -> str:
+    """A first follow-up within the window of the start — ``followup_covered``'s dates (NULL counts as not)."""
+    return f"coalesce({first} <= {start} + {int(FOLLOWUP_WITHIN_DAYS)}, false)"
+
+
+_RETENTION_COLUMNS = "".join(
+    f"""
+           to_char({retention_due_sql(n)}, 'YYYY-MM-DD') AS due{n},
+           end_date IS NULL OR end_date >= {retention_due_sql(n)} AS kept{n},"""
+    for n in RETENTION_MONTHS)
+_RETENTION_FACTS = "".join(
+    f"""
+    UNION ALL SELECT dim, key, due{n}, 'retention_{n}m_due', 1, worker_id FROM ps WHERE conf
+    UNION ALL SELECT dim, key, due{n}, 'retention_{n}m_kept', 1, worker_id FROM ps WHERE conf AND kept{n}"""
+    for n in RETENTION_MONTHS)
+_FACTS = f"""
 WITH w AS (
     SELECT worker_id, household_region AS r, brand_ids,
            cardinality(priority_groups) > 0 AS prio,
-           to_char((registered_at AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM') AS m
+           to_char((registered_at AT TIME ZONE 'UTC') + make_interval(hours => {BEIJING_OFFSET_HOURS}), 'YYYY-MM') AS m
       FROM workers
 ),
 ws AS (
     SELECT 'all'::text AS dim, ''::text AS key, worker_id, prio, m FROM w
     UNION
-    SELECT 'region', x, worker_id, prio, m FROM w, unnest(ARRAY[r, left(r, 4) || '00', left(r, 2) || '0000']) x
+    SELECT 'region', x, worker_id, prio, m FROM w, unnest(region_rollup(r)) x
     UNION
     SELECT 'brand', b, worker_id, prio, m FROM w, unnest(brand_ids) b
 ),
@@ -150,22 +195,18 @@ p AS (
     SELECT placement_id, worker_id, origin_region AS o, destination_region AS d, brand_id, status, monthly_wage,
            to_char(departure_date, 'YYYY-MM') AS dm, to_char(start_date, 'YYYY-MM') AS sm,
            to_char(end_date, 'YYYY-MM') AS em,
-           status IN ('confirmed', 'ended') AND start_date IS NOT NULL AS conf,
-           to_char(start_date + interval '3 months', 'YYYY-MM-DD') AS due3,
-           to_char(start_date + interval '6 months', 'YYYY-MM-DD') AS due6,
-           end_date IS NULL OR end_date >= start_date + interval '3 months' AS kept3,
-           end_date IS NULL OR end_date >= start_date + interval '6 months' AS kept6,
-           coalesce(first_followup_date <= start_date + 30, false) AS covered
+           status IN {CONFIRMED_SQL} AND start_date IS NOT NULL AS conf,{_RETENTION_COLUMNS}
+           {followup_covered_sql()} AS covered
       FROM placements
 ),
 ps AS (
     SELECT 'all'::text AS dim, ''::text AS key, p.* FROM p
     UNION
-    SELECT 'region', x, p.* FROM p, unnest(ARRAY[o, left(o, 4) || '00', left(o, 2) || '0000']) x
+    SELECT 'region', x, p.* FROM p, unnest(region_rollup(o)) x
     UNION
     SELECT 'brand', brand_id, p.* FROM p
     UNION
-    SELECT 'destination', x, p.* FROM p, unnest(ARRAY[d, left(d, 4) || '00', left(d, 2) || '0000']) x
+    SELECT 'destination', x, p.* FROM p, unnest(region_rollup(d)) x
 ),
 facts AS (
     SELECT dim, key, mm AS month, 'registered' AS metric, 1::numeric AS value, worker_id FROM ws, unnest(ARRAY['', m]) mm
@@ -184,21 +225,17 @@ facts AS (
                WHERE conf AND monthly_wage IS NOT NULL
     UNION ALL SELECT dim, key, '', 'currently_employed', 1, worker_id FROM ps WHERE status = 'confirmed'
     UNION ALL SELECT dim, key, mm, 'separations', 1, worker_id FROM ps, unnest(ARRAY['', em]) mm
-               WHERE status = 'ended' AND em IS NOT NULL
-    UNION ALL SELECT dim, key, due3, 'retention_3m_due', 1, worker_id FROM ps WHERE conf
-    UNION ALL SELECT dim, key, due3, 'retention_3m_kept', 1, worker_id FROM ps WHERE conf AND kept3
-    UNION ALL SELECT dim, key, due6, 'retention_6m_due', 1, worker_id FROM ps WHERE conf
-    UNION ALL SELECT dim, key, due6, 'retention_6m_kept', 1, worker_id FROM ps WHERE conf AND kept6
+               WHERE status = 'ended' AND em IS NOT NULL{_RETENTION_FACTS}
 )
 """
 _RECOUNT = _FACTS + """
 SELECT dim, key, month, metric,
-       CASE WHEN metric IN ('dispatched', 'confirmed') THEN count(DISTINCT worker_id)::numeric ELSE sum(value) END AS value
+       CASE WHEN metric IN """ + DISTINCT_SQL + """ THEN count(DISTINCT worker_id)::numeric ELSE sum(value) END AS value
   FROM facts GROUP BY dim, key, month, metric
 """
 _MEMBERS = _FACTS + """
 INSERT INTO stats_members (dim, key, month, metric, worker_id)
-SELECT DISTINCT dim, key, month, metric, worker_id FROM facts WHERE metric IN ('dispatched', 'confirmed')
+SELECT DISTINCT dim, key, month, metric, worker_id FROM facts WHERE metric IN """ + DISTINCT_SQL + """
 """
 
 
