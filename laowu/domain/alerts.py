@@ -10,14 +10,15 @@ An alert closes itself when the missing event arrives. Ids are deterministic, so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.statistics import BEIJING
 
 UNCONFIRMED_DAYS = 7
 FOLLOWUP_DAYS = 30
 EARLY_SEPARATION_DAYS = 30
-CHINA = timezone(timedelta(hours=8))
+CHINA = BEIJING  # field dates are Beijing dates
 
 
 @dataclass(frozen=True)

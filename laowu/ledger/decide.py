@@ -71,7 +71,8 @@ def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] =
         d.decided.add(event_id)
         d.out.receipts.append(rows.rejected_receipt(event_id, raw, f"invalid event: {why}"))
     # What already waits for a placement that is there is older than this batch: decided first, in order.
-    d.wake(sorted(k for k in state.waiting if k.startswith("placement:") and k[10:] in state.placements))
+    d.wake(sorted(k for k in state.waiting if deferral.waited_on(k)[1] in state.placements
+                  and deferral.waited_on(k)[0] == "placement"))
     for e in events:
         d.decide(e)
     d.wake(sorted(wake))

@@ -47,6 +47,12 @@ class Deferred(Exception):
         self.waits_for = waits_for
 
 
+def waited_on(key: str) -> tuple[str, str]:
+    """``(kind, id)`` of a key; ids may hold ``:`` themselves (the SQL side splits at the first one too)."""
+    kind, _, ident = key.partition(":")
+    return kind, ident
+
+
 def unblocks(e: Envelope) -> list[str]:
     """What a decided event may have been awaited as (rejected, it ends the wait with a rejection)."""
     rule = RULES[e.type]

@@ -18,6 +18,7 @@ from laowu.domain.brands import BrandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
+from laowu.ledger.deferral import waited_on
 from laowu.ledger.repository import Repository
 from laowu.ledger.rules import RULES
 from laowu.ledger.state import AlertFact, FollowUpFact
@@ -118,7 +119,7 @@ class InMemoryLedger(Repository):
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         keys = set()
         for row in self.deferred.values():
-            kind, _, ident = row["waits_for"].partition(":")
+            kind, ident = waited_on(row["waits_for"])
             held: dict[str, Any] = {"worker": self.worker_records, "brand": self.brand_records,
                                     "placement": self.dispatch_workers}
             if ident in held.get(kind, {}):

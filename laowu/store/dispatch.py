@@ -138,16 +138,17 @@ async def stale_satisfied_waits(conn: asyncpg.Connection, older_than_s: float, l
     rows = await conn.fetch(
         """
         SELECT DISTINCT d.waits_for FROM deferred_events d
+         CROSS JOIN LATERAL (SELECT substr(d.waits_for, strpos(d.waits_for, ':') + 1) AS id) k
          WHERE d.deferred_at < now() - make_interval(secs => $1)
            AND CASE split_part(d.waits_for, ':', 1)
-                 WHEN 'worker' THEN EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = substr(d.waits_for, 8))
+                 WHEN 'worker' THEN EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = k.id)
                                  OR EXISTS (SELECT 1 FROM event_receipts r WHERE r.type = 'worker.registered'
-                                               AND r.entity_id = substr(d.waits_for, 8) AND r.status = 'rejected')
-                 WHEN 'brand' THEN EXISTS (SELECT 1 FROM brands b WHERE b.brand_id = substr(d.waits_for, 7))
+                                               AND r.entity_id = k.id AND r.status = 'rejected')
+                 WHEN 'brand' THEN EXISTS (SELECT 1 FROM brands b WHERE b.brand_id = k.id)
                                 OR EXISTS (SELECT 1 FROM event_receipts r WHERE r.type = 'brand.registered'
-                                              AND r.entity_id = substr(d.waits_for, 7) AND r.status = 'rejected')
+                                              AND r.entity_id = k.id AND r.status = 'rejected')
                  WHEN 'placement' THEN EXISTS (SELECT 1 FROM dispatch_workers x
-                                                WHERE x.placement_id = substr(d.waits_for, 11))
+                                                WHERE x.placement_id = k.id)
                  ELSE false END
          LIMIT $2
         """,

@@ -45,3 +45,18 @@ def test_the_other_modules_use_the_one_rollup_and_prefix() -> None:
 def test_subsidy_rules_are_looked_up_along_the_rollup(region: str, expected: str) -> None:
     rules = {"default": {"version": "default"}, "460000": {"version": "460000"}, "469006": {"version": "469006"}}
     assert subsidies.rules_for(region, rules)["version"] == expected
+
+
+def test_the_store_s_day_boundary_is_the_domain_s_beijing_day() -> None:
+    """The reveal quota's SQL counts days in a zone name; it must be the domain's Beijing offset, on any date."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from laowu.domain.alerts import CHINA
+    from laowu.domain.statistics import BEIJING
+    from laowu.store.reveals import ZONE
+
+    assert CHINA is BEIJING
+    for day in range(0, 3650, 17):
+        at = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=day)
+        assert ZoneInfo(ZONE).utcoffset(at) == BEIJING.utcoffset(at)
