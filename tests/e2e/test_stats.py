@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -195,8 +196,7 @@ async def test_kill_9_of_the_faust_worker_mid_stream_converges_exactly(
                 assert not task.done() or task.exception() is None, task
                 seen = await pool.fetchval("SELECT count(*) FROM stats_applied_events")
                 await asyncio.sleep(0.01)
-            proc.kill()  # SIGKILL: no shutdown, no final commit
-            proc.wait(10)
+            stop(proc, signal.SIGKILL)  # no shutdown, no final commit
             applied = await stats_store.applied_offsets(pool, settings.topic(LEDGER_CHANGES.name))
             committed = await committed_offsets(settings)
             ahead = sum(n - committed.get(p, 0) for p, n in applied.items())

@@ -52,7 +52,7 @@ def scram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
     created through the SCRAM listener: exactly what ``laowu up`` does with these settings."""
     home = tmp_path_factory.mktemp("scram")
     settings = _settings(home)
-    handle = asyncio.run(start_infra(home, settings, migrate=True, topics=True))
+    handle = asyncio.run(start_infra(home, settings, migrate=True, topics=True, die_with_parent=True))
     try:
         assert handle.kafka is not None and handle.kafka.listener == "SASL_PLAINTEXT"
         yield settings.model_copy(update={"kafka_bootstrap": handle.bootstrap, "database_url": handle.dsn}), handle
@@ -87,10 +87,9 @@ async def test_the_api_and_the_ledger_work_over_scram(scram: tuple[Settings, Inf
         assert (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
         assert (await api.get("/readyz")).status_code == 200  # its Kafka check authenticates too
 
-        # The faust statistics worker, a process of its own configured only through the environment.
-        env = {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_USERNAME": USER, "KAFKA_SASL_PASSWORD": PASSWORD,
-               "LAOWU_HOME": str(tmp_path)}
-        worker = spawn_ours(["streams", "worker"], settings, tmp_path / "streams.log", **env)
+        # The faust statistics worker, a process of its own configured only through the environment (the SCRAM
+        # settings among it: laowu.stack.processes.child_env writes every setting of ``settings`` into it).
+        worker = spawn_ours(["streams", "worker"], settings, tmp_path / "streams.log", LAOWU_HOME=str(tmp_path))
         try:
             report = await converge(settings, timeout=60, worker=worker)
             assert report.consistent_cut and not report.drift and report.kafka_lag == 0, (
