@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -35,11 +37,33 @@ TEMPLATE_DB = "laowu_template"
 Infra = InfraHandle
 
 
+@contextlib.contextmanager
+def stack_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A private home for a broker and a database of the tests, removed at the end, its logs kept in pytest's
+    temporary directory (``<name>-logs``).
+
+    Not under ``/tmp/pytest-of-<user>`` itself: every pytest run that starts resets that directory to 0700, which
+    locks the database's own system user (``embedded_postgres``, when the tests run as root) out of its data
+    while it runs — a concurrent run elsewhere on the machine made PostgreSQL PANIC at its next checkpoint.
+    """
+    home = Path(tempfile.mkdtemp(prefix=f"laowu-{name}-"))
+    try:
+        yield home
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.copytree(home / "logs", tmp_path_factory.mktemp(f"{name}-logs"), dirs_exist_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfraHandle]:
-    """The nodes ``laowu up`` runs, on free ports with their data under pytest's temporary directory, bound to
-    this process (PR_SET_PDEATHSIG): a killed pytest leaves no broker or database behind."""
-    home = tmp_path_factory.mktemp("stack")
+    """The nodes ``laowu up`` runs, on free ports with private data (:func:`stack_home`), bound to this process
+    (PR_SET_PDEATHSIG): a killed pytest leaves no broker or database behind."""
+    with stack_home(tmp_path_factory, "stack") as home:
+        yield from _session_infra(home)
+
+
+def _session_infra(home: Path) -> Iterator[InfraHandle]:
     # Explicit, not from the shell: the session's world is its own, PLAINTEXT on free ports.
     settings = Settings(env="test", home=home, database_url=None, kafka_bootstrap=None, kafka_port=0, pg_port=0,
                         kafka_security_protocol="PLAINTEXT", kafka_sasl_username=None, kafka_sasl_password=None)

@@ -27,7 +27,7 @@ from laowu.settings import Settings
 from laowu.stack.launcher import InfraHandle, start_infra
 from schemas.topics import WORKERS
 
-from conftest import running_ledger, serving, spawn_ours
+from conftest import running_ledger, serving, spawn_ours, stack_home
 from helpers import bearer, person, wait_receipt
 from workload import converge, stop
 
@@ -50,14 +50,14 @@ def _settings(home: Path, **extra: object) -> Settings:
 def scram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, InfraHandle]]:
     """Kafka (SCRAM listener, our user made at format time) and PostgreSQL, migrated, the catalogue's topics
     created through the SCRAM listener: exactly what ``laowu up`` does with these settings."""
-    home = tmp_path_factory.mktemp("scram")
-    settings = _settings(home)
-    handle = asyncio.run(start_infra(home, settings, migrate=True, topics=True, die_with_parent=True))
-    try:
-        assert handle.kafka is not None and handle.kafka.listener == "SASL_PLAINTEXT"
-        yield settings.model_copy(update={"kafka_bootstrap": handle.bootstrap, "database_url": handle.dsn}), handle
-    finally:
-        handle.stop()
+    with stack_home(tmp_path_factory, "scram") as home:
+        settings = _settings(home)
+        handle = asyncio.run(start_infra(home, settings, migrate=True, topics=True, die_with_parent=True))
+        try:
+            assert handle.kafka is not None and handle.kafka.listener == "SASL_PLAINTEXT"
+            yield settings.model_copy(update={"kafka_bootstrap": handle.bootstrap, "database_url": handle.dsn}), handle
+        finally:
+            handle.stop()
 
 
 def _as(settings: Settings, **security: object) -> Settings:
