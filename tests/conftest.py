@@ -166,24 +166,13 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @contextlib.asynccontextmanager
 async def running_ledger(settings: Settings, group: str | None = None) -> AsyncIterator[Any]:
-    """The ledger consumer in this process, stopped when the block ends."""
-    from consumers.relay import run_relay
-    from consumers.runner import build
+    """The ledger consumer and its outbox relay in this process (``consumers.runner.running``, as ``laowu consume
+    ledger`` runs them), stopped when the block ends. No background sweeper: it would raise alerts and subsidies
+    for the months-old field times of the tests' workloads; tests sweep with ``sweep_once`` and a chosen day."""
+    from consumers.runner import running
 
-    consumer, producer = await build("ledger", settings, group)
-    await consumer.start()
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run())
-    relay = asyncio.create_task(run_relay(consumer.pool, producer, stop))
-    try:
+    async with running("ledger", settings, group, sweep=False) as (consumer, _):
         yield consumer
-    finally:
-        stop.set()
-        await consumer.stop()
-        task.cancel()
-        await asyncio.gather(task, relay, return_exceptions=True)
-        await producer.stop()
-        await consumer.pool.close()
 
 
 @pytest.fixture
