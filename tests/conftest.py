@@ -1,8 +1,9 @@
-"""Test harness: the real Kafka broker and PostgreSQL server, started once per session.
+"""Test harness: the real Kafka broker and PostgreSQL server, started once per session by ``laowu.stack``.
 
 Every test that needs them gets its own topic prefix and its own database (cloned from a migrated
 template), so tests never see each other's data and a second clone's ``make run`` is never touched:
-ports are free ones picked at start and data lives in pytest's temporary directory.
+ports are free ones picked at start and data lives in a private temporary directory (:func:`stack_home`).
+Child processes start, get their environment and stop through ``laowu.stack.processes``.
 """
 
 from __future__ import annotations

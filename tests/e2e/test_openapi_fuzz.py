@@ -20,9 +20,9 @@ import pytest
 
 from laowu.settings import Settings
 from laowu.stack.ports import free_port
-from laowu.stack.processes import stop_process
+from laowu.stack.processes import child_env, stop_process
 
-from conftest import REPO, child_env, spawn_ours
+from conftest import REPO, spawn_ours
 from helpers import bearer
 
 pytestmark = pytest.mark.services
