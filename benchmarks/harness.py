@@ -1,13 +1,14 @@
-"""Plumbing for the benchmarks: a private stack, child processes with peak-RSS sampling, fast producing."""
+"""Plumbing for the benchmarks: child processes with peak-RSS sampling, fast producing.
+
+The private stack is ``laowu.stack.launcher.start_infra`` (the nodes ``make run`` runs); children start, get their
+environment and stop through ``laowu.stack.processes``, as the launcher's and the tests' do."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -17,6 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+from laowu.settings import Settings
+from laowu.stack.launcher import InfraHandle
+from laowu.stack.ports import free_port
+from laowu.stack.processes import laowu_argv, stop_process
+from laowu.stack.processes import spawn as start
+
+ours = laowu_argv  # `python -m laowu.cli ARGS`, as the launcher starts every service
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,13 +112,7 @@ class Child:
     started: float = field(default_factory=time.time)
 
     def stop(self, timeout: float = 20) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, timeout=timeout)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -120,20 +123,23 @@ class Child:
         return ""
 
 
-def child_env(bootstrap: str, dsn: str, home: Path, **extra: str) -> dict[str, str]:
-    # The bench's own broker is PLAINTEXT: Kafka security settings of the shell would not fit it.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAOWU_", "KAFKA_"))
-           and k != "DATABASE_URL"}
-    env.update(DATABASE_URL=dsn, KAFKA_BOOTSTRAP=bootstrap, LAOWU_HOME=str(home), LAOWU_ENV="test",
-               PYTHONUNBUFFERED="1", **extra)
-    return env
+def bench_settings(home: Path) -> Settings:
+    """The bench's private world: its own home, free ports, PLAINTEXT (Kafka security settings of the shell would
+    not fit its broker), whatever the shell says."""
+    return Settings(home=home, database_url=None, kafka_bootstrap=None, topic_prefix="", kafka_port=0, pg_port=0,
+                    api_host="127.0.0.1", api_port=free_port(), env="test", kafka_security_protocol="PLAINTEXT",
+                    kafka_sasl_username=None, kafka_sasl_password=None)
+
+
+def world(settings: Settings, infra: InfraHandle) -> Settings:
+    """``settings`` pointed at the broker and database ``start_infra`` started: what the children are given."""
+    return settings.model_copy(update={"kafka_bootstrap": infra.bootstrap, "database_url": infra.dsn})
 
 
 def spawn(name: str, argv: Sequence[str], env: dict[str, str], logs: Path, sampler: RssSampler | None = None) -> Child:
-    logs.mkdir(parents=True, exist_ok=True)
+    """A child (``env`` from ``laowu.stack.processes.child_env``) logging to ``logs/<name>.log``, its memory sampled."""
     log = logs / f"{name}.log"
-    with log.open("ab") as fh:
-        proc = subprocess.Popen(list(argv), cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start(argv, log, env=env, cwd=REPO, name=name)
     if sampler is not None:
         sampler.add(name, proc.pid)
     return Child(name, proc, log)
@@ -145,10 +151,6 @@ def release_home(home: Path) -> bool:
         return True
     shutil.rmtree(home, ignore_errors=True)
     return False
-
-
-def ours(*args: str) -> list[str]:
-    return [sys.executable, "-m", "laowu.cli", *args]
 
 
 # ---- Kafka -------------------------------------------------------------------------------------------

@@ -29,23 +29,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from laowu.domain.identity import id_number_for  # noqa: E402
+from laowu.people import person  # noqa: E402
 
 HEADER = ["身份证号", "姓名", "性别", "出生日期", "手机号", "户籍地", "品牌", "优先群体"]
-COUNTIES = ["460105", "460106", "460107", "460108", "469005", "460202", "500101", "500103", "440305"]
 GROUPS = ["", "", "", "脱贫人口", "残疾人、退役军人"]
 
 
 def row(n: int, invalid: bool) -> list[str]:
-    """Like tests/helpers.person(n): a valid person unique for n < 480,000; ``invalid`` breaks the check digit."""
-    region = COUNTIES[n % len(COUNTIES)]
-    birth = dt.date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
-    number = id_number_for(region, birth, n // 480)
+    """The tests' person ``n`` (``laowu.people.person``, unique for n < 480,000) as a register row in a clerk's
+    spelling; ``invalid`` breaks the check digit."""
+    p = person(n)
+    number = p["id_number"]
     if invalid:
         number = number[:17] + ("0" if number[17] != "0" else "1")
-    sex = "男" if int(number[16]) % 2 else "女"
+    birth = dt.date.fromisoformat(p["birth_date"])
     dates = [birth.isoformat(), f"{birth.year}/{birth.month}/{birth.day}", f"{birth:%Y%m%d}"]
-    return [number, f"测试{n}", sex, dates[n % 3], f"138{n:08d}"[:11], region,
+    return [number, p["name"], "男" if p["sex"] == "M" else "女", dates[n % 3], p["phone"], p["household_region"],
             "wenchang-chicken-chef" if n % 4 == 0 else "", GROUPS[n % len(GROUPS)]]
 
 

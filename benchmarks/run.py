@@ -57,7 +57,7 @@ from benchmarks import api_load, stats_queries, write_floor
 from benchmarks.harness import (
     Producer,
     RssSampler,
-    child_env,
+    bench_settings,
     cpu_per_event,
     knob,
     load,
@@ -66,6 +66,7 @@ from benchmarks.harness import (
     raw_consume,
     release_home,
     spawn,
+    world,
 )
 from benchmarks.streams import Encoder, Stream, dispatch_streams, json_with_event_id, mixed
 
@@ -108,12 +109,10 @@ class Bench:
 
     # ---- infrastructure ------------------------------------------------------------------------
     async def start(self) -> None:
-        from laowu.settings import Settings
         from laowu.stack.launcher import start_infra
-        from laowu.stack.ports import free_port
+        from laowu.stack.processes import child_env
 
-        self.settings = Settings(home=self.home, database_url=None, kafka_bootstrap=None, topic_prefix="",
-                                 kafka_port=0, pg_port=0, api_port=free_port(), env="test")
+        self.settings = bench_settings(self.home)
         say(f"starting Kafka and PostgreSQL in {self.home}")
         self.infra = await start_infra(self.home, self.settings, migrate=True, topics=True)
         self.sampler.add("kafka", self.infra.processes["kafka"].pid)
@@ -133,8 +132,7 @@ class Bench:
         if whatif:  # try a database-level fix (e.g. an index) without a migration; reported in the notes
             await self.pool.execute(whatif)
             self.notes.append(f"what-if SQL applied before the run: {whatif}")
-        self.env = child_env(self.infra.bootstrap, self.infra.dsn, self.home,
-                             LAOWU_API_PORT=str(self.settings.api_port), LAOWU_API_HOST="127.0.0.1")
+        self.env = child_env(world(self.settings, self.infra))
 
     async def stop(self) -> None:
         for child in self.children:  # whatever a failed step left running
@@ -293,11 +291,11 @@ class Bench:
         if not os.environ.get("LAOWU_BENCH_PYSPY"):
             return
         out = self.logs / f"{child.name}{'-' + tag if tag else ''}.pyspy"
-        import subprocess
+        from laowu.stack.processes import spawn as start
 
-        subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(child.proc.pid), "-r", "100",
-                          "--nonblocking", "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+        # It ends on its own when the process it samples does.
+        start([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(child.proc.pid), "-r", "100",
+               "--nonblocking", "-f", "raw", "-o", str(out)], out.with_suffix(".pyspy.log"), name="py-spy")
 
     # ---- limits of the machine -------------------------------------------------------------------
     async def kafka_raw(self) -> None:
@@ -399,8 +397,11 @@ class Bench:
             return tokens[key]
 
         # The per-credential rate limit (a policy: 200/s) is lifted so that capacity is what is measured.
-        env = {**self.env, "LAOWU_RATE_LIMIT_PER_S": "1000000", "LAOWU_RATE_LIMIT_BURST": "1000000"}
-        child = spawn("api", ours("api"), env, self.logs, self.sampler)
+        from laowu.stack.processes import child_env
+
+        unlimited = world(self.settings, self.infra).model_copy(update={"rate_limit_per_s": 1_000_000.0,
+                                                                         "rate_limit_burst": 1_000_000})
+        child = spawn("api", ours("api"), child_env(unlimited), self.logs, self.sampler)
         self.children.append(child)
         self.profile(child)
         self.admin = auth("admin", "bench", None)
@@ -581,7 +582,7 @@ WORKER_COPY_COLUMNS = ["worker_id", "id_number_enc", "id_number_masked", "name",
 def worker_rows(n: int, seed: int) -> list[tuple[Any, ...]]:
     """Rows shaped like the ledger's: real ciphertexts (a few thousand, reused: AES-GCM per row would dominate),
     distinct worker ids, masked numbers, brands, regions, states."""
-    from laowu.domain.identity import mask_id_number
+    from laowu.domain.identity import id_number_for, mask_id_number
     from laowu.privacy import Privacy
     from laowu.settings import Settings
     from laowu.simulate import BRANDS
@@ -591,7 +592,7 @@ def worker_rows(n: int, seed: int) -> list[tuple[Any, ...]]:
     regions = ["469005", "460106", "460107", "460202", "469001", "500101", "500229", "500242"]
     ids, phones = [], []
     for i in range(2_000):
-        number = f"{regions[i % len(regions)]}19{70 + i % 30}0{1 + i % 9}1{i % 10}{i % 1000:03d}X"
+        number = id_number_for(regions[i % len(regions)], date(1970 + i % 30, 1 + i % 9, 10 + i % 10), i % 1000)
         ids.append((cipher.encrypt(number, "id_number"), mask_id_number(number)))
         phones.append((cipher.encrypt(f"138{i:08d}", "phone"), f"138****{i % 10000:04d}"))
     states = ["registered"] * 6 + ["dispatched", "placed", "placed", "separated"]

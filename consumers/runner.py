@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaProducer
 
@@ -65,25 +67,38 @@ async def run_relay_only(settings: Settings) -> None:
     await pool.close()
 
 
+@contextlib.asynccontextmanager
+async def running(name: str, settings: Settings, group: str | None = None, *, relay: bool = True,
+                  sweep: bool = True) -> AsyncIterator[tuple[BatchConsumer, asyncio.Task[None]]]:
+    """The consumer (with the outbox relay and the deadline sweeper beside it) running in this event loop until the
+    block ends; yields it and its task. ``laowu consume`` runs it until a signal, the tests' in-process ledger for
+    a test (without the sweeper: they sweep with a chosen ``today``)."""
+    consumer, producer = await build(name, settings, group)
+    stop = asyncio.Event()
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    helpers = ([asyncio.create_task(run_relay(consumer.pool, producer, stop))] if relay else []) + (
+        [asyncio.create_task(run_sweeper(consumer.pool, settings, stop, settings.sweep_every_s))] if sweep else [])
+    try:
+        yield consumer, task
+    finally:
+        stop.set()
+        await consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, *helpers, return_exceptions=True)
+        await producer.stop()
+        await consumer.pool.close()
+
+
 async def run_async(name: str, settings: Settings, relay: bool = True) -> None:
     if name == "relay":
         return await run_relay_only(settings)
-    consumer, producer = await build(name, settings)
-    heap.settle()
-    stop = _stop_on_signals()
-    await consumer.start()
-    task = asyncio.create_task(consumer.run())
-    helpers = [asyncio.create_task(run_relay(consumer.pool, producer, stop)),
-               asyncio.create_task(run_sweeper(consumer.pool, settings, stop, settings.sweep_every_s))] if relay else []
-    log.info("%s consumer running", name)
-    done, _ = await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
-    stop.set()
-    await consumer.stop()
-    task.cancel()
-    await asyncio.gather(task, *helpers, return_exceptions=True)
-    await producer.stop()
-    await consumer.pool.close()
-    if task in done and task.exception():
+    stop = _stop_on_signals()  # before the start: a signal while it joins its group stops it right after
+    async with running(name, settings, relay=relay, sweep=relay) as (_, task):
+        heap.settle()  # the process's, not the tests' in-process ledger's: start-up is done
+        log.info("%s consumer running", name)
+        await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done() and not task.cancelled() and task.exception():
         raise task.exception()  # type: ignore[misc]
 
 

@@ -17,6 +17,7 @@ from faker import Faker
 
 from laowu.auth import issue
 from laowu.domain.identity import id_number_for
+from laowu.people import registration
 from laowu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,10 @@ def people(n: int, seed: int = 2026) -> list[dict[str, Any]]:
         region = rng.choice(COUNTIES)
         birth = date(1965, 1, 1) + timedelta(days=rng.randrange(365 * 38))
         seq = rng.randrange(1000)
-        number = id_number_for(region, birth, seq)
         brand = next((b for b in BRANDS if b[2][:2] == region[:2]), BRANDS[0])
-        out.append({
-            "id_number": number, "name": fake.name(), "sex": "M" if seq % 2 else "F", "birth_date": birth.isoformat(),
-            "phone": fake.phone_number(), "household_region": region, "workstation_id": f"ws-{region}-01",
-            "brand_ids": [brand[0]], "priority_groups": [rng.choice(PRIORITY)] if rng.random() < 0.3 else [],
-        })
+        out.append(registration(id_number_for(region, birth, seq), fake.name(), phone=fake.phone_number(),
+                                brand_ids=[brand[0]],
+                                priority_groups=[rng.choice(PRIORITY)] if rng.random() < 0.3 else []))
     return out
 
 

@@ -54,6 +54,7 @@ from stdnum.cn import uscc as uscc_rules
 from laowu.domain import ids, regions
 from laowu.domain.identity import id_number_for
 from laowu.intake import Context, Intake, InvalidRequest, PlacementRef
+from laowu.people import registration, sex_of
 from schemas.api import BatchItem
 from schemas.common import Actor
 from schemas.topics import WORKERS, topic_for
@@ -307,7 +308,7 @@ class Generator:
             if number not in self._ids:
                 self._ids.add(number)
                 break
-        sex = "M" if int(number[16]) % 2 else "F"
+        sex = sex_of(number)
         last = _pick(rng, self._last, self._last_cum)
         first = rng.choice(self._first) + (rng.choice(self._first) if rng.random() < 0.6 else "")
         phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
@@ -329,11 +330,8 @@ class Generator:
         return person
 
     def _registration(self, p: Person, workstation: str, phone: str, brand_ids: list[str]) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id_number": p.id_number, "name": p.name, "sex": p.sex, "birth_date": p.birth.isoformat(), "phone": phone,
-            "household_region": p.region, "workstation_id": workstation, "brand_ids": brand_ids,
-            "priority_groups": p.priority, "occurred_at": _iso(self._field_time()),
-        }
+        body = registration(p.id_number, p.name, workstation=workstation, phone=phone, brand_ids=brand_ids,
+                            priority_groups=p.priority, occurred_at=_iso(self._field_time()))
         if brand_ids:
             body["occupation_code"] = BRANDS_BY_ID[brand_ids[0]].occupation_code
         return body

@@ -1,5 +1,6 @@
 """How many resident ID numbers agree with everything a masked view shows together (API.md "Masked means
-unrecoverable": at least 1,000). An attacker's count: every shown fact is used, check digits by python-stdnum."""
+unrecoverable": at least 1,000). An attacker's count: every shown fact is used, numbers completed by
+laowu.domain.identity.id_number_for."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from stdnum.cn import ric
+from laowu.domain.identity import id_number_for
 
 
 def _fits(mask: str, start: int, digits: str) -> bool:
@@ -42,8 +43,7 @@ def candidates(view: dict[str, Any], household_region: str) -> Iterator[str]:
             digits = f"{seq:03d}"
             if (parity is not None and seq % 2 != parity) or not _fits(mask, 14, digits):
                 continue
-            body = address + stamp + digits
-            number = body + ric.calc_check_digit(body + "0")
+            number = id_number_for(address, born, seq)  # the one generator of valid numbers
             if _fits(mask, 17, number[17]):
                 yield number
 

@@ -1,23 +1,21 @@
-"""Test harness: the real Kafka broker and PostgreSQL server, started once per session.
+"""Test harness: the real Kafka broker and PostgreSQL server, started once per session by ``laowu.stack``.
 
 Every test that needs them gets its own topic prefix and its own database (cloned from a migrated
 template), so tests never see each other's data and a second clone's ``make run`` is never touched:
-ports are free ones picked at start and data lives in pytest's temporary directory.
+ports are free ones picked at start and data lives in a private temporary directory (:func:`stack_home`).
+Child processes start, get their environment and stop through ``laowu.stack.processes``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import os
-import signal
+import shutil
 import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,100 +25,68 @@ import pytest
 import uvicorn
 
 from laowu.settings import Settings
-from laowu.stack.kafka import KafkaNode, TopicSpec, create_topics, ensure_kafka_jars
+from laowu.stack.launcher import InfraHandle, provision, start_infra
 from laowu.stack.ports import free_port
-from laowu.stack.postgres import PostgresNode
+from laowu.stack.processes import child_env, laowu_argv, spawn
 from laowu.store.migrate import migrate
-from schemas.topics import CATALOGUE
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_DB = "laowu_template"
 
-
-@dataclass
-class Infra:
-    kafka: KafkaNode
-    postgres: PostgresNode
-    kafka_proc: subprocess.Popen[bytes]
-    postgres_proc: subprocess.Popen[bytes]
-    home: Path
-
-    @property
-    def bootstrap(self) -> str:
-        return self.kafka.bootstrap
-
-    def kill(self, name: str, hard: bool = True) -> None:
-        """For fault tests: ``kill -9`` the broker or the database server, or restart-stop it (hard=False).
-
-        PostgreSQL's restart-stop is SIGINT ("fast" shutdown: sessions are cut mid-transaction); SIGTERM would
-        wait politely for every client to leave.
-        """
-        proc = self.kafka_proc if name == "kafka" else self.postgres_proc
-        if name == "postgres" and not hard:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(30)
-        else:
-            _stop(proc, kill=hard)
-
-    async def start(self, name: str) -> None:
-        """Start it again on the same ports and data, and wait until it answers."""
-        if name == "kafka":
-            self.kafka_proc = _spawn(self.kafka.command(), self.home / "kafka.log")
-            await self.kafka.wait_ready(90, pid=self.kafka_proc.pid)
-        else:
-            await asyncio.to_thread(self.postgres.clear_stale_pidfile)
-            self.postgres_proc = _spawn(self.postgres.command(), self.home / "postgres.log", **self.postgres.popen_kwargs())
-            await self.postgres.wait_ready(60, pid=self.postgres_proc.pid)
+#: The session's Kafka and PostgreSQL: ``laowu.stack.start_infra``'s handle. Fault tests use
+#: ``infra.kill(name, hard=...)`` / ``await infra.start(name)`` / ``infra.running(name)``.
+Infra = InfraHandle
 
 
-def _die_with_parent() -> None:
-    """If pytest itself is killed (a CI timeout), its broker and database must not outlive it."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+@contextlib.contextmanager
+def stack_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A private home for a broker and a database of the tests, removed at the end, its logs kept in pytest's
+    temporary directory (``<name>-logs``).
 
-
-def _spawn(argv: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
-    with log.open("ab") as fh:
-        return subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,  # type: ignore[call-overload]
-                                preexec_fn=_die_with_parent, **kwargs)
-
-
-def _stop(proc: subprocess.Popen[bytes], kill: bool = False) -> None:
-    if proc.poll() is None:
-        proc.kill() if kill else proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    Not under ``/tmp/pytest-of-<user>`` itself: every pytest run that starts resets that directory to 0700, which
+    locks the database's own system user (``embedded_postgres``, when the tests run as root) out of its data
+    while it runs — a concurrent run elsewhere on the machine made PostgreSQL PANIC at its next checkpoint.
+    """
+    home = Path(tempfile.mkdtemp(prefix=f"laowu-{name}-"))
+    try:
+        yield home
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.copytree(home / "logs", tmp_path_factory.mktemp(f"{name}-logs"), dirs_exist_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
-    home = tmp_path_factory.mktemp("stack")
-    settings = Settings()
-    lib = ensure_kafka_jars(settings.kafka_cache, REPO / "deploy" / "local" / "pom.xml")
-    kafka = KafkaNode(home / "kafka", free_port(), free_port(), lib, heap="768m")
-    kafka.write_config()
-    kafka.format_storage()
-    postgres = PostgresNode(home / "postgres", free_port())
-    postgres.init()
-    kafka_proc = _spawn(kafka.command(), home / "kafka.log")
-    postgres_proc = _spawn(postgres.command(), home / "postgres.log", **postgres.popen_kwargs())
-    infra = Infra(kafka, postgres, kafka_proc, postgres_proc, home)
-    try:
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfraHandle]:
+    """The nodes ``laowu up`` runs, on free ports with private data (:func:`stack_home`), bound to this process
+    (PR_SET_PDEATHSIG): a killed pytest leaves no broker or database behind."""
+    with stack_home(tmp_path_factory, "stack") as home:
+        yield from _session_infra(home)
 
-        async def ready() -> None:
-            await asyncio.gather(kafka.wait_ready(90, pid=kafka_proc.pid), postgres.wait_ready(60, pid=postgres_proc.pid))
-            conn = await asyncpg.connect(postgres.url("postgres"))
+
+def _session_infra(home: Path) -> Iterator[InfraHandle]:
+    # Explicit, not from the shell: the session's world is its own, PLAINTEXT on free ports.
+    settings = Settings(env="test", home=home, database_url=None, kafka_bootstrap=None, kafka_port=0, pg_port=0,
+                        kafka_security_protocol="PLAINTEXT", kafka_sasl_username=None, kafka_sasl_password=None)
+
+    async def up() -> InfraHandle:
+        handle = await start_infra(home, settings, migrate=False, die_with_parent=True)
+        try:
+            assert handle.postgres is not None
+            conn = await asyncpg.connect(handle.postgres.url("postgres"))
             await conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
             await conn.close()
-            await migrate(postgres.url(TEMPLATE_DB))
+            await migrate(handle.postgres.url(TEMPLATE_DB))
+        except BaseException:
+            await handle.astop()
+            raise
+        return handle
 
-        asyncio.run(ready())
-        yield infra
+    handle = asyncio.run(up())
+    try:
+        yield handle
     finally:
-        _stop(infra.kafka_proc)
-        _stop(infra.postgres_proc)
+        handle.stop()
 
 
 METRICS_TOKEN = "test-scrape-token-0123456789abcdef"
@@ -138,7 +104,7 @@ async def settings(infra: Infra) -> Settings:
         consumer_poll_ms=50,
         metrics_token=METRICS_TOKEN,
     )
-    await create_topics(infra.bootstrap, [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE])
+    await provision(settings, infra.bootstrap, None, migrate=False, topics=True)
     return settings
 
 
@@ -149,24 +115,10 @@ async def new_database(infra: Infra) -> str:
     return await create_database(infra, TEMPLATE_DB)
 
 
-def child_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """Environment for a subprocess of ours pointed at this test's world."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAOWU_")}
-    env.update(
-        DATABASE_URL=settings.database_url or "",
-        KAFKA_BOOTSTRAP=settings.kafka_bootstrap or "",
-        LAOWU_TOPIC_PREFIX=settings.topic_prefix,
-        LAOWU_ENV="test",
-        LAOWU_CONSUMER_POLL_MS=str(settings.consumer_poll_ms),
-        **extra,
-    )
-    return env
-
-
 def spawn_ours(args: list[str], settings: Settings, log: Path, **extra: str) -> subprocess.Popen[bytes]:
-    with log.open("ab") as fh:
-        return subprocess.Popen([sys.executable, "-m", "laowu.cli", *args], cwd=REPO, env=child_env(settings, **extra),
-                                stdout=fh, stderr=subprocess.STDOUT)
+    """``laowu ARGS`` (``api``, ``consume ledger``, ``streams worker``) as a process pointed at this test's world,
+    bound to pytest's life; stop it with ``laowu.stack.processes.stop_process``."""
+    return spawn(laowu_argv(*args), log, env=child_env(settings, extra), cwd=REPO, die_with_parent=True)
 
 
 @pytest.fixture
@@ -215,24 +167,13 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @contextlib.asynccontextmanager
 async def running_ledger(settings: Settings, group: str | None = None) -> AsyncIterator[Any]:
-    """The ledger consumer in this process, stopped when the block ends."""
-    from consumers.relay import run_relay
-    from consumers.runner import build
+    """The ledger consumer and its outbox relay in this process (``consumers.runner.running``, as ``laowu consume
+    ledger`` runs them), stopped when the block ends. No background sweeper: it would raise alerts and subsidies
+    for the months-old field times of the tests' workloads; tests sweep with ``sweep_once`` and a chosen day."""
+    from consumers.runner import running
 
-    consumer, producer = await build("ledger", settings, group)
-    await consumer.start()
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run())
-    relay = asyncio.create_task(run_relay(consumer.pool, producer, stop))
-    try:
+    async with running("ledger", settings, group, sweep=False) as (consumer, _):
         yield consumer
-    finally:
-        stop.set()
-        await consumer.stop()
-        task.cancel()
-        await asyncio.gather(task, relay, return_exceptions=True)
-        await producer.stop()
-        await consumer.pool.close()
 
 
 @pytest.fixture

@@ -5,36 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Any
 
 import asyncpg
 import httpx
 
 from laowu.domain.identity import id_number_for
-
-# Real GB/T 2260 county codes (Hainan, Chongqing, Guangdong).
-COUNTIES = ["460105", "460106", "460107", "460108", "469005", "460202", "500101", "500103", "440305"]
-
+from laowu.people import COUNTIES as COUNTIES  # re-exported: tests import them from here
+from laowu.people import person as person  # the one generator of valid people, shared with the demo, simulator, benches
 
 id_number = id_number_for  # the one generator of valid numbers (laowu.domain.identity)
-
-
-def person(n: int, region: str | None = None) -> dict[str, Any]:
-    """A valid registration body; ``n`` (< 480,000) makes the ID number unique."""
-    region = region or COUNTIES[n % len(COUNTIES)]
-    birth = date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
-    seq = (n // 480) % 1000
-    number = id_number(region, birth, seq)
-    return {
-        "id_number": number,
-        "name": f"测试{n}",
-        "sex": "M" if int(number[16]) % 2 else "F",
-        "birth_date": birth.isoformat(),
-        "phone": f"138{n:08d}"[:11],
-        "household_region": region,
-        "workstation_id": f"ws-{region}-01",
-    }
 
 
 async def wait_decided(pool: asyncpg.Pool, event_ids: list[str], timeout: float = 60) -> dict[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 
 from laowu.settings import Settings
+from laowu.stack.processes import stop_process
 from streams.recount import recount
 
 from conftest import spawn_ours
@@ -56,14 +57,7 @@ def streams_worker(settings: Settings, log: Path) -> Iterator[subprocess.Popen[b
         stop(proc)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+stop = stop_process  # the one way a process of ours is stopped (laowu.stack.processes)
 
 
 async def settle(pool: asyncpg.Pool, ids: list[str]) -> None:

@@ -17,7 +17,7 @@ Typical use::
     node = KafkaNode(data_dir, port=9092, controller_port=9093, lib_dir=lib)
     node.write_config()
     node.format_storage()
-    proc = subprocess.Popen(node.command())
+    proc = spawn(node.command(), log_file)          # laowu.stack.processes
     await node.wait_ready(pid=proc.pid)
 
 With ``scram_users`` the client listener is ``SASL_PLAINTEXT`` with SCRAM (the

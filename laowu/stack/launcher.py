@@ -41,15 +41,14 @@ from laowu.settings import Settings
 from laowu.stack.kafka import KafkaNode, TopicSpec, create_topics, ensure_kafka_jars, is_kafka_process
 from laowu.stack.ports import free_port, port_open
 from laowu.stack.postgres import PostgresNode
+from laowu.stack.processes import child_env, laowu_argv, spawn, stop_process
 from laowu.stack.supervisor import (
     ProcessSpec,
     ReadyCheck,
     Supervisor,
     pid_alive,
     pid_cmdline,
-    spawn,
-    stop_pid,
-    stop_process,
+    spawn_spec,
     write_json_atomic,
 )
 from laowu.store.migrate import afterwards as migration_afterwards
@@ -61,6 +60,7 @@ __all__ = [
     "InfraHandle",
     "Layout",
     "Stack",
+    "provision",
     "select_services",
     "start_infra",
 ]
@@ -269,7 +269,7 @@ def http_ready(url: str, timeout: float = SERVICE_READY_S) -> ReadyCheck:
 
 
 def service_spec(name: str, layout: Layout, env: dict[str, str], api_url: str | None) -> ProcessSpec:
-    argv = [sys.executable, "-m", "laowu.cli", *SERVICES[name]]
+    argv = laowu_argv(*SERVICES[name])
     ready = http_ready(f"{api_url}/readyz") if name == "api" and api_url else None
     return ProcessSpec(name, argv, layout.log(name), env=env, ready=ready)
 
@@ -377,28 +377,42 @@ class InfraHandle:
     async def astop(self) -> None:
         await asyncio.to_thread(self.stop)
 
-    async def restart(self, name: str, *, kill: bool = True) -> None:
-        """For fault tests: stop ``kafka``/``postgres`` (``kill -9`` by default) and start
-        it again on the same ports and data; returns once it is ready."""
+    def running(self, name: str) -> bool:
+        return self.processes[name].poll() is None
+
+    def kill(self, name: str, hard: bool = True) -> None:
+        """For fault tests: ``kill -9`` the ``kafka`` or ``postgres`` server, or (``hard=False``) stop it as a
+        restart would (PostgreSQL's fast shutdown cuts sessions mid-transaction). Blocking."""
         spec = self.specs[name]
-        await asyncio.to_thread(
-            stop_process, self.processes[name], signal.SIGKILL if kill else spec.stop_signal, spec.stop_timeout
-        )
+        stop_process(self.processes[name], signal.SIGKILL if hard else spec.stop_signal, spec.stop_timeout)
+
+    async def start(self, name: str) -> None:
+        """Start it again on the same ports and data, and return once it answers. Call it from the thread that
+        started the infrastructure (``die_with_parent`` binds a child to that thread)."""
+        spec = self.specs[name]
         if spec.prepare is not None:
             await asyncio.to_thread(spec.prepare)
-        self.processes[name] = proc = spawn(spec)
+        self.processes[name] = proc = spawn_spec(spec)
         if spec.ready is not None:
             await spec.ready(proc.pid)
 
+    async def restart(self, name: str, *, kill: bool = True) -> None:
+        """:meth:`kill` (``kill -9`` by default) then :meth:`start`."""
+        await asyncio.to_thread(self.kill, name, kill)
+        await self.start(name)
+
 
 async def start_infra(
-    home: Path, settings: Settings, *, migrate: bool = True, topics: bool = False
+    home: Path, settings: Settings, *, migrate: bool = True, topics: bool = False, die_with_parent: bool = False
 ) -> InfraHandle:
-    """Start only Kafka and PostgreSQL under ``home`` (no supervisor loop), wait until ready.
+    """Start only Kafka and PostgreSQL under ``home`` (no supervisor loop), wait until ready: the test
+    fixtures' and the benches' infrastructure, the same nodes ``laowu up`` runs.
 
     ``settings.kafka_bootstrap`` / ``settings.database_url``, when set, are used
     instead of starting that server.  ``migrate`` applies the SQL migrations;
     ``topics`` creates the catalogue's topics (with ``settings.topic_prefix``).
+    ``die_with_parent``: the servers get SIGTERM when the calling thread dies (a
+    killed pytest leaves nothing running).
     """
     layout = Layout.of(home)
     layout.make_dirs()
@@ -410,10 +424,12 @@ async def start_infra(
     pnode: PostgresNode | None = None
     if not bootstrap:
         spec, kafka = await asyncio.to_thread(kafka_spec, layout, settings, ports["kafka"], ports["kafka_controller"])
+        spec.die_with_parent = die_with_parent
         specs.append(spec)
         bootstrap, knode = kafka.bootstrap, kafka
     if not dsn:
         spec, postgres = await asyncio.to_thread(postgres_spec, layout, ports["postgres"])
+        spec.die_with_parent = die_with_parent
         specs.append(spec)
         dsn, pnode = postgres.url(), postgres
     handle = InfraHandle(
@@ -423,19 +439,21 @@ async def start_infra(
         for spec in specs:
             if spec.prepare is not None:
                 await asyncio.to_thread(spec.prepare)
-            handle.processes[spec.name] = spawn(spec)
+            handle.processes[spec.name] = spawn_spec(spec)
         await asyncio.gather(
             *(s.ready(handle.processes[s.name].pid) for s in specs if s.ready is not None)
         )
-        await _provision(settings, bootstrap, dsn, migrate=migrate, topics=topics)
+        await provision(settings, bootstrap, dsn, migrate=migrate, topics=topics)
     except BaseException:
         await handle.astop()
         raise
     return handle
 
 
-async def _provision(settings: Settings, bootstrap: str, dsn: str, *, migrate: bool, topics: bool) -> None:
+async def provision(settings: Settings, bootstrap: str, dsn: str | None, *, migrate: bool, topics: bool) -> None:
+    """Apply the migrations to ``dsn`` and/or create the catalogue's topics (``settings.topic_prefix``)."""
     if migrate:
+        assert dsn, "migrations need a database"
         applied = await apply_migrations(dsn)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
@@ -562,7 +580,7 @@ class Stack:
         """Children of a supervisor that was killed -9: stop them, last started first."""
         for name, pid in reversed(children):
             log.warning("stopping leftover %s (pid %d) of a previous run", name, pid)
-            stop_pid(pid, self._stop_signal(name))
+            stop_process(pid, self._stop_signal(name))
 
     # ---- up --------------------------------------------------------------
 
@@ -665,7 +683,7 @@ class Stack:
         for name in self.services:
             sup.add(service_spec(name, self.layout, env, api_url))
         await sup.start(infra)
-        await _provision(s, bootstrap, dsn, migrate=True, topics=True)
+        await provision(s, bootstrap, dsn, migrate=True, topics=True)
         await sup.start(self.services)
         if self.demo and api_url:
             await self._load_demo(api_url)
@@ -679,25 +697,11 @@ class Stack:
             log.warning("demo data not loaded: %s", exc)
 
     def _service_env(self, bootstrap: str, dsn: str) -> dict[str, str]:
-        s = self.settings
-        env = {
-            "DATABASE_URL": dsn,
-            "KAFKA_BOOTSTRAP": bootstrap,
-            "LAOWU_HOME": str(self.layout.home),
-            "LAOWU_API_HOST": s.api_host,
-            "LAOWU_API_PORT": str(s.api_port),
-            "LAOWU_TOPIC_PREFIX": s.topic_prefix,
-            "LAOWU_ENV": s.env,
-            "PYTHONUNBUFFERED": "1",
-        }
-        # The services authenticate as the stack itself was told to (whether the settings came from the
-        # environment or from arguments), under the names Settings reads.
-        security = KafkaSecurity.from_settings(s)
-        env["KAFKA_SECURITY_PROTOCOL"] = security.protocol
-        if security.sasl:
-            env |= {"KAFKA_SASL_MECHANISM": security.mechanism, "KAFKA_SASL_USERNAME": security.username or "",
-                    "KAFKA_SASL_PASSWORD": security.password or ""}
-        return env
+        """Our services run with the stack's own settings (whether they came from the environment or from
+        arguments), pointed at its broker and database and its home."""
+        world = self.settings.model_copy(update={"kafka_bootstrap": bootstrap, "database_url": dsn,
+                                                 "home": self.layout.home})
+        return child_env(world, inherit=True)
 
     def up_detached(self, timeout: float = DETACH_TIMEOUT_S) -> int:
         """Start ``laowu up`` in the background; return once everything answers."""
@@ -709,15 +713,11 @@ class Stack:
             return self._already_running(pid)
         log_path = self.layout.supervisor_log
         offset = log_path.stat().st_size if log_path.exists() else 0
-        env = {**os.environ, "LAOWU_HOME": str(self.layout.home)}
+        extra = {"LAOWU_HOME": str(self.layout.home)}
         if self._requested is not None:
-            env["LAOWU_SERVICES"] = ",".join(self.services) or "none"
-        with log_path.open("ab") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "laowu.cli", "up", *(["--demo"] if self.demo else [])],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env=env, start_new_session=True,
-            )
+            extra["LAOWU_SERVICES"] = ",".join(self.services) or "none"
+        proc = spawn(laowu_argv("up", *(["--demo"] if self.demo else [])), log_path, name="supervisor",
+                     env=child_env(None, extra, inherit=True))
         try:
             return self._await_detached(proc, offset, timeout)
         except KeyboardInterrupt:
@@ -763,16 +763,8 @@ class Stack:
             print("Laowu is not running")
             self._remove_stale_state()
             return 0
-        if sup:
-            os.kill(sup, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and (
-                pid_alive(sup) or any(pid_alive(pid) for _, pid in children)
-            ):
-                time.sleep(0.1)
-            if pid_alive(sup):
-                log.warning("supervisor %d still alive after %.0fs; killing it", sup, timeout)
-                stop_pid(sup, signal.SIGKILL, 5)
+        if sup:  # it stops its children, last started first, then exits; killed if it takes longer than timeout
+            stop_process(sup, signal.SIGTERM, timeout)
         self._stop_orphans([(n, p) for n, p in children if self._looks_ours(n, p)])
         self._remove_stale_state()
         stopped = ([f"supervisor (pid {sup})"] if sup else []) + [f"{n} (pid {p})" for n, p in children]

@@ -20,7 +20,7 @@ Typical use::
     node = PostgresNode(data_dir, port=5432)
     node.init()
     node.clear_stale_pidfile()
-    proc = subprocess.Popen(node.command(), **node.popen_kwargs())
+    proc = spawn(node.command(), log_file, **node.popen_kwargs())  # laowu.stack.processes
     await node.wait_ready(pid=proc.pid)
     dsn = node.url()
 
@@ -310,7 +310,7 @@ class PostgresNode:
         return [str(self.bin_dir / "postgres"), "-D", str(self.data_dir)]
 
     def popen_kwargs(self) -> dict[str, Any]:
-        """Keyword args for ``subprocess.Popen(self.command(), **kw)``.
+        """Keyword args for ``laowu.stack.processes.spawn(self.command(), log, **kw)``.
 
         As root this drops to :attr:`run_as_user` (uid, its primary gid, no
         supplementary groups); ``cwd`` is the data dir so the child never

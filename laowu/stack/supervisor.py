@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from laowu.stack.processes import pid_alive, spawn, stop_process
+
 __all__ = [
     "RESTARTING",
     "RUNNING",
@@ -46,9 +48,7 @@ __all__ = [
     "pid_alive",
     "pid_cmdline",
     "process_entry",
-    "spawn",
-    "stop_pid",
-    "stop_process",
+    "spawn_spec",
     "write_json_atomic",
 ]
 
@@ -70,7 +70,7 @@ class ProcessSpec:
     name: str
     argv: list[str]
     log_file: Path
-    #: Overlay on the supervisor's environment (None: inherit it unchanged).
+    #: The child's whole environment, from :func:`laowu.stack.processes.child_env` (None: inherit ours unchanged).
     env: dict[str, str] | None = None
     #: Extra ``subprocess.Popen`` arguments (cwd, user, group, ...).
     popen_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +81,8 @@ class ProcessSpec:
     #: postgres wants SIGINT ("fast shutdown"); SIGTERM would wait for clients.
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 15.0
+    #: SIGTERM when the thread that started it dies (``PR_SET_PDEATHSIG``): the test fixtures' infrastructure.
+    die_with_parent: bool = False
 
 
 # --------------------------------------------------------------------------
@@ -151,7 +153,7 @@ def build_state(
 
 
 # --------------------------------------------------------------------------
-# process helpers (also used by the launcher for orphans and by start_infra)
+# process helpers (starting and stopping live in laowu.stack.processes)
 # --------------------------------------------------------------------------
 
 
@@ -161,18 +163,6 @@ def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, path)
-
-
-def pid_alive(pid: int | None) -> bool:
-    """``pid`` exists and is not a zombie (a zombie has already exited)."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    state = stat.rsplit(")", 1)[-1].split()[:1]
-    return bool(state) and state[0] not in ("Z", "X")
 
 
 def pid_cmdline(pid: int) -> list[str]:
@@ -196,70 +186,10 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def spawn(spec: ProcessSpec) -> subprocess.Popen[bytes]:
-    """Start ``spec`` in its own session, stdout+stderr appended to its log file."""
-    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
-    env = None if spec.env is None else {**os.environ, **spec.env}
-    with spec.log_file.open("ab") as out:
-        out.write(f"--- {_now_iso()} starting {spec.name}: {' '.join(spec.argv)}\n".encode())
-        out.flush()
-        return subprocess.Popen(
-            spec.argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            **spec.popen_kwargs,
-        )
-
-
-def _killpg(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def stop_process(
-    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0
-) -> int | None:
-    """Stop a child we started: ``sig``, wait ``timeout`` s, then SIGKILL its group.
-
-    Blocking.  Whatever is left in the child's process group after it exited
-    (it is its own session) is killed too, so nothing of ours lingers.
-    """
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("pid %d ignored signal %d for %.0fs; killing it", proc.pid, sig, timeout)
-            _killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    _killpg(proc.pid, signal.SIGKILL)
-    return proc.returncode
-
-
-def stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 15.0) -> bool:
-    """Stop a process that is not our child (an orphan of a killed supervisor).
-
-    Blocking; True when it is gone.  The caller checks that ``pid`` is ours.
-    """
-    if not pid_alive(pid):
-        return True
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if pid_alive(pid):
-        log.warning("pid %d ignored signal %d for %.0fs; killing it", pid, sig, timeout)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while pid_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    return not pid_alive(pid)
+def spawn_spec(spec: ProcessSpec) -> subprocess.Popen[bytes]:
+    """Start ``spec`` (through :func:`laowu.stack.processes.spawn`, the one way a stack process starts)."""
+    return spawn(spec.argv, spec.log_file, env=spec.env, die_with_parent=spec.die_with_parent, name=spec.name,
+                 **spec.popen_kwargs)
 
 
 # --------------------------------------------------------------------------
@@ -392,7 +322,7 @@ class Supervisor:
             await asyncio.to_thread(child.spec.prepare)
         if self._stopping:
             return False
-        child.proc = spawn(child.spec)
+        child.proc = spawn_spec(child.spec)
         child.started_at = time.monotonic()
         if child.spec.name not in self._order:
             self._order.append(child.spec.name)

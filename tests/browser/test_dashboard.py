@@ -15,7 +15,6 @@ import base64
 import contextlib
 import itertools
 import json
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,6 +26,7 @@ import pytest
 import websockets
 
 from laowu.settings import Settings
+from laowu.stack.processes import spawn, stop_process
 
 from helpers import bearer, person
 from workload import Workload, converge, streams_worker
@@ -101,13 +101,12 @@ class Page:
 async def chromium(tmp: Path) -> AsyncIterator[Page]:
     profile = tmp / "profile"
     profile.mkdir()
-    log = (tmp / "chromium.log").open("wb")
-    proc = subprocess.Popen(
+    proc = spawn(
         [str(CHROMIUM), "--headless=new", "--remote-debugging-port=0", f"--user-data-dir={profile}", "--no-sandbox",
          "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
          "--window-size=1920,1080", "--lang=zh-CN", "--remote-allow-origins=*", "about:blank"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        tmp / "chromium.log", die_with_parent=True,
     )
     try:
         port_file = profile / "DevToolsActivePort"
@@ -129,13 +128,7 @@ async def chromium(tmp: Path) -> AsyncIterator[Page]:
             finally:
                 page.reader.cancel()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+        stop_process(proc, timeout=10)
 
 
 KPIS_JS = """JSON.stringify(Object.fromEntries([...document.querySelectorAll('[data-kpi]')].map(

@@ -18,6 +18,7 @@ from api.app import create_app
 from api.routing import api_routes
 from laowu.settings import Settings
 from laowu.stack.ports import free_port
+from laowu.stack.processes import stop_process
 
 from conftest import running_ledger, serving, spawn_ours
 from helpers import bearer, person, wait_decided, wait_receipt
@@ -248,8 +249,7 @@ async def test_logs_never_hold_an_id_number_or_phone(settings: Settings, pool: a
             await c.get("/v1/brands", params={"access_token": token}, headers={"Authorization": ""})
     finally:
         for p in (api_proc, consumer):
-            p.terminate()
-            p.wait(20)
+            stop_process(p)
     logs = api_log.read_text() + consumer_log.read_text()
     assert '"GET /v1/workers" 200' in logs or "/v1/workers" in logs  # the access log is there
     for secret in (body["id_number"], body["phone"], token):

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from laowu.settings import Settings
+from laowu.stack.processes import stop_process
 
 from conftest import spawn_ours
 from helpers import person, wait_decided
@@ -157,5 +158,4 @@ async def test_feed_latency_heartbeat_resume_and_filters(
         assert (await api.get("/v1/feed", params={"kinds": "gossip"})).status_code == 422
         assert (await api.get("/v1/feed", headers={"Last-Event-ID": "x"})).status_code == 422
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop_process(proc)

@@ -20,8 +20,9 @@ import pytest
 
 from laowu.settings import Settings
 from laowu.stack.ports import free_port
+from laowu.stack.processes import child_env, stop_process
 
-from conftest import REPO, child_env, spawn_ours
+from conftest import REPO, spawn_ours
 from helpers import bearer
 
 pytestmark = pytest.mark.services
@@ -47,7 +48,7 @@ def _serve(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes], str]
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    proc.terminate()
+    stop_process(proc)
     raise AssertionError("the API did not become ready:\n" + log.read_text()[-3000:])
 
 
@@ -74,6 +75,5 @@ def test_schemathesis_all_checks_pass_over_the_whole_document(settings: Settings
             if run.returncode != 0:
                 failures.append(f"{' '.join(selection)}:\n{run.stdout[-6000:]}{run.stderr[-2000:]}")
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop_process(proc)
     assert not failures, "\n\n".join(failures) + "\nAPI log:\n" + log.read_text()[-3000:]

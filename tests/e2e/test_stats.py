@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import signal
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -24,10 +24,11 @@ from openpyxl import load_workbook
 
 from laowu.domain import statistics as st
 from laowu.settings import Settings
+from laowu.stack.processes import child_env, laowu_argv
 from laowu.store import stats as stats_store
 from schemas.topics import LEDGER_CHANGES
 
-from conftest import child_env, spawn_ours
+from conftest import spawn_ours
 from helpers import bearer
 from workload import D0, Workload, converge, stop, streams_worker
 
@@ -151,7 +152,7 @@ async def test_figures_equal_a_recount_after_a_mixed_workload(
         await pool.execute("DELETE FROM stats_members WHERE ctid IN (SELECT ctid FROM stats_members LIMIT 3)")
 
         def laowu_recount(*args: str) -> tuple[int, dict[str, Any]]:
-            done = subprocess.run([sys.executable, "-m", "laowu.cli", "stats", "recount", "--json", *args],
+            done = subprocess.run(laowu_argv("stats", "recount", "--json", *args),
                                   env=child_env(settings), capture_output=True, timeout=120, check=False)
             return done.returncode, json.loads(done.stdout)
 
@@ -195,8 +196,7 @@ async def test_kill_9_of_the_faust_worker_mid_stream_converges_exactly(
                 assert not task.done() or task.exception() is None, task
                 seen = await pool.fetchval("SELECT count(*) FROM stats_applied_events")
                 await asyncio.sleep(0.01)
-            proc.kill()  # SIGKILL: no shutdown, no final commit
-            proc.wait(10)
+            stop(proc, signal.SIGKILL)  # no shutdown, no final commit
             applied = await stats_store.applied_offsets(pool, settings.topic(LEDGER_CHANGES.name))
             committed = await committed_offsets(settings)
             ahead = sum(n - committed.get(p, 0) for p, n in applied.items())

@@ -23,6 +23,7 @@ from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.stack.ports import free_port
+from laowu.stack.processes import stop_process
 from schemas.api import BrandCreate, CertificateCreate, WorkerCreate
 from schemas.topics import BRANDS, DISPATCHES, WORKERS, topic_for
 
@@ -82,8 +83,7 @@ async def test_kill_9_api_clients_retry_with_their_idempotency_key(settings: Set
 
             async def killer() -> None:
                 await asyncio.sleep(0.4)
-                api.send_signal(signal.SIGKILL)
-                api.wait()
+                stop_process(api, signal.SIGKILL)
                 await asyncio.sleep(0.5)
                 nonlocal_api.append(spawn_ours(["api"], settings, tmp_path / "api.log", LAOWU_API_PORT=str(port)))
 
@@ -103,9 +103,7 @@ async def test_kill_9_api_clients_retry_with_their_idempotency_key(settings: Set
         await _exact(pool, list(ids), len(people))
     finally:
         for p in [api, consumer, *locals().get("nonlocal_api", [])]:
-            if p.poll() is None:
-                p.terminate()
-                p.wait(20)
+            stop_process(p)
 
 
 async def test_kafka_broker_kill_9_and_restart(infra: Infra, settings: Settings, pool: asyncpg.Pool, api: httpx.AsyncClient,
@@ -123,10 +121,9 @@ async def test_kafka_broker_kill_9_and_restart(infra: Infra, settings: Settings,
         await _exact(pool, ids, len(people))
         assert consumer.poll() is None, "the consumer must ride out a broker restart"
     finally:
-        if infra.kafka_proc.poll() is not None:
+        if not infra.running("kafka"):
             await infra.start("kafka")
-        consumer.terminate()
-        consumer.wait(20)
+        stop_process(consumer)
 
 
 async def test_postgres_restart_while_consumers_write(infra: Infra, settings: Settings, tmp_path: Path) -> None:
@@ -154,10 +151,9 @@ async def test_postgres_restart_while_consumers_write(infra: Infra, settings: Se
         assert consumer.poll() is None
         assert "transient failure, retrying" in log.read_text(), "the consumer should have backed off"
     finally:
-        if infra.postgres_proc.poll() is not None:
+        if not infra.running("postgres"):
             await infra.start("postgres")
-        consumer.terminate()
-        consumer.wait(20)
+        stop_process(consumer)
 
 
 async def test_poison_in_every_source_topic(settings: Settings, pool: asyncpg.Pool, ledger: Any) -> None:
@@ -207,16 +203,14 @@ async def test_rebalance_between_two_consumers_of_one_group(settings: Settings, 
         second = spawn_ours(["consume", "ledger"], settings, tmp_path / "b.log", LAOWU_CONSUMER_BATCH_MAX="40")
         while await pool.fetchval("SELECT count(*) FROM event_receipts") < 1500:
             await asyncio.sleep(0.02)
-        first.terminate()  # leaves the group mid-stream: its partitions move to the second consumer
-        first.wait(30)
+        stop_process(first, timeout=30)  # leaves the group mid-stream: its partitions move to the second consumer
         await _exact(pool, [str(e.event_id) for e in envelopes], len(envelopes))
         both = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
         assert both.count("assigned") >= 3, "expected the group to rebalance"
     finally:
         for p in (first, second):
-            if p is not None and p.poll() is None:
-                p.terminate()
-                p.wait(20)
+            if p is not None:
+                stop_process(p)
     assert json.dumps([]) == "[]"
 
 

@@ -27,7 +27,7 @@ from laowu.settings import Settings
 from laowu.stack.launcher import InfraHandle, start_infra
 from schemas.topics import WORKERS
 
-from conftest import running_ledger, serving, spawn_ours
+from conftest import running_ledger, serving, spawn_ours, stack_home
 from helpers import bearer, person, wait_receipt
 from workload import converge, stop
 
@@ -50,14 +50,14 @@ def _settings(home: Path, **extra: object) -> Settings:
 def scram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, InfraHandle]]:
     """Kafka (SCRAM listener, our user made at format time) and PostgreSQL, migrated, the catalogue's topics
     created through the SCRAM listener: exactly what ``laowu up`` does with these settings."""
-    home = tmp_path_factory.mktemp("scram")
-    settings = _settings(home)
-    handle = asyncio.run(start_infra(home, settings, migrate=True, topics=True))
-    try:
-        assert handle.kafka is not None and handle.kafka.listener == "SASL_PLAINTEXT"
-        yield settings.model_copy(update={"kafka_bootstrap": handle.bootstrap, "database_url": handle.dsn}), handle
-    finally:
-        handle.stop()
+    with stack_home(tmp_path_factory, "scram") as home:
+        settings = _settings(home)
+        handle = asyncio.run(start_infra(home, settings, migrate=True, topics=True, die_with_parent=True))
+        try:
+            assert handle.kafka is not None and handle.kafka.listener == "SASL_PLAINTEXT"
+            yield settings.model_copy(update={"kafka_bootstrap": handle.bootstrap, "database_url": handle.dsn}), handle
+        finally:
+            handle.stop()
 
 
 def _as(settings: Settings, **security: object) -> Settings:
@@ -87,10 +87,9 @@ async def test_the_api_and_the_ledger_work_over_scram(scram: tuple[Settings, Inf
         assert (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
         assert (await api.get("/readyz")).status_code == 200  # its Kafka check authenticates too
 
-        # The faust statistics worker, a process of its own configured only through the environment.
-        env = {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_USERNAME": USER, "KAFKA_SASL_PASSWORD": PASSWORD,
-               "LAOWU_HOME": str(tmp_path)}
-        worker = spawn_ours(["streams", "worker"], settings, tmp_path / "streams.log", **env)
+        # The faust statistics worker, a process of its own configured only through the environment (the SCRAM
+        # settings among it: laowu.stack.processes.child_env writes every setting of ``settings`` into it).
+        worker = spawn_ours(["streams", "worker"], settings, tmp_path / "streams.log", LAOWU_HOME=str(tmp_path))
         try:
             report = await converge(settings, timeout=60, worker=worker)
             assert report.consistent_cut and not report.drift and report.kafka_lag == 0, (

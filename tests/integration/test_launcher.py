@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from laowu.stack.ports import free_port
+from laowu.stack.processes import child_env, laowu_argv, stop_process
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -72,19 +72,16 @@ class Laowu:
 
     def __init__(self, home: Path) -> None:
         self.api_port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LAOWU_")}
-        for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP"):
-            env.pop(name, None)
-        env |= {"LAOWU_HOME": str(home), "LAOWU_API_PORT": str(self.api_port)}
+        extra = {"LAOWU_HOME": str(home), "LAOWU_API_PORT": str(self.api_port)}
         if "LAOWU_KAFKA_CACHE" in os.environ:
-            env["LAOWU_KAFKA_CACHE"] = os.environ["LAOWU_KAFKA_CACHE"]
+            extra["LAOWU_KAFKA_CACHE"] = os.environ["LAOWU_KAFKA_CACHE"]
         if not FULL:
-            env["LAOWU_SERVICES"] = "none"
-        self.env = env
+            extra["LAOWU_SERVICES"] = "none"
+        self.env = child_env(None, extra)  # a private stack: nothing of the shell's Laowu, Kafka or database
 
     def __call__(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "laowu.cli", *args],
+            laowu_argv(*args),
             cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
         )
 
@@ -120,7 +117,7 @@ def test_up_detach_survives_kill9_and_down_leaves_nothing(tmp_path: Path) -> Non
             assert httpx.get(f"{doc['api_url']}/readyz", timeout=5).status_code == 200
 
         old_kafka = procs["kafka"]["pid"]
-        os.kill(old_kafka, signal.SIGKILL)
+        stop_process(old_kafka, signal.SIGKILL)
         killed = time.monotonic()
 
         def kafka_back() -> dict[str, Any] | None:
@@ -150,4 +147,4 @@ def test_up_detach_survives_kill9_and_down_leaves_nothing(tmp_path: Path) -> Non
             laowu("down", timeout=100)
         for pid in seen:
             if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+                stop_process(pid, signal.SIGKILL)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings
+from laowu.stack.processes import stop_process
 from schemas.api import BrandCreate, WorkerCreate, WorkerPatch
 from schemas.envelope import Envelope
 
@@ -75,14 +75,12 @@ async def test_kill_9_mid_batch_yields_the_same_ledger(infra: Infra, settings: S
             while await pool.fetchval("SELECT count(*) FROM event_receipts") < threshold:
                 assert proc.poll() is None, log.read_text()[-3000:]
                 await asyncio.sleep(0.02)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+            stop_process(proc, signal.SIGKILL)
             kills += 1
             proc = spawn_ours(["consume", "ledger"], settings, log, LAOWU_CONSUMER_BATCH_MAX="97")
         decided = await wait_decided(pool, ids, timeout=120)
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop_process(proc)
     assert kills == 2
     assert {d["status"] for d in decided.values()} == {"applied"}
     assert await pool.fetchval("SELECT count(*) FROM worker_events") == len(envelopes) - 1  # one is the brand

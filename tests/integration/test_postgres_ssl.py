@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import signal
 import ssl
 import struct
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from cryptography.x509.oid import NameOID
 from laowu.stack.launcher import postgres_answers
 from laowu.stack.ports import free_port
 from laowu.stack.postgres import PostgresNode
+from laowu.stack.processes import spawn, stop_process
 from laowu.store.migrate import migrate
 from laowu.store.pool import connect, create_pool
 
@@ -133,9 +134,7 @@ async def tls_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     crt, key = _server_cert(home, ca_key, ca)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(crt, key)
-    with (home / "postgres.log").open("ab") as log:
-        proc = subprocess.Popen(node.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                **node.popen_kwargs())
+    proc = spawn(node.command(), home / "postgres.log", die_with_parent=True, **node.popen_kwargs())
     front = TlsFront(node.port, context)
     server = await front.start()
     try:
@@ -143,8 +142,7 @@ async def tls_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         yield front, ca_path, foreign
     finally:
         server.close()
-        proc.terminate()
-        proc.wait(30)
+        stop_process(proc, signal.SIGINT, timeout=30)
 
 
 def _url(front: TlsFront, query: str = "") -> str:

@@ -31,6 +31,7 @@ from laowu.stack.kafka import (
 )
 from laowu.stack.ports import free_port, port_open
 from laowu.stack.postgres import SYSTEM_USER, PostgresNode
+from laowu.stack.processes import spawn, stop_process
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
 
@@ -53,21 +54,13 @@ class _Procs:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, argv: list[str], log: Path, **kw: Any) -> subprocess.Popen[bytes]:
-        with log.open("ab") as fh:
-            proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, **kw)
+        proc = spawn(argv, log, die_with_parent=True, **kw)
         self.procs.append(proc)
         return proc
 
-    def stop_all(self, sig: int = signal.SIGTERM) -> None:
+    def stop_all(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(sig)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop_process(proc, timeout=20)
 
 
 @pytest.fixture
@@ -80,8 +73,7 @@ def procs() -> Iterator[_Procs]:
 
 
 def _kill9(proc: subprocess.Popen[bytes]) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    stop_process(proc, signal.SIGKILL, timeout=10)
 
 
 # --------------------------------------------------------------------------
@@ -223,8 +215,7 @@ async def test_kafka_node_survives_kill9(tmp_path: Path, procs: _Procs) -> None:
 
     # Clean stop (what the supervisor does): SIGTERM.
     t5 = time.monotonic()
-    proc2.terminate()
-    rc = proc2.wait(timeout=30)
+    rc = stop_process(proc2, signal.SIGTERM, timeout=30)
     t_stop = time.monotonic() - t5
     assert rc in (0, 143), rc
     print(
@@ -295,8 +286,7 @@ async def test_postgres_node_survives_kill9(tmp_path: Path, procs: _Procs) -> No
     )
     assert not node.is_running()
     assert node.clear_stale_pidfile()
-    decoy.kill()
-    decoy.wait()
+    stop_process(decoy, signal.SIGKILL)
 
     node.init()
     t2 = time.monotonic()
@@ -310,8 +300,7 @@ async def test_postgres_node_survives_kill9(tmp_path: Path, procs: _Procs) -> No
         await conn.close()
 
     # Fast shutdown (SIGINT) as the supervisor would; the pidfile goes away.
-    proc2.send_signal(signal.SIGINT)
-    assert proc2.wait(timeout=30) == 0
+    assert stop_process(proc2, signal.SIGINT, timeout=30) == 0
     assert not node.pidfile.exists()
     print(
         f"\n[postgres] init {t_init:.2f}s, start->ready {t_ready:.2f}s, "
