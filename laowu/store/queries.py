@@ -164,6 +164,13 @@ async def brands(
     return await f.page(pool, f"SELECT {BRAND_PUBLIC} FROM brands b", "b.brand_id", limit)
 
 
+async def brand_scopes(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """``{brand_id: (status, region_code)}`` of applied brands: what a change to a brand is decided against."""
+    rows = await pool.fetch("SELECT brand_id, status, region_code FROM brands WHERE brand_id = ANY($1::text[])",
+                            brand_ids)
+    return {r["brand_id"]: (r["status"], r["region_code"]) for r in rows}
+
+
 async def brand_statuses(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, str]:
     rows = await pool.fetch("SELECT brand_id, status FROM brands WHERE brand_id = ANY($1::text[])", brand_ids)
     return {r["brand_id"]: r["status"] for r in rows}
