@@ -16,12 +16,12 @@ import openpyxl
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from laowu.application import catalogue
 from laowu.imports.dispatch import parse_block
 from laowu.imports.pipeline import Outcome, Totals, row_event_id, run_import
 from laowu.imports.sheet import Header
 from laowu.imports.workers import Brand, WorkerRows
-from laowu.application import catalogue
-from laowu.intake import Context, Intake, InvalidRequest
+from laowu.intake import Intake, InvalidRequest
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from schemas import api, common, envelope, events
