@@ -29,7 +29,9 @@ class PoolLookups:
         return await known.acting_workers(self.pool, worker_ids, actor)
 
     async def households(self, worker_ids: list[str], actor: Actor) -> dict[str, str]:
-        return await queries.households(self.pool, worker_ids, actor)
+        # Seen, not acted on: a household move is decided by jurisdiction over the current region (the scoping
+        # rule, 403), so whoever sees the person (a receiving bureau) hears why, and a stranger gets 404.
+        return await queries.households(self.pool, worker_ids, actor, reach="view")
 
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         rows = await known.placement_refs(self.pool, placement_ids, actor)

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from laowu.store.scope import (
+    Reach,
     Viewer,
     placement_clause,
     region_codes,
@@ -124,10 +125,11 @@ async def in_jurisdiction(pool: asyncpg.Pool, worker_id: str, viewer: Viewer) ->
     return bool(await pool.fetchval(f"SELECT EXISTS (SELECT 1 FROM workers w WHERE worker_id = $1 AND {clause})", *args))
 
 
-async def households(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> dict[str, str]:
-    """The current household region of each worker ``viewer`` may write about."""
+async def households(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer, reach: Reach = "act"
+                     ) -> dict[str, str]:
+    """The current household region of each worker ``viewer`` may write about (or, with ``reach``, see)."""
     args: list[Any] = [worker_ids]
-    clause = worker_clause(viewer, args, reach="act")
+    clause = worker_clause(viewer, args, reach=reach)
     rows = await pool.fetch(
         f"SELECT worker_id, household_region FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}", *args)
     return {r["worker_id"]: r["household_region"] for r in rows}
