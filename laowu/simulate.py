@@ -29,7 +29,7 @@ of rejections is ~0 beyond the malformed events (the benchmark sees ~3 in 70,000
 **Determinism.** Everything is drawn from ``random.Random(seed)``; ``event_id`` = uuid5(namespace,
 "seed:seq"). The same seed and anchor give the same event stream (the ciphertexts differ: AES-GCM nonces
 are random by design). Pure generation lives in :class:`Generator` (no I/O); :class:`KafkaEncoder` turns an
-event into the exact envelope the API would publish (via :class:`laowu.intake.Intake`), and
+event into the exact envelope the API would publish (its command decided by the API's handler, ``laowu.application``), and
 :func:`batch_item` into a ``/v1/events:batch`` item.
 """
 

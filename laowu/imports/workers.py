@@ -1,6 +1,6 @@
-"""The worker-registration sheet (实名登记表): columns, row → ``WorkerCreate`` → ``Intake.register_worker``.
+"""The worker-registration sheet (实名登记表): columns, row → ``WorkerCreate`` → the ``RegisterWorker`` handler.
 
-Every row goes through the same intake as ``POST /v1/workers`` (check digits, ID ↔ sex/birth date,
+Every row goes through the same handler as ``POST /v1/workers`` (check digits, ID ↔ sex/birth date,
 regions, working age, phone), plus what only a spreadsheet needs: reading clerks' cells, Chinese labels
 for enumerations, brands named by id or by name, and a Chinese reason for every rule a row breaks.
 """
