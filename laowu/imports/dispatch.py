@@ -406,15 +406,19 @@ class DispatchRows:
         organizer = d.fields.get("organizer_id")
         if organizer is None and "organizer_id" not in {i.issue.field for i in d.issues}:
             d.fields["organizer_id"] = organizer = self.workstation_id
-        # The scoping rule of POST /v1/dispatches (``laowu.application.scoping``), in the words of the sheet.
-        problem = scope_problem(actor, name(cmd.CreateDispatch), d.fields)
-        if problem is None or problem.value is None:
-            return
-        if problem.kind == "organization":
-            d.fail("organizer_id", "forbidden", f"组织单位须为本工作站：{actor.org}（表中填写为{organizer}）", problem.reason)
-        else:
+        # The scoping rule of POST /v1/dispatches (``laowu.application.scoping``), in the words of the sheet; asked
+        # again as if the organizer were right, so a sheet wrong in both hears both.
+        fields = d.fields
+        while (problem := scope_problem(actor, name(cmd.CreateDispatch), fields)) is not None:
+            if problem.kind == "organization":
+                if organizer is not None:
+                    d.fail("organizer_id", "forbidden", f"组织单位须为本工作站：{actor.org}（表中填写为{organizer}）",
+                           problem.reason)
+                fields = {**fields, "organizer_id": actor.org}
+                continue
             d.fail("origin_region", "jurisdiction", f"输出地不在本工作站辖区内：{problem.value}（辖区{actor.region}）",
                    problem.reason)
+            break
 
     def _body(self, d: DispatchDraft, worker_ids: list[str]) -> DispatchCreate:
         f = d.fields
