@@ -53,6 +53,7 @@ from stdnum.cn import uscc as uscc_rules
 
 from laowu.application import commands as cmd
 from laowu.application.catalogue import decide, name, parse
+from laowu.application.errors import Refused
 from laowu.application.facts import Facts
 from laowu.domain import ids
 from laowu.domain.identity import id_number_for
@@ -719,7 +720,7 @@ async def run_kafka(gen: Generator, intake: Intake, settings: Settings, bootstra
                     sent += 1
                     try:
                         t, key, value, expect = enc.encode(ev)
-                    except InvalidRequest:
+                    except (InvalidRequest, Refused):  # what the API would refuse at once
                         refused += 1
                         continue
                     receipts += expect
