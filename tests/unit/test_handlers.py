@@ -276,3 +276,18 @@ def test_facts_start_empty_and_record_only_what_was_accepted() -> None:
     with pytest.raises(Conflict):
         catalogue.decide(INTAKE, registration(5, brand_ids=["nope"]), facts, Context(actor=WS))
     assert facts.workers == {}
+
+
+def test_event_names_are_spelled_only_by_the_catalogues_among_the_doors() -> None:
+    """The doors take event names from the catalogue's entries, never as string literals of their own."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    names = {spec.name for spec in CATALOGUE}
+    doors = [root / "laowu" / "intake.py", root / "laowu" / "simulate.py", *sorted((root / "laowu" / "imports").glob("*.py")),
+             *sorted((root / "api").rglob("*.py"))]
+    spelled = [(str(path.relative_to(root)), node.value) for path in doors
+               for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, ast.Constant) and node.value in names]
+    assert spelled == []
