@@ -89,6 +89,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and request.headers.get("content-type", "").startswith("multipart/form-data"):
+            # A form Starlette cannot parse is bad input like any other: 422 in FastAPI's shape, not a bare 400.
+            return JSONResponse(status_code=422, content={"detail": [
+                {"loc": ["body"], "msg": str(exc.detail), "type": "multipart"}]})
         if exc.status_code == 405:
             # Starlette names only the methods of the first route whose path matched; a client (and the OpenAPI
             # document) expects every method the path has.

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 
 from api.coalesce import Coalescer
 from laowu import kafka_security
+from laowu.application.catalogue import PLACEMENT_CREATORS
 from laowu.publish import PARTITIONER, publish_many
 from laowu.settings import Settings
 from laowu.store import known, receipts
@@ -71,7 +72,7 @@ class Publisher:
         await known.accept_placements(self.pool, [
             (x["placement_id"], e.event_id, e.key, x["worker_id"], e.payload["employer"]["employer_id"],
              e.payload["organizer_id"])
-            for e in envelopes if e.type == "dispatch.created" for x in e.payload["placements"]])
+            for e in envelopes if e.type in PLACEMENT_CREATORS for x in e.payload["placements"]])
         await self.accept_receipts([(e.event_id, e.type, e.source, e.key) for e in envelopes])
 
     async def kafka_ready(self) -> bool:

@@ -1,10 +1,11 @@
-"""The one way a write happens: idempotency → intake (validate, build envelope) → pre-checks → publish → 202."""
+"""The one way a write happens: idempotency → the command's handler (``laowu.application``: facts, validation,
+rules, envelope) → publish → 202. Idempotency is HTTP's; everything the handler decides is every door's."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -12,15 +13,15 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.errors import Conflict, Forbidden
-from api.scoping import envelope_problem
+from laowu.application import catalogue, errors
+from laowu.application.commands import Command
+from laowu.application.facts import Facts, gather
+from laowu.application.handlers import Decision
+from laowu.application.lookups import PoolLookups
 from laowu.domain import ids
-from laowu.domain.brands import CLOSED as CLOSED_BRANDS
-from laowu.domain.brands import check_transition
-from laowu.domain.errors import DomainError
-from laowu.domain.outcome import Rejected
 from laowu.intake import Context
-from laowu.store import idempotency, queries
-from schemas.envelope import Envelope, Outgoing
+from laowu.store import idempotency
+from laowu.store.queries import NotFound
 
 
 class FastJSONResponse(JSONResponse):
@@ -77,61 +78,43 @@ async def idempotent(
     return FastJSONResponse(status_code=stored["status_code"], content=stored["body"])
 
 
-async def check_brands(request: Request, envelopes: Sequence[Outgoing], known_new: set[str] | None = None) -> dict[int, str]:
-    """Brands named by registrations, joins and dispatches must be known (``laowu.store.known``: in the ledger, or
-    their registration accepted) and open; returns {index: reason} for those that aren't."""
-    wanted: dict[int, list[str]] = {}
-    for i, e in enumerate(envelopes):
-        names = list(e.payload.get("brand_ids", []))
-        if e.type in ("worker.brand_joined", "dispatch.created"):
-            names.append(e.payload["brand_id"])
-        if names:
-            wanted[i] = names
-    if not wanted:
-        return {}
-    statuses: dict[str, str] = await request.app.state.brand_statuses(sorted({b for v in wanted.values() for b in v}))
-    problems: dict[int, str] = {}
-    for i, names in wanted.items():
-        for b in names:
-            status = statuses.get(b)
-            if status is None and not (known_new and b in known_new):
-                problems[i] = f"unknown brand {b} (a brand is usable once its registration is accepted)"
-            elif status in CLOSED_BRANDS:
-                problems[i] = f"brand {b} is {status} and takes no new members"
-    return problems
+def lookups(request: Request) -> PoolLookups:
+    """The handlers' lookups for this app: its pool, and its coalesced brand lookup shared by concurrent requests."""
+    return PoolLookups(request.app.state.pool, request.app.state.brand_statuses)
 
 
-async def check_brand_transition(request: Request, envelope: Outgoing) -> str | None:
-    if envelope.type != "brand.status_changed":
-        return None
-    current = (await queries.brand_statuses(request.app.state.pool, [envelope.key])).get(envelope.key)
-    if current is None:
-        return None  # not applied yet: the consumer decides, and the receipt tells
+def decided(request: Request, command: Command, facts: Facts, ctx: Context) -> Decision:
+    """The handler's decision for a single request, its refusals translated into HTTP's errors (404/403/409; 422
+    passes as it is)."""
     try:
-        check_transition(current, envelope.payload["status"])
-    except Rejected as exc:
-        return exc.reason
-    return None
+        return catalogue.decide(request.app.state.intake, command, facts, ctx)
+    except errors.NotFound as exc:
+        raise NotFound(exc.id) from None
+    except errors.Forbidden as exc:
+        raise Forbidden(exc.reason) from None
+    except errors.Conflict as exc:
+        raise Conflict(exc.errors) from None
 
 
-async def write(request: Request, build: Callable[[Context], Envelope], ids: tuple[str, ...]) -> JSONResponse:
-    """Single-event write: 202 ``{event_id, status: accepted, <ids>}``."""
+Render = Callable[[Decision], dict[str, Any]]
+
+
+async def write(request: Request, command: Command, ids: tuple[str, ...] = (), render: Render | None = None
+                ) -> JSONResponse:
+    """Single-event write: 202 ``{event_id, status: accepted, <ids>}`` (plus what ``render`` adds)."""
 
     async def action(key: str | None) -> tuple[int, Any]:
-        ctx = Context(actor=getattr(request.state, "actor", None),
-                      event_id=event_id_for(scope_of(request), key) if key else None)
-        envelope = build(ctx)
-        denied = envelope_problem(ctx.actor, envelope)
-        if denied:
-            raise Forbidden(denied[1])
-        problem = (await check_brands(request, [envelope])).get(0) or await check_brand_transition(request, envelope)
-        if problem:
-            field = "status" if envelope.type == "brand.status_changed" else "brand_ids"
-            raise Conflict([DomainError(field, "conflict", problem)])
+        actor = getattr(request.state, "actor", None)
+        ctx = Context(actor=actor, event_id=event_id_for(scope_of(request), key) if key else None)
+        facts = await gather(lookups(request), [command], actor) if actor is not None else Facts()
+        decision = decided(request, command, facts, ctx)
+        envelope = decision.envelope
         await request.app.state.publisher.publish([envelope])
         body: dict[str, Any] = {"event_id": str(envelope.event_id), "status": "accepted"}
         for name in ids:
             body[name] = envelope.payload.get(name)
+        if render is not None:
+            body.update(render(decision))
         return 202, body
 
     return await idempotent(request, action)

@@ -1,8 +1,10 @@
 """Intake: turn a validated request body into the one event envelope it stands for.
 
-Shared by the single-event endpoints, ``/v1/events:batch`` and the Excel import, so every door applies
-the same rules. Decides what the body alone can decide (API.md: check digits, ID ↔ birth date/sex,
-regions that never existed, working age, future times) and reports every broken rule at once.
+The command handlers (``laowu.application``) build every envelope here, whatever the door (single requests,
+``/v1/events:batch``, the Excel import, the simulator). Decides what the body alone can decide (API.md: check
+digits, ID ↔ birth date/sex, regions that never existed, working age, future times) and reports every broken rule
+at once. The event type of an envelope is the catalogue entry of its payload model (``schemas.events``): no event
+name is written here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from laowu.domain import regions
 from laowu.domain.errors import DomainError
@@ -32,9 +34,11 @@ from schemas import api as bodies
 from schemas import events as ev
 from schemas.common import Actor
 from schemas.envelope import Envelope, Outgoing, RawEnvelope
-from schemas.events import EventType
+from schemas.events import CATALOGUE, EventSpec
 
 CLOCK_SKEW = timedelta(minutes=5)
+SPEC_OF: dict[type[BaseModel], EventSpec] = {spec.payload: spec for spec in CATALOGUE}
+"""The catalogue entry of each payload model: an envelope's type is its payload's."""
 
 
 class InvalidRequest(Exception):
@@ -53,14 +57,20 @@ class PlacementRef:
     placement_id: str
     worker_id: str
     employer_id: str
+    organizer_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Context:
-    """Who is sending (set by the API from the credential, never from the body) and the event's id."""
+    """Who is sending (set by the API from the credential, never from the body) and the event's id.
+
+    ``lean``: build the lean envelope where there is one (a registration's :class:`RawEnvelope`), as the batch door
+    does for speed; the bytes are the same (tests/unit/test_raw_envelope.py).
+    """
 
     actor: Actor | None = None
     event_id: uuid.UUID | None = None
+    lean: bool = False
 
 
 class _Errors:
@@ -110,9 +120,9 @@ class Intake:
     def __init__(self, privacy: Privacy) -> None:
         self.privacy = privacy
 
-    def _wrap(self, body: BaseModel, type: EventType, key: str, source: str, at: datetime, ctx: Context) -> Envelope:
-        return Envelope.wrap(body, type=type, key=key, source=source, occurred_at=at,
-                             event_id=ctx.event_id, actor=ctx.actor)
+    def _wrap(self, body: BaseModel, key: str, source: str, at: datetime, ctx: Context) -> Envelope:
+        return Envelope.wrap(body, type=SPEC_OF[type(body)].name, key=key,  # type: ignore[arg-type]
+                             source=source, occurred_at=at, event_id=ctx.event_id, actor=ctx.actor)
 
     def _source(self, ctx: Context, fallback: str) -> str:
         return ctx.actor.org if ctx.actor else fallback
@@ -129,9 +139,13 @@ class Intake:
     def register_worker(self, body: bodies.WorkerCreate, ctx: Context = Context()) -> Envelope:
         return self._registered(*self._registration(body, ctx), ctx)
 
+    def registration(self, body: bodies.WorkerCreate, ctx: Context = Context()) -> Outgoing:
+        """``register_worker``, or its lean twin when ``ctx.lean`` (the batch door)."""
+        return self._raw_registration(body, ctx) if ctx.lean else self.register_worker(body, ctx)
+
     def _registered(self, fields: dict[str, Any], at: datetime, source: str, ctx: Context) -> Envelope:
         payload = ev.WorkerRegistered(**fields)
-        return self._wrap(payload, "worker.registered", payload.worker_id, source, at, ctx)
+        return self._wrap(payload, payload.worker_id, source, at, ctx)
 
     def _registration(self, body: bodies.WorkerCreate, ctx: Context) -> tuple[dict[str, Any], datetime, str]:
         """The ``worker.registered`` payload's fields (the model's order; ``None`` where absent), time and source."""
@@ -171,7 +185,8 @@ class Intake:
             return self._registered(fields, at, source, ctx)
         data = {k: v for k, v in fields.items() if v is not None}
         data["birth_date"] = fields["birth_date"].isoformat()
-        return RawEnvelope(event_id=ctx.event_id or uuid.uuid4(), type="worker.registered", occurred_at=at,
+        return RawEnvelope(event_id=ctx.event_id or uuid.uuid4(), type=REGISTERED.name,  # type: ignore[arg-type]
+                           occurred_at=at,
                            recorded_at=datetime.now(UTC), source=source, actor=ctx.actor, key=fields["worker_id"],
                            payload=data)
 
@@ -186,7 +201,7 @@ class Intake:
         if phone_enc is not None:
             given.update(phone_enc=phone_enc, phone_masked=phone_masked)
         payload = ev.WorkerUpdated(worker_id=worker_id, **given)
-        return self._wrap(payload, "worker.updated", worker_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, worker_id, self._source(ctx, "api"), at, ctx)
 
     def move_household(self, worker_id: str, body: bodies.HouseholdMove, current_region: str,
                        ctx: Context = Context()) -> Envelope:
@@ -200,7 +215,7 @@ class Intake:
         errors.raise_any()
         payload = ev.WorkerHouseholdMoved(worker_id=worker_id, from_region=current_region,
                                           household_region=body.household_region, reason=body.reason)
-        return self._wrap(payload, "worker.household_moved", worker_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, worker_id, self._source(ctx, "api"), at, ctx)
 
     def add_certificate(self, worker_id: str, body: bodies.CertificateCreate, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
@@ -208,7 +223,7 @@ class Intake:
         errors.raise_any()
         cert = body.model_dump(exclude={"occurred_at"}, exclude_none=True)
         payload = ev.WorkerCertificateAdded(worker_id=worker_id, certificate=cert)  # type: ignore[arg-type]
-        return self._wrap(payload, "worker.certificate_added", worker_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, worker_id, self._source(ctx, "api"), at, ctx)
 
     def complete_training(self, worker_id: str, body: bodies.TrainingCreate, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
@@ -216,14 +231,14 @@ class Intake:
         errors.raise_any()
         training = body.model_dump(exclude={"occurred_at"}, exclude_none=True)
         payload = ev.WorkerTrainingCompleted(worker_id=worker_id, training=training)  # type: ignore[arg-type]
-        return self._wrap(payload, "worker.training_completed", worker_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, worker_id, self._source(ctx, "api"), at, ctx)
 
     def join_brand(self, worker_id: str, body: bodies.BrandJoin, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
         at = _occurred(errors, body.occurred_at)
         errors.raise_any()
         payload = ev.WorkerBrandJoined(worker_id=worker_id, brand_id=body.brand_id)
-        return self._wrap(payload, "worker.brand_joined", worker_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, worker_id, self._source(ctx, "api"), at, ctx)
 
     # ---- brands -------------------------------------------------------------------------------
     def register_brand(self, body: bodies.BrandCreate, ctx: Context = Context()) -> Envelope:
@@ -236,7 +251,7 @@ class Intake:
         errors.raise_any()
         data["brand_id"] = body.brand_id or f"brand-{uuid.uuid4().hex[:12]}"
         payload = ev.BrandRegistered(**data)
-        return self._wrap(payload, "brand.registered", payload.brand_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, payload.brand_id, self._source(ctx, "api"), at, ctx)
 
     def update_brand(self, brand_id: str, body: bodies.BrandPatch, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
@@ -249,14 +264,14 @@ class Intake:
             errors.add("body", "empty", "nothing to change")
         errors.raise_any()
         payload = ev.BrandUpdated(brand_id=brand_id, **data)
-        return self._wrap(payload, "brand.updated", brand_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, brand_id, self._source(ctx, "api"), at, ctx)
 
     def change_brand_status(self, brand_id: str, body: bodies.BrandStatusChange, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
         at = _occurred(errors, body.occurred_at)
         errors.raise_any()
         payload = ev.BrandStatusChanged(brand_id=brand_id, status=body.status, reason=body.reason)
-        return self._wrap(payload, "brand.status_changed", brand_id, self._source(ctx, "api"), at, ctx)
+        return self._wrap(payload, brand_id, self._source(ctx, "api"), at, ctx)
 
     # ---- organized output, placements, follow-up ----------------------------------------------
     def create_dispatch(self, body: bodies.DispatchCreate, worker_ids: list[str], ctx: Context = Context()) -> Envelope:
@@ -279,114 +294,33 @@ class Intake:
             positions=body.positions, departure_date=body.departure_date, group_transport=body.group_transport,
             placements=[ev.DispatchedWorker(worker_id=w, placement_id=placement_id_for(dispatch_id, w)) for w in worker_ids],
         )
-        return self._wrap(payload, "dispatch.created", dispatch_id, self._source(ctx, body.organizer_id), at, ctx)
+        return self._wrap(payload, dispatch_id, self._source(ctx, body.organizer_id), at, ctx)
 
-    def _placement_event(self, ref: PlacementRef, data: dict[str, Any], at_raw: datetime | None, type: EventType,
+    def _placement_event(self, ref: PlacementRef, data: dict[str, Any], at_raw: datetime | None,
                          model: type[BaseModel], ctx: Context) -> Envelope:
         errors = _Errors()
         at = _occurred(errors, at_raw)
         errors.raise_any()
         payload = model(placement_id=ref.placement_id, worker_id=ref.worker_id, **data)
         source = self._source(ctx, str(data.get("employer_id") or ref.employer_id))
-        return self._wrap(payload, type, ref.worker_id, source, at, ctx)
+        return self._wrap(payload, ref.worker_id, source, at, ctx)
 
     def confirm_placement(self, ref: PlacementRef, body: bodies.PlacementConfirm, ctx: Context = Context()) -> Envelope:
         data = body.model_dump(exclude={"occurred_at"}, exclude_none=True)
-        return self._placement_event(ref, data, body.occurred_at, "placement.confirmed", ev.PlacementConfirmed, ctx)
+        return self._placement_event(ref, data, body.occurred_at, ev.PlacementConfirmed, ctx)
 
     def reject_placement(self, ref: PlacementRef, body: bodies.PlacementReject, ctx: Context = Context()) -> Envelope:
         data = body.model_dump(exclude={"occurred_at"}, exclude_none=True)
-        return self._placement_event(ref, data, body.occurred_at, "placement.rejected", ev.PlacementRejected, ctx)
+        return self._placement_event(ref, data, body.occurred_at, ev.PlacementRejected, ctx)
 
     def end_placement(self, ref: PlacementRef, body: bodies.PlacementEnd, ctx: Context = Context()) -> Envelope:
         data = body.model_dump(exclude={"occurred_at", "employer_id"}, exclude_none=True)
-        return self._placement_event(ref, data, body.occurred_at, "placement.ended", ev.PlacementEnded, ctx)
+        return self._placement_event(ref, data, body.occurred_at, ev.PlacementEnded, ctx)
 
     def record_followup(self, ref: PlacementRef, body: bodies.FollowUpCreate, ctx: Context = Context()) -> Envelope:
         data = body.model_dump(exclude={"occurred_at", "placement_id"}, exclude_none=True)
         data["followup_id"] = body.followup_id or f"fu-{uuid.uuid4().hex[:12]}"
-        return self._placement_event(ref, data, body.occurred_at, "followup.recorded", ev.FollowUpRecorded, ctx)
-
-    # ---- batches ------------------------------------------------------------------------------
-    def from_batch_item(self, item: bodies.BatchItem, ctx: Context,
-                        resolve: Callable[[str], PlacementRef | None] = lambda _: None,
-                        household: Callable[[str], str | None] = lambda _: None) -> Outgoing:
-        """A batch item's payload is the single endpoint's body, plus the path id where it has one.
-
-        ``resolve`` finds a placement (applied, or created earlier in the same batch) for placement events;
-        ``household`` the current household region of a worker the caller sees, for household moves.
-        """
-        entry = BATCH_TYPES.get(item.type)
-        if entry is None:
-            raise InvalidRequest([DomainError("type", "not_accepted", f"{item.type} cannot be sent through the API")])
-        model, id_field = entry
-        payload = dict(item.payload)
-        if item.occurred_at is not None:
-            payload.setdefault("occurred_at", item.occurred_at.isoformat())
-        path_id = None
-        if id_field is not None:
-            path_id = payload.pop(id_field, None)
-            if not isinstance(path_id, str) or not path_id:
-                raise InvalidRequest([DomainError(f"payload.{id_field}", "missing", "field required")])
-        try:
-            body: Any = model.model_validate(payload)
-        except ValidationError as exc:
-            raise InvalidRequest([
-                DomainError("payload." + ".".join(str(p) for p in err["loc"]), err["type"], err["msg"])
-                for err in exc.errors()
-            ]) from None
-        if item.type == "worker.registered":
-            return self._raw_registration(body, ctx)
-        if item.type == "dispatch.created":
-            return self.create_dispatch(body, list(body.worker_ids), ctx)
-        if item.type == "worker.household_moved":
-            assert path_id is not None
-            current = household(path_id)
-            if current is None:
-                raise InvalidRequest([DomainError("payload.worker_id", "unknown", f"unknown worker {path_id}")])
-            return self.move_household(path_id, body, current, ctx)
-        if item.type.startswith("placement.") or item.type == "followup.recorded":
-            placement_id = path_id or body.placement_id
-            ref = resolve(placement_id)
-            if ref is None:
-                raise InvalidRequest([DomainError("payload.placement_id", "unknown", f"unknown placement {placement_id}")])
-            employer = getattr(body, "employer_id", None)
-            if employer is not None and employer != ref.employer_id:
-                raise InvalidRequest([DomainError("payload.employer_id", "forbidden",
-                                                  "only the employer named on the dispatch may act on this placement")])
-            return BATCH_BUILDERS[item.type](self, ref, body, ctx)
-        args = (body, ctx) if path_id is None else (path_id, body, ctx)
-        envelope: Envelope = BATCH_BUILDERS[item.type](self, *args)
-        return envelope
+        return self._placement_event(ref, data, body.occurred_at, ev.FollowUpRecorded, ctx)
 
 
-BATCH_TYPES: dict[str, tuple[type[BaseModel], str | None]] = {
-    "brand.registered": (bodies.BrandCreate, None),
-    "brand.updated": (bodies.BrandPatch, "brand_id"),
-    "brand.status_changed": (bodies.BrandStatusChange, "brand_id"),
-    "worker.registered": (bodies.WorkerCreate, None),
-    "worker.updated": (bodies.WorkerPatch, "worker_id"),
-    "worker.household_moved": (bodies.HouseholdMove, "worker_id"),
-    "worker.certificate_added": (bodies.CertificateCreate, "worker_id"),
-    "worker.training_completed": (bodies.TrainingCreate, "worker_id"),
-    "worker.brand_joined": (bodies.BrandJoin, "worker_id"),
-    "dispatch.created": (bodies.DispatchCreate, None),
-    "placement.confirmed": (bodies.PlacementConfirm, "placement_id"),
-    "placement.rejected": (bodies.PlacementReject, "placement_id"),
-    "placement.ended": (bodies.PlacementEnd, "placement_id"),
-    "followup.recorded": (bodies.FollowUpCreate, None),
-}
-BATCH_BUILDERS: dict[str, Callable[..., Envelope]] = {
-    "brand.registered": Intake.register_brand,
-    "brand.updated": Intake.update_brand,
-    "brand.status_changed": Intake.change_brand_status,
-    "worker.registered": Intake.register_worker,
-    "worker.updated": Intake.update_worker,
-    "worker.certificate_added": Intake.add_certificate,
-    "worker.training_completed": Intake.complete_training,
-    "worker.brand_joined": Intake.join_brand,
-    "placement.confirmed": Intake.confirm_placement,
-    "placement.rejected": Intake.reject_placement,
-    "placement.ended": Intake.end_placement,
-    "followup.recorded": Intake.record_followup,
-}
+REGISTERED = SPEC_OF[ev.WorkerRegistered]

@@ -29,7 +29,7 @@ of rejections is ~0 beyond the malformed events (the benchmark sees ~3 in 70,000
 **Determinism.** Everything is drawn from ``random.Random(seed)``; ``event_id`` = uuid5(namespace,
 "seed:seq"). The same seed and anchor give the same event stream (the ciphertexts differ: AES-GCM nonces
 are random by design). Pure generation lives in :class:`Generator` (no I/O); :class:`KafkaEncoder` turns an
-event into the exact envelope the API would publish (via :class:`laowu.intake.Intake`), and
+event into the exact envelope the API would publish (its command decided by the API's handler, ``laowu.application``), and
 :func:`batch_item` into a ``/v1/events:batch`` item.
 """
 
@@ -51,12 +51,17 @@ from typing import TYPE_CHECKING, Any
 
 from stdnum.cn import uscc as uscc_rules
 
+from laowu.application import commands as cmd
+from laowu.application.catalogue import decide, name, parse
+from laowu.application.errors import Refused
+from laowu.application.facts import Facts
 from laowu.domain import ids, regions
 from laowu.domain.identity import id_number_for
 from laowu.intake import Context, Intake, InvalidRequest, PlacementRef
 from laowu.people import registration, sex_of
 from schemas.api import BatchItem
 from schemas.common import Actor
+from schemas.envelope import Outgoing
 from schemas.topics import WORKERS, topic_for
 
 if TYPE_CHECKING:
@@ -286,7 +291,8 @@ class Generator:
     def _clamp(self, t: datetime) -> datetime:
         return min(t, self._latest)
 
-    def _emit(self, type: str, payload: dict[str, Any], **extra: Any) -> SimEvent:
+    def _emit(self, command: type[cmd.Command], payload: dict[str, Any], **extra: Any) -> SimEvent:
+        type = name(command)
         ev = SimEvent(self.seq, type, uuid.uuid5(NAMESPACE, f"{self.cfg.seed}:{self.seq}"), payload, **extra)
         self.seq += 1
         self.vpos += 1
@@ -349,7 +355,7 @@ class Generator:
             phone = p.phone if self.rng.random() < 0.5 else self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
             brands = [p.brand] if self._brand_usable(p.brand) else []
             self.counts["duplicate"] += 1
-            return self._emit("worker.registered", self._registration(p, station, phone, brands), duplicate=True,
+            return self._emit(cmd.RegisterWorker, self._registration(p, station, phone, brands), duplicate=True,
                               sender=_station(station))
         p = self._new_person()
         brands = [p.brand] if self.rng.random() < 0.85 and self._brand_usable(p.brand) else []
@@ -363,7 +369,7 @@ class Generator:
         self.counts["people"] += 1
         if p.priority:
             self.counts["priority_people"] += 1
-        return self._emit("worker.registered", body, sender=_station(p.workstation))
+        return self._emit(cmd.RegisterWorker, body, sender=_station(p.workstation))
 
     def _malformed(self) -> SimEvent:
         """A registration whose ID number has a wrong check digit: refused at once by the API (422)."""
@@ -375,7 +381,7 @@ class Generator:
         body = self._registration(p, p.workstation, p.phone, [])
         body["id_number"] = p.id_number[:17] + bad
         self.counts["malformed"] += 1
-        return self._emit("worker.registered", body, malformed=True, sender=_station(p.workstation))
+        return self._emit(cmd.RegisterWorker, body, malformed=True, sender=_station(p.workstation))
 
     def _filler(self) -> SimEvent | None:
         ready = bisect.bisect_right(self._registered_ready, self.vpos)
@@ -390,15 +396,15 @@ class Generator:
                                     "issuer": ISSUERS.get(p.region[:2], "人力资源和社会保障局")}
             if kind == "skill_level":
                 cert["level"] = self.rng.choice((3, 4, 4, 5))
-            return self._emit("worker.certificate_added", cert, sender=_station(p.workstation))
+            return self._emit(cmd.AddCertificate, cert, sender=_station(p.workstation))
         if roll < 0.8:
             done = self._field_time().date() - timedelta(days=self.rng.randrange(1, 20))
-            return self._emit("worker.training_completed", {
+            return self._emit(cmd.CompleteTraining, {
                 "worker_id": p.worker_id, "name": f"{BRANDS_BY_ID[p.brand].name}技能培训", "provider": "职业技能培训中心",
                 "hours": self.rng.choice((16, 24, 40, 80)), "completed_on": done.isoformat(), "occurred_at": at},
                 sender=_station(p.workstation))
         p.phone = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
-        return self._emit("worker.updated", {"worker_id": p.worker_id, "phone": p.phone, "occurred_at": at},
+        return self._emit(cmd.UpdateWorker, {"worker_id": p.worker_id, "phone": p.phone, "occurred_at": at},
                           sender=_station(p.workstation))
 
     # ---- organized output ----------------------------------------------------------------------
@@ -446,11 +452,11 @@ class Generator:
         lag = self.cfg.lag
         for m in members:
             m.state = "busy"
-            ref = PlacementRef(placement_id_for(dispatch_id, m.worker_id), m.worker_id, employer_id)
+            ref = PlacementRef(placement_id_for(dispatch_id, m.worker_id), m.worker_id, employer_id, body["organizer_id"])
             due = self.vpos + lag + rng.randrange(max(lag // 2, 1))
             self._schedule(due, "decide", (m.idx, ref, brand.brand_id, departure, dest, origin))
         self.counts["dispatched_workers"] += len(members)
-        return self._emit("dispatch.created", body, sender=_station(body["organizer_id"]))
+        return self._emit(cmd.CreateDispatch, body, sender=_station(body["organizer_id"]))
 
     def _decide(self, data: tuple[int, PlacementRef, str, date, str, str]) -> SimEvent:
         idx, ref, brand_id, departure, dest, origin = data
@@ -460,7 +466,7 @@ class Generator:
         at = self._clamp(datetime.combine(departure, datetime.min.time(), UTC) + timedelta(hours=rng.randrange(20, 120)))
         if rng.random() >= self.cfg.confirm_rate:
             self._release(idx)
-            return self._emit("placement.rejected", {
+            return self._emit(cmd.RejectPlacement, {
                 "placement_id": ref.placement_id, "employer_id": ref.employer_id,
                 "reason": rng.choice(("未到岗", "体检未通过", "个人原因放弃", "岗位不匹配")), "occurred_at": _iso(at)},
                 ref=ref, sender=employer)
@@ -485,7 +491,7 @@ class Generator:
                                (idx, ref, day, body, end, _station(f"ws-{origin}-01")))
         if end is not None and end < today:
             self._schedule(self.vpos + lag // 2 + rng.randrange(max(lag // 2, 1)), "end", (idx, ref, end, employer))
-        return self._emit("placement.confirmed", body, ref=ref, sender=employer)
+        return self._emit(cmd.ConfirmPlacement, body, ref=ref, sender=employer)
 
     def _release(self, idx: int) -> None:
         p = self.people[idx]
@@ -497,7 +503,7 @@ class Generator:
         self._release(idx)
         reason = _pick(self.rng, END_REASONS, _END_CUM)
         at = self._clamp(datetime.combine(end, datetime.min.time(), UTC) + timedelta(hours=self.rng.randrange(8, 72)))
-        return self._emit("placement.ended", {"placement_id": ref.placement_id, "end_date": end.isoformat(),
+        return self._emit(cmd.EndPlacement, {"placement_id": ref.placement_id, "end_date": end.isoformat(),
                                               "reason": reason, "occurred_at": _iso(at)}, ref=ref, sender=employer)
 
     def _followup(self, data: tuple[int, PlacementRef, date, dict[str, Any], date | None, tuple[str, str, str | None]]
@@ -521,20 +527,20 @@ class Generator:
             "problems": problems, "services": services, "occurred_at": _iso(at)}
         if status in ("on_job", "changed_job"):
             body["monthly_wage"] = confirm["monthly_wage"]
-        return self._emit("followup.recorded", body, ref=ref, sender=station)
+        return self._emit(cmd.RecordFollowUp, body, ref=ref, sender=station)
 
     # ---- the stream ----------------------------------------------------------------------------
     def _setup_events(self) -> Iterator[SimEvent]:
         for b in BRANDS:
             operator = {"name": f"{b.name}品牌运营中心", "kind": "hr_service_agency",
                         "uscc": employer_uscc(b.region_code, int(uuid.uuid5(NAMESPACE, b.brand_id).int % 10**7))}
-            yield self._emit("brand.registered", {
+            yield self._emit(cmd.RegisterBrand, {
                 "brand_id": b.brand_id, "name": b.name, "region_code": b.region_code, "category": b.category,
                 "level": b.level, "industry": b.industry, "occupation_code": b.occupation_code, "operator": operator,
                 "occurred_at": _iso(self._start - timedelta(days=30))}, sender=_bureau(b.region_code))
             self._brand_ready[b.brand_id] = self.vpos + self.cfg.lag
         for bid in LISTED:
-            yield self._emit("brand.status_changed", {"brand_id": bid, "status": "listed", "reason": "入库评审通过",
+            yield self._emit(cmd.ChangeBrandStatus, {"brand_id": bid, "status": "listed", "reason": "入库评审通过",
                                                       "occurred_at": _iso(self._start - timedelta(days=20))},
                              sender=_bureau(BRANDS_BY_ID[bid].region_code))
 
@@ -568,7 +574,7 @@ class Generator:
             ev = self._filler()
             if ev is not None:
                 return ev
-        want_registration = self.counts["worker.registered"] < self.cfg.registration_share * max(self.seq, 1)
+        want_registration = self.counts[name(cmd.RegisterWorker)] < self.cfg.registration_share * max(self.seq, 1)
         if can_register and want_registration:
             return self._register()
         brands = self._dispatchable()
@@ -583,13 +589,13 @@ class Generator:
 
     def summary(self) -> dict[str, Any]:
         c = self.counts
-        decided = c["placement.confirmed"] + c["placement.rejected"]
+        decided = c[name(cmd.ConfirmPlacement)] + c[name(cmd.RejectPlacement)]
         return {
             "events": self.seq, "by_type": {k: v for k, v in sorted(c.items()) if "." in k},
             "people": c["people"], "duplicate_registrations": c["duplicate"], "malformed": c["malformed"],
             "priority_share": round(c["priority_people"] / max(c["people"], 1), 4),
-            "confirm_share": round(c["placement.confirmed"] / max(decided, 1), 4),
-            "mean_group": round(c["dispatched_workers"] / max(c["dispatch.created"], 1), 2),
+            "confirm_share": round(c[name(cmd.ConfirmPlacement)] / max(decided, 1), 4),
+            "mean_group": round(c["dispatched_workers"] / max(c[name(cmd.CreateDispatch)], 1), 2),
         }
 
 
@@ -611,9 +617,7 @@ class KafkaEncoder:
         """(topic, key, value, a receipt is expected). Malformed events become bad bytes or a bad schema."""
         if ev.malformed:
             return self._malformed(ev)
-        item = BatchItem.model_validate(ev.batch_item())
-        ref = ev.ref
-        env = self.intake.from_batch_item(item, Context(actor=actor_of(ev), event_id=ev.event_id), lambda pid: ref)
+        env = envelope(self.intake, ev)
         return self.topic(topic_for(env.type).name), env.key.encode(), env.to_bytes(), True
 
     def _malformed(self, ev: SimEvent) -> tuple[str, bytes, bytes, bool]:
@@ -622,7 +626,7 @@ class KafkaEncoder:
         if ev.seq % 2 == 0:  # not JSON at all: dead-lettered, no receipt (nothing names the event)
             return topic, key.encode(), b"\xff\xfe\x00garbage " + ev.event_id.bytes, False
         now = datetime.now(UTC).isoformat()
-        body = {"event_id": str(ev.event_id), "type": "worker.registered", "schema_version": 1, "occurred_at": now,
+        body = {"event_id": str(ev.event_id), "type": name(cmd.RegisterWorker), "schema_version": 1, "occurred_at": now,
                 "recorded_at": now, "source": ev.payload["workstation_id"], "key": key,
                 "payload": {"worker_id": key, "name": ev.payload["name"], "sex": "X"}}  # schema: rejected receipt
         return topic, key.encode(), json.dumps(body, ensure_ascii=False).encode(), True
@@ -639,9 +643,20 @@ def encode_all(intake: Intake, events: list[SimEvent], topic: Callable[[str], st
     return [enc.encode(e) for e in events]
 
 
+def envelope(intake: Intake, ev: SimEvent) -> Outgoing:
+    """The envelope the API would publish for ``ev``: its batch item parsed by the catalogue and decided by the same
+    handler. A producer writing to the log directly vouches for what its events name (the ledger decides those),
+    so the facts vouch for every brand and worker; a placement event knows its placement (``ev.ref``)."""
+    facts = Facts.vouched(placements=[ev.ref] if ev.ref else [])
+    command = parse(BatchItem.model_validate(ev.batch_item()))
+    return decide(intake, command, facts, Context(actor=actor_of(ev), event_id=ev.event_id)).envelope
+
+
 def validate_registration(intake: Intake, ev: SimEvent) -> None:
-    """Raises InvalidRequest when the API would refuse this registration."""
-    intake.from_batch_item(BatchItem.model_validate(ev.batch_item()), Context(event_id=ev.event_id))
+    """Raises InvalidRequest when the API would refuse this registration (its body alone: a registration of
+    the sender's own jurisdiction is every generated one's)."""
+    decide(intake, parse(BatchItem.model_validate(ev.batch_item())), Facts.vouched(), Context(event_id=ev.event_id,
+           actor=Actor(role="admin", org="simulator")))
 
 
 # ---- running it ----------------------------------------------------------------------------------
@@ -698,7 +713,7 @@ async def run_kafka(gen: Generator, intake: Intake, settings: Settings, bootstra
                     sent += 1
                     try:
                         t, key, value, expect = enc.encode(ev)
-                    except InvalidRequest:
+                    except (InvalidRequest, Refused):  # what the API would refuse at once
                         refused += 1
                         continue
                     receipts += expect

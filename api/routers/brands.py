@@ -7,17 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.access import CurrentActor
-from api.deps import IntakeDep, PoolDep
+from api.deps import PoolDep
 from api.pagination import decode_cursor, encode_cursor
 from api.routing import JSONRoute
 from api.writes import write
+from laowu.application import commands as cmd
 from laowu.domain.regions import region_name
 from laowu.store import queries
-from laowu.store.queries import NotFound
-from laowu.store.scope import covers
 from schemas.api import Accepted, BrandCreate, BrandPatch, BrandPublic, BrandsPublic, BrandStatusChange
-from schemas.common import Actor, BrandStatus
+from schemas.common import BrandStatus
 
 router = APIRouter(route_class=JSONRoute, prefix="/v1/brands", tags=["brands"])
 BrandId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -29,31 +27,19 @@ def _public(row: dict[str, Any]) -> BrandPublic:
 
 
 @router.post("", status_code=202, responses=ACCEPTED)
-async def register_brand(body: BrandCreate, request: Request, intake: IntakeDep) -> JSONResponse:
-    return await write(request, lambda ctx: intake.register_brand(body, ctx), ("brand_id",))
-
-
-async def _in_scope(pool: Any, brand_id: str, actor: Actor) -> None:
-    """A bureau manages the brands of its jurisdiction; others' brands answer 404."""
-    if actor.role == "admin":
-        return
-    brand = await queries.brand(pool, brand_id)
-    if not covers(actor, brand["region_code"]):
-        raise NotFound(brand_id)
+async def register_brand(body: BrandCreate, request: Request) -> JSONResponse:
+    return await write(request, cmd.RegisterBrand(body), ("brand_id",))
 
 
 @router.patch("/{brand_id}", status_code=202, responses=ACCEPTED)
-async def update_brand(brand_id: BrandId, body: BrandPatch, request: Request, intake: IntakeDep, pool: PoolDep,
-                       actor: CurrentActor) -> JSONResponse:
-    await _in_scope(pool, brand_id, actor)
-    return await write(request, lambda ctx: intake.update_brand(brand_id, body, ctx), ("brand_id",))
+async def update_brand(brand_id: BrandId, body: BrandPatch, request: Request) -> JSONResponse:
+    """A bureau manages the brands of its jurisdiction; others' brands answer 404."""
+    return await write(request, cmd.UpdateBrand(brand_id, body), ("brand_id",))
 
 
 @router.post("/{brand_id}/status", status_code=202, responses=ACCEPTED)
-async def change_status(brand_id: BrandId, body: BrandStatusChange, request: Request, intake: IntakeDep, pool: PoolDep,
-                        actor: CurrentActor) -> JSONResponse:
-    await _in_scope(pool, brand_id, actor)
-    return await write(request, lambda ctx: intake.change_brand_status(brand_id, body, ctx), ("brand_id",))
+async def change_status(brand_id: BrandId, body: BrandStatusChange, request: Request) -> JSONResponse:
+    return await write(request, cmd.ChangeBrandStatus(brand_id, body), ("brand_id",))
 
 
 @router.get("/{brand_id}", response_model=BrandPublic)

@@ -13,11 +13,12 @@ from api.deps import IntakeDep, PoolDep
 from api.pagination import decode_cursor, encode_cursor
 from api.routing import JSONRoute
 from api.writes import write
+from laowu.application import commands as cmd
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import masked_changes, masked_worker, parse_id_number
 from laowu.domain.regions import region_name
 from laowu.intake import Intake, InvalidRequest
-from laowu.store import known, queries
+from laowu.store import queries
 from laowu.store.queries import NotFound
 from schemas.api import (
     Accepted,
@@ -51,31 +52,22 @@ def public(row: dict[str, Any]) -> WorkerPublic:
 
 
 @router.post("", status_code=202, responses=ACCEPTED)
-async def register_worker(body: WorkerCreate, request: Request, intake: IntakeDep) -> JSONResponse:
-    return await write(request, lambda ctx: intake.register_worker(body, ctx), ("worker_id",))
-
-
-async def _visible(pool: Any, worker_id: str, actor: Actor) -> None:
-    """Writes about a worker need the worker in the caller's scope, or registered by the caller's organization and
-    accepted (``laowu.store.known``); 404 otherwise, as for reads."""
-    if actor.role != "admin" and not await known.acting_workers(pool, [worker_id], actor):
-        raise NotFound(worker_id)
+async def register_worker(body: WorkerCreate, request: Request) -> JSONResponse:
+    return await write(request, cmd.RegisterWorker(body), ("worker_id",))
 
 
 @router.patch("/{worker_id:worker_id}", status_code=202, responses=ACCEPTED)
-async def update_worker(worker_id: WorkerId, body: WorkerPatch, request: Request, intake: IntakeDep,
-                        pool: PoolDep, actor: CurrentActor) -> JSONResponse:
-    await _visible(pool, worker_id, actor)
-    return await write(request, lambda ctx: intake.update_worker(worker_id, body, ctx), ("worker_id",))
+async def update_worker(worker_id: WorkerId, body: WorkerPatch, request: Request) -> JSONResponse:
+    """Writes about a worker need the worker in the caller's scope, or registered by the caller's organization and
+    accepted (read-your-writes); 404 otherwise, as for reads."""
+    return await write(request, cmd.UpdateWorker(worker_id, body), ("worker_id",))
 
 
 @router.post("/{worker_id:worker_id}/household", status_code=202, responses=ACCEPTED, name="move_household")
-async def move_household(worker_id: WorkerId, body: HouseholdMove, request: Request, intake: IntakeDep, pool: PoolDep,
-                         actor: CurrentActor) -> JSONResponse:
+async def move_household(worker_id: WorkerId, body: HouseholdMove, request: Request) -> JSONResponse:
     """户籍迁移: the household region changes only here, with a reason, by the jurisdiction of the current one
     (403 for a caller who sees the worker otherwise, e.g. by having registered them elsewhere)."""
-    current = (await queries.worker(pool, worker_id, actor))["household_region"]  # 404 unless in scope
-    return await write(request, lambda ctx: intake.move_household(worker_id, body, current, ctx), ("worker_id",))
+    return await write(request, cmd.MoveHousehold(worker_id, body), ("worker_id",))
 
 
 @router.get("/{worker_id:worker_id}/discrepancies", response_model=DiscrepanciesPublic)
@@ -86,27 +78,18 @@ async def worker_discrepancies(worker_id: WorkerId, pool: PoolDep, actor: Curren
 
 
 @router.post("/{worker_id:worker_id}/certificates", status_code=202, responses=ACCEPTED)
-async def add_certificate(
-    worker_id: WorkerId, body: CertificateCreate, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
-) -> JSONResponse:
-    await _visible(pool, worker_id, actor)
-    return await write(request, lambda ctx: intake.add_certificate(worker_id, body, ctx), ("worker_id",))
+async def add_certificate(worker_id: WorkerId, body: CertificateCreate, request: Request) -> JSONResponse:
+    return await write(request, cmd.AddCertificate(worker_id, body), ("worker_id",))
 
 
 @router.post("/{worker_id:worker_id}/trainings", status_code=202, responses=ACCEPTED)
-async def complete_training(
-    worker_id: WorkerId, body: TrainingCreate, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
-) -> JSONResponse:
-    await _visible(pool, worker_id, actor)
-    return await write(request, lambda ctx: intake.complete_training(worker_id, body, ctx), ("worker_id",))
+async def complete_training(worker_id: WorkerId, body: TrainingCreate, request: Request) -> JSONResponse:
+    return await write(request, cmd.CompleteTraining(worker_id, body), ("worker_id",))
 
 
 @router.post("/{worker_id:worker_id}/brands", status_code=202, responses=ACCEPTED)
-async def join_brand(
-    worker_id: WorkerId, body: BrandJoin, request: Request, intake: IntakeDep, pool: PoolDep, actor: CurrentActor
-) -> JSONResponse:
-    await _visible(pool, worker_id, actor)
-    return await write(request, lambda ctx: intake.join_brand(worker_id, body, ctx), ("worker_id",))
+async def join_brand(worker_id: WorkerId, body: BrandJoin, request: Request) -> JSONResponse:
+    return await write(request, cmd.JoinBrand(worker_id, body), ("worker_id",))
 
 
 @router.get("/{worker_id:worker_id}", response_model=WorkerPublic)

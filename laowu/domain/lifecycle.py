@@ -56,13 +56,35 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+UNKNOWN_WORKER = "unknown worker: not in the real-name ledger"
+ONLY_NAMED_EMPLOYER = "only the employer named on the dispatch may confirm or reject this placement"
+
+
+def eligibility(state: str | None, current_placement_id: str | None) -> str | None:
+    """Why a worker in ``state`` (None: unknown) cannot join a dispatch now, or None: the one wording of the rule
+    "one active placement at a time", whoever asks (the API's pre-check, the Excel import, the ledger)."""
+    if state is None:
+        return UNKNOWN_WORKER
+    if state not in AVAILABLE:
+        return f"worker is {state} on placement {current_placement_id}; one active placement at a time"
+    return None
+
+
 def dispatch_refusal(worker: WorkerRecord | None) -> str | None:
     """Why this worker cannot join a dispatch now, or None."""
     if worker is None:
-        return "unknown worker: not in the real-name ledger"
-    if worker.state not in AVAILABLE:
-        return f"worker is {worker.state} on placement {worker.current_placement_id}; one active placement at a time"
-    return None
+        return eligibility(None, None)
+    return eligibility(worker.state, worker.current_placement_id)
+
+
+def employer_refusal(named_employer_id: str, employer_id: str) -> str | None:
+    """入职确认 and its refusal are the word of the employer named on the dispatch, nobody else's."""
+    return None if employer_id == named_employer_id else ONLY_NAMED_EMPLOYER
+
+
+def acts_on_placement(role: str, org: str, employer_id: str, organizer_id: str | None) -> bool:
+    """Who may write about a placement: its employer, its organizer (the workstation that dispatched), an admin."""
+    return role == "admin" or org in (employer_id, organizer_id)
 
 
 def dispatch(worker: WorkerRecord, d: dict[str, Any], placement_id: str) -> tuple[PlacementRecord, Changes]:
@@ -94,8 +116,9 @@ def _placement_of(
 def confirm(worker: WorkerRecord | None, placement: PlacementRecord | None, p: dict[str, Any]) -> Changes:
     """入职确认 — only by the employer named on the dispatch, only a dispatched placement."""
     worker, placement = _placement_of(worker, placement, p["placement_id"])
-    if p["employer_id"] != placement.employer_id:
-        raise Rejected("only the employer named on the dispatch may confirm or reject this placement")
+    refusal = employer_refusal(placement.employer_id, p["employer_id"])
+    if refusal:
+        raise Rejected(refusal)
     if placement.status != "dispatched":
         raise Rejected(f"placement is {placement.status}; only a dispatched placement can be confirmed")
     placement.status = "confirmed"
@@ -112,8 +135,9 @@ def confirm(worker: WorkerRecord | None, placement: PlacementRecord | None, p: d
 def reject(worker: WorkerRecord | None, placement: PlacementRecord | None, p: dict[str, Any]) -> Changes:
     """No-show or not hired: the worker becomes available again."""
     worker, placement = _placement_of(worker, placement, p["placement_id"])
-    if p["employer_id"] != placement.employer_id:
-        raise Rejected("only the employer named on the dispatch may confirm or reject this placement")
+    refusal = employer_refusal(placement.employer_id, p["employer_id"])
+    if refusal:
+        raise Rejected(refusal)
     if placement.status != "dispatched":
         raise Rejected(f"placement is {placement.status}; only a dispatched placement can be rejected")
     placement.status, placement.reject_reason = "rejected", p["reason"]

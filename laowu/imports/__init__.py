@@ -7,9 +7,10 @@ Layers, each usable on its own:
 * ``source``   — a file on disk → sheets of raw rows, streamed (openpyxl ``read_only``; ``csv`` with
   UTF-8 / UTF-8-BOM / GBK detection).
 * ``sheet``    — what a sheet kind is (its columns and header aliases), finding the header row.
-* ``workers``  — the worker-registration sheet kind: row → ``WorkerCreate`` → ``Intake.register_worker``.
+* ``workers``  — the worker-registration sheet kind: row → ``WorkerCreate`` → the ``RegisterWorker`` handler
+  (``laowu.application``, as ``POST /v1/workers``).
 * ``dispatch`` — the dispatch-list sheet kind (派遣名单): a 派遣信息 block of label/value rows above a table of
-  ID numbers → one ``dispatch.created`` (``Intake.create_dispatch``) with the workers that may go.
+  ID numbers → one dispatch (the ``CreateDispatch`` handler) with the workers that may go.
 * ``pipeline`` — generic streaming loop: header, chunks of 500 rows, publish, record issues and progress.
   A sheet kind plugs in by providing a ``SheetKind`` and a ``RowProcessor`` (whose ``start`` sees the rows
   above the header and whose ``end`` may publish one event for the whole sheet).

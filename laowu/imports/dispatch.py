@@ -27,16 +27,19 @@ from typing import Any, Protocol
 from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900
 from pydantic import ValidationError
 
+from laowu.application import commands as cmd
+from laowu.application.catalogue import decide, name
+from laowu.application.facts import Facts
+from laowu.application.scoping import scope_problem
 from laowu.domain import regions
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import parse_id_number, validate_uscc
-from laowu.domain.lifecycle import AVAILABLE, placement_id_for
+from laowu.domain.lifecycle import eligibility, placement_id_for
 from laowu.imports import cells
 from laowu.imports.pipeline import Issue, Outcome, SheetRefused
 from laowu.imports.sheet import Column, Header, Row, SheetKind, header_key
 from laowu.imports.workers import CLOSED_BRANDS, EXAMPLE, BrandDirectory, BrandMatch, brand_key, match_brands
 from laowu.intake import Context, Intake, InvalidRequest
-from laowu.store.scope import covers
 from schemas.api import DispatchCreate
 from schemas.common import Actor
 from schemas.envelope import Envelope
@@ -373,6 +376,8 @@ class DispatchRows:
         self.draft: DispatchDraft | None = None
         self.envelope: Envelope | None = None
         self._seen: dict[str, int] = {}
+        # What the dispatch handler decides against: the brand's status and the state of each worker taken.
+        self.facts = Facts()
 
     # -- the block
     async def _brand(self, d: DispatchDraft) -> None:
@@ -380,8 +385,10 @@ class DispatchRows:
         if token is None:
             return
         key = brand_key(token)
-        found: BrandMatch = match_brands([key], await self.brands.find({key})).get(key, ("unknown", key))
+        found_brands = await self.brands.find({key})
+        found: BrandMatch = match_brands([key], found_brands).get(key, ("unknown", key))
         status, value = found
+        self.facts.brands.update((b.brand_id, b.status) for b in found_brands)
         if status == "ok":
             d.fields["brand_id"] = value
         elif status == "closed":
@@ -399,15 +406,19 @@ class DispatchRows:
         organizer = d.fields.get("organizer_id")
         if organizer is None and "organizer_id" not in {i.issue.field for i in d.issues}:
             d.fields["organizer_id"] = organizer = self.workstation_id
-        if actor.role == "admin":
-            return
-        if organizer is not None and organizer != actor.org:
-            d.fail("organizer_id", "forbidden", f"组织单位须为本工作站：{actor.org}（表中填写为{organizer}）",
-                   f"organizer_id must be your own organization ({actor.org})")
-        origin = d.fields.get("origin_region")
-        if origin is not None and not covers(actor, origin):
-            d.fail("origin_region", "jurisdiction", f"输出地不在本工作站辖区内：{origin}（辖区{actor.region}）",
-                   f"origin_region {origin} is outside your jurisdiction ({actor.region})")
+        # The scoping rule of POST /v1/dispatches (``laowu.application.scoping``), in the words of the sheet; asked
+        # again as if the organizer were right, so a sheet wrong in both hears both.
+        fields = d.fields
+        while (problem := scope_problem(actor, name(cmd.CreateDispatch), fields)) is not None:
+            if problem.kind == "organization":
+                if organizer is not None:
+                    d.fail("organizer_id", "forbidden", f"组织单位须为本工作站：{actor.org}（表中填写为{organizer}）",
+                           problem.reason)
+                fields = {**fields, "organizer_id": actor.org}
+                continue
+            d.fail("origin_region", "jurisdiction", f"输出地不在本工作站辖区内：{problem.value}（辖区{actor.region}）",
+                   problem.reason)
+            break
 
     def _body(self, d: DispatchDraft, worker_ids: list[str]) -> DispatchCreate:
         f = d.fields
@@ -492,16 +503,17 @@ class DispatchRows:
         elif state is None:
             errors.append(Issue("id_number", "unknown", "台账中无此人（须先在实名台账中登记）",
                                 "unknown worker: not in the real-name ledger"))
-        elif state[0] not in AVAILABLE and state[1] != placement_id_for(self.dispatch_id, wid):
+        elif (refusal := eligibility(*state)) and state[1] != placement_id_for(self.dispatch_id, wid):
             # (On the placement this very dispatch creates: an earlier run of the same file got that far.)
             errors.append(Issue("id_number", "conflict",
                                 f"该人员已在岗或已派出，不能重复派遣（当前状态：{WORKER_STATES.get(state[0], state[0])}）",
-                                f"worker is {state[0]} on placement {state[1]}"))
+                                refusal))
         elif len(self.accepted) >= MAX_WORKERS:
             errors.append(Issue("id_number", "too_many", f"一张派遣名单最多{MAX_WORKERS}人，本行超出，请分表上传",
                                 f"a dispatch takes at most {MAX_WORKERS} workers"))
         else:
             self.accepted.append(wid)
+            self.facts.workers[wid] = state
         return Outcome(row=row, errors=errors, warnings=warnings)
 
     # -- the one event
@@ -509,8 +521,12 @@ class DispatchRows:
         if not self.accepted or self.draft is None:
             return []
         body = self._body(self.draft, self.accepted)
-        self.envelope = self.intake.create_dispatch(body, list(self.accepted),
-                                                    Context(actor=self.actor, event_id=self.event_id))
+        # The handler of POST /v1/dispatches; each worker was judged row by row with the same ``eligibility`` (and
+        # one on the placement this dispatch creates is a rerun's), so the handler keeps every worker taken.
+        decision = decide(self.intake, cmd.CreateDispatch(body), self.facts,
+                          Context(actor=self.actor, event_id=self.event_id), leave_out=False)
+        assert isinstance(decision.envelope, Envelope)
+        self.envelope = decision.envelope
         return [self.envelope]
 
 

@@ -1,6 +1,6 @@
-"""The worker-registration sheet (实名登记表): columns, row → ``WorkerCreate`` → ``Intake.register_worker``.
+"""The worker-registration sheet (实名登记表): columns, row → ``WorkerCreate`` → the ``RegisterWorker`` handler.
 
-Every row goes through the same intake as ``POST /v1/workers`` (check digits, ID ↔ sex/birth date,
+Every row goes through the same handler as ``POST /v1/workers`` (check digits, ID ↔ sex/birth date,
 regions, working age, phone), plus what only a spreadsheet needs: reading clerks' cells, Chinese labels
 for enumerations, brands named by id or by name, and a Chinese reason for every rule a row breaks.
 """
@@ -17,6 +17,11 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
+from laowu.application import commands as cmd
+from laowu.application.catalogue import decide, name
+from laowu.application.errors import Conflict, Forbidden, NotFound
+from laowu.application.facts import Facts
+from laowu.application.scoping import ScopeProblem, scope_problem
 from laowu.domain import regions
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import check_declared, check_working_age, parse_id_number, validate_phone
@@ -24,10 +29,9 @@ from laowu.imports import cells
 from laowu.imports.pipeline import Issue, Outcome
 from laowu.imports.sheet import Column, Header, Row, SheetKind
 from laowu.intake import Context, Intake, InvalidRequest
-from laowu.store.scope import covers
 from schemas.api import CertificateCreate, WorkerCreate
 from schemas.common import Actor
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, Outgoing
 
 PRIORITY_GROUPS: dict[str, str] = {
     "poverty_alleviated": "脱贫人口",
@@ -299,6 +303,9 @@ class WorkerRows:
         self.actor = actor
         self._brand_cache: dict[str, BrandMatch] = {}
         self._seen: dict[str, int] = {}  # worker_id → first row: same person twice in one file (~60 bytes/row)
+        # What the registration handler decides against: the statuses of the brands the file names (the rows name
+        # brands by id or name; the matching, with its Chinese reasons, is this door's own).
+        self.facts = Facts()
 
     async def start(self, header: Header, epoch: dt.datetime) -> None:
         """Nothing above the header matters to a registration sheet."""
@@ -313,11 +320,14 @@ class WorkerRows:
 
     async def process(self, rows: list[Row]) -> list[Outcome]:
         drafts = await asyncio.to_thread(lambda: [parse_row(r) for r in rows])
+        self.facts.workers.clear()  # what the handler recorded as accepted: no later row needs it, and a file is long
         keys = {brand_key(t) for d in drafts for t in d.brand_tokens} - self._brand_cache.keys()
         if keys:
             if len(self._brand_cache) > 10_000:
                 self._brand_cache.clear()
-            self._brand_cache.update(match_brands(keys, await self.brands.find(keys)))
+            found = await self.brands.find(keys)
+            self._brand_cache.update(match_brands(keys, found))
+            self.facts.brands.update((b.brand_id, b.status) for b in found)
         return await asyncio.to_thread(lambda: [self.finish(d) for d in drafts])
 
     def _brands(self, d: Draft) -> list[str]:
@@ -372,23 +382,26 @@ class WorkerRows:
         try:
             body = WorkerCreate.model_validate(fields)
             ctx = Context(actor=self.actor, event_id=self.event_id(d.row.number, ""))
-            registered = self.intake.register_worker(body, ctx)
+            # The same handlers as POST /v1/workers and /v1/events:batch.
+            registered = _envelope(decide(self.intake, cmd.RegisterWorker(body), self.facts, ctx).envelope)
             envelopes.append(registered)
             if d.certificate is not None:
-                kind, name = d.certificate
-                cert = CertificateCreate.model_validate({"kind": kind, "name": name})
+                kind, cert_name = d.certificate
+                cert = CertificateCreate.model_validate({"kind": kind, "name": cert_name})
                 ctx = Context(actor=self.actor, event_id=self.event_id(d.row.number, "certificate"))
-                envelopes.append(self.intake.add_certificate(registered.payload["worker_id"], cert, ctx))
+                added = decide(self.intake, cmd.AddCertificate(registered.payload["worker_id"], cert), self.facts, ctx)
+                envelopes.append(_envelope(added.envelope))
         except ValidationError as exc:
             d.errors.extend(_pydantic(exc))
         except InvalidRequest as exc:
             d.errors.extend(describe(e, fields) for e in exc.errors)
-        region = fields["household_region"]
-        if regions.region_exists(region) and not covers(self.actor, region):
-            # As POST /v1/workers (api.scoping): a workstation registers people of its own jurisdiction.
-            d.errors.append(_issue("household_region", "jurisdiction",
-                                   f"户籍地不在本工作站辖区内：{region}（辖区{self.actor.region}）",
-                                   f"household_region {region} is outside your jurisdiction ({self.actor.region})"))
+        except Conflict as exc:  # the brands were matched above, with their Chinese reasons; a brand closed since
+            d.errors.extend(_issue(e.field, e.rule, f"品牌不可用：{e.message}", e.message) for e in exc.errors)
+        except (Forbidden, NotFound):
+            pass  # the scoping rule, rendered below in Chinese whether or not the body was valid
+        problem = scope_problem(self.actor, name(cmd.RegisterWorker), fields)
+        if problem is not None and (problem.field != "household_region" or regions.region_exists(problem.value or "")):
+            d.errors.append(_scope_issue(problem, self.actor))
         if d.errors:
             return Outcome(row=d.row, errors=_ordered(d.errors), warnings=d.warnings)
         worker_id = envelopes[0].payload["worker_id"]
@@ -397,6 +410,21 @@ class WorkerRows:
             d.warnings.append(_issue("id_number", "duplicate", f"与第{first}行是同一人（身份证号相同），将合并登记",
                                      f"same person as row {first}; the registrations are merged"))
         return Outcome(row=d.row, envelopes=envelopes, warnings=d.warnings)
+
+
+def _scope_issue(problem: ScopeProblem, actor: Actor) -> Issue:
+    """The scoping rule's verdict (``laowu.application.scoping``, the API's too) in the words of the sheet."""
+    if problem.field == "household_region":
+        zh = f"户籍地不在本工作站辖区内：{problem.value}（辖区{actor.region}）"
+    else:
+        zh = f"经办工作站须为本单位：{actor.org}"
+    return _issue(problem.field or "workstation_id", problem.kind, zh, problem.reason)
+
+
+def _envelope(env: Outgoing) -> Envelope:
+    """The import publishes model envelopes (its contexts never ask for the lean one)."""
+    assert isinstance(env, Envelope)
+    return env
 
 
 _ORDER = {c.key: i for i, c in enumerate(WORKERS.columns)}

@@ -12,6 +12,7 @@ import asyncpg
 
 from laowu.store.errors import NotFound as NotFound  # re-exported: where the routers import it from
 from laowu.store.scope import (
+    Reach,
     Viewer,
     placement_clause,
     region_codes,
@@ -125,10 +126,11 @@ async def in_jurisdiction(pool: asyncpg.Pool, worker_id: str, viewer: Viewer) ->
     return bool(await pool.fetchval(f"SELECT EXISTS (SELECT 1 FROM workers w WHERE worker_id = $1 AND {clause})", *args))
 
 
-async def households(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> dict[str, str]:
-    """The current household region of each worker ``viewer`` may write about."""
+async def households(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer, reach: Reach = "act"
+                     ) -> dict[str, str]:
+    """The current household region of each worker ``viewer`` may write about (or, with ``reach``, see)."""
     args: list[Any] = [worker_ids]
-    clause = worker_clause(viewer, args, reach="act")
+    clause = worker_clause(viewer, args, reach=reach)
     rows = await pool.fetch(
         f"SELECT worker_id, household_region FROM workers w WHERE worker_id = ANY($1::text[]) AND {clause}", *args)
     return {r["worker_id"]: r["household_region"] for r in rows}
@@ -163,6 +165,13 @@ async def brands(
     f = Filter().add("b.region_code LIKE ?", region_prefix(region) + "%" if region else None)
     f.add("b.status = ?", status).add("b.brand_id > ?", after)
     return await f.page(pool, f"SELECT {BRAND_PUBLIC} FROM brands b", "b.brand_id", limit)
+
+
+async def brand_scopes(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """``{brand_id: (status, region_code)}`` of applied brands: what a change to a brand is decided against."""
+    rows = await pool.fetch("SELECT brand_id, status, region_code FROM brands WHERE brand_id = ANY($1::text[])",
+                            brand_ids)
+    return {r["brand_id"]: (r["status"], r["region_code"]) for r in rows}
 
 
 async def brand_statuses(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, str]:

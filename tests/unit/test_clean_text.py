@@ -16,11 +16,12 @@ import openpyxl
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from laowu.application import catalogue
 from laowu.imports.dispatch import parse_block
 from laowu.imports.pipeline import Outcome, Totals, row_event_id, run_import
 from laowu.imports.sheet import Header
 from laowu.imports.workers import Brand, WorkerRows
-from laowu.intake import Context, Intake, InvalidRequest
+from laowu.intake import Intake, InvalidRequest
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from schemas import api, common, envelope, events
@@ -190,7 +191,7 @@ def test_an_unclean_dispatch_block_value_is_named_and_never_looked_up() -> None:
 def test_the_batch_doors_registration_refuses_unclean_text(field: str, value: Any) -> None:
     item = api.BatchItem.model_validate({"type": "worker.registered", "payload": {**person(7), field: value}})
     with pytest.raises(InvalidRequest) as err:
-        Intake(Privacy(Settings())).from_batch_item(item, Context())
+        catalogue.parse(item)
     assert [e.field.split(".")[:2] for e in err.value.errors] == [["payload", field]]
     with pytest.raises(ValidationError) as single:
         api.WorkerCreate.model_validate({**person(7), field: value})

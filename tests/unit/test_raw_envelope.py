@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from laowu.application import catalogue
+from laowu.application.commands import RegisterWorker
 from laowu.intake import Context, Intake, InvalidRequest
 from laowu.privacy import Privacy
 from laowu.settings import Settings
@@ -56,8 +59,12 @@ def _intake() -> Intake:
 
 
 def _batch(intake: Intake, body: dict[str, Any], ctx: Context, occurred_at: str | None = None) -> Any:
+    """What the batch door builds: the item parsed by the catalogue, the lean registration (the handler adds only
+    the checks that need the ledger or the credential, tests/unit/test_handlers.py)."""
     item = BatchItem.model_validate({"type": "worker.registered", "payload": body, "occurred_at": occurred_at})
-    return intake.from_batch_item(item, ctx)
+    command = catalogue.parse(item)
+    assert isinstance(command, RegisterWorker)
+    return intake.registration(command.body, replace(ctx, lean=True))
 
 
 def _opened(intake: Intake, payload: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -1,0 +1,113 @@
+"""The application half of the event catalogue: for each event type the API accepts, the body it comes from, the
+command it asks for and the handler that decides it.
+
+The contract half (name, payload, topic, key, senders, scoping fields, versions) is ``schemas.events.CATALOGUE``;
+an :class:`Entry` adds what only the application knows, keyed by that :class:`~schemas.events.EventSpec`. Adding
+an event type a client may send means its spec, its entry here, its handler and its tests; no door has a table or a
+branch of its own (the batch door, the single routes, the Excel import and the simulator all come through here).
+Besides ``schemas/events.py``, this is the only production module that spells event names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from laowu.application import commands as c
+from laowu.application import handlers as h
+from laowu.application.errors import Invalid
+from laowu.application.facts import Facts
+from laowu.domain.errors import DomainError
+from laowu.intake import Context, Intake
+from schemas import api as bodies
+from schemas.api import BatchItem
+from schemas.events import SPECS, EventSpec
+
+Handler = Callable[..., h.Decision]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event type a client may send. A dataclass so a field can join it (the ledger's domain ``rule``)."""
+
+    spec: EventSpec
+    body: type[BaseModel]  # the API body: the single endpoint's, a batch item's payload
+    command: type[c.Command]
+    handler: Handler
+    creates_placements: bool = False  # its payload's ``placements`` may be named at once (``laowu.store.known``)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def path_field(self) -> str | None:
+        """The id the single endpoint takes from its path, which a batch item carries in its payload."""
+        return self.command.path_field
+
+
+def _entry(name: str, body: type[BaseModel], command: type[c.Command], handler: Handler, **extra: Any) -> Entry:
+    return Entry(SPECS[name], body, command, handler, **extra)
+
+
+ENTRIES: tuple[Entry, ...] = (
+    _entry("brand.registered", bodies.BrandCreate, c.RegisterBrand, h.register_brand),
+    _entry("brand.updated", bodies.BrandPatch, c.UpdateBrand, h.update_brand),
+    _entry("brand.status_changed", bodies.BrandStatusChange, c.ChangeBrandStatus, h.change_brand_status),
+    _entry("worker.registered", bodies.WorkerCreate, c.RegisterWorker, h.register_worker),
+    _entry("worker.updated", bodies.WorkerPatch, c.UpdateWorker, h.update_worker),
+    _entry("worker.household_moved", bodies.HouseholdMove, c.MoveHousehold, h.move_household),
+    _entry("worker.certificate_added", bodies.CertificateCreate, c.AddCertificate, h.add_certificate),
+    _entry("worker.training_completed", bodies.TrainingCreate, c.CompleteTraining, h.complete_training),
+    _entry("worker.brand_joined", bodies.BrandJoin, c.JoinBrand, h.join_brand),
+    _entry("dispatch.created", bodies.DispatchCreate, c.CreateDispatch, h.create_dispatch, creates_placements=True),
+    _entry("placement.confirmed", bodies.PlacementConfirm, c.ConfirmPlacement, h.confirm_placement),
+    _entry("placement.rejected", bodies.PlacementReject, c.RejectPlacement, h.reject_placement),
+    _entry("placement.ended", bodies.PlacementEnd, c.EndPlacement, h.end_placement),
+    _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup),
+)
+BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
+BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}
+PLACEMENT_CREATORS = frozenset(e.name for e in ENTRIES if e.creates_placements)
+
+
+def entry(command: type[c.Command]) -> Entry:
+    return BY_COMMAND[command]
+
+
+def name(command: type[c.Command]) -> str:
+    """The event type ``command`` asks for (``name(ConfirmPlacement)``), for code that must name one."""
+    return BY_COMMAND[command].name
+
+
+def parse(item: BatchItem) -> c.Command:
+    """A batch item as the command it stands for: its payload is the single endpoint's body, plus the path id
+    where the endpoint has one. :class:`Invalid` (422 / a rejected item) for what the payload alone decides."""
+    found = BY_NAME.get(item.type)
+    if found is None:
+        raise Invalid([DomainError("type", "not_accepted", f"{item.type} cannot be sent through the API")])
+    payload = dict(item.payload)
+    if item.occurred_at is not None:
+        payload.setdefault("occurred_at", item.occurred_at.isoformat())
+    ids: dict[str, Any] = {}
+    if found.path_field is not None:
+        path_id = payload.pop(found.path_field, None)
+        if not isinstance(path_id, str) or not path_id:
+            raise Invalid([DomainError(f"payload.{found.path_field}", "missing", "field required")])
+        ids[found.path_field] = path_id
+    try:
+        body = found.body.model_validate(payload)
+    except ValidationError as exc:
+        raise Invalid([
+            DomainError("payload." + ".".join(str(p) for p in err["loc"]), err["type"], err["msg"])
+            for err in exc.errors()
+        ]) from None
+    return found.command(body=body, **ids)  # type: ignore[call-arg]
+
+
+def decide(intake: Intake, command: c.Command, facts: Facts, ctx: Context, **options: Any) -> h.Decision:
+    """The handler of ``command``'s entry decides it (``options``: the handler's own, e.g. ``leave_out``)."""
+    return BY_COMMAND[type(command)].handler(intake, command, facts, ctx, **options)

@@ -1,0 +1,160 @@
+"""Commands: one per write, named in the imperative from the domain, each the validated body of the one event it
+asks for, plus the id the path names (a worker, a brand, a placement).
+
+A command also says what it needs to know about the ledger (:meth:`wants`), so a door can fetch it for many
+commands in one round trip per kind (a 1,000-item batch is one query per kind, not one per item).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from schemas import api as bodies
+
+
+@dataclass
+class Wants:
+    """What a set of commands needs looked up (``laowu.application.facts``)."""
+
+    brands: set[str] = field(default_factory=set)  # named as open brands to join or dispatch
+    brand_subjects: set[str] = field(default_factory=set)  # brands changed: scope and current status
+    workers: set[str] = field(default_factory=set)  # workers written about or dispatched
+    households: set[str] = field(default_factory=set)  # workers whose household region moves
+    placements: set[str] = field(default_factory=set)  # placements acted on
+
+
+class Command:
+    """Base of the commands; ``path_field`` names the id the single endpoint takes from its path (None: none)."""
+
+    path_field: ClassVar[str | None] = None
+
+    def wants(self, w: Wants) -> None:
+        """Adds what deciding this command needs to know; the default needs nothing."""
+
+
+# ---- workers (实名制台账) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterWorker(Command):
+    body: bodies.WorkerCreate
+
+    def wants(self, w: Wants) -> None:
+        w.brands.update(self.body.brand_ids)
+
+
+@dataclass(frozen=True)
+class _AboutWorker(Command):
+    worker_id: str
+    path_field: ClassVar[str | None] = "worker_id"
+
+    def wants(self, w: Wants) -> None:
+        w.workers.add(self.worker_id)
+
+
+@dataclass(frozen=True)
+class UpdateWorker(_AboutWorker):
+    body: bodies.WorkerPatch
+
+
+@dataclass(frozen=True)
+class MoveHousehold(Command):
+    """户籍迁移: decided by the jurisdiction of the current household region, which the ledger knows."""
+
+    worker_id: str
+    body: bodies.HouseholdMove
+    path_field: ClassVar[str | None] = "worker_id"
+
+    def wants(self, w: Wants) -> None:
+        w.households.add(self.worker_id)
+
+
+@dataclass(frozen=True)
+class AddCertificate(_AboutWorker):
+    body: bodies.CertificateCreate
+
+
+@dataclass(frozen=True)
+class CompleteTraining(_AboutWorker):
+    body: bodies.TrainingCreate
+
+
+@dataclass(frozen=True)
+class JoinBrand(_AboutWorker):
+    body: bodies.BrandJoin
+
+    def wants(self, w: Wants) -> None:
+        super().wants(w)
+        w.brands.add(self.body.brand_id)
+
+
+# ---- brands (劳务品牌资源库) ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterBrand(Command):
+    body: bodies.BrandCreate
+
+
+@dataclass(frozen=True)
+class _AboutBrand(Command):
+    brand_id: str
+    path_field: ClassVar[str | None] = "brand_id"
+
+    def wants(self, w: Wants) -> None:
+        w.brand_subjects.add(self.brand_id)
+
+
+@dataclass(frozen=True)
+class UpdateBrand(_AboutBrand):
+    body: bodies.BrandPatch
+
+
+@dataclass(frozen=True)
+class ChangeBrandStatus(_AboutBrand):
+    body: bodies.BrandStatusChange
+
+
+# ---- organized output (有组织劳务输出), placements, follow-up (跟踪服务) ------------------------------
+@dataclass(frozen=True)
+class CreateDispatch(Command):
+    body: bodies.DispatchCreate
+
+    def wants(self, w: Wants) -> None:
+        w.brands.add(self.body.brand_id)
+        w.workers.update(self.body.worker_ids)
+
+
+@dataclass(frozen=True)
+class _AboutPlacement(Command):
+    placement_id: str
+    path_field: ClassVar[str | None] = "placement_id"
+
+    def wants(self, w: Wants) -> None:
+        w.placements.add(self.placement_id)
+
+
+@dataclass(frozen=True)
+class ConfirmPlacement(_AboutPlacement):
+    body: bodies.PlacementConfirm
+
+
+@dataclass(frozen=True)
+class RejectPlacement(_AboutPlacement):
+    body: bodies.PlacementReject
+
+
+@dataclass(frozen=True)
+class EndPlacement(_AboutPlacement):
+    body: bodies.PlacementEnd
+
+
+@dataclass(frozen=True)
+class RecordFollowUp(Command):
+    """The placement is named in the body (``POST /v1/followups``), not in a path."""
+
+    body: bodies.FollowUpCreate
+
+    @property
+    def placement_id(self) -> str:
+        return self.body.placement_id
+
+    def wants(self, w: Wants) -> None:
+        w.placements.add(self.body.placement_id)

@@ -1,0 +1,110 @@
+"""What the handlers know about the ledger when they decide: fetched once per request, for all its commands.
+
+The ledger lags what was accepted (by milliseconds when idle, by minutes while an import drains), so "known" means
+applied or accepted and undecided (``laowu.store.known``, read-your-writes). A request adds what it accepts as it
+goes (:meth:`Facts.add_*`), so a later item of the same batch may name what an earlier one created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from laowu.application.commands import Command, Wants
+from laowu.intake import PlacementRef
+from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
+from schemas.common import Actor
+
+V = TypeVar("V")
+
+
+class Lookups(Protocol):
+    """The reads the handlers' facts come from, each for many ids at once (``laowu.application.lookups`` for
+    PostgreSQL; tests use an in-memory fake)."""
+
+    async def brand_statuses(self, brand_ids: list[str]) -> dict[str, str]:
+        """Known brands: the ledger's status, or ``candidate`` while a registration is accepted and undecided."""
+        ...
+
+    async def ledger_brands(self, brand_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Applied brands: (status, region_code)."""
+        ...
+
+    async def acting_workers(self, worker_ids: list[str], actor: Actor) -> dict[str, tuple[str, str | None]]:
+        """Workers ``actor`` may write about: (state, current placement)."""
+        ...
+
+    async def households(self, worker_ids: list[str], actor: Actor) -> dict[str, str]:
+        """Current household regions of the workers ``actor`` may write about."""
+        ...
+
+    async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
+        """Placements ``actor`` sees, applied or in an accepted dispatch."""
+        ...
+
+
+class _Vouched(dict[str, V]):
+    """Knows every id, as ``value`` unless told otherwise."""
+
+    def __init__(self, value: V) -> None:
+        super().__init__()
+        self.value = value
+
+    def get(self, key: str, default: object = None) -> V:  # type: ignore[override]
+        return dict.get(self, key, self.value)
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+@dataclass
+class Facts:
+    brands: dict[str, str] = field(default_factory=dict)
+    ledger_brands: dict[str, tuple[str, str]] = field(default_factory=dict)
+    workers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    households: dict[str, str] = field(default_factory=dict)
+    placements: dict[str, PlacementRef] = field(default_factory=dict)
+
+    @classmethod
+    def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
+        """Facts for a producer that writes to the log directly (the simulator): it vouches for every brand and worker
+        its events name, as the ledger decides those; only the placements it names are known."""
+        return cls(brands=_Vouched(PENDING_BRAND_STATUS), workers=_Vouched((PENDING_WORKER_STATE, None)),
+                   placements={ref.placement_id: ref for ref in placements})
+
+    def add_brand(self, brand_id: str) -> None:
+        self.brands.setdefault(brand_id, PENDING_BRAND_STATUS)
+
+    def add_worker(self, worker_id: str) -> None:
+        self.workers.setdefault(worker_id, (PENDING_WORKER_STATE, None))
+
+    def add_placement(self, ref: PlacementRef) -> None:
+        self.placements.setdefault(ref.placement_id, ref)
+
+
+def wants(commands: Iterable[Command]) -> Wants:
+    w = Wants()
+    for c in commands:
+        c.wants(w)
+    return w
+
+
+async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) -> Facts:
+    """The facts ``commands`` need, one lookup per kind and only the kinds they need."""
+    w = wants(commands)
+    facts = Facts()
+    if w.brands:
+        facts.brands = await lookups.brand_statuses(sorted(w.brands))
+    if w.brand_subjects:
+        facts.ledger_brands = await lookups.ledger_brands(sorted(w.brand_subjects))
+        missing = sorted(w.brand_subjects - facts.ledger_brands.keys() - facts.brands.keys())
+        if missing:
+            facts.brands |= await lookups.brand_statuses(missing)
+    if w.workers:
+        facts.workers = await lookups.acting_workers(sorted(w.workers), actor)
+    if w.households:
+        facts.households = await lookups.households(sorted(w.households), actor)
+    if w.placements:
+        facts.placements = await lookups.placement_refs(sorted(w.placements), actor)
+    return facts
