@@ -2,8 +2,9 @@
 command it asks for and the handler that decides it.
 
 The contract half (name, payload, topic, key, senders, scoping fields, versions) is ``schemas.events.CATALOGUE``;
-an :class:`Entry` adds what only the application knows, keyed by that :class:`~schemas.events.EventSpec`. Adding
-an event type a client may send means its spec, its entry here, its handler and its tests; no door has a table or a
+an :class:`Entry` adds what only the application knows, keyed by that :class:`~schemas.events.EventSpec`: the body,
+the command and handler, and the domain rule the ledger decides it by. Adding an event type a client may send means
+its spec, its entry here, its domain rule and its tests; no door has a table or a
 branch of its own (the batch door, the single routes, the Excel import and the simulator all come through here).
 Besides ``schemas/events.py``, this is the only production module that spells event names.
 """
@@ -20,8 +21,12 @@ from laowu.application import commands as c
 from laowu.application import handlers as h
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
+from laowu.domain import brands as brand_rules
+from laowu.domain import lifecycle
+from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
 from laowu.intake import Context, Intake
+from laowu.ledger.rule import Rule, after_confirm, after_end, after_followup, after_reject
 from schemas import api as bodies
 from schemas.api import BatchItem
 from schemas.events import SPECS, EventSpec
@@ -31,12 +36,14 @@ Handler = Callable[..., h.Decision]
 
 @dataclass(frozen=True)
 class Entry:
-    """One event type a client may send. A dataclass so a field can join it (the ledger's domain ``rule``)."""
+    """One event type a client may send: its contract, the API body it comes from, the command and handler that
+    accept it, and the ledger rule that decides it."""
 
     spec: EventSpec
     body: type[BaseModel]  # the API body: the single endpoint's, a batch item's payload
     command: type[c.Command]
     handler: Handler
+    rule: Rule  # how the ledger decides it (``laowu.ledger.decide``)
     creates_placements: bool = False  # its payload's ``placements`` may be named at once (``laowu.store.known``)
 
     @property
@@ -49,25 +56,38 @@ class Entry:
         return self.command.path_field
 
 
-def _entry(name: str, body: type[BaseModel], command: type[c.Command], handler: Handler, **extra: Any) -> Entry:
-    return Entry(SPECS[name], body, command, handler, **extra)
+def _entry(name: str, body: type[BaseModel], command: type[c.Command], handler: Handler, rule: Rule,
+           **extra: Any) -> Entry:
+    return Entry(SPECS[name], body, command, handler, rule, **extra)
 
 
 ENTRIES: tuple[Entry, ...] = (
-    _entry("brand.registered", bodies.BrandCreate, c.RegisterBrand, h.register_brand),
-    _entry("brand.updated", bodies.BrandPatch, c.UpdateBrand, h.update_brand),
-    _entry("brand.status_changed", bodies.BrandStatusChange, c.ChangeBrandStatus, h.change_brand_status),
-    _entry("worker.registered", bodies.WorkerCreate, c.RegisterWorker, h.register_worker),
-    _entry("worker.updated", bodies.WorkerPatch, c.UpdateWorker, h.update_worker),
-    _entry("worker.household_moved", bodies.HouseholdMove, c.MoveHousehold, h.move_household),
-    _entry("worker.certificate_added", bodies.CertificateCreate, c.AddCertificate, h.add_certificate),
-    _entry("worker.training_completed", bodies.TrainingCreate, c.CompleteTraining, h.complete_training),
-    _entry("worker.brand_joined", bodies.BrandJoin, c.JoinBrand, h.join_brand),
-    _entry("dispatch.created", bodies.DispatchCreate, c.CreateDispatch, h.create_dispatch, creates_placements=True),
-    _entry("placement.confirmed", bodies.PlacementConfirm, c.ConfirmPlacement, h.confirm_placement),
-    _entry("placement.rejected", bodies.PlacementReject, c.RejectPlacement, h.reject_placement),
-    _entry("placement.ended", bodies.PlacementEnd, c.EndPlacement, h.end_placement),
-    _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup),
+    _entry("brand.registered", bodies.BrandCreate, c.RegisterBrand, h.register_brand,
+           Rule("brand", brand_rules.register, registers=True)),
+    _entry("brand.updated", bodies.BrandPatch, c.UpdateBrand, h.update_brand, Rule("brand", brand_rules.update)),
+    _entry("brand.status_changed", bodies.BrandStatusChange, c.ChangeBrandStatus, h.change_brand_status,
+           Rule("brand", brand_rules.change_status)),
+    _entry("worker.registered", bodies.WorkerCreate, c.RegisterWorker, h.register_worker,
+           Rule("worker", worker_rules.register, registers=True)),
+    _entry("worker.updated", bodies.WorkerPatch, c.UpdateWorker, h.update_worker, Rule("worker", worker_rules.update)),
+    _entry("worker.household_moved", bodies.HouseholdMove, c.MoveHousehold, h.move_household,
+           Rule("worker", worker_rules.move_household)),
+    _entry("worker.certificate_added", bodies.CertificateCreate, c.AddCertificate, h.add_certificate,
+           Rule("worker", worker_rules.add_certificate)),
+    _entry("worker.training_completed", bodies.TrainingCreate, c.CompleteTraining, h.complete_training,
+           Rule("worker", worker_rules.complete_training)),
+    _entry("worker.brand_joined", bodies.BrandJoin, c.JoinBrand, h.join_brand,
+           Rule("worker", worker_rules.join_brand, joins_brand=True)),
+    _entry("dispatch.created", bodies.DispatchCreate, c.CreateDispatch, h.create_dispatch,
+           Rule("dispatch", joins_brand=True), creates_placements=True),
+    _entry("placement.confirmed", bodies.PlacementConfirm, c.ConfirmPlacement, h.confirm_placement,
+           Rule("placement", lifecycle.confirm, effects=after_confirm)),
+    _entry("placement.rejected", bodies.PlacementReject, c.RejectPlacement, h.reject_placement,
+           Rule("placement", lifecycle.reject, effects=after_reject)),
+    _entry("placement.ended", bodies.PlacementEnd, c.EndPlacement, h.end_placement,
+           Rule("placement", lifecycle.end, effects=after_end)),
+    _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,
+           Rule("placement", lifecycle.record_followup, effects=after_followup, entity="followup")),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

@@ -1,0 +1,72 @@
+"""A ledger rule: which domain rule decides an event type, and what follows from it.
+
+Each event type's rule is declared once, in its application catalogue entry (``laowu.application.catalogue``);
+``laowu.ledger.rules`` collects them by name. A rule's ``kind`` says what the event is about: a brand (品牌库), a
+worker (实名制台账), a dispatch (有组织劳务输出) or a placement (入职确认, 离职, 跟踪服务).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from laowu.domain import alerts as alert_rules
+from laowu.domain import lifecycle
+from laowu.domain import subsidies as subsidy_rules
+from laowu.domain.lifecycle import PlacementRecord
+from laowu.ledger import rows
+from schemas.envelope import Envelope
+
+Kind = Literal["brand", "worker", "dispatch", "placement"]
+
+
+class Effects:
+    """What placement events cause beyond their own records — alerts to close or raise, subsidies to accrue,
+    follow-ups to record and recount problems from. Filled by a rule's ``effects``, settled by ``decide``."""
+
+    def __init__(self) -> None:
+        self.closures: list[tuple[str, tuple[str, ...], datetime]] = []
+        self.alerts: list[dict[str, Any]] = []
+        self.accruals: list[dict[str, Any]] = []
+        self.followups: list[dict[str, Any]] = []
+        self.problem_placements: dict[str, tuple[str, list[str]]] = {}
+
+
+Effect = Callable[[Effects, Envelope, PlacementRecord, list[str]], None]
+
+
+def after_confirm(out: Effects, e: Envelope, p: PlacementRecord, regions: list[str]) -> None:
+    out.closures.append((p.placement_id, ("unconfirmed_placement",), e.occurred_at))
+    out.accruals += [rows.subsidy_row(a, p, regions) for a in subsidy_rules.on_confirm(p)]
+
+
+def after_reject(out: Effects, e: Envelope, p: PlacementRecord, regions: list[str]) -> None:
+    out.closures.append((p.placement_id, ("unconfirmed_placement",), e.occurred_at))
+
+
+def after_end(out: Effects, e: Envelope, p: PlacementRecord, regions: list[str]) -> None:
+    alert = alert_rules.early_separation(p)
+    if alert:
+        out.alerts.append(rows.alert_row(alert, regions))
+
+
+def after_followup(out: Effects, e: Envelope, p: PlacementRecord, regions: list[str]) -> None:
+    out.followups.append(rows.followup_row(e))
+    out.closures.append((p.placement_id, ("followup_overdue",), alert_rules.day_start(lifecycle._as_date(e.payload["date"]))))
+    out.problem_placements[p.placement_id] = (p.worker_id, regions)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``apply(record, payload, occurred_at) → (record, changes)`` for brands and workers;
+    ``apply(worker, placement, payload) → changes`` for placements; none for a dispatch (``decide`` splits it
+    into placements with ``lifecycle.dispatch``)."""
+
+    kind: Kind
+    apply: Callable[..., Any] | None = None
+    registers: bool = False  # what waits for ``<kind>:<id>`` waits for this event
+    joins_brand: bool = False  # its ``brand_id`` must be in the library and open (besides any ``brand_ids``)
+    effects: Effect | None = None
+    entity: str | None = None  # the ``ledger.changed`` entity, where it is not the kind
