@@ -233,6 +233,15 @@ class Intake:
         payload = ev.WorkerTrainingCompleted(worker_id=worker_id, training=training)  # type: ignore[arg-type]
         return self._wrap(payload, worker_id, self._source(ctx, "api"), at, ctx)
 
+    def about_worker(self, payload: type[BaseModel], worker_id: str, body: BaseModel, ctx: Context = Context()
+                     ) -> Envelope:
+        """An event whose payload is ``body`` plus ``worker_id`` (``schemas.api.body_for``)."""
+        errors = _Errors()
+        at = _occurred(errors, getattr(body, "occurred_at", None))
+        errors.raise_any()
+        data = body.model_dump(exclude={"occurred_at"}, exclude_none=True)
+        return self._wrap(payload(worker_id=worker_id, **data), worker_id, self._source(ctx, "api"), at, ctx)
+
     def join_brand(self, worker_id: str, body: bodies.BrandJoin, ctx: Context = Context()) -> Envelope:
         errors = _Errors()
         at = _occurred(errors, body.occurred_at)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -49,6 +49,14 @@ class Write(Strict):
     occurred_at: Timestamp | None = Field(
         default=None, description="When it happened in the field (defaults to now)."
     )
+
+
+def body_for(payload: type[BaseModel], path_field: str) -> type[Write]:
+    """The API body of an event whose payload is the body plus the id the path names (``worker_id``): the payload's
+    other fields, under the same constraints, and ``occurred_at``. A batch item's payload is this body plus the id."""
+    fields: dict[str, Any] = {name: (info.annotation, info) for name, info in payload.model_fields.items()
+                              if name != path_field}
+    return create_model(payload.__name__ + "Body", __base__=Write, __doc__=payload.__doc__, **fields)
 
 
 # ---- brands ------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from pydantic import BaseModel
+
 from schemas import api as bodies
 
 
@@ -49,6 +51,22 @@ class _AboutWorker(Command):
 
     def wants(self, w: Wants) -> None:
         w.workers.add(self.worker_id)
+
+
+@dataclass(frozen=True)
+class RecordAboutWorker(_AboutWorker):
+    """Base of the commands whose event is the body plus the worker's id (``about_worker``)."""
+
+    body: BaseModel
+    payload: ClassVar[type[BaseModel]]
+
+
+def about_worker(name: str, payload: type[BaseModel]) -> type[RecordAboutWorker]:
+    """A command for an event that records something about a worker its sender may act on, whose payload is the
+    body plus ``worker_id`` (``schemas.api.body_for``): declared by its catalogue entry, decided by
+    ``handlers.record_about_worker``."""
+    return type(name, (RecordAboutWorker,), {"payload": payload, "__module__": __name__,
+                                             "__doc__": payload.__doc__})
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,12 @@ def complete_training(intake: Intake, cmd: c.CompleteTraining, facts: Facts, ctx
     return Decision(_scoped(ctx, intake.complete_training(cmd.worker_id, cmd.body, ctx)))
 
 
+def record_about_worker(intake: Intake, cmd: c.RecordAboutWorker, facts: Facts, ctx: Context) -> Decision:
+    """The generic handler of ``commands.about_worker``: the worker in the sender's reach, the scoping rule."""
+    _worker(facts, ctx, cmd.worker_id)
+    return Decision(_scoped(ctx, intake.about_worker(cmd.payload, cmd.worker_id, cmd.body, ctx)))
+
+
 def join_brand(intake: Intake, cmd: c.JoinBrand, facts: Facts, ctx: Context) -> Decision:
     _worker(facts, ctx, cmd.worker_id)
     env = _scoped(ctx, intake.join_brand(cmd.worker_id, cmd.body, ctx))
