@@ -126,6 +126,14 @@ class WorkerBrandJoined(Strict):
     brand_id: Identifier
 
 
+class WorkerBrandLeft(Strict):
+    """退出品牌: a practitioner leaves a brand (changed occupation, left the trade, the brand was revoked), with why."""
+
+    worker_id: WorkerId
+    brand_id: Identifier
+    reason: Text
+
+
 # ---- organized output (有组织劳务输出), placement, follow-up (跟踪服务) --------------------------
 class DispatchedWorker(Strict):
     worker_id: WorkerId
@@ -247,6 +255,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     EventSpec("worker.certificate_added", WorkerCertificateAdded, _W, "worker_id", FIELD),
     EventSpec("worker.training_completed", WorkerTrainingCompleted, _W, "worker_id", FIELD),
     EventSpec("worker.brand_joined", WorkerBrandJoined, _W, "worker_id", FIELD),
+    EventSpec("worker.brand_left", WorkerBrandLeft, _W, "worker_id", FIELD),
     EventSpec("dispatch.created", DispatchCreated, _D, "dispatch_id", FIELD, "organizer_id", "origin_region"),
     EventSpec("placement.confirmed", PlacementConfirmed, _W, "worker_id", frozenset({"employer"}), "employer_id"),
     EventSpec("placement.rejected", PlacementRejected, _W, "worker_id", frozenset({"employer"}), "employer_id"),
@@ -275,6 +284,7 @@ EventType = Literal[
     "worker.certificate_added",
     "worker.training_completed",
     "worker.brand_joined",
+    "worker.brand_left",
     "dispatch.created",
     "placement.confirmed",
     "placement.rejected",

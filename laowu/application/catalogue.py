@@ -28,6 +28,7 @@ from laowu.domain.errors import DomainError
 from laowu.intake import Context, Intake
 from laowu.ledger.rule import Rule, after_confirm, after_end, after_followup, after_reject
 from schemas import api as bodies
+from schemas import events as ev
 from schemas.api import BatchItem
 from schemas.events import SPECS, EventSpec
 
@@ -78,6 +79,9 @@ ENTRIES: tuple[Entry, ...] = (
            Rule("worker", worker_rules.complete_training)),
     _entry("worker.brand_joined", bodies.BrandJoin, c.JoinBrand, h.join_brand,
            Rule("worker", worker_rules.join_brand, joins_brand=True)),
+    _entry("worker.brand_left", bodies.body_for(ev.WorkerBrandLeft, "worker_id"),
+           c.about_worker("LeaveBrand", ev.WorkerBrandLeft), h.record_about_worker,
+           Rule("worker", worker_rules.leave_brand)),
     _entry("dispatch.created", bodies.DispatchCreate, c.CreateDispatch, h.create_dispatch,
            Rule("dispatch", joins_brand=True), creates_placements=True),
     _entry("placement.confirmed", bodies.PlacementConfirm, c.ConfirmPlacement, h.confirm_placement,

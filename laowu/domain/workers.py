@@ -186,10 +186,30 @@ def complete_training(rec: WorkerRecord | None, p: dict[str, Any], at: datetime)
     return rec, changes
 
 
+def _left_at(rec: WorkerRecord, brand_id: str) -> str | None:
+    return rec.field_times.get(f"brand_left:{brand_id}")
+
+
 def join_brand(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    """A join older than the worker's leaving of the same brand (an offline sync) stays history: event time."""
     rec = _existing(rec)
     changes: Changes = {}
-    rec.brand_ids = _union(rec.brand_ids, [p["brand_id"]], changes, "brand_ids")
+    left = _left_at(rec, p["brand_id"])
+    if left is None or datetime.fromisoformat(left) < at:
+        rec.brand_ids = _union(rec.brand_ids, [p["brand_id"]], changes, "brand_ids")
+    return rec, changes
+
+
+def leave_brand(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    """worker.brand_left (退出品牌): leaving a brand needs no open brand, only membership."""
+    rec = _existing(rec)
+    bid = p["brand_id"]
+    if bid not in rec.brand_ids:
+        raise Rejected(f"the worker is not a member of brand {bid}")
+    changes: Changes = {"brand_ids": [list(rec.brand_ids), [b for b in rec.brand_ids if b != bid]],
+                        "reason": [None, p["reason"]]}
+    rec.brand_ids = changes["brand_ids"][1]
+    rec.field_times[f"brand_left:{bid}"] = at.isoformat()
     return rec, changes
 
 

@@ -258,3 +258,43 @@ async def test_a_duplicate_followup_id_is_rejected(world: World) -> None:
     await run(repo, [first], [again])
     assert repo.status(first)[0] == "applied"
     assert repo.status(again) == ("rejected", "follow-up fu-1 already recorded")
+
+
+def _left(world: World, worker: Envelope, brand_id: str, at: datetime) -> Envelope:
+    body = ev.WorkerBrandLeft(worker_id=worker.payload["worker_id"], brand_id=brand_id, reason="转行从事物流")
+    return world.wrap(body, worker.payload["worker_id"], at)
+
+
+def _joined(world: World, worker: Envelope, brand_id: str, at: datetime) -> Envelope:
+    return world.wrap(ev.WorkerBrandJoined(worker_id=worker.payload["worker_id"], brand_id=brand_id),
+                      worker.payload["worker_id"], at)
+
+
+async def test_leaving_a_brand(world: World) -> None:
+    """退出品牌: membership goes, with the reason in history; a revoked brand may be left; a non-member cannot."""
+    repo = InMemoryLedger()
+    worker = world.worker()
+    await run(repo, [world.brand(), worker], [world.brand_status("listed"), world.brand_status("revoked")])
+    leave = _left(world, worker, "b-1", T0 + timedelta(days=3))
+    again = _left(world, worker, "b-1", T0 + timedelta(days=4))
+    await run(repo, [leave], [again])
+    wid = worker.payload["worker_id"]
+    assert repo.status(leave)[0] == "applied" and repo.worker_records[wid].brand_ids == []
+    assert repo.worker_history[-1]["changes"] == {"brand_ids": [["b-1"], []], "reason": [None, "转行从事物流"]}
+    assert repo.status(again) == ("rejected", "the worker is not a member of brand b-1")
+    after = repo.of_type("ledger.changed")[-1]["payload"]
+    assert (after["before"]["brand_ids"], after["after"]["brand_ids"]) == (["b-1"], [])
+
+
+async def test_a_join_older_than_the_leaving_stays_history(world: World) -> None:
+    """An offline workstation syncs a join dated before the worker left: event time says they are out."""
+    repo = InMemoryLedger()
+    worker = world.worker()
+    await run(repo, [world.brand(), world.brand("b-2"), worker])
+    late_sync = _joined(world, worker, "b-2", T0 + timedelta(days=1))
+    wid = worker.payload["worker_id"]
+    await run(repo, [_joined(world, worker, "b-2", T0)], [_left(world, worker, "b-2", T0 + timedelta(days=2))],
+              [late_sync])
+    assert repo.status(late_sync)[0] == "applied" and repo.worker_records[wid].brand_ids == ["b-1"]
+    await run(repo, [rejoin := _joined(world, worker, "b-2", T0 + timedelta(days=3))])
+    assert repo.status(rejoin)[0] == "applied" and repo.worker_records[wid].brand_ids == ["b-1", "b-2"]

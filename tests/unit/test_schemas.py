@@ -32,6 +32,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "worker.training_completed": {"worker_id": W, "training": {"name": "家政服务培训", "hours": 40,
                                                                "completed_on": "2026-03-01"}},
     "worker.brand_joined": {"worker_id": W, "brand_id": "yesao"},
+    "worker.brand_left": {"worker_id": W, "brand_id": "yesao", "reason": "转行从事物流"},
     "dispatch.created": {"dispatch_id": "d-1", "organizer_id": "ws-1", "brand_id": "yesao", "mode": "cooperation",
                          "origin_region": "460105", "destination_region": "440300",
                          "employer": {"employer_id": "emp-1", "name": "某公司"}, "departure_date": "2026-03-01",
