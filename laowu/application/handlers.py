@@ -186,23 +186,24 @@ def create_dispatch(intake: Intake, cmd: c.CreateDispatch, facts: Facts, ctx: Co
     return Decision(env, refused)
 
 
-def confirm_placement(intake: Intake, cmd: c.ConfirmPlacement, facts: Facts, ctx: Context) -> Decision:
-    """入职确认: only by the employer named on the dispatch (``lifecycle.employer_refusal``)."""
-    ref = _placement(facts, ctx, cmd.placement_id)
-    env = _scoped(ctx, intake.confirm_placement(ref, cmd.body, ctx))
-    refusal = employer_refusal(ref.employer_id, cmd.body.employer_id)
+def _by_named_employer(ref: PlacementRef, env: Outgoing, employer_id: str) -> Decision:
+    """Only the employer named on the dispatch confirms or rejects (``lifecycle.employer_refusal``)."""
+    refusal = employer_refusal(ref.employer_id, employer_id)
     if refusal:
         raise Forbidden(refusal)
     return Decision(env)
+
+
+def confirm_placement(intake: Intake, cmd: c.ConfirmPlacement, facts: Facts, ctx: Context) -> Decision:
+    """入职确认."""
+    ref = _placement(facts, ctx, cmd.placement_id)
+    return _by_named_employer(ref, _scoped(ctx, intake.confirm_placement(ref, cmd.body, ctx)), cmd.body.employer_id)
 
 
 def reject_placement(intake: Intake, cmd: c.RejectPlacement, facts: Facts, ctx: Context) -> Decision:
+    """No-show or not hired."""
     ref = _placement(facts, ctx, cmd.placement_id)
-    env = _scoped(ctx, intake.reject_placement(ref, cmd.body, ctx))
-    refusal = employer_refusal(ref.employer_id, cmd.body.employer_id)
-    if refusal:
-        raise Forbidden(refusal)
-    return Decision(env)
+    return _by_named_employer(ref, _scoped(ctx, intake.reject_placement(ref, cmd.body, ctx)), cmd.body.employer_id)
 
 
 def end_placement(intake: Intake, cmd: c.EndPlacement, facts: Facts, ctx: Context) -> Decision:

@@ -48,6 +48,7 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code  # type: ignore[im
 
 from laowu import kafka_security
 from laowu.kafka_security import PLAINTEXT, KafkaSecurity
+from laowu.stack.processes import pid_alive
 
 KAFKA_VERSION = "4.1.2"
 
@@ -572,7 +573,8 @@ class KafkaNode:
                     f"Kafka at {self.bootstrap} not ready after {timeout:.0f}s; last error: "
                     f"{last_error!r}\n--- {self.server_log} (tail) ---\n{self.server_log_tail()}"
                 )
-            if pid is not None and not _pid_alive(pid):
+            # pid_alive, not is_kafka_process: before exec a child's cmdline is still the parent's.
+            if pid is not None and not pid_alive(pid):
                 raise RuntimeError(
                     f"Kafka process {pid} exited before becoming ready\n"
                     f"--- {self.server_log} (tail) ---\n{self.server_log_tail()}"
@@ -602,20 +604,6 @@ class KafkaNode:
             with contextlib.suppress(Exception):
                 await admin.close()
 
-
-def _pid_alive(pid: int) -> bool:
-    """True when ``pid`` exists and is not a zombie.
-
-    (Deliberately not :func:`is_kafka_process`: right after ``fork`` and
-    before ``exec`` the child's cmdline is still the parent's.)
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    # "pid (comm) S ..." -- comm may contain spaces/parens, so split on the last ')'.
-    state = stat.rsplit(")", 1)[-1].split()[:1]
-    return bool(state) and state[0] not in ("Z", "X")
 
 
 def _atomic_write(path: Path, text: str) -> None:
