@@ -31,6 +31,10 @@ class Lookups(Protocol):
         """Applied brands: (status, region_code)."""
         ...
 
+    async def pending_brand_senders(self, brand_ids: list[str]) -> dict[str, set[str]]:
+        """Brands whose registration is accepted and not applied: the organizations that sent it."""
+        ...
+
     async def acting_workers(self, worker_ids: list[str], actor: Actor) -> dict[str, tuple[str, str | None]]:
         """Workers ``actor`` may write about: (state, current placement)."""
         ...
@@ -58,10 +62,21 @@ class _Vouched(dict[str, V]):
         return True
 
 
+class _Everyone(set[str]):
+    """Every organization (a vouching producer sent every pending registration it names)."""
+
+    def __contains__(self, org: object) -> bool:
+        return True
+
+    def __bool__(self) -> bool:
+        return True
+
+
 @dataclass
 class Facts:
     brands: dict[str, str] = field(default_factory=dict)
     ledger_brands: dict[str, tuple[str, str]] = field(default_factory=dict)
+    pending_brands: dict[str, set[str]] = field(default_factory=dict)  # not applied: who registered it
     workers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     households: dict[str, str] = field(default_factory=dict)
     placements: dict[str, PlacementRef] = field(default_factory=dict)
@@ -71,10 +86,13 @@ class Facts:
         """Facts for a producer that writes to the log directly (the simulator): it vouches for every brand and worker
         its events name, as the ledger decides those; only the placements it names are known."""
         return cls(brands=_Vouched(PENDING_BRAND_STATUS), workers=_Vouched((PENDING_WORKER_STATE, None)),
+                   pending_brands=_Vouched(_Everyone()),
                    placements={ref.placement_id: ref for ref in placements})
 
-    def add_brand(self, brand_id: str) -> None:
+    def add_brand(self, brand_id: str, sender: str | None) -> None:
         self.brands.setdefault(brand_id, PENDING_BRAND_STATUS)
+        if brand_id not in self.ledger_brands and sender is not None:
+            self.pending_brands.setdefault(brand_id, set()).add(sender)
 
     def add_worker(self, worker_id: str) -> None:
         self.workers.setdefault(worker_id, (PENDING_WORKER_STATE, None))
@@ -98,9 +116,10 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.brands = await lookups.brand_statuses(sorted(w.brands))
     if w.brand_subjects:
         facts.ledger_brands = await lookups.ledger_brands(sorted(w.brand_subjects))
-        missing = sorted(w.brand_subjects - facts.ledger_brands.keys() - facts.brands.keys())
+        missing = sorted(w.brand_subjects - facts.ledger_brands.keys())
         if missing:
-            facts.brands |= await lookups.brand_statuses(missing)
+            facts.pending_brands = await lookups.pending_brand_senders(missing)
+            facts.brands |= {b: PENDING_BRAND_STATUS for b in facts.pending_brands if b not in facts.brands}
     if w.workers:
         facts.workers = await lookups.acting_workers(sorted(w.workers), actor)
     if w.households:

@@ -66,14 +66,17 @@ def _worker(facts: Facts, ctx: Context, worker_id: str) -> None:
 
 
 def _brand(facts: Facts, ctx: Context, brand_id: str) -> str | None:
-    """A bureau manages the brands of its jurisdiction (others' answer 404); a brand whose registration is accepted
-    and not applied yet may be changed at once. Returns the applied status, if any."""
+    """A bureau manages the brands of its jurisdiction (others' answer 404). A brand whose registration is accepted
+    and not applied yet may be changed at once by the organization that registered it: its region is not known
+    until it is applied, so nobody else's jurisdiction can be checked. Returns the applied status, if any."""
     applied = facts.ledger_brands.get(brand_id)
+    actor = ctx.actor
     if applied is not None:
-        if ctx.actor is None or not covers(ctx.actor, applied[1]):
+        if actor is None or not covers(actor, applied[1]):
             raise NotFound("brand", brand_id)
         return applied[0]
-    if brand_id not in facts.brands:
+    senders = facts.pending_brands.get(brand_id, set())
+    if actor is None or not senders or not (unbounded(actor) or actor.org in senders):
         raise NotFound("brand", brand_id)
     return None
 
@@ -134,7 +137,7 @@ def join_brand(intake: Intake, cmd: c.JoinBrand, facts: Facts, ctx: Context) -> 
 # ---- brands -----------------------------------------------------------------------------------------------------
 def register_brand(intake: Intake, cmd: c.RegisterBrand, facts: Facts, ctx: Context) -> Decision:
     env = _scoped(ctx, intake.register_brand(cmd.body, ctx))
-    facts.add_brand(env.payload["brand_id"])
+    facts.add_brand(env.payload["brand_id"], ctx.actor.org if ctx.actor else None)
     return Decision(env)
 
 

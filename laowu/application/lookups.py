@@ -22,6 +22,9 @@ class PoolLookups:
     async def brand_statuses(self, brand_ids: list[str]) -> dict[str, str]:
         return await self._brand_statuses(brand_ids)
 
+    async def pending_brand_senders(self, brand_ids: list[str]) -> dict[str, set[str]]:
+        return await known.pending_brand_senders(self.pool, brand_ids)
+
     async def ledger_brands(self, brand_ids: list[str]) -> dict[str, tuple[str, str]]:
         return await queries.brand_scopes(self.pool, brand_ids)
 

@@ -43,6 +43,23 @@ async def brand_statuses(pool: asyncpg.Pool | asyncpg.Connection, brand_ids: lis
     return {r["brand_id"]: r["status"] for r in rows}
 
 
+async def pending_brand_senders(pool: asyncpg.Pool | asyncpg.Connection, brand_ids: list[str]) -> dict[str, set[str]]:
+    """``{brand_id: {organization}}`` for brands not in the library whose registration is accepted and undecided:
+    who sent it. Until it is applied its region is not known here, so only its sender may change it."""
+    rows = await pool.fetch(
+        """
+        SELECT DISTINCT r.entity_id, r.source FROM event_receipts r
+         WHERE r.type = 'brand.registered' AND r.status = 'accepted' AND r.entity_id = ANY($1::text[])
+           AND NOT EXISTS (SELECT 1 FROM brands b WHERE b.brand_id = r.entity_id)
+        """,
+        brand_ids,
+    )
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        out.setdefault(r["entity_id"], set()).add(r["source"])
+    return out
+
+
 async def acting_workers(pool: asyncpg.Pool | asyncpg.Connection, worker_ids: list[str],
                          viewer: Viewer) -> dict[str, tuple[str, str | None]]:
     """``{worker_id: (state, current_placement_id)}`` for the workers ``viewer`` may write about (dispatch,

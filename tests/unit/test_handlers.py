@@ -50,6 +50,7 @@ class FakeLookups:
 
     brand_status: dict[str, str] = field(default_factory=dict)  # known: applied or accepted
     applied_brands: dict[str, tuple[str, str]] = field(default_factory=dict)  # (status, region)
+    pending_senders: dict[str, set[str]] = field(default_factory=dict)  # accepted, not applied: who registered it
     worker_states: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     household_of: dict[str, str] = field(default_factory=dict)
     placement_of: dict[str, PlacementRef] = field(default_factory=dict)
@@ -58,6 +59,10 @@ class FakeLookups:
     async def brand_statuses(self, ids: list[str]) -> dict[str, str]:
         self.calls.append("brand_statuses")
         return {b: self.brand_status[b] for b in ids if b in self.brand_status}
+
+    async def pending_brand_senders(self, ids: list[str]) -> dict[str, set[str]]:
+        self.calls.append("pending_brand_senders")
+        return {b: self.pending_senders[b] for b in ids if b in self.pending_senders}
 
     async def ledger_brands(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         self.calls.append("ledger_brands")
@@ -162,8 +167,11 @@ def test_a_brand_change_is_scoped_to_the_brands_region_and_its_transition_checke
     [illegal, fine] = decide([status("candidate"), status("demonstration")], BUREAU, lookups)
     assert isinstance(illegal, Conflict) and "illegal brand status transition" in illegal.reason
     assert not isinstance(fine, Exception)
-    pending = FakeLookups(brand_status={"b1": "candidate"})  # accepted, not applied: the ledger decides
+    pending = FakeLookups(pending_senders={"b1": {BUREAU.org}})  # accepted, not applied: the ledger decides
     assert not isinstance(decide([status("revoked")], BUREAU, pending)[0], Exception)
+    # ... but only its sender may change it: its region, and so anyone else's jurisdiction, is not known yet.
+    [other] = decide([status("revoked")], FAR_BUREAU, pending)
+    assert isinstance(other, NotFound) and other.reason == "unknown brand b1"
     [never] = decide([status("listed")], BUREAU, FakeLookups())
     assert isinstance(never, NotFound)
 
