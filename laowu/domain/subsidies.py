@@ -10,11 +10,13 @@ The platform computes eligibility and accruals; it does not pay.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from laowu.domain import regions
@@ -53,13 +55,20 @@ def default_rules() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def rules_for(region: str, rules: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The most specific rule set covering the region: county, then city, then province, then default."""
-    rules = rules or default_rules()
+def rules_for(region: str, rules: dict[str, Any] | None = None) -> Mapping[str, Any]:
+    """The most specific rule set covering the region: county, then city, then province, then default (read-only:
+    the default rules' answer is cached, as every confirmation asks it)."""
+    if rules is None:
+        return _default_rules_for(region)
     for code in regions.rollup(region):
         if code in rules:
-            return dict(rules[code])
-    return dict(rules["default"])
+            return MappingProxyType(rules[code])
+    return MappingProxyType(rules["default"])
+
+
+@lru_cache(maxsize=8192)
+def _default_rules_for(region: str) -> Mapping[str, Any]:
+    return rules_for(region, default_rules())
 
 
 def min_retained_days(rules: dict[str, Any] | None = None) -> int:

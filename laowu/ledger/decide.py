@@ -87,7 +87,9 @@ class _Decider:
         self.now = now
         self.out = Decision()
         self.effects = Effects()
-        self.followup_ids: set[str] = set()
+        # Follow-up ids recorded for the loaded placements, and in this batch: a second one with the same id is
+        # refused, whatever batch it comes in.
+        self.followup_ids: set[str] = {f[0] for facts in state.followups.values() for f in facts}
         self.waits: dict[uuid.UUID, dict[str, Any]] = {}
         self.decided: set[uuid.UUID] = set()
 
@@ -214,10 +216,8 @@ class _Decider:
             if refused:
                 raise Rejected(f"the dispatch refused this worker: {refused}")
             raise Deferred(f"placement:{pid}")
-        if rule.entity == "followup" and placement.worker_id == wid:
-            fid = p["followup_id"]
-            if fid in self.followup_ids or any(f[0] == fid for f in self.s.followups.get(pid, ())):
-                raise Rejected(f"follow-up {fid} already recorded")
+        if rule.entity == "followup" and placement.worker_id == wid and p["followup_id"] in self.followup_ids:
+            raise Rejected(f"follow-up {p['followup_id']} already recorded")
         before_w, before_p = rows.worker_view(worker), rows.placement_view(placement)
         changes = rule.apply(worker, placement, p)  # type: ignore[misc]
         assert worker is not None
@@ -250,6 +250,9 @@ class _Decider:
         """Alerts closed and raised, subsidies accrued — each derived event once, whatever the ledger held."""
         fx, s, out = self.effects, self.s, self.out
         out.followups = fx.followups
+        self.batch_followups: dict[str, list[dict[str, Any]]] = {}
+        for row in fx.followups:
+            self.batch_followups.setdefault(row["placement_id"], []).append(row)
         self.close_alerts(fx.closures)
         for pid, (wid, regions) in fx.problem_placements.items():
             self.recount_problems(pid, wid, regions)
@@ -284,10 +287,9 @@ class _Decider:
     def recount_problems(self, pid: str, wid: str, regions: list[str]) -> None:
         """Wage-arrears and injury alerts of a placement, recomputed from all its follow-ups."""
         facts: dict[str, FollowUpFact] = {f[0]: f for f in self.s.followups.get(pid, ())}
-        for row in self.out.followups:
-            if row["placement_id"] == pid:
-                facts.setdefault(row["followup_id"], (row["followup_id"], lifecycle._as_date(row["date"]),
-                                                      list(row["problems"])))
+        for row in self.batch_followups.get(pid, ()):
+            facts.setdefault(row["followup_id"], (row["followup_id"], lifecycle._as_date(row["date"]),
+                                                  list(row["problems"])))
         for a in alert_rules.problem_alerts(pid, wid, list(facts.values())):
             row = rows.alert_row(a, regions)
             held = self.s.alerts.get(a.alert_id)

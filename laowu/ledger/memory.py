@@ -102,19 +102,19 @@ class InMemoryLedger(Repository):
                 waiting.add(wid)
         return {f"{k}:{i}": why for (k, i), why in refused.items() if (k, i) not in accepted}, waiting
 
-    async def placement_facts(self, placement_ids: Iterable[str]) -> tuple[
+    async def placement_facts(self, alerts: Iterable[str], subsidies: Iterable[str], followups: Iterable[str]) -> tuple[
             dict[str, AlertFact], set[str], dict[str, list[FollowUpFact]]]:
-        pids = set(placement_ids)
-        alerts = {a["alert_id"]: AlertFact(a["alert_id"], a["kind"], a["worker_id"], a["placement_id"],
-                                           list(a["regions"]), a["closed_at"])
-                  for a in self.alerts.values() if a["placement_id"] in pids}
-        subsidies = {s for s, row in self.subsidies.items() if row["placement_id"] in pids}
+        a_pids, s_pids, f_pids = set(alerts), set(subsidies), set(followups)
+        held = {a["alert_id"]: AlertFact(a["alert_id"], a["kind"], a["worker_id"], a["placement_id"],
+                                         list(a["regions"]), a["closed_at"])
+                for a in self.alerts.values() if a["placement_id"] in a_pids}
+        accrued = {s for s, row in self.subsidies.items() if row["placement_id"] in s_pids}
         facts: dict[str, list[FollowUpFact]] = {}
         for f in self.followups.values():
-            if f["placement_id"] in pids:
+            if f["placement_id"] in f_pids:
                 day = f["date"] if isinstance(f["date"], date) else date.fromisoformat(f["date"])  # a payload's text, as stored
                 facts.setdefault(f["placement_id"], []).append((f["followup_id"], day, list(f["problems"])))
-        return alerts, subsidies, facts
+        return held, accrued, facts
 
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         keys = set()

@@ -50,16 +50,15 @@ class PostgresLedger(Repository):
                                      brand_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
         return await dstore.registrations_in_doubt(self.conn, worker_ids, brand_ids)
 
-    async def placement_facts(self, placement_ids: Iterable[str]) -> tuple[
+    async def placement_facts(self, alerts: Iterable[str], subsidies: Iterable[str], followups: Iterable[str]) -> tuple[
             dict[str, AlertFact], set[str], dict[str, list[FollowUpFact]]]:
-        pids = list(placement_ids)
-        alerts, subsidies, followups = await dstore.placement_facts(
-            self.conn, pids, [sid for pid in pids for sid in subsidy_ids(pid)])
+        alert_rows, accrued, followup_rows = await dstore.placement_facts(
+            self.conn, alerts, [sid for pid in subsidies for sid in subsidy_ids(pid)], followups)
         facts: dict[str, list[FollowUpFact]] = {}
-        for r in followups:
+        for r in followup_rows:
             facts.setdefault(r["placement_id"], []).append((r["id"], r["day"], list(r["problems"])))
         return ({r["id"]: AlertFact(r["id"], r["kind"], r["worker_id"], r["placement_id"], list(r["regions"]),
-                                    r["closed_at"]) for r in alerts}, subsidies, facts)
+                                    r["closed_at"]) for r in alert_rows}, accrued, facts)
 
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)

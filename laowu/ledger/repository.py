@@ -21,6 +21,7 @@ from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger import deferral
 from laowu.ledger.decide import Decision, decide
+from laowu.ledger.rule import FACTS_OF
 from laowu.ledger.rules import RULES
 from laowu.ledger.state import AlertFact, FollowUpFact, LedgerState
 from schemas.envelope import Envelope
@@ -64,9 +65,9 @@ class Repository(ABC):
         registration waits."""
 
     @abstractmethod
-    async def placement_facts(self, placement_ids: Iterable[str]) -> tuple[
+    async def placement_facts(self, alerts: Iterable[str], subsidies: Iterable[str], followups: Iterable[str]) -> tuple[
             dict[str, AlertFact], set[str], dict[str, list[FollowUpFact]]]:
-        """The alerts, subsidy ids and follow-ups of these placements."""
+        """The alerts, the accrued subsidy ids and the follow-ups of (each its own set of) placements."""
 
     @abstractmethod
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
@@ -114,8 +115,14 @@ class Repository(ABC):
             keys = await self._load_waiting(s, keys)
         waiting = [e for es in s.waiting.values() for e in es]
         await self._load_in_doubt(s, [*todo, *waiting])
-        if s.placements:
-            s.alerts, s.subsidies, s.followups = await self.placement_facts(s.placements)
+        wanted: dict[str, set[str]] = {"alerts": set(), "subsidies": set(), "followups": set()}
+        for e in [*todo, *waiting]:
+            rule = RULES[e.type]
+            for fact in FACTS_OF.get(rule.effects, ()) if rule.effects else ():
+                wanted[fact].add(e.payload["placement_id"])
+        if any(wanted.values()):
+            s.alerts, s.subsidies, s.followups = await self.placement_facts(
+                wanted["alerts"], wanted["subsidies"], wanted["followups"])
         return s
 
     async def _load_waiting(self, s: LedgerState, keys: set[str]) -> set[str]:

@@ -58,6 +58,15 @@ def after_followup(out: Effects, e: Envelope, p: PlacementRecord, regions: list[
     out.problem_placements[p.placement_id] = (p.worker_id, regions)
 
 
+FACTS_OF: dict[Effect, frozenset[str]] = {
+    after_confirm: frozenset({"alerts", "subsidies"}),
+    after_reject: frozenset({"alerts"}),
+    after_end: frozenset({"alerts"}),
+    after_followup: frozenset({"alerts", "followups"}),
+}
+"""What of a placement each effect reads: its alerts, its accrued subsidies, its follow-ups (loaded only for those)."""
+
+
 @dataclass(frozen=True)
 class Rule:
     """``apply(record, payload, occurred_at) → (record, changes)`` for brands and workers;

@@ -86,10 +86,10 @@ async def households(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dic
     return {r["worker_id"]: r["household_region"] for r in rows}
 
 
-async def placement_facts(conn: asyncpg.Connection, placement_ids: Iterable[str], subsidy_ids: Iterable[str]
-                          ) -> tuple[list[asyncpg.Record], set[str], list[asyncpg.Record]]:
-    """The alerts, accrued subsidy ids and follow-ups of placements, in one round trip (the placements are locked
-    by the caller, so the sweeper cannot add an alert or subsidy to them meanwhile)."""
+async def placement_facts(conn: asyncpg.Connection, alert_pids: Iterable[str], subsidy_ids: Iterable[str],
+                          followup_pids: Iterable[str]) -> tuple[list[asyncpg.Record], set[str], list[asyncpg.Record]]:
+    """The alerts of some placements, which of some subsidy ids are accrued, and the follow-ups of some placements,
+    in one round trip (the placements are locked by the caller, so the sweeper cannot add to them meanwhile)."""
     rows = await conn.fetch(
         """
         SELECT 'a' AS fact, alert_id AS id, kind, worker_id, placement_id, regions, closed_at, NULL::date AS day,
@@ -99,9 +99,9 @@ async def placement_facts(conn: asyncpg.Connection, placement_ids: Iterable[str]
          WHERE subsidy_id = ANY($2::text[])
         UNION ALL
         SELECT 'f', followup_id, NULL, NULL, placement_id, NULL, NULL, date, problems FROM followups
-         WHERE placement_id = ANY($1::text[])
+         WHERE placement_id = ANY($3::text[])
         """,
-        list(set(placement_ids)), list(set(subsidy_ids)),
+        list(set(alert_pids)), list(set(subsidy_ids)), list(set(followup_pids)),
     )
     return ([r for r in rows if r["fact"] == "a"], {r["id"] for r in rows if r["fact"] == "s"},
             [r for r in rows if r["fact"] == "f"])
