@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
+from pydantic import TypeAdapter, ValidationError
 
 from laowu import auth
 from laowu.accounts_passwords import ahash_password, averify_password, needs_rehash
@@ -38,7 +39,7 @@ from laowu.settings import Settings
 from laowu.store import accounts as store
 from laowu.store.accounts import Account
 from laowu.store.errors import NotFound
-from schemas.common import Actor
+from schemas.common import Actor, Identifier, Name
 
 Audit = Callable[[Actor | None, str, dict[str, Any]], Awaitable[None]]
 """Writes one audit entry: who (None: nobody we know, a sign-in naming no account), the action, its detail."""
@@ -222,10 +223,26 @@ def _claims_problems(role: str, region: str | None) -> list[DomainError]:
     return []
 
 
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
+_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+def _checked(adapter: TypeAdapter[str], value: str, field: str, problems: list[DomainError]) -> str:
+    """``value`` as the API's body type takes it (stripped), or a problem for ``field``: the CLI's door gets the
+    verdict the HTTP body gets."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        problems.append(DomainError(field, exc.errors()[0]["type"], exc.errors()[0]["msg"]))
+        return value
+
+
 async def create(door: Door, actor: Actor, *, username: str, display_name: str, role: str, org: str,
                  region: str | None, password: str) -> Account:
     username = normalize_username(username)
     problems = [p for p in [username_problem(username)] if p is not None]
+    display_name = _checked(_NAME, display_name, "display_name", problems)
+    org = _checked(_IDENTIFIER, org, "org", problems)
     problems += _claims_problems(role, region) + password_problems(password, username)
     if problems:
         raise Invalid(problems)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -12,8 +14,9 @@ import httpx
 import pytest
 
 from laowu.settings import Settings
+from laowu.stack.processes import child_env, laowu_argv
 
-from conftest import serving
+from conftest import REPO, serving
 from helpers import bearer
 
 pytestmark = pytest.mark.services
@@ -284,3 +287,40 @@ async def test_openapi_names_the_operations(api: httpx.AsyncClient) -> None:
     assert ids["resetAccountPassword"] == ("post", "/v1/accounts/{username}/password")
     login = doc["paths"]["/v1/auth/login"]["post"]
     assert login["security"] == [] and {"401", "403", "422", "429"} <= set(login["responses"])
+
+
+def _cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(laowu_argv("account", "create", *args), input=stdin, env=child_env(settings), cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_creates_the_first_admin_from_stdin_or_a_file(settings: Settings, tmp_path: Path) -> None:
+    made = _cli(settings, "--role", "admin", "--username", "root-1", "--org", "laowu-ops", stdin="first-admin-pass\n")
+    assert made.returncode == 0, made.stderr
+    assert "first-admin-pass" not in made.stdout + made.stderr
+    weak = _cli(settings, "--role", "admin", "--username", "root-2", "--org", "laowu-ops", stdin="1234567890\n")
+    assert weak.returncode == 2 and "password" in weak.stderr and "密码不能全部是数字" in weak.stderr
+    bad_org = _cli(settings, "--role", "admin", "--username", "root-3", "--org", "has space", stdin="good-password-1\n")
+    assert bad_org.returncode == 2 and "org" in bad_org.stderr
+    secret = tmp_path / "pw"
+    secret.write_text("a password with spaces \n", encoding="utf-8")
+    clerk = _cli(settings, "--role", "workstation", "--username", "clerk-cli", "--org", "ws-469005-01", "--region",
+                 "469005", "--display-name", "文昌工作站", "--password-file", str(secret))
+    assert clerk.returncode == 0, clerk.stderr
+    again = _cli(settings, "--role", "admin", "--username", "root-1", "--org", "laowu-ops", stdin="first-admin-pass\n")
+    assert again.returncode == 1 and "exists" in again.stderr
+
+    async def check() -> None:
+        async with serving(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as api:
+            r = await sign_in(api, "root-1", "first-admin-pass")
+            assert r.status_code == 200 and r.json()["account"]["role"] == "admin", r.text
+            admin = auth(r.json()["access_token"])
+            r = await sign_in(api, "clerk-cli", "a password with spaces ")
+            assert r.status_code == 200 and r.json()["account"]["display_name"] == "文昌工作站", r.text
+            # The first admin administers the others in the console's routes.
+            assert (await api.get("/v1/accounts", headers=admin)).status_code == 200
+            audit = (await api.get("/v1/audit", headers=admin)).json()["items"]
+            created = [e for e in audit if e["action"] == "account.create"]
+            assert len(created) == 2 and all(e["actor"].startswith("cli:") for e in created)
+
+    asyncio.run(check())
