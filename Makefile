@@ -60,7 +60,7 @@ console/dist/index.html: console/node_modules/.package-lock.json $(CONSOLE_SOURC
 
 ## Regenerate the console's API client from the OpenAPI document (after changing the API; a test says when).
 console-client: $(STAMP)
-	$(BIN)/python -m contract.client console/src/api/generated
+	$(BIN)/python -m contract.client
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

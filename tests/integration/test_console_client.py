@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contract.client import CONSOLE_CLIENT, CONSOLE_OPTIONS, files, generate
+from contract.client import CONSOLE_CLIENT, CONSOLE_OPTIONS, CONSOLE_REGIONS, files, generate, regions_table
 
 
 def test_the_committed_console_client_is_the_current_documents(tmp_path: Path) -> None:
@@ -25,3 +25,7 @@ def test_the_console_client_keeps_the_contract_s_names() -> None:
     apis = "\n".join(files(CONSOLE_CLIENT / "apis").values())
     for method in ("registerWorker", "lookupWorker", "revealWorker", "listReceipts", "listPlacements", "importWorkers"):
         assert f"async {method}(" in apis, method
+
+
+def test_the_console_s_region_table_is_the_api_s() -> None:
+    assert CONSOLE_REGIONS.read_text() == regions_table(), "run `make console-client` and commit the result"
