@@ -36,6 +36,13 @@ ALL = frozenset({"workstation", "employer", "bureau", "admin"})
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/auth/token"): frozenset(),  # public: exchanges an API key
     ("POST", "/v1/auth/logout"): frozenset({"workstation", "employer", "bureau", "admin"}),  # signs out its token
+    ("POST", "/v1/auth/login"): frozenset(),  # public: exchanges a user name and password
+    ("GET", "/v1/auth/me"): ALL,
+    ("POST", "/v1/auth/password"): ALL,  # a person's own password (403 for a token of an API key)
+    ("GET", "/v1/accounts"): frozenset({"admin"}),
+    ("POST", "/v1/accounts"): frozenset({"admin"}),
+    ("PATCH", "/v1/accounts/{username}"): frozenset({"admin"}),
+    ("POST", "/v1/accounts/{username}/password"): frozenset({"admin"}),
     ("POST", "/v1/credentials"): frozenset({"admin"}),
     ("GET", "/v1/audit"): frozenset({"admin"}),
     ("POST", "/v1/brands"): LIBRARY,
@@ -140,6 +147,10 @@ class VerifiedTokens:
 QUERY_TOKEN_ROUTES = frozenset({("GET", "/v1/feed")})
 
 
+PUBLIC_PATHS = frozenset({"/v1/auth/token", "/v1/auth/login"})
+"""Where a credential is obtained: no token is looked for, the route's cost class limits each client address."""
+
+
 class Authenticate:
     """ASGI middleware: a ``/v1`` request without a valid credential is 401 before body or path are looked at."""
 
@@ -149,8 +160,10 @@ class Authenticate:
         self.revocations = revocations or Revocations(settings.revocation_refresh_s)
         self.buckets: dict[str, _Bucket] = {}
         self.tokens = VerifiedTokens(settings)
-        self.costly = {name: Buckets(rate, burst) for name, (rate, burst) in
-                       ratelimit.parse_limits(settings.route_rate_limits).items()}
+        limits = ratelimit.parse_limits(settings.route_rate_limits)
+        if "login" not in limits and "token" in limits:  # a spec written before sign-ins existed still limits them
+            limits["login"] = limits["token"]
+        self.costly = {name: Buckets(rate, burst) for name, (rate, burst) in limits.items()}
 
     def _costly_wait(self, scope: Scope, key: str) -> float:
         """0, or seconds to wait, from the bucket of the route's cost class (none for ordinary routes)."""
@@ -187,7 +200,7 @@ class Authenticate:
         if scope["type"] != "http" or not path.startswith("/v1/"):
             await self.app(scope, receive, send)
             return
-        if path == "/v1/auth/token":  # no credential yet: limited by client address (behind trusted proxies)
+        if path in PUBLIC_PATHS:  # no credential yet: limited by client address (behind trusted proxies)
             wait = self._costly_wait(scope, "ip:" + (scope.get("client") or ("-", 0))[0])
             if wait:
                 await _send(send, _problem(429, "rate limit exceeded", _retry_after(wait)))

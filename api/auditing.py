@@ -20,3 +20,13 @@ def identity(request: Request, actor: Actor) -> dict[str, Any]:
 async def record(request: Request, actor: Actor, action: str, **fields: Any) -> None:
     """Write one audit entry for this request (``fields``: worker_id, purpose, detail)."""
     await queries.audit(request.app.state.pool, action=action, **identity(request, actor), **fields)
+
+
+ANONYMOUS: dict[str, Any] = {"actor": "anonymous", "role": "anonymous", "org": "-"}
+"""Who an entry names when nobody we know acted (a sign-in naming no account)."""
+
+
+async def record_anonymous(request: Request, action: str, **fields: Any) -> None:
+    """Write one audit entry for a request without a known actor."""
+    ip = request.client.host if request.client else None
+    await queries.audit(request.app.state.pool, action=action, ip=ip, **ANONYMOUS, **fields)

@@ -37,6 +37,13 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/metrics"): "getMetrics",
     ("POST", "/v1/auth/token"): "exchangeApiKey",
     ("POST", "/v1/auth/logout"): "signOut",
+    ("POST", "/v1/auth/login"): "signIn",
+    ("GET", "/v1/auth/me"): "whoAmI",
+    ("POST", "/v1/auth/password"): "changePassword",
+    ("GET", "/v1/accounts"): "listAccounts",
+    ("POST", "/v1/accounts"): "createAccount",
+    ("PATCH", "/v1/accounts/{username}"): "updateAccount",
+    ("POST", "/v1/accounts/{username}/password"): "resetAccountPassword",
     ("POST", "/v1/credentials"): "createCredential",
     ("GET", "/v1/audit"): "listAuditEntries",
     ("POST", "/v1/brands"): "registerBrand",
@@ -74,8 +81,8 @@ QUERY_TOKEN = "accessTokenQuery"
 SCRAPE_TOKEN = "metricsToken"
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-             "description": "A token from `POST /v1/auth/token` (or `laowu token`); it names a role, an "
-                            "organization and a region."},
+             "description": "A token from `POST /v1/auth/login` (a person's account), `POST /v1/auth/token` (an "
+                            "API key) or `laowu token`; it names a role, an organization and a region."},
     QUERY_TOKEN: {"type": "apiKey", "in": "query", "name": "access_token",
                   "description": "The same token in the URL, only where a browser cannot send a header (EventSource)."},
     SCRAPE_TOKEN: {"type": "http", "scheme": "bearer",
@@ -142,6 +149,8 @@ def _errors(method: str, path: str, secured: bool) -> list[str]:
             codes += ["403", "404"]
     if path == "/v1/auth/token":
         codes += ["401"]  # an unknown or revoked API key
+    if path == "/v1/auth/login":
+        codes += ["401", "403"]  # wrong user name or password; locked or disabled account
     if method in ("post", "patch") and path.startswith("/v1/"):
         codes += ["409", "413", "415"]
     return codes

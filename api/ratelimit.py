@@ -1,9 +1,10 @@
 """Token buckets: one per credential for every request, and one per credential and *cost class* for the routes
 that cost far more than a read (building a workbook, parsing a spreadsheet, breaking the glass, exchanging an API
-key). A flat per-request limit let a caller spend its 200/s on exports. Lookups by ID number have their budget in
-``api.lookups``, which covers both of their doors.
+key, a password's Argon2id verification at sign-in). A flat per-request limit let a caller spend its 200/s on
+exports. Lookups by ID number have their budget in ``api.lookups``, which covers both of their doors.
 
-``/v1/auth/token`` has no credential yet: its bucket is keyed by the client address (api.proxies).
+``/v1/auth/token`` and ``/v1/auth/login`` have no credential yet: their buckets are keyed by the client address
+(api.proxies).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 # (method, path pattern) → class name; names are the keys of LAOWU_ROUTE_RATE_LIMITS.
 ROUTE_CLASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/auth/token"), "token"),
+    ("POST", re.compile(r"/v1/auth/login"), "login"),
     ("POST", re.compile(r"/v1/workers/[^/]+:reveal"), "reveal"),
     ("GET", re.compile(r"/v1/export/.+"), "export"),
     ("GET", re.compile(r"/v1/imports/[^/]+/errors\.xlsx"), "export"),

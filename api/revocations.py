@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
@@ -42,6 +43,13 @@ class Revocations:
         await credentials.revoke_token(pool, jti=jti, subject=subject, expires=expires)
         self.revoked.add(jti)
         self.added_while_reading.add(jti)
+
+    def note(self, jtis: Iterable[str]) -> None:
+        """Token ids already written to ``revoked_tokens`` by someone else (an account's sessions, revoked by
+        ``laowu.store.accounts``): refused by this replica at once, by the others at their next reread."""
+        for jti in jtis:
+            self.revoked.add(jti)
+            self.added_while_reading.add(jti)
 
 
 def pool_of(scope: dict[str, Any] | Any) -> asyncpg.Pool | None:

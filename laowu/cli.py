@@ -136,6 +136,68 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def read_password(args: argparse.Namespace) -> str:
+    """The new account's password from ``--password-file`` or standard input, never from the command line (argv is
+    visible to every user of the machine in ``ps`` and kept in shell histories). One line; its line end is not part
+    of it. At a terminal it is asked for twice, without echo."""
+    if args.password_file is not None:
+        text = args.password_file.read_text(encoding="utf-8")
+        return text.splitlines()[0] if text.splitlines() else ""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise SystemExit("laowu account create: the two passwords differ")
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def cmd_account_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create an account for a person (the first admin, typically) straight in the database, audited as the CLI."""
+    import getpass
+
+    from laowu.application import accounts
+    from laowu.application.errors import Conflict
+    from laowu.intake import InvalidRequest
+    from laowu.store import queries
+    from laowu.store.pool import create_pool
+    from schemas.common import Actor
+
+    password = read_password(args)
+    dsn = _require(settings.database_url, "DATABASE_URL", settings, "database_url")
+    operator = Actor(role="admin", org="laowu-cli", subject=f"cli:{getpass.getuser()}")
+
+    async def create() -> int:
+        pool = await create_pool(dsn, min_size=1, max_size=2, translate=True)
+        try:
+            async def audit(actor: Actor | None, action: str, detail: dict[str, object]) -> None:
+                who = actor or operator
+                await queries.audit(pool, actor=who.subject or who.org, role=who.role, org=who.org, action=action,
+                                    detail=detail)
+
+            door = accounts.Door(pool, settings, audit)
+            try:
+                account = await accounts.create(door, operator, username=args.username,
+                                                display_name=args.display_name or args.username, role=args.role,
+                                                org=args.org, region=args.region, password=password)
+            except InvalidRequest as exc:
+                for e in exc.errors:
+                    print(f"laowu account create: {e.field}: {e.message_zh or ''} ({e.message})", file=sys.stderr)
+                return 2
+            except Conflict as exc:
+                print(f"laowu account create: {exc.reason}", file=sys.stderr)
+                return 1
+            print(f"created account {account.username} ({account.role}, {account.org}"
+                  + (f", {account.region}" if account.region else "") + ")")
+            return 0
+        finally:
+            await pool.close()
+
+    return asyncio.run(create())
+
+
 def cmd_streams_worker(args: argparse.Namespace, settings: Settings) -> int:
     from streams.app import run_worker
 
@@ -230,6 +292,22 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
     token.add_argument("--region", help="GB/T 2260 jurisdiction (required except for admin)")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default LAOWU_TOKEN_TTL_S)")
+    account = sub.add_parser("account", help="accounts for people (sign-in with a password)")
+    account_sub = account.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = account_sub.add_parser(
+        "create", help="create an account (the first admin: --role admin)",
+        description="Create an account for a person in DATABASE_URL (or the running local stack's database). The "
+                    "password is read from --password-file or from standard input (asked twice, without echo, at a "
+                    "terminal) and never taken from the command line, where `ps` and shell histories would show it. "
+                    "10-128 characters, not only digits, not the user name.")
+    create.add_argument("--username", required=True, help="2-64 lower-case letters, digits, '.', '_' or '-'")
+    create.add_argument("--role", required=True, choices=["workstation", "employer", "bureau", "admin"])
+    create.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
+    create.add_argument("--region", help="GB/T 2260 jurisdiction (required except for admin)")
+    create.add_argument("--display-name", help="the name shown in the console (default: the user name)")
+    create.add_argument("--password-file", type=Path, default=None,
+                        help="read the password from the first line of this file instead of standard input")
+    create.set_defaults(func=cmd_account_create)
     sim = add("simulate", cmd_simulate, "generate realistic traffic (registrations, dispatches, placements, follow-ups)")
     sim.add_argument("--workers", type=int, default=10_000, help="distinct people (default 10000)")
     sim.add_argument("--rate", type=float, default=500.0, help="events per second (default 500)")

@@ -32,6 +32,14 @@ BRANDS = [
     ("yucai-chef", "渝菜师傅", "500000", "skilled", "municipal", "餐饮"),
     ("chengkou-builder", "城口建工", "500229", "skilled", "county", "建筑"),
 ]
+DEMO_PASSWORD = "laowu-demo-2026"
+"""The demo accounts' password (``make run`` prints it): for a local stack only, never a deployment's."""
+ACCOUNTS = [  # (username, display name, role, org, region): one per role, the organizations of the demo data
+    ("ws-demo", "文昌市劳务工作站（演示）", "workstation", "ws-469005-01", "469005"),
+    ("employer-demo", "深圳某酒店（演示）", "employer", "emp-sz-hotel", "440300"),
+    ("bureau-demo", "海南省人社厅（演示）", "bureau", "hrss-460000", "460000"),
+    ("admin", "系统管理员（演示）", "admin", "laowu-ops", None),
+]
 COUNTIES = ["469005", "460106", "460107", "460202", "469001", "469002", "500101", "500229", "500242"]
 PRIORITY = ["poverty_alleviated", "rural_low_income", "relocated", "left_behind_women", "disabled", "veteran"]
 
@@ -74,10 +82,23 @@ def _as(settings: Settings, role: str, org: str, region: str | None) -> dict[str
     return {"Authorization": "Bearer " + issue(settings, role=role, org=org, region=region, ttl_s=3600)}
 
 
+async def create_demo_accounts(client: httpx.AsyncClient) -> list[str]:
+    """One account per role (POST /v1/accounts as an admin); an account that exists already is left as it is.
+    Returns the user names."""
+    for username, display_name, role, org, region in ACCOUNTS:
+        r = await client.post("/v1/accounts", json={"username": username, "display_name": display_name, "role": role,
+                                                    "org": org, "region": region, "password": DEMO_PASSWORD})
+        if r.status_code not in (201, 409):
+            raise RuntimeError(f"demo: account {username}: {r.status_code}: {r.text[:300]}")
+    return [a[0] for a in ACCOUNTS]
+
+
 async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int:
-    """Returns how many people the demo registered; each request carries the credential of who would send it."""
+    """Returns how many people the demo registered; each request carries the credential of who would send it.
+    The demo accounts come first, so that a person can sign in even if the data set fails to load."""
     admin = _as(settings, "admin", "laowu-demo", None)
     async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=admin) as client:
+        await create_demo_accounts(client)
         ids = [(await _post(client, "/v1/brands", {"brand_id": b, "name": n, "region_code": r, "category": c,
                                                     "level": lvl, "industry": ind}, f"demo-brand-{b}"))["event_id"]
                for b, n, r, c, lvl, ind in BRANDS]

@@ -99,8 +99,13 @@ class Settings(BaseSettings):
     # from these (walked right to left through trusted hops). Empty: the TCP peer is the client.
     trusted_proxies: str = ""
     # Per credential (per client address for "token"), on top of rate_limit_*: "class=refill_per_s/burst".
-    # Classes: token, reveal, export (workbooks, errors.xlsx), import (uploads); see api.ratelimit.
-    route_rate_limits: str = "token=1/20,reveal=5/50,export=1/10,import=1/20"
+    # Classes: token, login (sign-in by password), reveal, export (workbooks, errors.xlsx), import (uploads); see
+    # api.ratelimit. A spec without "login" limits sign-ins as "token".
+    route_rate_limits: str = "token=1/20,login=1/20,reveal=5/50,export=1/10,import=1/20"
+    # Accounts for people (POST /v1/auth/login): this many wrong passwords in a row lock the account for
+    # login_lock_s seconds (403 account_locked with Retry-After); the "login" class above limits each client address.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_s: float = Field(default=900.0, gt=0)
     hsts_max_age_s: int = 31536000
 
     max_body_bytes: int = 1 << 20

@@ -1,19 +1,24 @@
-"""Credentials: API keys for machine clients (workstation terminals) exchanged for short-lived tokens; audit.
+"""Credentials: API keys for machine clients (workstation terminals) and passwords of people (accounts) exchanged
+for short-lived tokens; who am I, sign-out, password change; audit.
 
-Parses, calls ``laowu.store.credentials`` / ``laowu.store.queries`` and renders: no SQL here."""
+Parses, calls ``laowu.store.credentials`` / ``laowu.store.queries`` / ``laowu.application.accounts`` and renders: no
+SQL here."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from api import auditing
 from api.access import CurrentActor
 from api.deps import PoolDep, SettingsDep
+from api.routers.accounts import NewPassword, door, rendered
 from api.routing import JSONRoute
 from laowu import auth
+from laowu.application import accounts as service
 from laowu.domain import regions
 from laowu.domain.errors import DomainError
 from laowu.intake import InvalidRequest
@@ -31,6 +36,44 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+Password = Annotated[str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=1024)]
+"""A password as typed, spaces included; any password an account may have fits (new ones: ``NewPassword``)."""
+
+
+class LoginRequest(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=128), CLEAN]
+    password: Password
+
+
+class AccountBrief(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    org: str
+    region: str | None
+
+
+class LoginResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    account: AccountBrief
+
+
+class Me(BaseModel):
+    username: str | None = Field(description="The account of a token from a sign-in; null for an API key's token.")
+    display_name: str | None
+    role: str
+    org: str
+    region: str | None
+    expires_at: datetime = Field(description="When this token expires; sign in again before.")
+
+
+class PasswordChange(Strict):
+    current_password: Password
+    new_password: NewPassword
 
 
 class CredentialCreate(Strict):
@@ -75,12 +118,40 @@ async def exchange(body: TokenRequest, pool: PoolDep, settings: SettingsDep) -> 
     return TokenResponse(access_token=token, expires_in=min(settings.token_ttl_s, settings.token_max_ttl_s))
 
 
+@router.post("/v1/auth/login", response_model=LoginResponse)
+async def login(body: LoginRequest, request: Request, pool: PoolDep, settings: SettingsDep) -> LoginResponse:
+    """Sign in with a user name and password: the same bearer token an API key gets, naming the account."""
+    with rendered("username"):
+        session = await service.sign_in(door(request, pool, settings), body.username, body.password)
+    a = session.account
+    return LoginResponse(access_token=session.access_token, expires_in=session.expires_in,
+                         account=AccountBrief(username=a.username, display_name=a.display_name, role=a.role, org=a.org,
+                                              region=a.region))
+
+
+@router.get("/v1/auth/me", response_model=Me)
+async def who_am_i(request: Request, pool: PoolDep, settings: SettingsDep, actor: CurrentActor) -> Me:
+    found = await service.who_am_i(door(request, pool, settings), actor)
+    return Me(**found, expires_at=datetime.fromtimestamp(request.state.token_exp, UTC))
+
+
+@router.post("/v1/auth/password", status_code=204, response_class=Response)
+async def change_password(body: PasswordChange, request: Request, pool: PoolDep, settings: SettingsDep,
+                          actor: CurrentActor) -> Response:
+    """Change one's own password; the account's other sessions are signed out, this one stays."""
+    with rendered("current_password"):
+        await service.change_password(door(request, pool, settings), actor, request.state.token_jti,
+                                      body.current_password, body.new_password)
+    return Response(status_code=204)
+
+
 @router.post("/v1/auth/logout", status_code=204, response_class=Response)
 async def logout(request: Request, pool: PoolDep, actor: CurrentActor) -> Response:
     """Sign out: the token presented is refused from now on (at once here, within LAOWU_REVOCATION_REFRESH_S at the
     other replicas), and an open feed on it closes."""
     await request.app.state.revocations.revoke(pool, jti=request.state.token_jti, subject=actor.subject or actor.org,
                                                expires=request.state.token_exp)
+    await auditing.record(request, actor, "account.sign_out", detail={"session": request.state.token_jti})
     return Response(status_code=204)
 
 

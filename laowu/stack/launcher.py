@@ -507,11 +507,17 @@ def format_summary(state: Mapping[str, Any], *, foreground: bool) -> str:
         ("DATABASE_URL", state.get("database_url")),
         ("API", api),
         ("API docs", f"{api}/docs" if api else None),
+        ("Console", f"{api}/console/" if api else None),
         ("Dashboard", f"{api}/dashboard" if api else None),
         ("Logs", state.get("log_dir")),
     ]
     lines = [f"Laowu is up (supervisor pid {state.get('supervisor_pid')})"]
     lines += [f"  {label:<16} {value}" for label, value in rows if value]
+    accounts = state.get("demo_accounts") or []
+    if accounts:
+        lines.append(f"  {'Demo accounts':<16} password {state.get('demo_password')} for each:")
+        lines += [f"  {'':<16}   {a['username']:<15} {a['role']:<12} {a['org']}" + (f" ({a['region']})" if a["region"] else "")
+                  for a in accounts]
     names = ", ".join(f"{p['name']} (pid {p['pid']})" for p in state.get("processes", []))
     lines.append(f"  {'Processes':<16} {names or '-'}")
     lines.append("Press Ctrl-C to stop." if foreground else "Stop it with `laowu down`; see `laowu status`.")
@@ -686,15 +692,18 @@ class Stack:
         await provision(s, bootstrap, dsn, migrate=True, topics=True)
         await sup.start(self.services)
         if self.demo and api_url:
-            await self._load_demo(api_url)
+            await self._load_demo(api_url, sup)
 
-    async def _load_demo(self, api_url: str) -> None:
-        from laowu.demo import load_demo
+    async def _load_demo(self, api_url: str, sup: Supervisor) -> None:
+        from laowu.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 
         try:
             await load_demo(api_url, self.settings)
         except Exception as exc:  # the stack is fine without demo data; say why it is missing
             log.warning("demo data not loaded: %s", exc)
+        # printed with the URLs (format_summary), by `up` and `up --detach` alike
+        sup.info.update(demo_password=DEMO_PASSWORD, demo_accounts=[
+            {"username": u, "role": role, "org": org, "region": region} for u, _, role, org, region in ACCOUNTS])
 
     def _service_env(self, bootstrap: str, dsn: str) -> dict[str, str]:
         """Our services run with the stack's own settings (whether they came from the environment or from
