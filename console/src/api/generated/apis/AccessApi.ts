@@ -19,6 +19,10 @@ import type {
   CredentialCreate,
   CredentialCreated,
   HTTPValidationError,
+  LoginRequest,
+  LoginResponse,
+  Me,
+  PasswordChange,
   Problem,
   TokenRequest,
   TokenResponse,
@@ -32,6 +36,14 @@ import {
     CredentialCreatedToJSON,
     HTTPValidationErrorFromJSON,
     HTTPValidationErrorToJSON,
+    LoginRequestFromJSON,
+    LoginRequestToJSON,
+    LoginResponseFromJSON,
+    LoginResponseToJSON,
+    MeFromJSON,
+    MeToJSON,
+    PasswordChangeFromJSON,
+    PasswordChangeToJSON,
     ProblemFromJSON,
     ProblemToJSON,
     TokenRequestFromJSON,
@@ -39,6 +51,10 @@ import {
     TokenResponseFromJSON,
     TokenResponseToJSON,
 } from '../models/index';
+
+export interface ChangePasswordRequest {
+    passwordChange: PasswordChange;
+}
 
 export interface CreateCredentialRequest {
     credentialCreate: CredentialCreate;
@@ -55,10 +71,62 @@ export interface ListAuditEntriesRequest {
     cursor?: number;
 }
 
+export interface SignInRequest {
+    loginRequest: LoginRequest;
+}
+
 /**
  * 
  */
 export class AccessApi extends runtime.BaseAPI {
+
+    /**
+     * Change one\'s own password; the account\'s other sessions are signed out, this one stays.
+     * Change Password
+     */
+    async changePasswordRaw(requestParameters: ChangePasswordRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<void>> {
+        if (requestParameters['passwordChange'] == null) {
+            throw new runtime.RequiredError(
+                'passwordChange',
+                'Required parameter "passwordChange" was null or undefined when calling changePassword().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        headerParameters['Content-Type'] = 'application/json';
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/auth/password`;
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'POST',
+            headers: headerParameters,
+            query: queryParameters,
+            body: PasswordChangeToJSON(requestParameters['passwordChange']),
+        }, initOverrides);
+
+        return new runtime.VoidApiResponse(response);
+    }
+
+    /**
+     * Change one\'s own password; the account\'s other sessions are signed out, this one stays.
+     * Change Password
+     */
+    async changePassword(requestParameters: ChangePasswordRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<void> {
+        await this.changePasswordRaw(requestParameters, initOverrides);
+    }
 
     /**
      * Create Credential
@@ -200,6 +268,47 @@ export class AccessApi extends runtime.BaseAPI {
     }
 
     /**
+     * Sign in with a user name and password: the same bearer token an API key gets, naming the account.
+     * Login
+     */
+    async signInRaw(requestParameters: SignInRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<LoginResponse>> {
+        if (requestParameters['loginRequest'] == null) {
+            throw new runtime.RequiredError(
+                'loginRequest',
+                'Required parameter "loginRequest" was null or undefined when calling signIn().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        headerParameters['Content-Type'] = 'application/json';
+
+
+        let urlPath = `/v1/auth/login`;
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'POST',
+            headers: headerParameters,
+            query: queryParameters,
+            body: LoginRequestToJSON(requestParameters['loginRequest']),
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => LoginResponseFromJSON(jsonValue));
+    }
+
+    /**
+     * Sign in with a user name and password: the same bearer token an API key gets, naming the account.
+     * Login
+     */
+    async signIn(requestParameters: SignInRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<LoginResponse> {
+        const response = await this.signInRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
      * Sign out: the token presented is refused from now on (at once here, within LAOWU_REVOCATION_REFRESH_S at the other replicas), and an open feed on it closes.
      * Logout
      */
@@ -235,6 +344,43 @@ export class AccessApi extends runtime.BaseAPI {
      */
     async signOut(initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<void> {
         await this.signOutRaw(initOverrides);
+    }
+
+    /**
+     * Who Am I
+     */
+    async whoAmIRaw(initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Me>> {
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/auth/me`;
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'GET',
+            headers: headerParameters,
+            query: queryParameters,
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => MeFromJSON(jsonValue));
+    }
+
+    /**
+     * Who Am I
+     */
+    async whoAmI(initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Me> {
+        const response = await this.whoAmIRaw(initOverrides);
+        return await response.value();
     }
 
 }

@@ -1,6 +1,7 @@
 /* tslint:disable */
 /* eslint-disable */
 export * from './AccessApi';
+export * from './AccountsApi';
 export * from './BrandsApi';
 export * from './EventsApi';
 export * from './ExportsApi';

@@ -1,6 +1,11 @@
 /* tslint:disable */
 /* eslint-disable */
 export * from './Accepted';
+export * from './AccountBrief';
+export * from './AccountCreate';
+export * from './AccountOut';
+export * from './AccountPage';
+export * from './AccountUpdate';
 export * from './AlertPublic';
 export * from './AlertsPublic';
 export * from './AuditEntry';
@@ -31,9 +36,14 @@ export * from './HistoryItem';
 export * from './HistoryPublic';
 export * from './HouseholdMove';
 export * from './IdNumberLookup';
+export * from './LoginRequest';
+export * from './LoginResponse';
+export * from './Me';
 export * from './MonthlyWage';
 export * from './MonthlyWage1';
 export * from './Operator';
+export * from './PasswordChange';
+export * from './PasswordReset';
 export * from './PlacementConfirm';
 export * from './PlacementEnd';
 export * from './PlacementPublic';
