@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, openapi
+from api import console, errors, openapi
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
 from api.lag import LagProbe
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    imports.router, stats.router, feed.router, exports.router, accounts.router, dashboard.router):
         app.include_router(router, dependencies=Guard)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
+    app.include_router(console.router())  # /console/: the web console's build, no credential (its API calls need one)
     app.add_middleware(CleanParameters)  # type: ignore[arg-type]  # inside Authenticate: 401 comes first
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
                        larger={"/v1/events:batch": settings.max_batch_bytes,

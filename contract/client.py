@@ -5,7 +5,11 @@ The console's API layer is such a generated client." ``tests/integration/test_ge
 in a temporary folder; the console commits one under ``console/src/api/generated/`` (so a clean clone builds the
 console with Node alone) and ``tests/integration/test_console_client.py`` fails when that copy is stale.
 
-    .venv/bin/python -m contract.client console/src/api/generated     # regenerate the console's copy
+    .venv/bin/python -m contract.client      # regenerate the console's copy (and its region table, below)
+
+The console also checks region codes as the clerk types, against the same GB/T 2260 table the API uses
+(``laowu.domain.regions``): ``console/src/data/regions.json`` (code → name, ~55 KB gzipped, loaded only by the
+pages that take a region code), generated here and held to the table by the same test.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 GENERATOR_VERSION = "7.17.0"
 REPO = Path(__file__).resolve().parents[1]
 CONSOLE_CLIENT = REPO / "console" / "src" / "api" / "generated"
+CONSOLE_REGIONS = REPO / "console" / "src" / "data" / "regions.json"
 # supportsES6: Promise/Map types under --target es2020. The console's properties keep the document's snake_case
 # names, so an error's `loc` names the form field as it is (no camelCase mapping to get wrong).
 OPTIONS = {"supportsES6": "true"}
@@ -76,11 +81,23 @@ def generate(out: Path, options: dict[str, str] = OPTIONS, spec: dict[str, objec
         shutil.copytree(target, out)
 
 
+def regions_table() -> str:
+    """Every code the API accepts as a region (including abolished ones, as ID numbers carry them) with its name."""
+    from laowu.domain import regions
+
+    table = {code: regions.region_name(code) or "" for code in regions.codes()}
+    return json.dumps(table, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+
+
 def files(root: Path) -> dict[str, str]:
     """Every file of a generated client by relative path, for comparing two generations."""
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 if __name__ == "__main__":
-    generate(Path(sys.argv[1]) if len(sys.argv) > 1 else CONSOLE_CLIENT, CONSOLE_OPTIONS)
-    print(f"generated {len(files(CONSOLE_CLIENT))} files into {CONSOLE_CLIENT.relative_to(REPO)}")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else CONSOLE_CLIENT
+    generate(out, CONSOLE_OPTIONS)
+    print(f"generated {len(files(out))} files into {out}")
+    CONSOLE_REGIONS.parent.mkdir(parents=True, exist_ok=True)
+    CONSOLE_REGIONS.write_text(regions_table())
+    print(f"wrote {CONSOLE_REGIONS.relative_to(REPO)}")

@@ -15,6 +15,8 @@ import {
   StatisticsApi,
   AccessApi,
   ExportsApi,
+  type InitOverrideFunction,
+  type Receipt,
 } from './generated'
 import { ApiProblem, problemFrom } from './problems'
 import { session } from '@/session'
@@ -84,4 +86,34 @@ export async function saveBlob(blob: Blob, filename: string): Promise<void> {
   a.click()
   a.remove()
   setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
+
+/** `Idempotency-Key` on a write (API.md): a retry of the same form sends the same key and gets the first answer. */
+export function idempotent(key: string): InitOverrideFunction {
+  return async ({ init }) => ({ headers: { ...(init.headers as Record<string, string>), 'Idempotency-Key': key } })
+}
+
+/** A fresh key per form filled in (kept until the form is sent successfully or changed). */
+export function newKey(): string {
+  // crypto.randomUUID exists only in secure contexts; an office intranet may serve the console over plain http.
+  const b = crypto.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/**
+ * What became of an accepted write: its receipt once `applied` or `rejected` (API.md "What a 202 promises"), or
+ * the last `accepted` one when it takes longer than `timeoutMs` (the page then says it is still in progress).
+ */
+export async function settled(eventId: string, timeoutMs = 15000): Promise<Receipt> {
+  const until = Date.now() + timeoutMs
+  let delay = 200
+  for (;;) {
+    const receipt = await call(() => eventsApi.getEventReceipt({ eventId }))
+    if (receipt.status !== 'accepted' || Date.now() > until) return receipt
+    await new Promise((resolve) => setTimeout(resolve, delay))
+    delay = Math.min(delay * 1.5, 1500)
+  }
 }

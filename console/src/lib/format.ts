@@ -31,3 +31,15 @@ export function formatYuan(value: number | string | null | undefined): string {
 export function today(): string {
   return formatDate(new Date())
 }
+
+/** A date-only field of the generated client (`format: date` arrives as a Date at UTC midnight). */
+export function formatDay(value: Date | string | null | undefined): string {
+  if (!value) return '—'
+  if (typeof value === 'string') return value.slice(0, 10)
+  return Number.isNaN(value.getTime()) ? '—' : value.toISOString().slice(0, 10)
+}
+
+/** YYYY-MM-DD as the generated client's date (UTC midnight, which it writes back as the same day). */
+export function day(value: string): Date {
+  return new Date(`${value}T00:00:00Z`)
+}

@@ -20,6 +20,7 @@ import type {
   HTTPValidationError,
   Problem,
   Receipt,
+  ReceiptsPublic,
 } from '../models/index';
 import {
     BatchRequestFromJSON,
@@ -32,10 +33,19 @@ import {
     ProblemToJSON,
     ReceiptFromJSON,
     ReceiptToJSON,
+    ReceiptsPublicFromJSON,
+    ReceiptsPublicToJSON,
 } from '../models/index';
 
 export interface GetEventReceiptRequest {
     eventId: string;
+}
+
+export interface ListReceiptsRequest {
+    status?: ListReceiptsStatusEnum;
+    type?: ListReceiptsTypeEnum;
+    limit?: number;
+    cursor?: string | null;
 }
 
 export interface SubmitEventBatchRequest {
@@ -95,6 +105,61 @@ export class EventsApi extends runtime.BaseAPI {
     }
 
     /**
+     * What became of what my organization sent (回执), newest first: the console\'s \"my receipts\", rejected ones with their reasons (``status=rejected``). Only the sender\'s own (an admin\'s: everyone\'s).
+     * List Receipts
+     */
+    async listReceiptsRaw(requestParameters: ListReceiptsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ReceiptsPublic>> {
+        const queryParameters: any = {};
+
+        if (requestParameters['status'] != null) {
+            queryParameters['status'] = requestParameters['status'];
+        }
+
+        if (requestParameters['type'] != null) {
+            queryParameters['type'] = requestParameters['type'];
+        }
+
+        if (requestParameters['limit'] != null) {
+            queryParameters['limit'] = requestParameters['limit'];
+        }
+
+        if (requestParameters['cursor'] != null) {
+            queryParameters['cursor'] = requestParameters['cursor'];
+        }
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/events`;
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'GET',
+            headers: headerParameters,
+            query: queryParameters,
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => ReceiptsPublicFromJSON(jsonValue));
+    }
+
+    /**
+     * What became of what my organization sent (回执), newest first: the console\'s \"my receipts\", rejected ones with their reasons (``status=rejected``). Only the sender\'s own (an admin\'s: everyone\'s).
+     * List Receipts
+     */
+    async listReceipts(requestParameters: ListReceiptsRequest = {}, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ReceiptsPublic> {
+        const response = await this.listReceiptsRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
      * Each item is decided on its own, by the handler of its command (the same as the single endpoint\'s), in order: an item may name what an earlier one of the batch created. Accepted items are published, rejected ones say why, in the words the single endpoint answers with.
      * Events Batch
      */
@@ -144,3 +209,39 @@ export class EventsApi extends runtime.BaseAPI {
     }
 
 }
+
+/**
+ * @export
+ */
+export const ListReceiptsStatusEnum = {
+    Accepted: 'accepted',
+    Applied: 'applied',
+    Rejected: 'rejected'
+} as const;
+export type ListReceiptsStatusEnum = typeof ListReceiptsStatusEnum[keyof typeof ListReceiptsStatusEnum];
+/**
+ * @export
+ */
+export const ListReceiptsTypeEnum = {
+    BrandRegistered: 'brand.registered',
+    BrandUpdated: 'brand.updated',
+    BrandStatusChanged: 'brand.status_changed',
+    WorkerRegistered: 'worker.registered',
+    WorkerUpdated: 'worker.updated',
+    WorkerHouseholdMoved: 'worker.household_moved',
+    WorkerCertificateAdded: 'worker.certificate_added',
+    WorkerTrainingCompleted: 'worker.training_completed',
+    WorkerBrandJoined: 'worker.brand_joined',
+    WorkerBrandLeft: 'worker.brand_left',
+    DispatchCreated: 'dispatch.created',
+    PlacementConfirmed: 'placement.confirmed',
+    PlacementRejected: 'placement.rejected',
+    PlacementEnded: 'placement.ended',
+    FollowupRecorded: 'followup.recorded',
+    LedgerChanged: 'ledger.changed',
+    StatsUpdated: 'stats.updated',
+    AlertRaised: 'alert.raised',
+    AlertClosed: 'alert.closed',
+    SubsidyAccrued: 'subsidy.accrued'
+} as const;
+export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

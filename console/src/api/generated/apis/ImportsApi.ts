@@ -42,12 +42,12 @@ export interface GetWorkersTemplateRequest {
 }
 
 export interface ImportDispatchRequest {
-    file: string;
+    file: Blob;
     workstationId?: string | null;
 }
 
 export interface ImportWorkersRequest {
-    file: string;
+    file: Blob;
     workstationId?: string | null;
 }
 
@@ -265,6 +265,8 @@ export class ImportsApi extends runtime.BaseAPI {
 
         let formParams: { append(param: string, value: any): any };
         let useForm = false;
+        // use FormData to transmit files using content-type "multipart/form-data"
+        useForm = canConsumeForm;
         if (useForm) {
             formParams = new FormData();
         } else {
@@ -338,6 +340,8 @@ export class ImportsApi extends runtime.BaseAPI {
 
         let formParams: { append(param: string, value: any): any };
         let useForm = false;
+        // use FormData to transmit files using content-type "multipart/form-data"
+        useForm = canConsumeForm;
         if (useForm) {
             formParams = new FormData();
         } else {

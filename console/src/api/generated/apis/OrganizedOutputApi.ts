@@ -25,6 +25,7 @@ import type {
   PlacementEnd,
   PlacementPublic,
   PlacementReject,
+  PlacementsPublic,
   Problem,
   SubsidiesPublic,
 } from '../models/index';
@@ -49,6 +50,8 @@ import {
     PlacementPublicToJSON,
     PlacementRejectFromJSON,
     PlacementRejectToJSON,
+    PlacementsPublicFromJSON,
+    PlacementsPublicToJSON,
     ProblemFromJSON,
     ProblemToJSON,
     SubsidiesPublicFromJSON,
@@ -81,6 +84,13 @@ export interface ListAlertsRequest {
     region?: string | null;
     kind?: ListAlertsKindEnum;
     open?: boolean | null;
+    workerId?: string | null;
+    limit?: number;
+    cursor?: string | null;
+}
+
+export interface ListPlacementsRequest {
+    status?: ListPlacementsStatusEnum;
     workerId?: string | null;
     limit?: number;
     cursor?: string | null;
@@ -427,6 +437,61 @@ export class OrganizedOutputApi extends runtime.BaseAPI {
     }
 
     /**
+     * Placements the caller sees: an employer its own (``status=dispatched``: arrivals waiting for it, 待确认; ``confirmed``: its current employees), a workstation those it organized or its region sent, a bureau its region\'s. Each names its worker, masked.
+     * List Placements
+     */
+    async listPlacementsRaw(requestParameters: ListPlacementsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<PlacementsPublic>> {
+        const queryParameters: any = {};
+
+        if (requestParameters['status'] != null) {
+            queryParameters['status'] = requestParameters['status'];
+        }
+
+        if (requestParameters['workerId'] != null) {
+            queryParameters['worker_id'] = requestParameters['workerId'];
+        }
+
+        if (requestParameters['limit'] != null) {
+            queryParameters['limit'] = requestParameters['limit'];
+        }
+
+        if (requestParameters['cursor'] != null) {
+            queryParameters['cursor'] = requestParameters['cursor'];
+        }
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/placements`;
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'GET',
+            headers: headerParameters,
+            query: queryParameters,
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => PlacementsPublicFromJSON(jsonValue));
+    }
+
+    /**
+     * Placements the caller sees: an employer its own (``status=dispatched``: arrivals waiting for it, 待确认; ``confirmed``: its current employees), a workstation those it organized or its region sent, a bureau its region\'s. Each names its worker, masked.
+     * List Placements
+     */
+    async listPlacements(requestParameters: ListPlacementsRequest = {}, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<PlacementsPublic> {
+        const response = await this.listPlacementsRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
      * List Subsidies
      */
     async listSubsidiesRaw(requestParameters: ListSubsidiesRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<SubsidiesPublic>> {
@@ -606,3 +671,13 @@ export const ListAlertsKindEnum = {
     EarlySeparation: 'early_separation'
 } as const;
 export type ListAlertsKindEnum = typeof ListAlertsKindEnum[keyof typeof ListAlertsKindEnum];
+/**
+ * @export
+ */
+export const ListPlacementsStatusEnum = {
+    Dispatched: 'dispatched',
+    Confirmed: 'confirmed',
+    Rejected: 'rejected',
+    Ended: 'ended'
+} as const;
+export type ListPlacementsStatusEnum = typeof ListPlacementsStatusEnum[keyof typeof ListPlacementsStatusEnum];
