@@ -48,6 +48,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/brands"): LIBRARY,
     ("GET", "/v1/brands"): ALL,
     ("GET", "/v1/brands/{brand_id}"): ALL,
+    ("GET", "/v1/brands/{brand_id}/history"): ALL,
     ("PATCH", "/v1/brands/{brand_id}"): LIBRARY,
     ("POST", "/v1/brands/{brand_id}/status"): LIBRARY,
     ("POST", "/v1/workers"): FIELD,

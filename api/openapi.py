@@ -51,6 +51,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/brands"): "listBrands",
     ("PATCH", "/v1/brands/{brand_id}"): "updateBrand",
     ("GET", "/v1/brands/{brand_id}"): "getBrand",
+    ("GET", "/v1/brands/{brand_id}/history"): "listBrandHistory",
     ("POST", "/v1/brands/{brand_id}/status"): "changeBrandStatus",
     ("POST", "/v1/dispatches"): "createDispatch",
     ("GET", "/v1/dispatches/{dispatch_id}"): "getDispatch",

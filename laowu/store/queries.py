@@ -160,11 +160,20 @@ async def brand(pool: asyncpg.Pool, brand_id: str) -> dict[str, Any]:
 
 
 async def brands(
-    pool: asyncpg.Pool, *, region: str | None, status: str | None, after: str | None, limit: int
+    pool: asyncpg.Pool, *, region: str | None, status: str | None, after: str | None, limit: int,
+    category: str | None = None, level: str | None = None,
 ) -> list[dict[str, Any]]:
     f = Filter().add("b.region_code LIKE ?", region_prefix(region) + "%" if region else None)
-    f.add("b.status = ?", status).add("b.brand_id > ?", after)
+    f.add("b.status = ?", status).add("b.category = ?", category).add("b.level = ?", level)
+    f.add("b.brand_id > ?", after)
     return await f.page(pool, f"SELECT {BRAND_PUBLIC} FROM brands b", "b.brand_id", limit)
+
+
+async def brand_history(pool: asyncpg.Pool, brand_id: str, after: int, limit: int) -> list[dict[str, Any]]:
+    """A brand's applied events (registration, changes, status changes with their reasons), oldest first."""
+    f = Filter().add("brand_id = ?", brand_id).add("seq > ?", after)
+    return await f.page(pool, "SELECT seq, event_id, type, occurred_at, recorded_at, applied_at, source, actor, changes "
+                        "FROM brand_events", "seq", limit)
 
 
 async def brand_scopes(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, tuple[str, str]]:

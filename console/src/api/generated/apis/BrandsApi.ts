@@ -22,6 +22,7 @@ import type {
   BrandStatusChange,
   BrandsPublic,
   HTTPValidationError,
+  HistoryPublic,
   Problem,
 } from '../models/index';
 import {
@@ -39,6 +40,8 @@ import {
     BrandsPublicToJSON,
     HTTPValidationErrorFromJSON,
     HTTPValidationErrorToJSON,
+    HistoryPublicFromJSON,
+    HistoryPublicToJSON,
     ProblemFromJSON,
     ProblemToJSON,
 } from '../models/index';
@@ -52,9 +55,17 @@ export interface GetBrandRequest {
     brandId: string;
 }
 
+export interface ListBrandHistoryRequest {
+    brandId: string;
+    limit?: number;
+    cursor?: string | null;
+}
+
 export interface ListBrandsRequest {
     region?: string | null;
     status?: ListBrandsStatusEnum;
+    category?: ListBrandsCategoryEnum;
+    level?: ListBrandsLevelEnum;
     limit?: number;
     cursor?: string | null;
 }
@@ -174,6 +185,61 @@ export class BrandsApi extends runtime.BaseAPI {
     }
 
     /**
+     * What happened to a brand, oldest first: its registration, changes and every status change with its reason (the bureau\'s console shows this on a brand\'s page; the library is no secret, as ``GET /v1/brands``).
+     * Brand History
+     */
+    async listBrandHistoryRaw(requestParameters: ListBrandHistoryRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<HistoryPublic>> {
+        if (requestParameters['brandId'] == null) {
+            throw new runtime.RequiredError(
+                'brandId',
+                'Required parameter "brandId" was null or undefined when calling listBrandHistory().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        if (requestParameters['limit'] != null) {
+            queryParameters['limit'] = requestParameters['limit'];
+        }
+
+        if (requestParameters['cursor'] != null) {
+            queryParameters['cursor'] = requestParameters['cursor'];
+        }
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/brands/{brand_id}/history`;
+        urlPath = urlPath.replace(`{${"brand_id"}}`, encodeURIComponent(String(requestParameters['brandId'])));
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'GET',
+            headers: headerParameters,
+            query: queryParameters,
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => HistoryPublicFromJSON(jsonValue));
+    }
+
+    /**
+     * What happened to a brand, oldest first: its registration, changes and every status change with its reason (the bureau\'s console shows this on a brand\'s page; the library is no secret, as ``GET /v1/brands``).
+     * Brand History
+     */
+    async listBrandHistory(requestParameters: ListBrandHistoryRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<HistoryPublic> {
+        const response = await this.listBrandHistoryRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
      * List Brands
      */
     async listBrandsRaw(requestParameters: ListBrandsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<BrandsPublic>> {
@@ -185,6 +251,14 @@ export class BrandsApi extends runtime.BaseAPI {
 
         if (requestParameters['status'] != null) {
             queryParameters['status'] = requestParameters['status'];
+        }
+
+        if (requestParameters['category'] != null) {
+            queryParameters['category'] = requestParameters['category'];
+        }
+
+        if (requestParameters['level'] != null) {
+            queryParameters['level'] = requestParameters['level'];
         }
 
         if (requestParameters['limit'] != null) {
@@ -343,3 +417,24 @@ export const ListBrandsStatusEnum = {
     Revoked: 'revoked'
 } as const;
 export type ListBrandsStatusEnum = typeof ListBrandsStatusEnum[keyof typeof ListBrandsStatusEnum];
+/**
+ * @export
+ */
+export const ListBrandsCategoryEnum = {
+    Skilled: 'skilled',
+    Service: 'service',
+    CultureTourism: 'culture_tourism',
+    Livelihood: 'livelihood',
+    Agriculture: 'agriculture'
+} as const;
+export type ListBrandsCategoryEnum = typeof ListBrandsCategoryEnum[keyof typeof ListBrandsCategoryEnum];
+/**
+ * @export
+ */
+export const ListBrandsLevelEnum = {
+    National: 'national',
+    Provincial: 'provincial',
+    Municipal: 'municipal',
+    County: 'county'
+} as const;
+export type ListBrandsLevelEnum = typeof ListBrandsLevelEnum[keyof typeof ListBrandsLevelEnum];
