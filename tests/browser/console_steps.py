@@ -32,14 +32,13 @@ async def every_field_labelled(page: Page) -> None:
 
 
 async def choose(page: Page, label: str, text: str) -> None:
-    """An Element Plus select, by keyboard: focus it by its label, type to filter, Enter picks the first match."""
+    """An Element Plus select, by keyboard: focus it by its label, type to filter, Enter picks the first match
+    (the console's selects are ``filterable default-first-option``)."""
     field = page.get_by_label(label, exact=True)
     await field.focus()
-    await field.press("Enter")  # opens the list
     await page.keyboard.type(text)
-    await page.wait_for_timeout(200)  # the filter runs on input
-    await field.press("ArrowDown")
-    await field.press("Enter")
+    await expect(page.locator(".el-select-dropdown__item:visible", has_text=text).first).to_be_visible()
+    await page.keyboard.press("Enter")
     await page.keyboard.press("Escape")
 
 
