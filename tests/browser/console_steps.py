@@ -15,15 +15,11 @@ UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea'
   .filter(e => e.type !== 'hidden' && !e.disabled && e.offsetParent !== null && e.getAttribute('aria-hidden') !== 'true')
   .filter(e => !(e.labels && [...e.labels].some(l => l.textContent.trim()))
             && !(e.getAttribute('aria-label') || '').trim()
-            && !(e.getAttribute('aria-labelledby') || '').split(/\\s+/).some(id => id && document.getElementById(id)?.textContent.trim())
+            && !(e.getAttribute('aria-labelledby') || '').split(/\\s+/)
+                  .some(id => id && document.getElementById(id)?.textContent.trim())
             && !e.closest('[role=radiogroup][aria-label], [role=group][aria-label]')
             && !e.closest('.el-table'))
   .map(e => e.outerHTML.slice(0, 160))"""
-
-#: Selection boxes in tables carry their row as their label (the row's text), checked separately.
-TABLE_BOXES_JS = """() => [...document.querySelectorAll('.el-table input[type=checkbox]')]
-  .filter(e => e.offsetParent !== null).length"""
-
 
 async def every_field_labelled(page: Page) -> None:
     """Every visible field of the page has a label a screen reader reads (the issue: "every field has a label")."""
