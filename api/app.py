@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
@@ -77,7 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    imports.router, stats.router, feed.router, exports.router, accounts.router, dashboard.router):
         app.include_router(router, dependencies=Guard)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
-    app.include_router(console.router())  # /console/: the web console's build, no credential (its API calls need one)
+    # /console/: the web console's build, no credential (its API calls need one)
+    app.include_router(console.router(Path(settings.console_dir) if settings.console_dir else console.DIST))
     app.add_middleware(CleanParameters)  # type: ignore[arg-type]  # inside Authenticate: 401 comes first
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
                        larger={"/v1/events:batch": settings.max_batch_bytes,

@@ -67,3 +67,12 @@ def test_the_api_serves_the_console_without_a_credential_and_outside_the_contrac
     paths = {route.path for route in api_routes(app.routes)}
     assert {"/console", "/console/{path:path}"} <= paths
     assert not any(p.startswith("/console") for p in app.openapi()["paths"])
+
+
+def test_the_api_serves_the_build_laowu_console_dir_names(tmp_path: Path) -> None:
+    """An installed package has no checkout beside it: the image points LAOWU_CONSOLE_DIR at its build."""
+    dist = build(tmp_path)
+    client = TestClient(create_app(Settings(env="test", console_dir=str(dist))))
+    r = client.get("/console/assets/index-abc.js", headers={"Accept-Encoding": "identity"})
+    assert r.status_code == 200 and r.text == "console.log(1)"
+    assert 'id="app"' in client.get("/console/workstation/register").text
