@@ -147,3 +147,8 @@ async def test_employer_confirms_two_rejects_one(served: Served, console_page: C
     workers = {p["worker"]["name"]: p["worker_id"] for p in (await api.get("/v1/placements")).json()["items"]}
     states = {name: (await api.get(f"/v1/workers/{wid}")).json()["state"] for name, wid in workers.items()}
     assert states[first] == "placed" and states[second] == "separated", states
+
+    # A workstation's page is not the employer's: refused by the console as by the API.
+    await page.goto(f"{served.url}/console/workstation/register")
+    await see(page, "没有权限")
+    await shot(page, "09-forbidden")

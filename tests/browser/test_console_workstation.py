@@ -213,6 +213,19 @@ async def test_clerk_registers_imports_and_dispatches(served: Served, console_pa
     assert {r["type"] for r in mine} >= {"worker.registered", "dispatch.created"}
     assert sum(r["type"] == "worker.registered" and r["status"] == "applied" for r in mine) == 5
 
+    # 8. The other pages of the menu: alerts of my jurisdiction (none yet), follow-up (nobody confirmed yet).
+    await page.get_by_role("menuitem", name="辖区预警").click()
+    await see(page, "辖区内暂无预警")
+    await every_field_labelled(page)
+    await shot(page, "12-alerts")
+    await page.get_by_role("menuitem", name="跟踪服务").click()
+    await see(page, "暂无已入职人员")
+    await page.get_by_role("button", name="修改密码").click()
+    await every_field_labelled(page)
+    await page.get_by_label("新密码", exact=True).fill("12345678901")
+    await see(page, "不能全是数字")
+    await shot(page, "13-password")
+
 
 async def test_first_load_is_small_and_interactive_quickly(served: Served, open_page: OpenPage, shot: Shot) -> None:
     """The issue's figures: first load (gzipped JS+CSS, the build's own report, console/scripts/first-load-size.mjs)
