@@ -49,7 +49,7 @@ system-tools:
 ## The web console (/console): built with Vite into console/dist when that is missing or older than its sources.
 # `npm ci` only when the lockfile changed (node_modules/.package-lock.json is npm's own record of the install).
 CONSOLE_SOURCES := $(shell find console/src console/public console/scripts -type f 2>/dev/null) \
-	console/index.html console/vite.config.ts console/tsconfig.json console/package.json
+	console/index.html console/dashboard.html console/vite.config.ts console/tsconfig.json console/package.json
 console: console/dist/index.html
 console/node_modules/.package-lock.json: console/package-lock.json | system-tools
 	cd console && npm ci --no-audit --no-fund

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from api import console, errors, openapi
 from api.access import Authenticate, Guard
@@ -74,9 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Requests are matched against the routers in this order, route by route (1-2 µs each): the busiest paths
     # (worker reads, batches) come first. No two routers share a path, so the order changes nothing else.
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
-                   imports.router, stats.router, feed.router, exports.router, accounts.router, dashboard.router):
+                   imports.router, stats.router, feed.router, exports.router, accounts.router):
         app.include_router(router, dependencies=Guard)
-    app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
+    app.include_router(dashboard.router())  # /dashboard: the wall screen, a page of the console's build
     app.include_router(console.router())  # /console/: the web console's build, no credential (its API calls need one)
     app.add_middleware(CleanParameters)  # type: ignore[arg-type]  # inside Authenticate: 401 comes first
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
