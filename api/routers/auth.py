@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from api import auditing
 from api.access import CurrentActor
 from api.deps import PoolDep, SettingsDep
-from api.routers.accounts import NewPassword, door, rendered
 from api.routing import JSONRoute
+from api.signin import NewPassword, door, rendered
 from laowu import auth
 from laowu.application import accounts as service
 from laowu.domain import regions
@@ -38,7 +38,7 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-Password = Annotated[str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=1024)]
+Password = Annotated[str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=1024), CLEAN]
 """A password as typed, spaces included; any password an account may have fits (new ones: ``NewPassword``)."""
 
 
@@ -118,11 +118,18 @@ async def exchange(body: TokenRequest, pool: PoolDep, settings: SettingsDep) -> 
     return TokenResponse(access_token=token, expires_in=min(settings.token_ttl_s, settings.token_max_ttl_s))
 
 
-@router.post("/v1/auth/login", response_model=LoginResponse)
-async def login(body: LoginRequest, request: Request, pool: PoolDep, settings: SettingsDep) -> LoginResponse:
+_PROBLEM = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+@router.post("/v1/auth/login", response_model=LoginResponse, responses={
+    401: {"description": "Wrong user name or password, the same answer for both: `bad_credentials` at "
+                         "`[\"body\", \"password\"]`, msg 用户名或密码错误", "content": _PROBLEM},
+    403: {"description": "`account_locked` (with `Retry-After`; msg 账户已锁定，请于 HH:MM 后重试) or `account_disabled`, "
+                         "at `[\"body\", \"username\"]`", "content": _PROBLEM}})
+async def login(body: LoginRequest, request: Request) -> LoginResponse:
     """Sign in with a user name and password: the same bearer token an API key gets, naming the account."""
     with rendered("username"):
-        session = await service.sign_in(door(request, pool, settings), body.username, body.password)
+        session = await service.sign_in(door(request), body.username, body.password)
     a = session.account
     return LoginResponse(access_token=session.access_token, expires_in=session.expires_in,
                          account=AccountBrief(username=a.username, display_name=a.display_name, role=a.role, org=a.org,
@@ -130,17 +137,16 @@ async def login(body: LoginRequest, request: Request, pool: PoolDep, settings: S
 
 
 @router.get("/v1/auth/me", response_model=Me)
-async def who_am_i(request: Request, pool: PoolDep, settings: SettingsDep, actor: CurrentActor) -> Me:
-    found = await service.who_am_i(door(request, pool, settings), actor)
+async def who_am_i(request: Request, actor: CurrentActor) -> Me:
+    found = await service.who_am_i(door(request), actor)
     return Me(**found, expires_at=datetime.fromtimestamp(request.state.token_exp, UTC))
 
 
 @router.post("/v1/auth/password", status_code=204, response_class=Response)
-async def change_password(body: PasswordChange, request: Request, pool: PoolDep, settings: SettingsDep,
-                          actor: CurrentActor) -> Response:
+async def change_password(body: PasswordChange, request: Request, actor: CurrentActor) -> Response:
     """Change one's own password; the account's other sessions are signed out, this one stays."""
     with rendered("current_password"):
-        await service.change_password(door(request, pool, settings), actor, request.state.token_jti,
+        await service.change_password(door(request), actor, request.state.token_jti,
                                       body.current_password, body.new_password)
     return Response(status_code=204)
 

@@ -324,3 +324,18 @@ def test_cli_creates_the_first_admin_from_stdin_or_a_file(settings: Settings, tm
             assert len(created) == 2 and all(e["actor"].startswith("cli:") for e in created)
 
     asyncio.run(check())
+
+
+async def test_demo_accounts_one_per_role_as_the_contract_names_them(api: httpx.AsyncClient) -> None:
+    from laowu.demo import DEMO_PASSWORD, create_demo_accounts
+
+    assert await create_demo_accounts(api) == ["ws-demo", "employer-demo", "bureau-demo", "admin"]
+    await create_demo_accounts(api)  # a second `make run` leaves them as they are
+    expected = {"ws-demo": ("workstation", "ws-469005-01", "469005"),
+                "employer-demo": ("employer", "emp-sz-hotel", "440300"),
+                "bureau-demo": ("bureau", "hrss-460000", "460000"), "admin": ("admin", "laowu-ops", None)}
+    for username, (role, org, region) in expected.items():
+        r = await sign_in(api, username, DEMO_PASSWORD)
+        assert r.status_code == 200, r.text
+        account = r.json()["account"]
+        assert (account["role"], account["org"], account["region"]) == (role, org, region)

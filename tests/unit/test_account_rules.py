@@ -174,7 +174,8 @@ async def test_an_unknown_user_costs_a_verification_too() -> None:
 SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "FOR UPDATE")
 
 
-@pytest.mark.parametrize("router", ["api/routers/accounts.py", "api/routers/auth.py", "laowu/application/accounts.py"])
+@pytest.mark.parametrize("router", ["api/routers/accounts.py", "api/routers/auth.py", "api/signin.py",
+                                    "laowu/application/accounts.py"])
 def test_routers_and_the_service_hold_no_sql(router: str) -> None:
     """Routers parse, call and render; the service applies rules; SQL is laowu.store.accounts' alone."""
     tree = ast.parse((REPO / router).read_text(encoding="utf-8"))
@@ -186,3 +187,27 @@ def test_routers_and_the_service_hold_no_sql(router: str) -> None:
     imports = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imports |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "asyncpg" not in imports or router.startswith("laowu/application"), "no driver in a router"
+
+
+def test_the_summary_prints_the_console_and_the_demo_accounts() -> None:
+    from laowu.demo import ACCOUNTS, DEMO_PASSWORD
+    from laowu.stack.launcher import format_summary
+
+    state = {"supervisor_pid": 1, "api_url": "http://127.0.0.1:8000", "demo_password": DEMO_PASSWORD,
+             "demo_accounts": [{"username": u, "role": r, "org": o, "region": g} for u, _, r, o, g in ACCOUNTS]}
+    text = format_summary(state, foreground=True)
+    assert "http://127.0.0.1:8000/console/" in text and "http://127.0.0.1:8000/dashboard" in text
+    assert f"password {DEMO_PASSWORD}" in text
+    for username, org in (("ws-demo", "ws-469005-01"), ("employer-demo", "emp-sz-hotel"),
+                          ("bureau-demo", "hrss-460000"), ("admin", "laowu-ops")):
+        assert any(username in line and org in line for line in text.splitlines()), username
+    assert "Demo accounts" not in format_summary({"api_url": "http://x"}, foreground=False)
+
+
+def test_the_demo_password_passes_the_rules() -> None:
+    from laowu.demo import ACCOUNTS, DEMO_PASSWORD
+
+    assert DEMO_PASSWORD == "laowu-demo-2026"
+    assert [a[2] for a in ACCOUNTS] == ["workstation", "employer", "bureau", "admin"]
+    for username, *_ in ACCOUNTS:
+        assert username_problem(username) is None and password_problems(DEMO_PASSWORD, username) == []
