@@ -1,33 +1,40 @@
 /**
- * Sign-in (h18-contract.md: `POST /v1/auth/login`, `GET /v1/auth/me`, `POST /v1/auth/logout`).
- * TEMPORARY until the accounts branch is merged and the client regenerated: then these go through ./generated.
+ * Sign-in through the generated client (`signIn`, `whoAmI`, `signOut`, `changePassword`), each failure an
+ * ApiProblem like every other call (a wrong password: 用户名或密码错误 next to the password field).
  */
 import type { Account } from '@/session'
-import { session } from '@/session'
-import { problemFrom } from './problems'
+import type { Role } from '@/router/types'
+import { AccessApi, Configuration } from './generated'
 
-export interface LoginAnswer {
-  access_token: string
-  token_type: string
-  expires_in: number
-  account: Account
+// Its own configuration: the shared one's token getter reads the session, which imports this module.
+let token: () => string = () => ''
+const access = new AccessApi(new Configuration({ basePath: '', accessToken: () => token() }))
+
+export function useToken(getter: () => string): void {
+  token = getter
 }
 
-async function json<T>(path: string, init: RequestInit): Promise<T> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' }
-  if (session.token) headers.Authorization = `Bearer ${session.token}`
-  const response = await fetch(path, { ...init, headers })
-  const text = await response.text()
-  const body = text ? JSON.parse(text) : null
-  if (!response.ok) throw problemFrom(response.status, body)
-  return body as T
+function account(a: { username: string | null; display_name: string | null; role: string; org: string; region: string | null }): Account {
+  return { username: a.username, display_name: a.display_name, role: a.role as Role, org: a.org, region: a.region ?? '' }
+}
+
+async function problem(error: unknown): Promise<never> {
+  const { toProblem } = await import('./index')
+  throw await toProblem(error)
 }
 
 export const authApi = {
-  login: (username: string, password: string) =>
-    json<LoginAnswer>('/v1/auth/login', { method: 'POST', body: JSON.stringify({ username, password }) }),
-  me: () => json<Account>('/v1/auth/me', { method: 'GET' }),
-  logout: () => json<null>('/v1/auth/logout', { method: 'POST' }),
-  changePassword: (current_password: string, new_password: string) =>
-    json<null>('/v1/auth/password', { method: 'POST', body: JSON.stringify({ current_password, new_password }) }),
+  async login(username: string, password: string) {
+    const answer = await access.signIn({ loginRequest: { username, password } }).catch(problem)
+    return { access_token: answer.access_token, expires_in: answer.expires_in, account: account(answer.account) }
+  },
+  async me(): Promise<Account> {
+    return account(await access.whoAmI().catch(problem))
+  },
+  async logout(): Promise<void> {
+    await access.signOut().catch(problem)
+  },
+  async changePassword(current_password: string, new_password: string): Promise<void> {
+    await access.changePassword({ passwordChange: { current_password, new_password } }).catch(problem)
+  },
 }

@@ -38,6 +38,8 @@ export const exportsApi = new ExportsApi(configuration)
 
 export { ApiProblem } from './problems'
 export * from './auth'
+import { useToken } from './auth'
+useToken(() => session.token ?? '')
 
 /** Any error a request can end in, as an ApiProblem. */
 export async function toProblem(error: unknown): Promise<ApiProblem> {

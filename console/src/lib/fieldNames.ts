@@ -28,6 +28,9 @@ export const FIELD_NAMES: Record<string, string> = {
   position: '岗位',
   monthly_wage: '月工资',
   reason: '原因',
+  origin_region: '输出地',
+  destination_region: '输入地',
+  from_region: '原户籍地',
 }
 
 const VALUE_TABLES: Record<string, Record<string, string>> = {
@@ -37,9 +40,15 @@ const VALUE_TABLES: Record<string, Record<string, string>> = {
   end_reason: END_REASON,
 }
 
-/** One value of a change, readable: lists joined, enumerations named, empty as —. */
-export function showValue(field: string, value: unknown): string {
+/** Bookkeeping in a history entry that says nothing to a person (`created`: the first registration). */
+export const HIDDEN_FIELDS = new Set(['created', 'version'])
+
+const REGION_FIELDS = new Set(['household_region', 'origin_region', 'destination_region', 'from_region'])
+
+/** One value of a change, readable: lists joined, enumerations and regions named, empty as —. */
+export function showValue(field: string, value: unknown, regions: Record<string, string> = {}): string {
   if (value === null || value === undefined || value === '') return '—'
+  if (REGION_FIELDS.has(field) && typeof value === 'string' && regions[value]) return `${regions[value]}（${value}）`
   if (Array.isArray(value)) {
     if (value.length === 0) return '—'
     const table = field === 'priority_groups' ? PRIORITY_GROUP : undefined

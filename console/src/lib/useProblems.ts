@@ -5,7 +5,11 @@
 import { reactive, ref } from 'vue'
 import { ApiProblem, call } from '@/api'
 
-export function useProblems(formFields: readonly string[] = []) {
+/**
+ * `formFields`: the fields this form shows a message next to; `describe` names the others in the general list
+ * (e.g. `worker_ids.3` → the person's name), so a message is never left without what it is about.
+ */
+export function useProblems(formFields: readonly string[] = [], describe?: (field: string) => string | undefined) {
   const fields = reactive<Record<string, string>>({})
   const general = ref<string[]>([])
   const busy = ref(false)
@@ -26,7 +30,7 @@ export function useProblems(formFields: readonly string[] = []) {
     const loose: string[] = [...problem.general]
     for (const [field, text] of Object.entries(problem.fields)) {
       if (formFields.includes(field)) fields[field] = text
-      else loose.push(field ? `${field}：${text}` : text)
+      else loose.push(field ? `${describe?.(field) ?? field}：${text}` : text)
     }
     general.value = loose
   }
