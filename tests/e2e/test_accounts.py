@@ -339,3 +339,28 @@ async def test_demo_accounts_one_per_role_as_the_contract_names_them(api: httpx.
         assert r.status_code == 200, r.text
         account = r.json()["account"]
         assert (account["role"], account["org"], account["region"]) == (role, org, region)
+
+
+async def test_a_sign_in_that_raced_a_change_opens_no_session(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    """The row lock serializes a sign-in with a disable or a password change (laowu.store.accounts): a sign-in that
+    verified the password of the account as it was before finds, when it opens its session, that it changed."""
+    from laowu.accounts_passwords import hash_password
+    from laowu.store import accounts as store
+
+    await make(api, "clerk-r")
+    seen = await store.get(pool, "clerk-r")
+    assert seen is not None
+    assert await store.set_password(pool, "clerk-r", hash_password("another-passphrase"), expected_hash=None,
+                                    keep_session=None) == []
+    assert await store.open_session(pool, seen, jti="j-1", expires=2_000_000_000, may_open=lambda a: True) is None
+    assert await store.set_password(pool, "clerk-r", hash_password("third-passphrase"),
+                                    expected_hash=seen.password_hash, keep_session=None) is None, "a stale proof"
+    fresh = await store.get(pool, "clerk-r")
+    assert fresh is not None
+    opened = await store.open_session(pool, fresh, jti="j-2", expires=2_000_000_000, may_open=lambda a: a.enabled)
+    assert opened is not None
+    done = await store.update(pool, "clerk-r", {"enabled": False}, lambda before, after: before.enabled != after.enabled)
+    assert done is not None and done[2] == [("j-2", 2_000_000_000)]
+    assert await pool.fetchval("SELECT subject FROM revoked_tokens WHERE jti = 'j-2'") == "account:clerk-r"
+    assert await store.open_session(pool, fresh, jti="j-3", expires=2_000_000_000, may_open=lambda a: a.enabled) is None
+    assert await pool.fetchval("SELECT count(*) FROM account_sessions WHERE username = 'clerk-r'") == 0
