@@ -23,7 +23,8 @@ test: $(STAMP) system-tools system-deps lint console
 	$(BIN)/pytest -q -ra --durations=15
 
 # Debian packages the suite drives as a person would: Chromium (+ CJK fonts, or Chinese renders as boxes)
-# for the dashboard, LibreOffice for spreadsheets made the way clerks make them. Installed once, as root.
+# for the browser tests (Playwright drives /usr/bin/chromium; `playwright install` is never run, no browser is
+# downloaded), LibreOffice for spreadsheets made the way clerks make them. Installed once, as root.
 SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-calc-nogui
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
