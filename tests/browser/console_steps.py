@@ -15,15 +15,11 @@ UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea'
   .filter(e => e.type !== 'hidden' && !e.disabled && e.offsetParent !== null && e.getAttribute('aria-hidden') !== 'true')
   .filter(e => !(e.labels && [...e.labels].some(l => l.textContent.trim()))
             && !(e.getAttribute('aria-label') || '').trim()
-            && !(e.getAttribute('aria-labelledby') || '').split(/\\s+/).some(id => id && document.getElementById(id)?.textContent.trim())
+            && !(e.getAttribute('aria-labelledby') || '').split(/\\s+/)
+                  .some(id => id && document.getElementById(id)?.textContent.trim())
             && !e.closest('[role=radiogroup][aria-label], [role=group][aria-label]')
             && !e.closest('.el-table'))
   .map(e => e.outerHTML.slice(0, 160))"""
-
-#: Selection boxes in tables carry their row as their label (the row's text), checked separately.
-TABLE_BOXES_JS = """() => [...document.querySelectorAll('.el-table input[type=checkbox]')]
-  .filter(e => e.offsetParent !== null).length"""
-
 
 async def every_field_labelled(page: Page) -> None:
     """Every visible field of the page has a label a screen reader reads (the issue: "every field has a label")."""
@@ -32,14 +28,13 @@ async def every_field_labelled(page: Page) -> None:
 
 
 async def choose(page: Page, label: str, text: str) -> None:
-    """An Element Plus select, by keyboard: focus it by its label, type to filter, Enter picks the first match."""
+    """An Element Plus select, by keyboard: focus it by its label, type to filter, Enter picks the first match
+    (the console's selects are ``filterable default-first-option``)."""
     field = page.get_by_label(label, exact=True)
     await field.focus()
-    await field.press("Enter")  # opens the list
     await page.keyboard.type(text)
-    await page.wait_for_timeout(200)  # the filter runs on input
-    await field.press("ArrowDown")
-    await field.press("Enter")
+    await expect(page.locator(".el-select-dropdown__item:visible", has_text=text).first).to_be_visible()
+    await page.keyboard.press("Enter")
     await page.keyboard.press("Escape")
 
 
