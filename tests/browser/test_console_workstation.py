@@ -7,6 +7,8 @@ the ledger checked over the API. Screenshots in ``tests/browser/artifacts/test_c
 from __future__ import annotations
 
 import io
+import json
+import time
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from playwright.async_api import Page, expect
 
 from laowu.domain.identity import id_number_for
 
-from .conftest import ConsolePage, Served, Shot
+from .conftest import ACCOUNTS, ARTIFACTS, CONSOLE_DIST, TOKEN_KEY, ConsolePage, OpenPage, Served, Shot
 from .console_steps import choose, every_field_labelled, lookup, see, wait_applied
 from helpers import bearer
 
@@ -210,3 +212,32 @@ async def test_clerk_registers_imports_and_dispatches(served: Served, console_pa
         mine = (await ws.get("/v1/events", params={"limit": 500})).json()["items"]
     assert {r["type"] for r in mine} >= {"worker.registered", "dispatch.created"}
     assert sum(r["type"] == "worker.registered" and r["status"] == "applied" for r in mine) == 5
+
+
+async def test_first_load_is_small_and_interactive_quickly(served: Served, open_page: OpenPage, shot: Shot) -> None:
+    """The issue's figures: first load (gzipped JS+CSS, the build's own report, console/scripts/first-load-size.mjs)
+    under 600 KB, and time to interactive on loopback, cold (a fresh context: empty cache), for the sign-in page
+    and for a clerk's first page (a token in the tab, as after signing in); what went over the wire is measured too.
+    Written to ``tests/browser/artifacts/console-figures.json``."""
+    report = json.loads((CONSOLE_DIST / "first-load.json").read_text())
+    assert report["largest"]["kb"] < 600, report["largest"]
+    token = served.token(ACCOUNTS["workstation"])
+    wire_js = """() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
+        .filter(e => e.name.includes('/console/')).reduce((n, e) => n + e.transferSize, 0)"""
+
+    figures: dict[str, object] = {"first_load_kb_gzip": report["largest"]}
+    for name, path, ready in (("login", "login", "用户名"), ("workstation_register", "workstation/register", "身份证号")):
+        page = await open_page()
+        if name != "login":
+            await page.context.add_init_script(f"sessionStorage.setItem({TOKEN_KEY!r}, {token!r})")
+        started = time.perf_counter()
+        await page.goto(f"{served.url}/console/{path}")
+        await expect(page.get_by_label(ready)).to_be_visible()
+        await expect(page.get_by_label(ready)).to_be_editable()
+        figures[f"time_to_interactive_s.{name}"] = round(time.perf_counter() - started, 3)
+        figures[f"transferred_kb.{name}"] = round(await page.evaluate(wire_js) / 1024, 1)
+        await shot(page, name)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "console-figures.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False))
+    assert all(v < 5 for k, v in figures.items() if k.startswith("time_to")), figures
+    assert all(v < 600 for k, v in figures.items() if k.startswith("transferred")), figures

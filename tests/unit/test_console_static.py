@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -24,6 +25,7 @@ def build(tmp_path: Path) -> Path:
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text('<!doctype html><div id="app"></div><script src="/console/assets/index-abc.js"></script>')
     (dist / "assets" / "index-abc.js").write_text("console.log(1)")
+    (dist / "assets" / "index-abc.js.gz").write_bytes(gzip.compress(b"console.log(1)"))
     (dist / "first-load.json").write_text("{}")
     (tmp_path / "secret.txt").write_text("outside the build")
     return dist
@@ -40,9 +42,12 @@ def test_pages_of_the_app_get_index_html_revalidated(tmp_path: Path) -> None:
 
 def test_assets_are_immutable_and_missing_ones_are_404_not_the_page(tmp_path: Path) -> None:
     client = served(build(tmp_path))
-    r = client.get("/console/assets/index-abc.js")
-    assert r.status_code == 200 and r.text == "console.log(1)"
+    r = client.get("/console/assets/index-abc.js", headers={"Accept-Encoding": "identity"})
+    assert r.status_code == 200 and r.text == "console.log(1)" and "content-encoding" not in r.headers
     assert "javascript" in r.headers["content-type"]
+    r = client.get("/console/assets/index-abc.js", headers={"Accept-Encoding": "gzip, br"})  # the build's .gz
+    assert r.headers["content-encoding"] == "gzip" and r.text == "console.log(1)"  # (the client inflates it)
+    assert "javascript" in r.headers["content-type"] and r.headers["vary"] == "Accept-Encoding"
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert client.get("/console/assets/index-old.js").status_code == 404
     assert client.get("/console/assets/../../secret.txt").status_code in (200, 404)  # normalised by the client…
