@@ -23,7 +23,8 @@ test: $(STAMP) system-tools system-deps lint console
 	$(BIN)/pytest -q -ra --durations=15
 
 # Debian packages the suite drives as a person would: Chromium (+ CJK fonts, or Chinese renders as boxes)
-# for the dashboard, LibreOffice for spreadsheets made the way clerks make them. Installed once, as root.
+# for the browser tests (Playwright drives /usr/bin/chromium; `playwright install` is never run, no browser is
+# downloaded), LibreOffice for spreadsheets made the way clerks make them. Installed once, as root.
 SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-calc-nogui
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -49,7 +50,7 @@ system-tools:
 ## The web console (/console): built with Vite into console/dist when that is missing or older than its sources.
 # `npm ci` only when the lockfile changed (node_modules/.package-lock.json is npm's own record of the install).
 CONSOLE_SOURCES := $(shell find console/src console/public console/scripts -type f 2>/dev/null) \
-	console/index.html console/vite.config.ts console/tsconfig.json console/package.json
+	console/index.html console/dashboard.html console/vite.config.ts console/tsconfig.json console/package.json
 console: console/dist/index.html
 console/node_modules/.package-lock.json: console/package-lock.json | system-tools
 	cd console && npm ci --no-audit --no-fund

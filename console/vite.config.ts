@@ -21,6 +21,13 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: false,
     manifest: true, // scripts/first-load-size.mjs reads it
+    // Two pages: the console (index.html) and the wall dashboard (dashboard.html, served by the API at /dashboard).
+    rollupOptions: {
+      input: {
+        console: fileURLToPath(new URL('./index.html', import.meta.url)),
+        dashboard: fileURLToPath(new URL('./dashboard.html', import.meta.url)),
+      },
+    },
     chunkSizeWarningLimit: 600,
   },
   server: {

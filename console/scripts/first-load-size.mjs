@@ -25,7 +25,8 @@ function closure(key, files = new Set()) {
   return files
 }
 
-const entry = Object.keys(manifest).find((k) => manifest[k].isEntry)
+// the console's entry (dashboard.html is the wall dashboard's page, measured on its own below)
+const entry = 'index.html'
 const layout = Object.keys(manifest).find((k) => k.endsWith('layout/ConsoleLayout.vue'))
 const pages = Object.keys(manifest).filter((k) => /src\/views\/.+\.vue$/.test(k))
 const rows = pages.map((page) => {
@@ -40,5 +41,8 @@ rows.sort((a, b) => b.kb - a.kb)
 const largest = rows[0]
 for (const r of rows) console.log(`${String(r.kb).padStart(7)} KB  ${String(r.files).padStart(3)} files  ${r.page}`)
 console.log(`first load, largest page: ${largest.kb} KB gzipped JS+CSS+HTML (${largest.page}); budget ${BUDGET_KB} KB`)
-writeFileSync(join(dist, 'first-load.json'), JSON.stringify({ budget_kb: BUDGET_KB, largest, pages: rows }, null, 1))
+const dashboardFiles = closure('dashboard.html', new Set(['dashboard.html']))
+const dashboard = { kb: +([...dashboardFiles].reduce((sum, f) => sum + gzipped(f), 0) / 1024).toFixed(1), files: dashboardFiles.size }
+console.log(`wall dashboard (/dashboard, ECharts on demand): ${dashboard.kb} KB gzipped JS+CSS+HTML, ${dashboard.files} files`)
+writeFileSync(join(dist, 'first-load.json'), JSON.stringify({ budget_kb: BUDGET_KB, largest, pages: rows, dashboard }, null, 1))
 process.exit(largest.kb > BUDGET_KB ? 1 : 0)

@@ -225,8 +225,8 @@ async def open_page(browser: Browser, watch: Watch) -> AsyncIterator[OpenPage]:
         ctx = await browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=viewport or VIEWPORT)
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
+        ctx.on("page", watch.attach)  # every page of the context, tabs a link opens too
         page = await ctx.new_page()
-        watch.attach(page)
         if url:
             await page.goto(url)
         return page
@@ -293,10 +293,22 @@ async def console_page(served: Served, open_page: OpenPage) -> ConsolePage:
     return _console
 
 
+async def pick(page: Page, label: str, option: str) -> None:
+    """Choose ``option`` in the Element Plus select labelled ``label``, as a person does: open it, click the option
+    in its own list (other selects' lists stay in the page, hidden)."""
+    box = page.get_by_role("combobox", name=label)
+    await box.locator("xpath=ancestor::div[contains(@class, 'el-select__wrapper')][1]").click()
+    listbox = await box.get_attribute("aria-controls")
+    await page.locator(f"[id='{listbox}']").get_by_role("option", name=option, exact=True).click()
+
+
 # ---- screenshots ----------------------------------------------------------------------------------------------
 
 
 Shot = Callable[[Page, str], Awaitable[Path]]
+
+_CONTENT_HEIGHT = """() => Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll('.el-main')]
+    .map(e => e.getBoundingClientRect().top + e.scrollHeight))"""
 
 
 @pytest.fixture
@@ -307,7 +319,17 @@ def shot(request: pytest.FixtureRequest) -> Shot:
     async def _shot(page: Page, name: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
-        await page.screenshot(path=str(path), full_page=True, animations="disabled")
+        # The console scrolls inside its main pane, not the document: grow the window to what the pane holds so
+        # the picture shows the whole page, then give the window back.
+        size = page.viewport_size or VIEWPORT
+        height = await page.evaluate(_CONTENT_HEIGHT)
+        if height > size["height"]:
+            await page.set_viewport_size({"width": size["width"], "height": min(int(height), 6000)})
+        try:
+            await page.screenshot(path=str(path), full_page=True, animations="disabled")
+        finally:
+            if page.viewport_size != size:
+                await page.set_viewport_size(size)
         return path
 
     return _shot
