@@ -7,6 +7,15 @@
 # manifests define one per role.
 
 ARG PYTHON_IMAGE=python:3.11-slim
+ARG NODE_IMAGE=node:20-slim
+
+# --- console: the web console's static build (served by `laowu api` at /console/, LAOWU_CONSOLE_DIR) --------
+FROM ${NODE_IMAGE} AS console
+WORKDIR /console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY console/ ./
+RUN npm run build
 
 # --- build: compile what has no wheel, install into a virtualenv that the runtime stage copies ----------
 FROM ${PYTHON_IMAGE} AS build
@@ -48,7 +57,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     LAOWU_ENV=production \
     LAOWU_API_HOST=0.0.0.0 \
     LAOWU_API_PORT=8000 \
-    LAOWU_HOME=/home/laowu/.laowu
+    LAOWU_HOME=/home/laowu/.laowu \
+    LAOWU_CONSOLE_DIR=/opt/laowu-console
 
 # LAOWU_ENV=production: an image started without it refuses the public development keys and short keys, rather
 # than running with them; development is for a checkout (`make run`), never for an image.
@@ -58,6 +68,7 @@ RUN groupadd --system --gid 10001 laowu \
  && useradd --system --uid 10001 --gid laowu --home-dir /home/laowu --create-home --shell /usr/sbin/nologin laowu
 
 COPY --from=build /opt/venv /opt/venv
+COPY --from=console /console/dist /opt/laowu-console
 
 USER 10001:10001
 WORKDIR /home/laowu

@@ -48,6 +48,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/brands"): LIBRARY,
     ("GET", "/v1/brands"): ALL,
     ("GET", "/v1/brands/{brand_id}"): ALL,
+    ("GET", "/v1/brands/{brand_id}/history"): ALL,
     ("PATCH", "/v1/brands/{brand_id}"): LIBRARY,
     ("POST", "/v1/brands/{brand_id}/status"): LIBRARY,
     ("POST", "/v1/workers"): FIELD,
@@ -64,10 +65,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/workers/{worker_id}/brands"): FIELD,
     ("POST", "/v1/workers/{worker_id}:reveal"): STAFF,
     ("GET", "/v1/events/{event_id}"): ALL,
+    ("GET", "/v1/events"): ALL,  # the sender's own receipts (an admin's: all)
     ("POST", "/v1/events:batch"): ALL,  # and per item by type: see BATCH_ROLES
     ("POST", "/v1/dispatches"): FIELD,
     ("GET", "/v1/dispatches/{dispatch_id}"): ALL,
     ("GET", "/v1/placements/{placement_id}"): ALL,
+    ("GET", "/v1/placements"): ALL,  # scoped as one placement is
     # Only the employer named on the dispatch: an admin must not forge an employer's word.
     ("POST", "/v1/placements/{placement_id}/confirm"): frozenset({"employer"}),
     ("POST", "/v1/placements/{placement_id}/reject"): frozenset({"employer"}),

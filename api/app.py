@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
-from api import errors, openapi
+from api import console, errors, openapi
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
 from api.lag import LagProbe
@@ -74,9 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Requests are matched against the routers in this order, route by route (1-2 µs each): the busiest paths
     # (worker reads, batches) come first. No two routers share a path, so the order changes nothing else.
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
-                   imports.router, stats.router, feed.router, exports.router, accounts.router, dashboard.router):
+                   imports.router, stats.router, feed.router, exports.router, accounts.router):
         app.include_router(router, dependencies=Guard)
-    app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
+    # /console/ and /dashboard: pages of the console's build (LAOWU_CONSOLE_DIR, else the checkout's console/dist);
+    # no credential for the pages (their API calls need one)
+    build = Path(settings.console_dir) if settings.console_dir else console.DIST
+    app.include_router(dashboard.router(build))  # /dashboard: the wall screen
+    app.include_router(console.router(build))  # /console/: the web console
     app.add_middleware(CleanParameters)  # type: ignore[arg-type]  # inside Authenticate: 401 comes first
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
                        larger={"/v1/events:batch": settings.max_batch_bytes,

@@ -175,8 +175,9 @@ class Observe:
             )
 
 
-# The dashboard has no inline script and loads everything from /static; its markup and ECharts' tooltips set
-# ``style="…"`` attributes, hence ``style-src-attr 'unsafe-inline'`` (attributes only: no inline <style>/<script>).
+# The dashboard and the console have no inline script and load everything from this origin; their markup and
+# ECharts' tooltips set ``style="…"`` attributes, hence ``style-src-attr 'unsafe-inline'`` (attributes only: no
+# inline <style>/<script>).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "

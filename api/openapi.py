@@ -31,6 +31,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/v1/workers:lookup"): "lookupWorker",
     ("POST", "/v1/workers/{worker_id}:reveal"): "revealWorker",
     ("GET", "/v1/events/{event_id}"): "getEventReceipt",
+    ("GET", "/v1/events"): "listReceipts",
     ("POST", "/v1/events:batch"): "submitEventBatch",
     ("GET", "/healthz"): "checkLiveness",
     ("GET", "/readyz"): "checkReadiness",
@@ -50,6 +51,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/brands"): "listBrands",
     ("PATCH", "/v1/brands/{brand_id}"): "updateBrand",
     ("GET", "/v1/brands/{brand_id}"): "getBrand",
+    ("GET", "/v1/brands/{brand_id}/history"): "listBrandHistory",
     ("POST", "/v1/brands/{brand_id}/status"): "changeBrandStatus",
     ("POST", "/v1/dispatches"): "createDispatch",
     ("GET", "/v1/dispatches/{dispatch_id}"): "getDispatch",
@@ -57,6 +59,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/v1/placements/{placement_id}/reject"): "rejectPlacement",
     ("POST", "/v1/placements/{placement_id}/end"): "endPlacement",
     ("GET", "/v1/placements/{placement_id}"): "getPlacement",
+    ("GET", "/v1/placements"): "listPlacements",
     ("POST", "/v1/followups"): "recordFollowUp",
     ("GET", "/v1/alerts"): "listAlerts",
     ("GET", "/v1/subsidies"): "listSubsidies",
@@ -164,6 +167,16 @@ def _document_clean_parameters(operation: dict[str, Any]) -> None:
                 variant["pattern"] = CLEAN_PATTERN
 
 
+def _mark_uploads(schemas: dict[str, Any]) -> None:
+    """Uploads (``UploadFile``) also as ``format: binary``: OpenAPI 3.1 says ``contentMediaType``, which
+    openapi-generator does not read, so the generated client (the console's API layer) sent a file as a
+    URL-encoded string. ``format: binary`` is the 3.0 spelling, an annotation 3.1 still allows."""
+    for schema in schemas.values():
+        for prop in schema.get("properties", {}).values():
+            if prop.get("type") == "string" and prop.get("contentMediaType") == "application/octet-stream":
+                prop.setdefault("format", "binary")
+
+
 def install(app: FastAPI) -> None:
     """Declare the security schemes, require them on every operation that needs a credential, and document every
     status the layers in front of a route can answer."""
@@ -174,6 +187,7 @@ def install(app: FastAPI) -> None:
             components = doc.setdefault("components", {})
             components["securitySchemes"] = SECURITY_SCHEMES
             components.setdefault("schemas", {})["Problem"] = PROBLEM
+            _mark_uploads(components["schemas"])
             for path, operations in doc["paths"].items():
                 for method, operation in operations.items():
                     security = _security(method, path)

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_s: float = Field(default=900.0, gt=0)
     hsts_max_age_s: int = 31536000
+    # The web console's build served at /console/ (api/console.py); empty: console/dist of this checkout.
+    console_dir: str = ""
 
     max_body_bytes: int = 1 << 20
     max_batch_bytes: int = 8 << 20

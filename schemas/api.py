@@ -264,6 +264,24 @@ class Receipt(BaseModel):
     type: str | None = None
 
 
+class ReceiptListItem(BaseModel):
+    """One receipt in a sender's list (回执): what became of an event its organization sent."""
+
+    event_id: uuid.UUID
+    type: str
+    status: Literal["accepted", "applied", "rejected"]
+    reason: str | None = None
+    entity_id: str | None = Field(default=None, description="What the event is about: worker_id, dispatch_id, "
+                                  "placement_id or brand_id")
+    accepted_at: datetime
+    decided_at: datetime | None = None
+
+
+class ReceiptsPublic(BaseModel):
+    items: list[ReceiptListItem]
+    next_cursor: str | None = None
+
+
 class BatchItem(BaseModel):
     type: EventType
     event_id: uuid.UUID | None = Field(default=None, description=(
@@ -352,6 +370,24 @@ class PlacementPublic(BaseModel):
     last_followup_date: date | None = None
     version: int
     updated_at: datetime
+
+
+class PlacementWorker(BaseModel):
+    """Who a placement is about, masked as every view (API.md "Masked means unrecoverable")."""
+
+    worker_id: str
+    name: str
+    sex: Sex
+    id_number_masked: str
+
+
+class PlacementListItem(PlacementPublic):
+    worker: PlacementWorker | None = None
+
+
+class PlacementsPublic(BaseModel):
+    items: list[PlacementListItem]
+    next_cursor: str | None = None
 
 
 class DispatchWorkerPublic(BaseModel):

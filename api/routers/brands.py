@@ -14,8 +14,8 @@ from api.writes import write
 from laowu.application import commands as cmd
 from laowu.domain.regions import region_name
 from laowu.store import queries
-from schemas.api import Accepted, BrandCreate, BrandPatch, BrandPublic, BrandsPublic, BrandStatusChange
-from schemas.common import BrandStatus
+from schemas.api import Accepted, BrandCreate, BrandPatch, BrandPublic, BrandsPublic, BrandStatusChange, HistoryPublic
+from schemas.common import BrandCategory, BrandLevel, BrandStatus
 
 router = APIRouter(route_class=JSONRoute, prefix="/v1/brands", tags=["brands"])
 BrandId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -47,14 +47,33 @@ async def get_brand(brand_id: BrandId, pool: PoolDep) -> BrandPublic:
     return _public(await queries.brand(pool, brand_id))
 
 
+@router.get("/{brand_id}/history", response_model=HistoryPublic)
+async def brand_history(
+    brand_id: BrandId,
+    pool: PoolDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> HistoryPublic:
+    """What happened to a brand, oldest first: its registration, changes and every status change with its reason
+    (the bureau's console shows this on a brand's page; the library is no secret, as ``GET /v1/brands``)."""
+    await queries.brand(pool, brand_id)  # 404 for a brand that does not exist
+    after = decode_cursor(cursor)
+    rows = await queries.brand_history(pool, brand_id, int(after) if after and after.isdigit() else 0, limit)
+    return HistoryPublic(items=rows,  # type: ignore[arg-type]
+                         next_cursor=encode_cursor(str(rows[-1]["seq"])) if len(rows) == limit else None)
+
+
 @router.get("", response_model=BrandsPublic)
 async def list_brands(
     pool: PoolDep,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     status: BrandStatus | None = None,
+    category: BrandCategory | None = None,
+    level: BrandLevel | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> BrandsPublic:
-    rows = await queries.brands(pool, region=region, status=status, after=decode_cursor(cursor), limit=limit)
+    rows = await queries.brands(pool, region=region, status=status, category=category, level=level,
+                                after=decode_cursor(cursor), limit=limit)
     return BrandsPublic(items=[_public(r) for r in rows],
                         next_cursor=encode_cursor(rows[-1]["brand_id"]) if len(rows) == limit else None)

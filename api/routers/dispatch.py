@@ -14,6 +14,7 @@ from api.routing import JSONRoute
 from api.writes import write
 from laowu.application import commands as cmd
 from laowu.application.handlers import Decision
+from laowu.domain.identity import mask_id_number
 from laowu.store import queries
 from schemas.api import (
     AlertsPublic,
@@ -23,11 +24,14 @@ from schemas.api import (
     FollowUpCreate,
     PlacementConfirm,
     PlacementEnd,
+    PlacementListItem,
     PlacementPublic,
     PlacementReject,
+    PlacementsPublic,
+    PlacementWorker,
     SubsidiesPublic,
 )
-from schemas.common import AlertKind
+from schemas.common import AlertKind, PlacementStatus
 
 router = APIRouter(route_class=JSONRoute, tags=["organized output"])
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -69,6 +73,31 @@ async def record_followup(body: FollowUpCreate, request: Request) -> JSONRespons
 @router.get("/v1/placements/{placement_id}", response_model=PlacementPublic)
 async def get_placement(placement_id: Id, pool: PoolDep, actor: CurrentActor) -> PlacementPublic:
     return PlacementPublic(**await queries.placement(pool, placement_id, actor))
+
+
+@router.get("/v1/placements", response_model=PlacementsPublic)
+async def list_placements(
+    pool: PoolDep,
+    actor: CurrentActor,
+    status: PlacementStatus | None = None,
+    worker_id: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> PlacementsPublic:
+    """Placements the caller sees: an employer its own (``status=dispatched``: arrivals waiting for it, 待确认;
+    ``confirmed``: its current employees), a workstation those it organized or its region sent, a bureau its
+    region's. Each names its worker, masked."""
+    rows = await queries.placements(pool, status=status, worker_id=worker_id, after=decode_cursor(cursor), limit=limit,
+                                    viewer=actor)
+    items = [_listed(row) for row in rows]
+    return PlacementsPublic(items=items, next_cursor=encode_cursor(rows[-1]["placement_id"]) if len(rows) == limit else None)
+
+
+def _listed(row: dict[str, Any]) -> PlacementListItem:
+    name, sex, masked = row.pop("worker_name"), row.pop("worker_sex"), row.pop("worker_id_number_masked")
+    worker = None if name is None else PlacementWorker(worker_id=row["worker_id"], name=name, sex=sex,
+                                                       id_number_masked=mask_id_number(masked))
+    return PlacementListItem(**row, worker=worker)
 
 
 @router.get("/v1/dispatches/{dispatch_id}", response_model=DispatchPublic)

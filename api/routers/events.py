@@ -2,27 +2,59 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.access import BATCH_ROLES, CurrentActor
 from api.deps import IntakeDep, PoolDep
+from api.pagination import decode_cursor, encode_cursor
 from api.routing import JSONRoute
 from api.writes import chosen_event_id, event_id_for, idempotent, lookups, scope_of
 from laowu.application import catalogue
 from laowu.application.commands import Command, CreateDispatch
 from laowu.application.errors import Invalid, Refused
 from laowu.application.facts import gather
-from laowu.intake import Context
+from laowu.domain.errors import DomainError
+from laowu.intake import Context, InvalidRequest
 from laowu.store import receipts
 from laowu.store.queries import NotFound
-from schemas.api import BatchRequest, BatchResult, Receipt
+from schemas.api import BatchRequest, BatchResult, Receipt, ReceiptsPublic
 from schemas.envelope import Outgoing
+from schemas.events import EventType
 
 router = APIRouter(route_class=JSONRoute, prefix="/v1/events", tags=["events"])
+
+
+@router.get("", response_model=ReceiptsPublic, name="list_receipts")
+async def list_receipts(
+    pool: PoolDep,
+    actor: CurrentActor,
+    status: Literal["accepted", "applied", "rejected"] | None = None,
+    type: EventType | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> ReceiptsPublic:
+    """What became of what my organization sent (回执), newest first: the console's "my receipts", rejected ones
+    with their reasons (``status=rejected``). Only the sender's own (an admin's: everyone's)."""
+    rows = await receipts.sent_by(pool, None if actor.role == "admin" else actor.org, status=status, type_=type,
+                                  after=_receipt_key(decode_cursor(cursor)), limit=limit)
+    last = rows[-1] if len(rows) == limit else None
+    return ReceiptsPublic(items=rows,  # type: ignore[arg-type]
+                          next_cursor=encode_cursor(f"{last['accepted_at'].isoformat()}|{last['event_id']}") if last else None)
+
+
+def _receipt_key(key: str | None) -> tuple[datetime.datetime, uuid.UUID] | None:
+    if key is None:
+        return None
+    at, _, event_id = key.partition("|")
+    try:
+        return datetime.datetime.fromisoformat(at), uuid.UUID(event_id)
+    except ValueError:
+        raise InvalidRequest([DomainError("cursor", "format", "not a cursor this API issued")], "query") from None
 
 
 @router.get("/{event_id}", response_model=Receipt)

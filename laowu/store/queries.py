@@ -160,11 +160,20 @@ async def brand(pool: asyncpg.Pool, brand_id: str) -> dict[str, Any]:
 
 
 async def brands(
-    pool: asyncpg.Pool, *, region: str | None, status: str | None, after: str | None, limit: int
+    pool: asyncpg.Pool, *, region: str | None, status: str | None, after: str | None, limit: int,
+    category: str | None = None, level: str | None = None,
 ) -> list[dict[str, Any]]:
     f = Filter().add("b.region_code LIKE ?", region_prefix(region) + "%" if region else None)
-    f.add("b.status = ?", status).add("b.brand_id > ?", after)
+    f.add("b.status = ?", status).add("b.category = ?", category).add("b.level = ?", level)
+    f.add("b.brand_id > ?", after)
     return await f.page(pool, f"SELECT {BRAND_PUBLIC} FROM brands b", "b.brand_id", limit)
+
+
+async def brand_history(pool: asyncpg.Pool, brand_id: str, after: int, limit: int) -> list[dict[str, Any]]:
+    """A brand's applied events (registration, changes, status changes with their reasons), oldest first."""
+    f = Filter().add("brand_id = ?", brand_id).add("seq > ?", after)
+    return await f.page(pool, "SELECT seq, event_id, type, occurred_at, recorded_at, applied_at, source, actor, changes "
+                        "FROM brand_events", "seq", limit)
 
 
 async def brand_scopes(pool: asyncpg.Pool, brand_ids: list[str]) -> dict[str, tuple[str, str]]:
@@ -187,6 +196,22 @@ async def placement(pool: asyncpg.Pool, placement_id: str, viewer: Viewer) -> di
     if row is None:
         raise NotFound(placement_id)
     return dict(row)
+
+
+async def placements(pool: asyncpg.Pool, *, status: str | None, worker_id: str | None, after: str | None, limit: int,
+                     viewer: Viewer) -> list[dict[str, Any]]:
+    """Placements the viewer sees (the employer named, the organizer, the origin's jurisdiction), in id order, with
+    the worker's name, sex and stored masked number (``worker_*``; the caller masks it as every view does)."""
+    f = Filter()
+    f.raw(placement_clause(viewer, f.args))
+    f.add("p.status = ?", status).add("p.worker_id = ?", worker_id).add("p.placement_id > ?", after)
+    return await f.page(
+        pool,
+        "SELECT p.*, w.name AS worker_name, w.sex AS worker_sex, w.id_number_masked AS worker_id_number_masked "
+        "FROM placements p LEFT JOIN workers w ON w.worker_id = p.worker_id",
+        "p.placement_id",
+        limit,
+    )
 
 
 async def dispatch(pool: asyncpg.Pool, dispatch_id: str, viewer: Viewer) -> dict[str, Any]:

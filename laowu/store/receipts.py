@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,3 +33,28 @@ async def get(pool: asyncpg.Pool, event_id: uuid.UUID) -> dict[str, Any] | None:
         event_id,
     )
     return dict(row) if row else None
+
+
+async def sent_by(pool: asyncpg.Pool, source: str | None, *, status: str | None, type_: str | None,
+                  after: tuple[datetime.datetime, uuid.UUID] | None, limit: int) -> list[dict[str, Any]]:
+    """The receipts of what ``source`` (an organization; ``None``: every sender) sent, newest first.
+
+    Keyset on ``(accepted_at, event_id)`` descending (index ``event_receipts_by_source``), so a page costs the
+    same on the thousandth page as on the first.
+    """
+    args: list[Any] = []
+    where = ["TRUE"]
+    for column, value in (("source", source), ("status", status), ("type", type_)):
+        if value is not None:
+            args.append(value)
+            where.append(f"{column} = ${len(args)}")
+    if after is not None:
+        args += [after[0], after[1]]
+        where.append(f"(accepted_at, event_id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    rows = await pool.fetch(
+        "SELECT event_id, type, status, reason, entity_id, accepted_at, decided_at FROM event_receipts "
+        f"WHERE {' AND '.join(where)} ORDER BY accepted_at DESC, event_id DESC LIMIT ${len(args)}",
+        *args,
+    )
+    return [dict(r) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -15,8 +16,11 @@ from helpers import bearer
 pytestmark = pytest.mark.services
 
 
-async def test_dashboard_and_static_carry_security_headers(api: httpx.AsyncClient) -> None:
-    for path in ("/dashboard", "/static/dashboard.js", "/static/dashboard.css", "/v1/brands"):
+async def test_dashboard_and_its_assets_carry_security_headers(api: httpx.AsyncClient) -> None:
+    html = (await api.get("/dashboard")).text
+    assets = re.findall(r'(?:src|href)="(/console/assets/[^"]+)"', html)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets), html
+    for path in ("/dashboard", *assets, "/v1/brands"):
         r = await api.get(path)
         assert r.status_code == 200, path
         csp = r.headers.get("content-security-policy", "")

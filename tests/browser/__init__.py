@@ -1,0 +1,1 @@
+"""Browser tests (a package, so that its conftest is ``browser.conftest`` beside the suite's ``conftest``)."""
