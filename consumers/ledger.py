@@ -100,9 +100,8 @@ class LedgerConsumer(BatchConsumer):
                     if receipt:
                         invalid.append(receipt)
         repo = PostgresLedger(conn, self.settings.topic)
-        await store.decide(conn, invalid)
-        decision = await apply(repo, events, await self._due_repairs(repo))
-        return len(invalid) + len(decision.receipts)
+        decision = await apply(repo, events, await self._due_repairs(repo), refused=invalid)
+        return len(decision.receipts)
 
     async def _due_repairs(self, repo: PostgresLedger) -> set[str]:
         """What waits for something already settled, now and then (``laowu.ledger.deferral``: the repair)."""

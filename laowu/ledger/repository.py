@@ -168,10 +168,11 @@ class Repository(ABC):
 
 
 async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str] = (),
-                now: datetime | None = None) -> Decision:
+                now: datetime | None = None, refused: Sequence[dict[str, Any]] = ()) -> Decision:
     """One batch: drop what was decided before (replays), load, decide, save. Brands first, then each worker's
     own events (per-partition order kept: the sort is stable), then dispatches; whatever arrives before what it
-    needs waits and is applied as soon as that is here."""
+    needs waits and is applied as soon as that is here. ``refused``: receipts of messages the wire refused, saved
+    with the rest (one write of receipts a batch)."""
     ordered = sorted(events, key=_phase)
     done = await repo.decided_events([e.event_id for e in ordered])
     todo: list[Envelope] = []
@@ -182,6 +183,7 @@ async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str
     wake = set(wake)
     state = await repo.load(todo, wake)
     decision = decide(state, todo, wake, now)
+    decision.receipts[:0] = refused
     await repo.save(decision)
     return decision
 
