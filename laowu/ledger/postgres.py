@@ -29,19 +29,24 @@ class PostgresLedger(Repository):
         return await store.decided_events(self.conn, event_ids)
 
     async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]:
-        return await store.load_brands(self.conn, brand_ids, lock=lock)
+        ids = set(brand_ids)  # no round trip for nothing: most batches change no brand
+        return await store.load_brands(self.conn, ids, lock=lock) if ids else {}
 
     async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
-        return await store.load_workers(self.conn, worker_ids)
+        ids = set(worker_ids)
+        return await store.load_workers(self.conn, ids) if ids else {}
 
     async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
-        return await dstore.load_placements(self.conn, placement_ids)
+        ids = set(placement_ids)
+        return await dstore.load_placements(self.conn, ids) if ids else {}
 
     async def existing_dispatches(self, dispatch_ids: Iterable[str]) -> set[str]:
-        return await dstore.existing_dispatches(self.conn, dispatch_ids)
+        ids = set(dispatch_ids)
+        return await dstore.existing_dispatches(self.conn, ids) if ids else set()
 
     async def refused_placements(self, placement_ids: Iterable[str]) -> dict[str, str]:
-        return await dstore.refusals(self.conn, placement_ids)
+        ids = set(placement_ids)
+        return await dstore.refusals(self.conn, ids) if ids else {}
 
     async def waiting_events(self, keys: Iterable[str]) -> list[dict[str, Any]]:
         return await dstore.waiting_events(self.conn, keys)
