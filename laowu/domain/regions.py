@@ -282,3 +282,27 @@ def region_name(code: str) -> str | None:
             continue
         parts.append(name)
     return "".join(parts) or None
+
+
+# Own names of city-level codes that group a municipality's (直辖市) districts or counties: the city is the province.
+_MUNICIPAL_GROUPS = frozenset({"市辖区", "县", "市"})
+
+
+def city_of(code: str) -> str | None:
+    """The prefecture-level unit (地级) a code lies in, as a code, or None when the code names only a province.
+
+    * a municipality (直辖市: 北京, 天津, 上海, 重庆) is one city: any of its codes, the province code included, gives
+      the province code — its ``市辖区``/``县`` groupings are not cities;
+    * a county directly administered by its province (``省直辖县级行政单位``, e.g. Hainan's 文昌市 469005) is a city of
+      its own, as is a ``PP00DD`` county hanging directly off its province;
+    * otherwise a county gives its ``PPCC00`` city, and a city code itself.
+    """
+    names = _table().names
+    province = _checked(code)[:2] + "0000"
+    if any(names.get(province[:2] + c + "00") in _MUNICIPAL_GROUPS for c in ("01", "02")):
+        return province
+    if _level_of(code) == "province":
+        return None
+    if code[2:4] == "00" or "直辖" in (names.get(code[:4] + "00") or ""):
+        return code
+    return code[:4] + "00"
