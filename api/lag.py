@@ -10,14 +10,13 @@ import asyncio
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client import Gauge
 
 from laowu import kafka_security
+from laowu.metrics import CONSUMER_LAG as LAG
 from laowu.settings import Settings
 from laowu.store.ledger import stored_offsets
 from schemas.topics import BRANDS, DISPATCHES, WORKERS
 
-LAG = Gauge("laowu_consumer_lag", "Events in Kafka not yet applied to PostgreSQL", ["group", "topic", "partition"])
 GROUPS = {"ledger": (BRANDS, DISPATCHES, WORKERS)}
 
 

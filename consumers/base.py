@@ -11,17 +11,19 @@ Three kinds of failure are kept apart (as Sentry's arroyo does):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from laowu import kafka_security
+from laowu import kafka_security, metrics
 from laowu.settings import Settings
 from laowu.store import ledger as store
 from laowu.store.errors import REFUSED_DATA, TRANSIENT_DB
@@ -58,6 +60,7 @@ class BatchConsumer(ABC):
         self.applied = 0
         self._parked: list[tuple[ConsumerRecord, str]] = []
         self._stopping = asyncio.Event()
+        self._fetched_at = time.monotonic()
 
     async def seek_assigned(self, assigned: set[TopicPartition]) -> None:
         assert self.consumer is not None
@@ -103,9 +106,11 @@ class BatchConsumer(ABC):
                 await asyncio.sleep(1)
                 continue
             if not batch:
+                await self._measure_lag(self.consumer.assignment())
                 await self.idle()
                 continue
             records = {tp: msgs for tp, msgs in batch.items() if msgs}
+            self._fetched_at = time.monotonic()
             try:
                 await self._apply_or_bisect(records)
             except Exception:
@@ -113,6 +118,7 @@ class BatchConsumer(ABC):
                 log.exception("batch could not be applied; stopping")
                 raise
             await self._commit_to_kafka(records)
+            await self._measure_lag(records)
 
     async def _apply(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> list[tuple[ConsumerRecord, str]]:
         """One transaction: the fresh records and their offsets. Returns the messages found unusable on the way
@@ -130,7 +136,26 @@ class BatchConsumer(ABC):
             )
         parked, self._parked = self._parked, []
         self.applied += count
+        self.committed(count, time.monotonic() - self._fetched_at)
         return parked
+
+    def committed(self, decided: int, seconds: float) -> None:
+        """Called once a batch's transaction committed (never for a try that rolled back)."""
+        metrics.LEDGER_BATCH_EVENTS.observe(decided)
+        metrics.LEDGER_BATCH_SECONDS.observe(seconds)
+
+    async def _measure_lag(self, partitions: Iterable[TopicPartition]) -> None:
+        """What is left behind each partition: the broker's high watermark (known from the last fetch) minus our
+        position. Measured where the work happens, so it is there even when no API replica is scraped."""
+        if self.consumer is None:
+            return
+        for tp in partitions:
+            high = self.consumer.highwater(tp)
+            if high is None:
+                continue
+            with contextlib.suppress(Exception):  # a partition revoked meanwhile: its new owner reports it
+                position = await self.consumer.position(tp)
+                metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(high - position, 0))
 
     def park(self, msg: ConsumerRecord, reason: str) -> None:
         """Dead-letter ``msg`` once the transaction being applied commits — never from inside it.
@@ -219,6 +244,7 @@ class BatchConsumer(ABC):
         ]
         value = msg.value if msg.value is None or len(msg.value) < 9 << 20 else msg.value[: 9 << 20]
         await self.producer.send_and_wait(self.dead_letter_topic, value=value, key=msg.key, headers=headers)
+        metrics.DEAD_LETTERS.labels(self.group, msg.topic).inc()
         log.warning("dead-lettered %s:%d@%d: %s", msg.topic, msg.partition, msg.offset, reason)
 
     async def idle(self) -> None:

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
 from consumers.base import BatchConsumer
+from laowu import metrics
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import parse_id_number
 from laowu.ledger.deferral import REPAIR_EVERY_S, registers_worker
@@ -47,6 +49,9 @@ class LedgerConsumer(BatchConsumer):
         self.privacy = privacy
         self.topics = [self.settings.topic(t.name) for t in (BRANDS, DISPATCHES, WORKERS)]
         self._next_repair = 0.0
+        self._decided: list[dict[str, Any]] = []
+        self._recorded: dict[Any, datetime] = {}
+        self._deferred: list[str] = []
 
     # ---- decoding -----------------------------------------------------------------------------
     def decode(self, msg: ConsumerRecord) -> Envelope:
@@ -101,7 +106,26 @@ class LedgerConsumer(BatchConsumer):
                         invalid.append(receipt)
         repo = PostgresLedger(conn, self.settings.topic)
         decision = await apply(repo, events, await self._due_repairs(repo), refused=invalid)
+        # counted once the transaction commits (``committed``): a try that rolls back decided nothing
+        self._decided = decision.receipts
+        self._recorded = {e.event_id: e.recorded_at for e in events}
+        # waiting for what they name (laowu.ledger.deferral): counted once, in the batch that first saw them
+        self._deferred = [e.type for e in events if any(w["event_id"] == e.event_id for w in decision.deferred)]
         return len(decision.receipts)
+
+    def committed(self, decided: int, seconds: float) -> None:
+        super().committed(decided, seconds)
+        now = datetime.now(UTC)
+        for r in self._decided:
+            spec = SPECS.get(r["type"])
+            metrics.LEDGER_EVENTS.labels(spec.topic if spec else "unknown", r["type"] if spec else "unknown",
+                                         r["status"]).inc()
+            recorded = self._recorded.get(r["event_id"])
+            if recorded is not None and r["status"] == "applied":
+                metrics.LEDGER_FRESHNESS.observe(max((now - recorded).total_seconds(), 0.0))
+        for event_type in self._deferred:
+            metrics.LEDGER_EVENTS.labels(SPECS[event_type].topic, event_type, "deferred").inc()
+        self._decided, self._recorded, self._deferred = [], {}, []
 
     async def _due_repairs(self, repo: PostgresLedger) -> set[str]:
         """What waits for something already settled, now and then (``laowu.ledger.deferral``: the repair)."""

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from laowu import metrics
 from laowu.publish import publish_many
 from laowu.store import outbox
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x1A0_0002
+MEASURE_EVERY_S = 5.0
 
 
 async def relay_once(pool: asyncpg.Pool, producer: AIOKafkaProducer, rows: int = 8) -> int:
@@ -33,11 +36,26 @@ async def relay_once(pool: asyncpg.Pool, producer: AIOKafkaProducer, rows: int =
             return 0
         sent = await publish_many(producer, (m for _, frames in claimed for m in outbox.unpack(frames)))
         await outbox.delete(conn, [row_id for row_id, _ in claimed])
+    metrics.OUTBOX_PUBLISHED.inc(sent)
     return sent
 
 
+async def measure(pool: asyncpg.Pool) -> None:
+    """Outbox depth and the age of its oldest row: a relay that cannot publish shows here first."""
+    rows, age = await outbox.depth(pool)
+    metrics.OUTBOX_ROWS.set(rows)
+    metrics.OUTBOX_AGE.set(age)
+
+
 async def run_relay(pool: asyncpg.Pool, producer: AIOKafkaProducer, stop: asyncio.Event, idle_s: float = 0.05) -> None:
+    measured = 0.0
     while not stop.is_set():
+        if time.monotonic() - measured >= MEASURE_EVERY_S:
+            measured = time.monotonic()
+            try:
+                await measure(pool)
+            except Exception as exc:  # the database is away: the relay below says so too
+                log.debug("outbox not measured: %s", exc)
         try:
             sent = await relay_once(pool, producer)
         except Exception as exc:  # transient: database or broker away; the rows stay in the outbox

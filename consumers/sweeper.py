@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, date, datetime
 
 import asyncpg
 
+from laowu import metrics
 from laowu.domain import alerts as alert_rules
 from laowu.domain import subsidies as subsidy_rules
 from laowu.ledger import derived, rows
@@ -50,6 +52,8 @@ async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None 
         outbox = [derived.alert_raised(row, now, SOURCE) for row in alert_rows if row["alert_id"] in raised]
         outbox += [derived.subsidy_accrued(row, now, SOURCE) for row in accrual_rows if row["subsidy_id"] in accrued]
         await outbox_store.enqueue(conn, [(settings.topic(t), k, env) for t, k, env in outbox])
+    metrics.SWEEP_RAISED.labels("alert").inc(len(raised))
+    metrics.SWEEP_RAISED.labels("subsidy").inc(len(accrued))
     if raised or accrued:
         log.info("sweeper raised %d alerts, accrued %d subsidies", len(raised), len(accrued))
     return len(raised), len(accrued)
@@ -60,7 +64,11 @@ async def run_sweeper(pool: asyncpg.Pool, settings: Settings, stop: asyncio.Even
         try:
             await sweep_once(pool, settings)
         except Exception as exc:
+            metrics.SWEEPS.labels("failed").inc()
             log.warning("sweep failed, retrying: %s: %s", type(exc).__name__, exc)
+        else:
+            metrics.SWEEPS.labels("ok").inc()
+            metrics.SWEEP_LAST_OK.set(time.time())
         try:
             await asyncio.wait_for(stop.wait(), timeout=every_s)
         except TimeoutError:

@@ -55,7 +55,9 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_consume(args: argparse.Namespace, settings: Settings) -> int:
     from consumers.runner import run
+    from laowu import metrics
 
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     run(args.name, settings, relay=not args.no_relay)
     return 0
 
@@ -199,8 +201,10 @@ def cmd_account_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_streams_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from laowu import metrics
     from streams.app import run_worker
 
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     run_worker(settings)
     return 0
 

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # Bearer secret a Prometheus scraper presents at /metrics (per-route activity, reveals included, is not public).
     # Unset: /metrics answers 401 to everyone.
     metrics_token: SecretStr | None = None
+    # The ledger consumer, relay and statistics worker serve their metrics here (laowu.metrics); 0: not served.
+    # `laowu up` gives each of its services a free port of its own (printed with the URLs).
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
     token_ttl_s: int = 900
     token_max_ttl_s: int = 86400  # hard cap, whatever `laowu token --ttl` asks; longer tokens are refused too

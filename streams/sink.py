@@ -18,12 +18,14 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import asyncpg
 from pydantic import ValidationError
 
+from laowu import metrics
 from laowu.domain import statistics as st
 from laowu.domain.regions import region_name
 from laowu.settings import Settings
@@ -174,6 +176,10 @@ class StatsSink:
             await store.append_feed(conn, feed)
         self.applied += len(fresh)
         self.skipped_duplicates += len(envs) - len(fresh)
+        now = datetime.now(UTC)
+        metrics.STATS_EVENTS.labels("ledger-changes").inc(len(fresh))
+        for e, _ in fresh:  # recorded_at of a ledger change: when the ledger emitted it, in its transaction
+            metrics.STATS_LAG.observe(max((now - e.recorded_at).total_seconds(), 0.0))
         return len(fresh)
 
     async def _stats_updates(self, conn: asyncpg.Connection, cells: Mapping[st.Cell, Decimal],
@@ -215,6 +221,7 @@ class StatsSink:
                     item = alert_item(e)
                     feed.append(("alert", item["regions"], item))
             await store.append_feed(conn, feed)
+        metrics.STATS_EVENTS.labels("alerts").inc(len(feed))
         return len(feed)
 
     async def prune(self) -> tuple[int, int]:

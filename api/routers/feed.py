@@ -26,7 +26,7 @@ from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.routing import JSONRoute
-from laowu import reports
+from laowu import metrics, reports
 from laowu.domain.regions import covers
 from laowu.store import stats as store
 
@@ -73,10 +73,12 @@ class FeedHub:
                 self._task = asyncio.create_task(self._run(), name="feed-hub")
         sub = Subscriber()
         self.subscribers.add(sub)
+        metrics.FEED_SUBSCRIBERS.set(len(self.subscribers))
         return sub, self.last
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+        metrics.FEED_SUBSCRIBERS.set(len(self.subscribers))
 
     async def _run(self) -> None:
         while True:

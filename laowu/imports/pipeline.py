@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from laowu import metrics
 from laowu.domain import ids
 from laowu.imports import cells
 from laowu.imports.guard import Limits, parse_isolated
@@ -200,6 +201,9 @@ async def run_import(path: Path, filename: str | None, processor: RowProcessor, 
                 await sink.publish(envelopes)
             totals.add(outcomes)
             await sink.record(outcomes, totals)
+            accepted = sum(o.accepted for o in outcomes)
+            metrics.IMPORT_ROWS.labels("accepted").inc(accepted)
+            metrics.IMPORT_ROWS.labels("refused").inc(len(outcomes) - accepted)
     if whole := await processor.end():
         await sink.publish(whole)
     return totals

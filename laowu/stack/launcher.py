@@ -268,8 +268,11 @@ def http_ready(url: str, timeout: float = SERVICE_READY_S) -> ReadyCheck:
     return ready
 
 
-def service_spec(name: str, layout: Layout, env: dict[str, str], api_url: str | None) -> ProcessSpec:
+def service_spec(name: str, layout: Layout, env: dict[str, str], api_url: str | None,
+                 metrics_port: int = 0) -> ProcessSpec:
     argv = laowu_argv(*SERVICES[name])
+    if metrics_port:  # the API serves its metrics at /metrics; the others on a port of their own
+        env = {**env, "LAOWU_METRICS_PORT": str(metrics_port)}
     ready = http_ready(f"{api_url}/readyz") if name == "api" and api_url else None
     return ProcessSpec(name, argv, layout.log(name), env=env, ready=ready)
 
@@ -518,6 +521,8 @@ def format_summary(state: Mapping[str, Any], *, foreground: bool) -> str:
         lines.append(f"  {'Demo accounts':<16} password {state.get('demo_password')} for each:")
         lines += [f"  {'':<16}   {a['username']:<15} {a['role']:<12} {a['org']}" + (f" ({a['region']})" if a["region"] else "")
                   for a in accounts]
+    for name, url in (state.get("metrics_urls") or {}).items():
+        lines.append(f"  {'Metrics ' + name:<16} {url}")
     names = ", ".join(f"{p['name']} (pid {p['pid']})" for p in state.get("processes", []))
     lines.append(f"  {'Processes':<16} {names or '-'}")
     lines.append("Press Ctrl-C to stop." if foreground else "Stop it with `laowu down`; see `laowu status`.")
@@ -671,6 +676,12 @@ class Stack:
         s = self.settings
         ports = resolve_ports(self.layout.ports_file, _needed_ports(s))
         _check_ports_free(ports, s, self.services)
+        # chosen afresh at every start: nothing points at them but the summary (and a scraper set up from it)
+        metrics_ports: dict[str, int] = {}
+        for name in (n for n in self.services if n != "api"):
+            while (port := free_port()) in (*ports.values(), *metrics_ports.values()):
+                pass
+            metrics_ports[name] = port
         bootstrap, dsn = s.kafka_bootstrap, s.database_url
         infra: list[str] = []
         if not bootstrap:
@@ -684,10 +695,11 @@ class Stack:
             infra.append(spec.name)
             dsn = pnode.url()
         api_url = f"http://{s.api_host}:{s.api_port}" if "api" in self.services else None
-        sup.info.update(kafka_bootstrap=bootstrap, database_url=dsn, api_url=api_url)
+        metrics_urls = {name: f"http://127.0.0.1:{port}/metrics" for name, port in metrics_ports.items()}
+        sup.info.update(kafka_bootstrap=bootstrap, database_url=dsn, api_url=api_url, metrics_urls=metrics_urls)
         env = self._service_env(bootstrap, dsn)
         for name in self.services:
-            sup.add(service_spec(name, self.layout, env, api_url))
+            sup.add(service_spec(name, self.layout, env, api_url, metrics_ports.get(name, 0)))
         await sup.start(infra)
         await provision(s, bootstrap, dsn, migrate=True, topics=True)
         await sup.start(self.services)

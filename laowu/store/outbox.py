@@ -76,3 +76,10 @@ async def pending(conn: asyncpg.Connection, event_type: str | None = None) -> in
         return int(await conn.fetchval(
             "SELECT coalesce(sum(value::int), 0) FROM outbox, jsonb_each_text(counts)"))
     return int(await conn.fetchval("SELECT coalesce(sum((counts->>$1)::int), 0) FROM outbox", event_type))
+
+
+async def depth(pool: asyncpg.Pool) -> tuple[int, float]:
+    """Unpublished rows and the age in seconds of the oldest (0 when none): what ``laowu_outbox_*`` report."""
+    row = await pool.fetchrow(
+        "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age FROM outbox")
+    return int(row["n"]), float(row["age"])
