@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
 from prometheus_client import Counter, Histogram
 
+from laowu import logs
 from schemas.common import unclean_character
 
 Scope = MutableMapping[str, Any]
@@ -152,11 +155,15 @@ class Observe:
             return
         start = time.perf_counter()
         status = 500
+        rid = _request_id(scope)
+        token = logs.request_id.set(rid)
 
         async def capture(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
@@ -173,6 +180,20 @@ class Observe:
                 '%s "%s %s%s" %d %.1fms', client[0], scope["method"], template if route else "-",
                 f"?{masked_query(query)}" if query else "", status, elapsed * 1000,
             )
+            logs.request_id.reset(token)
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def _request_id(scope: Scope) -> str:
+    """A caller's ``X-Request-ID`` when it is a plain token (it goes into logs), else a fresh one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _REQUEST_ID.fullmatch(text):
+                return text
+    return uuid.uuid4().hex
 
 
 # The dashboard and the console have no inline script and load everything from this origin; their markup and

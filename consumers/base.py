@@ -245,7 +245,8 @@ class BatchConsumer(ABC):
         value = msg.value if msg.value is None or len(msg.value) < 9 << 20 else msg.value[: 9 << 20]
         await self.producer.send_and_wait(self.dead_letter_topic, value=value, key=msg.key, headers=headers)
         metrics.DEAD_LETTERS.labels(self.group, msg.topic).inc()
-        log.warning("dead-lettered %s:%d@%d: %s", msg.topic, msg.partition, msg.offset, reason)
+        log.warning("dead-lettered %s:%d@%d: %s", msg.topic, msg.partition, msg.offset, reason,
+                    extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset, "group": self.group})
 
     async def idle(self) -> None:
         """Called when a poll returned nothing: room for housekeeping that must not wait for traffic."""

@@ -156,7 +156,12 @@ def create_app(settings: Settings, sink: StatsSink | None = None) -> faust.App:
 
 def run_worker(settings: Settings) -> None:
     """``laowu streams worker``: the faust worker in the foreground until SIGTERM/SIGINT."""
+    from laowu import logs
+
     app = create_app(settings)
-    worker = faust.Worker(app, loglevel=os.environ.get("LAOWU_LOG_LEVEL", "INFO"), quiet=True)
+    level = os.environ.get("LAOWU_LOG_LEVEL", "INFO")
+    # faust configures logging itself: JSON lines (LAOWU_LOG_FORMAT=json) need our formatter handed to it
+    config = logs.dict_config(level) if logs.log_format() == "json" else None
+    worker = faust.Worker(app, loglevel=level, quiet=True, logging_config=config)
     heap.settle()
     worker.execute_from_commandline()

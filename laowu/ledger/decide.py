@@ -104,7 +104,7 @@ class _Decider:
             self.out.receipts.append(rows.receipt(e, "rejected", exc.reason, e.key))
             deferral.note_refusal(self.s, e, exc.reason)
         except Deferred as wait:
-            log.info("%s %s waits for %s", e.type, e.event_id, wait.waits_for)
+            log.info("%s %s waits for %s", e.type, e.event_id, wait.waits_for, extra={"event_id": str(e.event_id)})
             deferral.note_wait(self.s, e)
             queue = self.s.waiting.setdefault(wait.waits_for, [])
             if not any(w.event_id == e.event_id for w in queue):
