@@ -6,17 +6,26 @@ Three kinds of failure are kept apart (as Sentry's arroyo does):
   retried, sent to the dead-letter topic with the reason and original bytes once its refusal has committed, and
   the partition moves on;
 * back-pressure: we only fetch the next batch once the previous one committed.
+
+Across partitions and topics, messages are applied in the order they were published (acceptance order: the API
+publishes an event before it answers 202, so whatever a later write named was published before it): the fetched
+messages are held per partition and released merged by their Kafka timestamp, only up to the *horizon* — the newest
+timestamp every assigned partition is known to have reached (a partition read to its end reaches "now"). Without it a
+backlog read from several partitions at once (a restart after a pause, a restore from a backup, ``laowu rebuild``)
+could decide a dispatch before the separation it was accepted after, on another topic, and refuse the worker as busy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
+import math
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -32,6 +41,32 @@ from schemas.topics import DEAD_LETTER
 log = logging.getLogger(__name__)
 
 TRANSIENT = (*TRANSIENT_DB, KafkaError)
+#: A partition whose end the broker has not told us yet holds the others back at most this long.
+UNKNOWN_END_WAIT_S = 5.0
+
+
+def release(held: Mapping[TopicPartition, Sequence[ConsumerRecord]], horizon: float,
+            limit: int) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """What may be applied now: of each partition's held messages, the prefix published no later than ``horizon``;
+    at most ``limit`` in all, taken in publication order across partitions (each partition's own order is kept, also
+    where its timestamps are not monotonic). Pure: the consumer's ordering rule, tested without a broker."""
+    ready = {tp: list(msgs[:next((i for i, m in enumerate(msgs) if m.timestamp > horizon), len(msgs))])
+             for tp, msgs in held.items()}
+    ready = {tp: msgs for tp, msgs in ready.items() if msgs}
+    if sum(len(m) for m in ready.values()) <= limit:
+        return ready
+    taken: dict[TopicPartition, int] = {}
+    streams = [[(m.timestamp, tp) for m in msgs] for tp, msgs in ready.items()]
+    for _, tp in heapq.merge(*streams, key=lambda pair: pair[0]):
+        if sum(taken.values()) >= limit:
+            break
+        taken[tp] = taken.get(tp, 0) + 1
+    return {tp: ready[tp][:n] for tp, n in taken.items()}
+
+
+def publication_order(records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> Iterable[ConsumerRecord]:
+    """The records of a batch merged across partitions by Kafka timestamp, each partition's order kept."""
+    return heapq.merge(*records.values(), key=lambda m: m.timestamp)
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -40,6 +75,7 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
+        self.owner.forget(revoked)  # their new owner reads them again from the stored offsets
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.owner.seek_assigned(assigned)
@@ -61,9 +97,21 @@ class BatchConsumer(ABC):
         self._parked: list[tuple[ConsumerRecord, str]] = []
         self._stopping = asyncio.Event()
         self._fetched_at = time.monotonic()
+        self._held: dict[TopicPartition, list[ConsumerRecord]] = {}
+        self._seen: dict[TopicPartition, float] = {}  # the newest timestamp fetched from each partition
+        self._next: dict[TopicPartition, int] = {}  # the offset after the last one fetched from each partition
+        self._assigned_at = time.monotonic()
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            self._held.pop(tp, None)
+            self._seen.pop(tp, None)
+            self._next.pop(tp, None)
 
     async def seek_assigned(self, assigned: set[TopicPartition]) -> None:
         assert self.consumer is not None
+        self.forget(assigned)  # read again from the stored offsets
+        self._assigned_at = time.monotonic()
         offsets = await self._retry(lambda: store.stored_offsets(self.pool, self.group))
         for tp in assigned:
             position = offsets.get((tp.topic, tp.partition), -1)
@@ -105,11 +153,26 @@ class BatchConsumer(ABC):
                 log.warning("fetch failed, retrying: %s", exc)
                 await asyncio.sleep(1)
                 continue
-            if not batch:
-                await self._measure_lag(self.consumer.assignment())
-                await self.idle()
+            for tp, msgs in batch.items():
+                # A message fetched again (the client re-resolving a position it was asked to seek) is held or
+                # applied already: the stored offsets would skip it only if that batch had committed.
+                msgs = [m for m in msgs if m.offset >= self._next.get(tp, 0)]
+                if msgs:
+                    self._held.setdefault(tp, []).extend(msgs)
+                    self._next[tp] = msgs[-1].offset + 1
+                    self._seen[tp] = max(self._seen.get(tp, -math.inf), max(m.timestamp for m in msgs))
+            records = release(self._held, await self._horizon(), self.settings.consumer_batch_max)
+            if not records:
+                if not batch:
+                    await self._measure_lag(self.consumer.assignment())
+                    await self.idle()
                 continue
-            records = {tp: msgs for tp, msgs in batch.items() if msgs}
+            for tp, msgs in records.items():
+                rest = self._held[tp][len(msgs):]
+                if rest:
+                    self._held[tp] = rest
+                else:
+                    del self._held[tp]
             self._fetched_at = time.monotonic()
             try:
                 await self._apply_or_bisect(records)
@@ -119,6 +182,30 @@ class BatchConsumer(ABC):
                 raise
             await self._commit_to_kafka(records)
             await self._measure_lag(records)
+
+    async def _horizon(self) -> float:
+        """The newest Kafka timestamp up to which every assigned partition has been read: a partition read to the end
+        the broker last reported does not hold anyone back; one with more to read holds the others at the newest
+        message fetched from it (and everyone waits until it has been fetched from)."""
+        assert self.consumer is not None
+        horizon = math.inf
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is None:
+                if time.monotonic() - self._assigned_at < UNKNOWN_END_WAIT_S:
+                    return -math.inf
+                continue  # a partition the broker says nothing about must not stop the others for ever
+            try:
+                position = await self.consumer.position(tp)
+            except Exception:  # revoked meanwhile
+                continue
+            if position >= high:
+                continue
+            seen = self._seen.get(tp)
+            if seen is None:
+                return -math.inf
+            horizon = min(horizon, seen)
+        return horizon
 
     async def _apply(self, records: dict[TopicPartition, list[ConsumerRecord]]) -> list[tuple[ConsumerRecord, str]]:
         """One transaction: the fresh records and their offsets. Returns the messages found unusable on the way

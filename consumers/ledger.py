@@ -18,7 +18,7 @@ import asyncpg
 from aiokafka import ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
-from consumers.base import BatchConsumer
+from consumers.base import BatchConsumer, publication_order
 from laowu import metrics
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import parse_id_number
@@ -95,15 +95,14 @@ class LedgerConsumer(BatchConsumer):
     async def apply_batch(self, conn: asyncpg.Connection, records: dict[TopicPartition, list[ConsumerRecord]]) -> int:
         events: list[Envelope] = []
         invalid: list[dict[str, Any]] = []
-        for msgs in records.values():
-            for msg in msgs:
-                try:
-                    events.append(self.decode(msg))
-                except InvalidEvent as exc:
-                    self.park(msg, str(exc))
-                    receipt = _receipt_for_invalid(msg, str(exc))
-                    if receipt:
-                        invalid.append(receipt)
+        for msg in publication_order(records):  # acceptance order across topics (consumers.base)
+            try:
+                events.append(self.decode(msg))
+            except InvalidEvent as exc:
+                self.park(msg, str(exc))
+                receipt = _receipt_for_invalid(msg, str(exc))
+                if receipt:
+                    invalid.append(receipt)
         repo = PostgresLedger(conn, self.settings.topic)
         decision = await apply(repo, events, await self._due_repairs(repo), refused=invalid)
         # counted once the transaction commits (``committed``): a try that rolls back decided nothing
