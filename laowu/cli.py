@@ -82,6 +82,54 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from laowu.backup import BackupError, backup
+
+    dsn = _require(settings.database_url, "DATABASE_URL", settings, "database_url")
+    try:
+        out = backup(dsn, args.out)
+    except BackupError as exc:
+        raise SystemExit(f"backup failed: {exc}") from None
+    print(f"wrote {out} ({out.stat().st_size:,} bytes); keep LAOWU_ENCRYPTION_KEYS apart from it")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from laowu.backup import BackupError, restore
+
+    dsn = _require(settings.database_url, "DATABASE_URL", settings, "database_url")
+    try:
+        asyncio.run(restore(dsn, args.dump))
+    except BackupError as exc:
+        raise SystemExit(f"restore failed: {exc}") from None
+    print("restored; start the ledger consumer: it re-applies from Kafka what was accepted after the dump")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    """Replay the source topics into an empty database (``laowu.rebuild``) with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from laowu.rebuild import RebuildError, rebuild
+
+    settings = settings.model_copy(update={
+        "kafka_bootstrap": _require(settings.kafka_bootstrap, "KAFKA_BOOTSTRAP", settings, "kafka_bootstrap")})
+    with Progress(TextColumn("rebuilding the ledger from Kafka"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("replay", total=None)
+        try:
+            report = asyncio.run(rebuild(settings, args.into,
+                                         lambda done, total: bar.update(task, completed=done, total=total)))
+        except RebuildError as exc:
+            raise SystemExit(f"rebuild failed: {exc}") from None
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(f"replayed {report.events:,} events in {report.seconds:.1f}s; "
+              + ", ".join(f"{t} {n:,}" for t, n in report.rows.items()))
+    return 0
+
+
 def cmd_topics_create(args: argparse.Namespace, settings: Settings) -> int:
     from laowu.kafka_security import KafkaSecurity
     from laowu.stack.kafka import TopicSpec, create_topics
@@ -276,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     consume.add_argument("--no-relay", action="store_true",
                          help="ledger without its outbox relay and sweeper (run `consume relay` beside it)")
     add("migrate", cmd_migrate, "apply SQL migrations to DATABASE_URL")
+    reb = add("rebuild", cmd_rebuild, "rebuild the ledger, receipts, history and statistics from the Kafka topics alone")
+    reb.add_argument("--into", required=True, help="URL of an EMPTY PostgreSQL database to rebuild into")
+    reb.add_argument("--json", action="store_true", help="the report as JSON")
+    bak = add("backup", cmd_backup, "pg_dump the whole database (DATABASE_URL) to a file")
+    bak.add_argument("--out", type=Path, required=True, help="the dump file to write (custom format)")
+    res = add("restore", cmd_restore, "load a dump into an EMPTY database (DATABASE_URL), all or nothing")
+    res.add_argument("dump", type=Path, help="a file written by `laowu backup`")
     imp = sub.add_parser("import", help="bulk imports from Excel/CSV")
     imp_sub = imp.add_subparsers(dest="kind", required=True, metavar="KIND")
     workers = imp_sub.add_parser("workers", help="upload a registration register (.xlsx or .csv) with a progress bar")
