@@ -62,3 +62,13 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
     if port:
         start_http_server(port, addr=host)
         log.info("metrics on http://%s:%d/metrics", host, port)
+
+
+# Series that exist from the start (at 0), so that a rate or an absence alert has something to read before the first
+# occurrence (Prometheus' advice for labels known in advance).
+for _outcome in ("ok", "failed"):
+    SWEEPS.labels(_outcome)
+for _kind in ("alert", "subsidy"):
+    SWEEP_RAISED.labels(_kind)
+for _outcome in ("accepted", "refused"):
+    IMPORT_ROWS.labels(_outcome)
