@@ -21,7 +21,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -55,7 +55,7 @@ def _split_password(dsn: str) -> tuple[str, dict[str, str]]:
         return dsn, {}
     host = parts.hostname or ""
     netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc)), {"PGPASSWORD": parts.password}
+    return urlunsplit(parts._replace(netloc=netloc)), {"PGPASSWORD": unquote(parts.password)}
 
 
 def _run(argv: list[str], secret: dict[str, str]) -> None:
