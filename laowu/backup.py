@@ -54,6 +54,7 @@ def _split_password(dsn: str) -> tuple[str, dict[str, str]]:
     if parts.password is None:
         return dsn, {}
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc)), {"PGPASSWORD": unquote(parts.password)}
 

@@ -14,3 +14,7 @@ def test_the_password_leaves_the_url_for_the_environment() -> None:
 
 def test_a_url_without_a_password_is_kept() -> None:
     assert _split_password("postgresql://postgres@127.0.0.1:5432/laowu") == ("postgresql://postgres@127.0.0.1:5432/laowu", {})
+
+
+def test_an_ipv6_host_keeps_its_brackets() -> None:
+    assert _split_password("postgresql://u:p@[::1]:5432/laowu")[0] == "postgresql://u@[::1]:5432/laowu"
