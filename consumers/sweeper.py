@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
+from consumers import casework_sweep
 from laowu.domain import alerts as alert_rules
 from laowu.domain import subsidies as subsidy_rules
 from laowu.ledger import derived, rows
@@ -30,6 +31,7 @@ def today_in_china() -> date:
 
 async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None = None) -> tuple[int, int]:
     today = today or today_in_china()
+    await casework_sweep.sweep(pool, settings, today)  # escalations, falling counties (issue 20)
     async with pool.acquire() as conn, conn.transaction():
         candidates = await dstore.sweep_candidates(conn, today, alert_rules.UNCONFIRMED_DAYS, alert_rules.FOLLOWUP_DAYS,
                                                    min_retention_days=subsidy_rules.min_retained_days())

@@ -31,9 +31,11 @@ from typing import Any
 
 from laowu.domain import regions
 from laowu.domain.distance import CLASSES, DistanceClass, distance_class
+from laowu.domain.statistics import BEIJING
 
 WORKING = frozenset({"on_job", "changed_job"})
 NOT_WORKING = frozenset({"unemployed", "returned_home"})
+CHINA = BEIJING  # months are Beijing months, as field dates are Beijing dates
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,6 @@ class Spell:
     end_reason: str | None = None
     monthly_wage: Decimal | None = None
     employer_id: str | None = None
-    mode: str | None = None
 
 
 @dataclass(frozen=True)
