@@ -66,7 +66,7 @@ async def upsert_people(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]
     if rows:
         await conn.execute(
             "INSERT INTO monitoring_people (worker_id, household_region, priority_groups) "
-            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(w, h, g) "
+            "SELECT w, h, g::text[] FROM unnest($1::text[], $2::text[], $3::text[]) AS u(w, h, g) "
             "ON CONFLICT (worker_id) DO UPDATE SET household_region = EXCLUDED.household_region, "
             "priority_groups = EXCLUDED.priority_groups",
             [r["worker_id"] for r in rows], [r["household_region"] for r in rows],
