@@ -3,6 +3,7 @@
 // /v1/targets, /v1/alerts, /v1/feed (SSE). Behaviour as before the move (tests/browser/test_dashboard.py).
 import './dashboard.css'
 import { echarts, type ECharts } from './echarts'
+import './casework' // issue 20: 欠薪预警办理
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the API's JSON, read field by field as before */
 type Json = any
