@@ -76,11 +76,19 @@ async def _names(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, dict[st
 
 
 async def _last_contacts(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest word the workstation recorded about each person: a follow-up (跟踪回访), or a separation it
+    registered (离职登记, ``channel`` ``separation``, the reason as ``employment_status``)."""
     rows = await pool.fetch(
-        "SELECT DISTINCT ON (worker_id) worker_id, date, channel, employment_status FROM followups "
-        "WHERE worker_id = ANY($1::text[]) ORDER BY worker_id, date DESC, followup_id DESC", worker_ids)
-    return {r["worker_id"]: {"date": r["date"], "channel": r["channel"], "channel_label": CHANNELS.get(r["channel"]),
-                             "employment_status": r["employment_status"]} for r in rows}
+        """SELECT DISTINCT ON (worker_id) worker_id, date, channel, status FROM (
+             SELECT worker_id, date, channel, employment_status AS status, 1 AS rank, followup_id AS id FROM followups
+              WHERE worker_id = ANY($1::text[])
+             UNION ALL
+             SELECT worker_id, end_date, 'separation', end_reason, 0, placement_id FROM placements
+              WHERE worker_id = ANY($1::text[]) AND end_date IS NOT NULL) c
+           ORDER BY worker_id, date DESC, rank DESC, id DESC""", worker_ids)
+    return {r["worker_id"]: {"date": r["date"], "channel": r["channel"],
+                             "channel_label": {**CHANNELS, "separation": "离职登记"}.get(r["channel"]),
+                             "employment_status": r["status"]} for r in rows}
 
 
 async def returned_home(pool: asyncpg.Pool, region: str | None) -> list[dict[str, Any]]:

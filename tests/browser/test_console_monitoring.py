@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -140,7 +142,7 @@ async def test_monitoring_story(served: Served, pool: asyncpg.Pool, console_page
     await expect(table.first).to_contain_text(f"{Decimal(api_table['total']['average_income']):,.2f} 元")
     async with city.expect_download() as download:
         await city.get_by_role("button", name="导出采集表（脱敏）").click()
-    sheet = load_workbook(await (await download.value).path()).active
+    sheet = load_workbook(BytesIO(Path(await (await download.value).path()).read_bytes())).active
     ids = [row[2].value for row in sheet.iter_rows(min_row=3)]
     assert len(ids) == 8 and all(str(i).endswith("*" * 12) for i in ids)
 
@@ -159,4 +161,5 @@ async def test_monitoring_story(served: Served, pool: asyncpg.Pool, console_page
     wall = await opened.value
     await expect(wall.locator(".panel.casework")).to_contain_text("欠薪预警办结率")
     await expect(wall.locator(".panel.casework .casework-kpi").first).to_contain_text("1")
+    await expect(wall.locator("#asof")).not_to_have_text("—", timeout=20_000)  # the wall's own figures, too
     await shot(wall, "11-dashboard-casework")
