@@ -158,3 +158,72 @@ def test_figures_closure_rate_and_median() -> None:
     f = cw.figures([in_time, late, still_open, fresh], T0 + timedelta(days=21))
     assert (f.open, f.overdue, f.closed, f.due, f.closed_in_time) == (2, 1, 2, 3, 1)
     assert f.closure_rate == Decimal("0.3333") and f.median_hours_to_close == (24 + 480) / 2
+
+
+# ---- the ledger decides casework events (in-memory repository) ------------------------------------------------------
+async def test_the_ledger_decides_casework_against_the_case_and_keeps_its_history() -> None:
+    from laowu.ledger.memory import InMemoryLedger
+    from laowu.ledger.repository import apply
+    from laowu.ledger.rules import NAME_OF
+    from schemas import events as ev
+    from schemas.common import Actor
+    from schemas.envelope import Envelope
+
+    repo = InMemoryLedger()
+    aid = "wage_arrears:pl-1:fu-1"
+    repo.alerts[aid] = {"alert_id": aid, "kind": "wage_arrears", "worker_id": "w1", "placement_id": "pl-1",
+                        "regions": ["460105"], "raised_at": T0, "closed_at": None}
+    clerk = Actor(role="workstation", org="ws-460105-01", region="460105", subject="account:clerk")
+
+    def step(body: ev.BaseModel, hours: int) -> Envelope:
+        return Envelope.wrap(body, type=NAME_OF[type(body)], key=aid, source="ws-460105-01",  # type: ignore[arg-type]
+                             occurred_at=T0 + timedelta(hours=hours), actor=clerk)
+
+    events = [step(ev.AlertAssigned(alert_id=aid, assignee="clerk"), 1), step(ev.AlertAcknowledged(alert_id=aid), 2),
+              step(ev.AlertAcknowledged(alert_id=aid), 3),
+              step(ev.AlertWorked(alert_id=aid, action="phone_visit", note="已电话联系"), 4),
+              step(ev.AlertResolved(alert_id=aid, outcome="resolved"), 5),
+              step(ev.AlertWorked(alert_id=aid, note="迟到的记录"), 6),
+              step(ev.AlertAssigned(alert_id="wage_arrears:nobody", assignee="clerk"), 7)]
+    for e in events:
+        repo.accept(e)
+    await apply(repo, events)
+    assert [repo.status(e)[0] for e in events] == ["applied", "applied", "rejected", "applied", "applied", "rejected",
+                                                   "rejected"]
+    assert "already acknowledged" in str(repo.status(events[2])[1])
+    assert "closed" in str(repo.status(events[5])[1]) and "unknown alert" in str(repo.status(events[6])[1])
+    case = repo.case_records[aid]
+    assert (case.state, case.outcome, case.assignee, case.closed_at) == ("closed", "resolved", "clerk",
+                                                                        T0 + timedelta(hours=5))
+    assert [h["type"] for h in repo.case_history] == [NAME_OF[ev.AlertAssigned], NAME_OF[ev.AlertAcknowledged],
+                                                      NAME_OF[ev.AlertWorked], NAME_OF[ev.AlertResolved]]
+    assert repo.case_history[2]["detail"] == {"action": "phone_visit", "note": "已电话联系"}
+    assert repo.case_history[0]["actor"]["subject"] == "account:clerk"
+
+
+def test_the_stream_keeps_the_last_view_of_each_fact() -> None:
+    from schemas.events import LedgerChanged
+    from streams.monitoring import facts_of
+
+    def placement(version: int, status: str, end: str | None = None) -> dict[str, object]:
+        return {"placement_id": "p1", "worker_id": "w1", "origin_region": "460105", "destination_region": "440300",
+                "start_date": "2026-01-05", "end_date": end, "end_reason": "returned_home" if end else None,
+                "monthly_wage": "5000.00", "employer_id": "e1", "status": status, "version": version}
+
+    changes = [
+        LedgerChanged(entity="worker", entity_id="w1", cause_event_id="c", cause_type="t",
+                      after={"worker_id": "w1", "household_region": "460105", "priority_groups": ["disabled"]}),
+        LedgerChanged(entity="placement", entity_id="p1", cause_event_id="c", cause_type="t",
+                      after=placement(1, "dispatched") | {"start_date": None}),
+        LedgerChanged(entity="placement", entity_id="p1", cause_event_id="c", cause_type="t",
+                      after=placement(3, "ended", "2026-02-20")),
+        LedgerChanged(entity="followup", entity_id="p1", cause_event_id="c", cause_type="t",
+                      after=placement(2, "confirmed"),
+                      facts={"followup_id": "f1", "date": "2026-02-01", "employment_status": "on_job",
+                             "monthly_wage": "5200"}),
+    ]
+    people, spells, followups = facts_of(changes)
+    assert people == [{"worker_id": "w1", "household_region": "460105", "priority_groups": ["disabled"]}]
+    assert [(s["version"], s["end_date"]) for s in spells] == [(3, date(2026, 2, 20))]  # the newest version wins
+    assert followups == [{"followup_id": "f1", "placement_id": "p1", "worker_id": "w1", "date": date(2026, 2, 1),
+                          "employment_status": "on_job", "monthly_wage": "5200"}]
