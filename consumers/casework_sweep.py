@@ -14,6 +14,7 @@ Safe in every replica: candidate rows are locked with SKIP LOCKED, ids are deter
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,10 @@ SOURCE = "laowu.sweeper"
 ESCALATED = NAME_OF[ev.AlertEscalated]
 LOOKBACK_DAYS = 120  # cases older than this have long escalated or been settled
 DROP_MONTHS = 3  # completed months judged again on every sweep (late syncs may change them)
+DROP_EVERY_S = 3600.0
+"""The county check reads every priority-group person's facts: hourly is plenty for a monthly figure (the sweeper
+itself runs every ``LAOWU_SWEEP_EVERY_S``, 30 s by default)."""
+_last_drop_check: dict[str, float] = {}
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +54,17 @@ def sweep_time(today: date) -> datetime:
     return end if end < now else now
 
 
-async def sweep(pool: asyncpg.Pool, settings: Settings, today: date) -> tuple[int, int]:
-    """(cases escalated, county alerts raised) on ``today``."""
+async def sweep(pool: asyncpg.Pool, settings: Settings, today: date, every_time: bool = True) -> tuple[int, int]:
+    """(cases escalated, county alerts raised) on ``today``; ``every_time=False`` (the periodic sweep) checks the
+    counties at most every :data:`DROP_EVERY_S` in this process."""
     now = sweep_time(today)
+    where = settings.database_url or ""
+    due = every_time or time.monotonic() - _last_drop_check.get(where, -DROP_EVERY_S) >= DROP_EVERY_S
     async with pool.acquire() as conn, conn.transaction():
         escalated = await _escalate(conn, settings, now)
-        raised = await _falling_counties(conn, settings, today, now)
+        raised = await _falling_counties(conn, settings, today, now) if due else 0
+    if due:
+        _last_drop_check[where] = time.monotonic()
     if escalated or raised:
         log.info("sweeper escalated %d cases, raised %d county monitoring alerts", escalated, raised)
     return escalated, raised

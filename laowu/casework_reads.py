@@ -52,7 +52,9 @@ async def work_list(pool: asyncpg.Pool, viewer: Viewer, which: str, now: datetim
                     open_only: bool = True) -> list[dict[str, Any]]:
     if which == "mine":
         me = username(viewer)
-        found = await store.cases(pool, viewer, assignee=me or "\x00none", open_only=open_only)
+        if me is None:  # a token of an API key or `laowu token`: nobody, so nothing is assigned to it
+            return []
+        found = await store.cases(pool, viewer, assignee=me, open_only=open_only)
     elif which == "team":
         found = await store.cases(pool, viewer, team=viewer.org, open_only=open_only)  # type: ignore[attr-defined]
     elif which == "escalated":
