@@ -9,6 +9,8 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 
+import api.routers.casework as casework_routes  # issue 20
+import api.routers.monitoring as monitoring_routes  # issue 20
 from api import console, errors, openapi
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
@@ -17,22 +19,7 @@ from api.middleware import BodyLimit, CleanParameters, Observe, SecurityHeaders
 from api.proxies import ClientAddress
 from api.publisher import Publisher
 from api.revocations import Revocations
-from api.routers import (  # issue 20
-    accounts,
-    auth,
-    brands,
-    casework,
-    dashboard,
-    dispatch,
-    events,
-    exports,
-    feed,
-    health,
-    imports,
-    monitoring,
-    stats,
-    workers,
-)
+from api.routers import accounts, auth, brands, dashboard, dispatch, events, exports, feed, health, imports, stats, workers
 from laowu import heap
 from laowu.intake import Intake
 from laowu.privacy import Privacy
@@ -90,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (worker reads, batches) come first. No two routers share a path, so the order changes nothing else.
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
                    imports.router, stats.router, feed.router, exports.router, accounts.router,
-                   monitoring.router, casework.router):  # issue 20
+                   monitoring_routes.router, casework_routes.router):  # issue 20
         app.include_router(router, dependencies=Guard)
     # /console/ and /dashboard: pages of the console's build (LAOWU_CONSOLE_DIR, else the checkout's console/dist);
     # no credential for the pages (their API calls need one)
