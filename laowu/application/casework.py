@@ -16,10 +16,11 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from laowu.application.commands import Command, Wants
-from laowu.application.errors import NotFound
+from laowu.application.errors import Conflict, NotFound
 from laowu.application.facts import Facts
 from laowu.application.handlers import Decision
 from laowu.domain.errors import DomainError
+from laowu.domain.regions import prefix
 from laowu.intake import CLOCK_SKEW, SPEC_OF, Context, Intake, InvalidRequest
 from laowu.store.scope import covers, unbounded
 from schemas.envelope import Envelope
@@ -36,6 +37,9 @@ class RecordAboutAlert(Command):
 
     def wants(self, w: Wants) -> None:
         w.alerts.add(self.alert_id)
+        assignee = getattr(self.body, "assignee", None)
+        if assignee:
+            w.accounts.add(assignee)
 
 
 def about_alert(name: str, payload: type[BaseModel]) -> type[RecordAboutAlert]:
@@ -50,10 +54,27 @@ def sees_alert(ctx: Context, regions: list[str]) -> bool:
     return unbounded(actor) or (actor.role != "employer" and any(covers(actor, r) for r in regions))
 
 
+def assignee_refusal(account: tuple[str, str | None] | None, regions: list[str]) -> str | None:
+    """Why a case may not go to this account (None: it may): a person with an enabled staff account who sees it."""
+    if account is None:
+        return "no enabled account has this user name"
+    role, region = account
+    if role == "admin":
+        return None
+    if role == "employer" or not region or not any(r.startswith(prefix(region)) for r in regions):
+        return "this account cannot see the alert (staff of a region the alert names)"
+    return None
+
+
 def record_about_alert(intake: Intake, cmd: RecordAboutAlert, facts: Facts, ctx: Context) -> Decision:
     regions = facts.alerts.get(cmd.alert_id)
     if regions is None or not sees_alert(ctx, regions):
         raise NotFound("alert", cmd.alert_id)
+    assignee = getattr(cmd.body, "assignee", None)
+    if assignee:
+        refusal = assignee_refusal(facts.accounts.get(assignee), regions)
+        if refusal:
+            raise Conflict([DomainError("assignee", "assignee", refusal)])
     at = getattr(cmd.body, "occurred_at", None) or datetime.now(UTC)
     if at > datetime.now(UTC) + CLOCK_SKEW:
         raise InvalidRequest([DomainError("occurred_at", "future", "must not be in the future")])

@@ -51,6 +51,10 @@ class Lookups(Protocol):
         """Alerts in the ledger: the regions they name, and the bureau a case escalated to (issue 20)."""
         ...
 
+    async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
+        """Enabled accounts by user name: (role, region) (issue 20: whom a case may be assigned to)."""
+        ...
+
 
 class _Vouched(dict[str, V]):
     """Knows every id, as ``value`` unless told otherwise."""
@@ -85,6 +89,7 @@ class Facts:
     households: dict[str, str] = field(default_factory=dict)
     placements: dict[str, PlacementRef] = field(default_factory=dict)
     alerts: dict[str, list[str]] = field(default_factory=dict)  # alert → the regions that see it (issue 20)
+    accounts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # enabled account → (role, region)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -133,4 +138,6 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.placements = await lookups.placement_refs(sorted(w.placements), actor)
     if w.alerts:
         facts.alerts = await lookups.alert_regions(sorted(w.alerts))
+    if w.accounts:
+        facts.accounts = await lookups.enabled_accounts(sorted(w.accounts))
     return facts

@@ -42,3 +42,6 @@ class PoolLookups:
 
     async def alert_regions(self, alert_ids: list[str]) -> dict[str, list[str]]:
         return await cases.alert_regions(self.pool, alert_ids)
+
+    async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
+        return await cases.enabled_accounts(self.pool, usernames)

@@ -65,6 +65,12 @@ async def alert_regions(pool: asyncpg.Pool, alert_ids: list[str]) -> dict[str, l
     return {r["alert_id"]: [*r["regions"], *([r["escalated_to"]] if r["escalated_to"] else [])] for r in rows}
 
 
+async def enabled_accounts(pool: asyncpg.Pool, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
+    rows = await pool.fetch("SELECT username, role, region FROM accounts WHERE username = ANY($1::text[]) AND enabled",
+                            usernames)
+    return {r["username"]: (r["role"], r["region"]) for r in rows}
+
+
 # ---- the sweeper ---------------------------------------------------------------------------------------------------
 async def escalation_candidates(conn: asyncpg.Connection, kinds: Sequence[str], since: datetime) -> list[Case]:
     """Cases of ``kinds`` raised since ``since`` that have not escalated (locked, skipped if another replica has them)."""

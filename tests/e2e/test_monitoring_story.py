@@ -120,6 +120,11 @@ async def test_priority_group_monitoring_and_a_wage_arrears_case(api: httpx.Asyn
     # 404 for whoever does not see it; a field the contract lacks is 422
     assert (await api.post(f"/v1/alerts/{arrears}/acknowledge", json={}, headers=story.clerk("b1"))).status_code == 404
     assert (await api.post(f"/v1/alerts/{arrears}/resolve", json={"outcome": "done"}, headers=bureau)).status_code == 422
+    unknown = await api.post(f"/v1/alerts/{arrears}/assign", json={"assignee": "nobody-here"}, headers=bureau)
+    assert unknown.status_code == 409 and unknown.json()["detail"][0]["loc"][-1] == "assignee", unknown.text
+    r = await api.post("/v1/accounts", json={"username": "clerk-105", "display_name": "秀英区工作站", "role": "workstation",
+                                             "org": "ws-460105-01", "region": "460105", "password": "laowu-test-2026"})
+    assert r.status_code == 201, r.text
     await step("assign", {"assignee": "clerk-105", "team": "ws-460105-01", "note": "请尽快核实欠薪情况",
                           "occurred_at": story.at(3, 3, 11)}, bureau)
     mine = (await api.get("/v1/cases", params={"view": "mine"}, headers=clerk)).json()["items"]

@@ -227,3 +227,14 @@ def test_the_stream_keeps_the_last_view_of_each_fact() -> None:
     assert [(s["version"], s["end_date"]) for s in spells] == [(3, date(2026, 2, 20))]  # the newest version wins
     assert followups == [{"followup_id": "f1", "placement_id": "p1", "worker_id": "w1", "date": date(2026, 2, 1),
                           "employment_status": "on_job", "monthly_wage": "5200"}]
+
+
+def test_a_case_goes_only_to_an_enabled_staff_account_that_sees_it() -> None:
+    from laowu.application.casework import assignee_refusal
+
+    assert assignee_refusal(("workstation", "460105"), ["460105"]) is None
+    assert assignee_refusal(("bureau", "460100"), ["460105"]) is None  # the city sees its counties
+    assert assignee_refusal(("admin", None), ["460105"]) is None
+    assert "no enabled account" in str(assignee_refusal(None, ["460105"]))
+    assert "cannot see" in str(assignee_refusal(("workstation", "460106"), ["460105"]))
+    assert "cannot see" in str(assignee_refusal(("employer", "460105"), ["460105"]))
