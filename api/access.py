@@ -91,6 +91,21 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/feed"): STAFF,
     ("GET", "/v1/export/workers.xlsx"): STAFF,
     ("GET", "/v1/export/stats.xlsx"): STAFF,
+    # priority-group monitoring and alert casework (issue 20); jurisdiction as the queries apply it
+    ("GET", "/v1/monitoring/table"): STAFF,
+    ("GET", "/v1/monitoring/workers/{worker_id}/months"): STAFF,
+    ("GET", "/v1/monitoring/returned-home"): STAFF,
+    ("GET", "/v1/monitoring/not-in-work"): STAFF,
+    ("GET", "/v1/export/monitoring.xlsx"): STAFF,
+    ("POST", "/v1/export/monitoring-revealed.xlsx"): STAFF,
+    ("POST", "/v1/alerts/{alert_id}/assign"): STAFF,
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): STAFF,
+    ("POST", "/v1/alerts/{alert_id}/work"): STAFF,
+    ("POST", "/v1/alerts/{alert_id}/resolve"): STAFF,
+    ("POST", "/v1/alerts/{alert_id}/reopen"): STAFF,
+    ("GET", "/v1/alerts/{alert_id}/case"): STAFF,
+    ("GET", "/v1/cases"): STAFF,
+    ("GET", "/v1/cases/figures"): STAFF,
 }
 
 BATCH_ROLES: dict[str, frozenset[str]] = {spec.name: spec.senders for spec in CATALOGUE if spec.senders}

@@ -9,6 +9,8 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 
+import api.routers.casework as casework_routes  # issue 20
+import api.routers.monitoring as monitoring_routes  # issue 20
 from api import console, errors, openapi
 from api.access import Authenticate, Guard
 from api.coalesce import Coalescer
@@ -74,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Requests are matched against the routers in this order, route by route (1-2 µs each): the busiest paths
     # (worker reads, batches) come first. No two routers share a path, so the order changes nothing else.
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
-                   imports.router, stats.router, feed.router, exports.router, accounts.router):
+                   imports.router, stats.router, feed.router, exports.router, accounts.router,
+                   monitoring_routes.router, casework_routes.router):  # issue 20
         app.include_router(router, dependencies=Guard)
     # /console/ and /dashboard: pages of the console's build (LAOWU_CONSOLE_DIR, else the checkout's console/dist);
     # no credential for the pages (their API calls need one)

@@ -76,6 +76,21 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/feed"): "streamFeed",
     ("GET", "/v1/export/workers.xlsx"): "exportWorkers",
     ("GET", "/v1/export/stats.xlsx"): "exportStats",
+    # priority-group monitoring and alert casework (issue 20)
+    ("GET", "/v1/monitoring/table"): "getMonitoringTable",
+    ("GET", "/v1/monitoring/workers/{worker_id}/months"): "listMonitoringMonths",
+    ("GET", "/v1/monitoring/returned-home"): "listReturnedHome",
+    ("GET", "/v1/monitoring/not-in-work"): "listNotInWork",
+    ("GET", "/v1/export/monitoring.xlsx"): "exportMonitoring",
+    ("POST", "/v1/export/monitoring-revealed.xlsx"): "exportMonitoringRevealed",
+    ("POST", "/v1/alerts/{alert_id}/assign"): "assignAlert",
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): "acknowledgeAlert",
+    ("POST", "/v1/alerts/{alert_id}/work"): "workAlert",
+    ("POST", "/v1/alerts/{alert_id}/resolve"): "resolveAlert",
+    ("POST", "/v1/alerts/{alert_id}/reopen"): "reopenAlert",
+    ("GET", "/v1/alerts/{alert_id}/case"): "getCase",
+    ("GET", "/v1/cases"): "listCases",
+    ("GET", "/v1/cases/figures"): "getCaseFigures",
 }
 
 BEARER = "bearerAuth"

@@ -20,6 +20,7 @@ ROUTE_CLASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"/v1/export/.+"), "export"),
     ("GET", re.compile(r"/v1/imports/[^/]+/errors\.xlsx"), "export"),
     ("POST", re.compile(r"/v1/imports/.+"), "import"),
+    ("POST", re.compile(r"/v1/export/monitoring-revealed\.xlsx"), "export"),  # issue 20: and a reveal per person
 )
 
 

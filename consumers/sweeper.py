@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
+from consumers import casework_sweep
 from laowu import metrics
 from laowu.domain import alerts as alert_rules
 from laowu.domain import subsidies as subsidy_rules
@@ -31,7 +32,8 @@ def today_in_china() -> date:
 
 
 async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None = None) -> tuple[int, int]:
-    today = today or today_in_china()
+    chosen, today = today is not None, today or today_in_china()
+    await casework_sweep.sweep(pool, settings, today, every_time=chosen)  # escalations, falling counties (issue 20)
     async with pool.acquire() as conn, conn.transaction():
         candidates = await dstore.sweep_candidates(conn, today, alert_rules.UNCONFIRMED_DAYS, alert_rules.FOLLOWUP_DAYS,
                                                    min_retention_days=subsidy_rules.min_retained_days())

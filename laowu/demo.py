@@ -144,5 +144,24 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
                             "placement_id": p["placement_id"], "date": (departure + timedelta(days=20)).isoformat(),
                             "channel": "phone", "employment_status": "on_job", "monthly_wage": "6800", "satisfaction": 4,
                             "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}", clerk)
+        await load_monitoring_demo(client, settings)
         log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
         return len(accepted)
+
+
+async def load_monitoring_demo(client: httpx.AsyncClient, settings: Settings) -> None:
+    """Issue 20: the monitoring story (``laowu.monitoring_demo``: 12 priority-group people of 秀英区, 龙华区 and 文昌市
+    over the last months, 龙华区's drop, two wage-arrears alerts) and its accounts: a clerk of 秀英区 (``clerk-105``)
+    and the bureaus of 秀英区 and 海口市 (``bureau-105``, ``bureau-city``), password as the other demo accounts. The
+    running sweeper raises the county's alert and escalates the unacknowledged case on its own."""
+    from laowu.monitoring_demo import Story
+
+    for username, name, role, org, region in (
+            ("clerk-105", "秀英区劳务工作站（演示）", "workstation", "ws-460105-01", "460105"),
+            ("bureau-105", "海口市秀英区人社局（演示）", "bureau", "hrss-460105", "460105"),
+            ("bureau-city", "海口市人社局（演示）", "bureau", "hrss-460100", "460100")):
+        r = await client.post("/v1/accounts", json={"username": username, "display_name": name, "role": role,
+                                                    "org": org, "region": region, "password": DEMO_PASSWORD})
+        if r.status_code not in (201, 409):
+            raise RuntimeError(f"demo: account {username}: {r.status_code}: {r.text[:300]}")
+    await Story(client, settings).load()

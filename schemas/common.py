@@ -138,7 +138,9 @@ EndReason = Literal["contract_ended", "resigned", "dismissed", "returned_home", 
 FollowUpChannel = Literal["phone", "visit", "online"]
 EmploymentStatus = Literal["on_job", "changed_job", "unemployed", "returned_home"]
 Problem = Literal["wage_arrears", "no_contract", "injury", "dispute"]
-AlertKind = Literal["unconfirmed_placement", "followup_overdue", "wage_arrears", "injury", "early_separation"]
+AlertKind = Literal[
+    "unconfirmed_placement", "followup_overdue", "wage_arrears", "injury", "early_separation", "employment_drop"
+]
 SubsidyKind = Literal["transport", "social_insurance", "employment_service"]
 Role = Literal["workstation", "employer", "bureau", "admin"]
 

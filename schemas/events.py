@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.common import (
     AlertKind,
@@ -181,6 +181,8 @@ class LedgerChanged(BaseModel):
     regions: list[RegionCode] = Field(default_factory=list)
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+    facts: dict[str, Any] | None = None
+    """What the cause found beyond the entity's view: a follow-up's date, status and wage (monitoring, issue 20)."""
 
 
 class StatsUpdated(BaseModel):
@@ -212,6 +214,64 @@ class SubsidyAccrued(BaseModel):
     organization_id: str
     placement_id: str
     amount: Yuan
+    rule_version: str
+
+
+# ---- alert casework (issue 20) --------------------------------------------------------------------------------
+AlertRef = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+"""An alert's id (``kind:subject[:suffix]``, e.g. ``wage_arrears:pl-…:fu-…``): deterministic, longer than a client id."""
+Username = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9._-]+$")]
+CaseAction = Literal["phone_visit", "home_visit", "labor_inspection", "legal_aid", "job_referral"]
+CaseOutcome = Literal["resolved", "referred", "unreachable", "no_action_needed"]
+
+
+class AlertAssigned(Strict):
+    """分派: the case goes to an account (a user name) or a team (an organization id), or both."""
+
+    alert_id: AlertRef
+    assignee: Username | None = None
+    team: Identifier | None = None
+    note: Text | None = None
+
+
+class AlertAcknowledged(Strict):
+    """签收: someone answers for the case from now on (the deadline to acknowledge is met or missed here)."""
+
+    alert_id: AlertRef
+    note: Text | None = None
+
+
+class AlertWorked(Strict):
+    """跟踪办理: a note, an action taken (电话回访, 上门走访, 转劳动监察, 法律援助, 再就业推荐), or both."""
+
+    alert_id: AlertRef
+    action: CaseAction | None = None
+    note: Text | None = None
+
+
+class AlertResolved(Strict):
+    """办结: closed by a person with an outcome (the alert's own closing, ``alert.closed``, is the ledger's)."""
+
+    alert_id: AlertRef
+    outcome: CaseOutcome
+    note: Text | None = None
+
+
+class AlertReopened(Strict):
+    """重新打开: a closed case is worked again, with why."""
+
+    alert_id: AlertRef
+    reason: Text
+
+
+class AlertEscalated(BaseModel):
+    """Derived by the sweeper: not acknowledged by its deadline, the case goes to the bureau one level up."""
+
+    alert_id: str
+    kind: str
+    worker_id: WorkerId
+    regions: list[RegionCode] = Field(default_factory=list)
+    escalated_to: RegionCode
     rule_version: str
 
 
@@ -266,6 +326,13 @@ CATALOGUE: tuple[EventSpec, ...] = (
     EventSpec("alert.raised", AlertRaised, "laowu.alerts.v1", "worker_id"),
     EventSpec("alert.closed", AlertClosed, "laowu.alerts.v1", "worker_id"),
     EventSpec("subsidy.accrued", SubsidyAccrued, "laowu.subsidies.v1", "worker_id"),
+    # alert casework (issue 20): people's steps travel with the workers' events, keyed by the alert
+    EventSpec("alert.assigned", AlertAssigned, _W, "alert_id", STAFF),
+    EventSpec("alert.acknowledged", AlertAcknowledged, _W, "alert_id", STAFF),
+    EventSpec("alert.worked", AlertWorked, _W, "alert_id", STAFF),
+    EventSpec("alert.resolved", AlertResolved, _W, "alert_id", STAFF),
+    EventSpec("alert.reopened", AlertReopened, _W, "alert_id", STAFF),
+    EventSpec("alert.escalated", AlertEscalated, "laowu.alerts.v1", "worker_id"),
 )
 SPECS: dict[str, EventSpec] = {spec.name: spec for spec in CATALOGUE}
 
@@ -295,4 +362,10 @@ EventType = Literal[
     "alert.raised",
     "alert.closed",
     "subsidy.accrued",
+    "alert.assigned",
+    "alert.acknowledged",
+    "alert.worked",
+    "alert.resolved",
+    "alert.reopened",
+    "alert.escalated",
 ]

@@ -27,9 +27,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from laowu import kafka_security
 from laowu.settings import Settings
+from laowu.store import monitoring as monitoring_store
 from laowu.store import stats as store
 from laowu.store.pool import create_pool
 from schemas.topics import LEDGER_CHANGES
+from streams import monitoring
+from streams.monitoring import through as monitoring_through
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +88,12 @@ async def _attempt(conn: Any, consumer: AIOKafkaConsumer | None, topic: str, fix
         report = Report(consistent, pending, lag, len(expected.keys() | actual.keys()), [
             {"dim": c[0], "key": c[1], "month": c[2], "metric": c[3],
              "stored": _plain(actual.get(c, Decimal(0))), "recount": _plain(expected.get(c, Decimal(0)))} for c in drift])
+        monitored = await monitoring.drift(conn, monitoring_through())  # 务工监测 (issue 20)
+        report.drift += monitored
         if fix and consistent:
             await store.correct(conn, expected, drift)
+            if monitored:
+                await monitoring_store.rebuild(conn)
             await tr.commit()
             committed = report.corrected = True
         return report

@@ -36,6 +36,7 @@ from laowu.store.pool import create_pool
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.topics import STATS
+from streams import monitoring
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -168,6 +169,7 @@ class StatsSink:
             for cell, value in st.member_cells(new_members).items():
                 cells[cell] = cells.get(cell, Decimal(0)) + value
             await store.add_to_figures(conn, cells)
+            await monitoring.apply(conn, [body for _, body in fresh])  # 务工监测 (issue 20)
             await store.record_offsets(conn, offsets)
             feed: list[tuple[str, Sequence[str], Mapping[str, Any]]] = [
                 ("ledger", body.regions, ledger_item(e, body)) for e, body in fresh]

@@ -17,11 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from laowu.application import casework as cases
 from laowu.application import commands as c
 from laowu.application import handlers as h
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
 from laowu.domain import brands as brand_rules
+from laowu.domain import casework as case_rules
 from laowu.domain import lifecycle
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
@@ -92,6 +94,16 @@ ENTRIES: tuple[Entry, ...] = (
            Rule("placement", lifecycle.end, effects=after_end)),
     _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,
            Rule("placement", lifecycle.record_followup, effects=after_followup, entity="followup")),
+    # alert casework (issue 20): a person's steps on an alert, decided against the case by laowu.domain.casework
+    *(_entry(name, bodies.body_for(payload, "alert_id"), cases.about_alert(command, payload), cases.record_about_alert,
+             Rule("case", step))
+      for name, payload, command, step in (
+          ("alert.assigned", ev.AlertAssigned, "AssignAlert", case_rules.assign),
+          ("alert.acknowledged", ev.AlertAcknowledged, "AcknowledgeAlert", case_rules.acknowledge),
+          ("alert.worked", ev.AlertWorked, "WorkAlert", case_rules.work),
+          ("alert.resolved", ev.AlertResolved, "ResolveAlert", case_rules.close),
+          ("alert.reopened", ev.AlertReopened, "ReopenAlert", case_rules.reopen),
+      )),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

@@ -24,6 +24,8 @@ class Wants:
     workers: set[str] = field(default_factory=set)  # workers written about or dispatched
     households: set[str] = field(default_factory=set)  # workers whose household region moves
     placements: set[str] = field(default_factory=set)  # placements acted on
+    alerts: set[str] = field(default_factory=set)  # alerts worked (casework, issue 20)
+    accounts: set[str] = field(default_factory=set)  # accounts a case is assigned to (issue 20)
 
 
 class Command:

@@ -47,6 +47,14 @@ class Lookups(Protocol):
         """Placements ``actor`` sees, applied or in an accepted dispatch."""
         ...
 
+    async def alert_regions(self, alert_ids: list[str]) -> dict[str, list[str]]:
+        """Alerts in the ledger: the regions they name, and the bureau a case escalated to (issue 20)."""
+        ...
+
+    async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
+        """Enabled accounts by user name: (role, region) (issue 20: whom a case may be assigned to)."""
+        ...
+
 
 class _Vouched(dict[str, V]):
     """Knows every id, as ``value`` unless told otherwise."""
@@ -80,6 +88,8 @@ class Facts:
     workers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     households: dict[str, str] = field(default_factory=dict)
     placements: dict[str, PlacementRef] = field(default_factory=dict)
+    alerts: dict[str, list[str]] = field(default_factory=dict)  # alert → the regions that see it (issue 20)
+    accounts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # enabled account → (role, region)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -126,4 +136,8 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.households = await lookups.households(sorted(w.households), actor)
     if w.placements:
         facts.placements = await lookups.placement_refs(sorted(w.placements), actor)
+    if w.alerts:
+        facts.alerts = await lookups.alert_regions(sorted(w.alerts))
+    if w.accounts:
+        facts.accounts = await lookups.enabled_accounts(sorted(w.accounts))
     return facts

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from laowu.intake import PlacementRef
-from laowu.store import known, queries
+from laowu.store import cases, known, queries
 from schemas.common import Actor
 
 
@@ -39,3 +39,9 @@ class PoolLookups:
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         rows = await known.placement_refs(self.pool, placement_ids, actor)
         return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"], r["organizer_id"]) for pid, r in rows.items()}
+
+    async def alert_regions(self, alert_ids: list[str]) -> dict[str, list[str]]:
+        return await cases.alert_regions(self.pool, alert_ids)
+
+    async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
+        return await cases.enabled_accounts(self.pool, usernames)

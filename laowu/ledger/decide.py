@@ -21,6 +21,7 @@ from laowu.domain import alerts as alert_rules
 from laowu.domain import brands as brand_rules
 from laowu.domain import lifecycle
 from laowu.domain.brands import BrandRecord
+from laowu.domain.casework import Case
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.outcome import Changes, Rejected
 from laowu.domain.workers import WorkerRecord
@@ -59,6 +60,9 @@ class Decision:
     resolved: list[uuid.UUID] = field(default_factory=list)
     """Stored waiting events to forget (decided, or waiting for something else now)."""
     decided_dispatches: list[uuid.UUID] = field(default_factory=list)
+    cases: dict[str, Case] = field(default_factory=dict)
+    """Cases a casework event changed (issue 20)."""
+    case_history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] = (), now: datetime | None = None) -> Decision:
@@ -132,7 +136,24 @@ class _Decider:
             return self.apply_dispatch(e)
         if kind == "worker":
             return self.apply_worker(e)
+        if kind == "case":
+            return self.apply_case(e)
         return self.apply_placement(e)
+
+    def apply_case(self, e: Envelope) -> str:
+        """A person's step on an alert (跟踪帮扶): decided against the case as it stands, kept in its history."""
+        aid = e.payload["alert_id"]
+        case = self.s.cases.get(aid)
+        if case is None:
+            raise Rejected(f"unknown alert {aid}")
+        changes = RULES[e.type].apply(case, e.payload, e.occurred_at)  # type: ignore[misc]
+        case.version += 1
+        self.out.cases[aid] = case
+        detail = {k: v for k, v in e.payload.items() if k != "alert_id"}
+        self.out.case_history.append({"alert_id": aid, "event_id": e.event_id, "type": e.type,
+                                      "occurred_at": e.occurred_at, "actor": e.actor.model_dump() if e.actor else None,
+                                      "detail": detail, "changes": changes})
+        return str(aid)
 
     def apply_brand(self, e: Envelope) -> str:
         bid = e.payload["brand_id"]
@@ -229,7 +250,8 @@ class _Decider:
         if rule.entity == "followup":
             self.followup_ids.add(p["followup_id"])
         self.worker_changed(e, worker, changes | {"placement_id": [None, pid]}, before_w, (placement.origin_region,))
-        self.changed(e, rule.entity or "placement", pid, regions, before_p, rows.placement_view(placement), key=wid)
+        self.changed(e, rule.entity or "placement", pid, regions, before_p, rows.placement_view(placement), key=wid,
+                     facts=rows.followup_facts(p) if rule.entity == "followup" else None)
         return str(wid)
 
     def worker_changed(self, e: Envelope, worker: WorkerRecord, changes: Changes, before: dict[str, Any] | None,
@@ -241,9 +263,9 @@ class _Decider:
         self.changed(e, "worker", worker.worker_id, regions, before, rows.worker_view(worker), key=worker.worker_id)
 
     def changed(self, e: Envelope, entity: str, entity_id: str, regions: list[str], before: dict[str, Any] | None,
-                after: dict[str, Any] | None, key: str) -> None:
+                after: dict[str, Any] | None, key: str, facts: dict[str, Any] | None = None) -> None:
         self.out.outbox.append(derived.ledger_changed(e.event_id, e.type, e.occurred_at, entity, entity_id, regions,
-                                                      before, after, key, self.now, SOURCE))
+                                                      before, after, key, self.now, SOURCE, facts))
 
     # ---- after the events ---------------------------------------------------------------------
     def settle_effects(self) -> None:

@@ -38,11 +38,13 @@ def envelope(type: str, body: BaseModel | dict[str, Any], key: str, at: datetime
 
 def ledger_changed(cause_id: uuid.UUID, cause_type: str, at: datetime, entity: str, entity_id: str,
                    regions: list[str], before: dict[str, Any] | None, after: dict[str, Any] | None, key: str,
-                   now: str, source: str) -> Outgoing:
+                   now: str, source: str, facts: dict[str, Any] | None = None) -> Outgoing:
     # The hottest path of the ledger: a plain dict in the shape of schemas.events.LedgerChanged (its contract test
     # and the stats sink validate it), not a model validated and serialised twice.
     body = {"entity": entity, "entity_id": entity_id, "cause_event_id": str(cause_id), "cause_type": cause_type,
             "regions": regions, "before": before, "after": after}
+    if facts is not None:
+        body["facts"] = facts
     return LEDGER_CHANGES.name, key, envelope(CHANGED, body, key, at, uuid5_str(cause_id, f"{entity}:{entity_id}"),
                                               now, source)
 

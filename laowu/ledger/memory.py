@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.casework import Case
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
@@ -40,6 +41,8 @@ class InMemoryLedger(Repository):
         self.subsidies: dict[str, dict[str, Any]] = {}
         self.outbox: list[tuple[str, str, dict[str, Any]]] = []
         self.deferred: dict[uuid.UUID, dict[str, Any]] = {}
+        self.case_records: dict[str, Case] = {}
+        self.case_history: list[dict[str, Any]] = []
         self._seq = itertools.count()
 
     # ---- what the API does before the ledger sees an event ------------------------------------------
@@ -116,6 +119,16 @@ class InMemoryLedger(Repository):
                 facts.setdefault(f["placement_id"], []).append((f["followup_id"], day, list(f["problems"])))
         return held, accrued, facts
 
+    async def cases(self, alert_ids: Iterable[str]) -> dict[str, Case]:
+        out = {}
+        for aid in alert_ids:
+            a = self.alerts.get(aid)
+            if a is not None:
+                held = self.case_records.get(aid) or Case(aid, a["kind"], list(a["regions"]), a["raised_at"])
+                held.alert_closed_at = a["closed_at"]
+                out[aid] = copy.deepcopy(held)
+        return out
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         keys = set()
         for row in self.deferred.values():
@@ -151,6 +164,8 @@ class InMemoryLedger(Repository):
             if held is None or held["status"] == "accepted":
                 self.receipts[r["event_id"]] = r
         self.outbox += d.outbox
+        self.case_records.update(d.cases)
+        self.case_history += d.case_history
         for eid in d.resolved:
             self.deferred.pop(eid, None)
         for row in d.deferred:

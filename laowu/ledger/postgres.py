@@ -9,12 +9,14 @@ from typing import Any
 import asyncpg
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.casework import Case
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.subsidies import subsidy_ids
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
 from laowu.ledger.repository import Repository
 from laowu.ledger.state import AlertFact, FollowUpFact
+from laowu.store import cases as case_store
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
 from laowu.store import outbox as outbox_store
@@ -65,6 +67,9 @@ class PostgresLedger(Repository):
         return ({r["id"]: AlertFact(r["id"], r["kind"], r["worker_id"], r["placement_id"], list(r["regions"]),
                                     r["closed_at"]) for r in alert_rows}, accrued, facts)
 
+    async def cases(self, alert_ids: Iterable[str]) -> dict[str, Case]:
+        return await case_store.load_cases(self.conn, set(alert_ids))
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)
 
@@ -81,6 +86,7 @@ class PostgresLedger(Repository):
         await dstore.set_alert_closures(conn, d.alert_closures)
         await dstore.insert(conn, "alerts", d.alerts)
         await dstore.insert(conn, "subsidies", d.subsidies)
+        await case_store.save_cases(conn, list(d.cases.values()), d.case_history)
         await store.decide(conn, d.receipts)
         await outbox_store.enqueue(conn, [(self.topic(t), k, env) for t, k, env in d.outbox])
         await dstore.resolve(conn, d.resolved)

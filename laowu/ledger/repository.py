@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.casework import Case
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger import deferral
@@ -70,6 +71,10 @@ class Repository(ABC):
         """The alerts, the accrued subsidy ids and the follow-ups of (each its own set of) placements."""
 
     @abstractmethod
+    async def cases(self, alert_ids: Iterable[str]) -> dict[str, Case]:
+        """Alerts as cases (issue 20): the alert's own facts and its casework so far."""
+
+    @abstractmethod
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         """Keys deferred events have waited for longer than ``older_than_s`` although they are settled."""
 
@@ -84,6 +89,7 @@ class Repository(ABC):
         worker_ids: set[str] = set()
         placement_ids: set[str] = set()
         dispatch_ids: set[str] = set()
+        alert_ids: set[str] = set()
         changing: set[str] = set()
         for e in todo:
             rule = RULES[e.type]
@@ -95,6 +101,8 @@ class Repository(ABC):
                 placement_ids.add(e.payload["placement_id"])
             elif rule.kind == "dispatch":
                 dispatch_ids.add(e.payload["dispatch_id"])
+            elif rule.kind == "case":
+                alert_ids.add(e.payload["alert_id"])
         # Only brands this batch changes are locked. The rest are read to refuse members of a closed brand; a
         # status change another replica is applying meanwhile commits after this batch and counts as later, as it
         # did before whenever this batch took the lock first (across partitions, processing order decides).
@@ -106,6 +114,8 @@ class Repository(ABC):
         s.placements = await self.placements(placement_ids)
         s.dispatches = await self.existing_dispatches(dispatch_ids)
         s.refused_placements = await self.refused_placements(placement_ids - set(s.placements))
+        if alert_ids:
+            s.cases = await self.cases(alert_ids)
         keys = {key for e in todo for key in deferral.unblocks(e)} | set(wake)
         # A placement's events travel in order on their worker's partition, but one may have been deferred by a
         # replica that lost a race with the dispatch (it waits for the repair): a later event of the same placement
@@ -190,4 +200,4 @@ async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str
 
 def _phase(e: Envelope) -> int:
     kind = RULES[e.type].kind
-    return 0 if kind == "brand" else 2 if kind == "dispatch" else 1
+    return 0 if kind == "brand" else 2 if kind == "dispatch" else 3 if kind == "case" else 1

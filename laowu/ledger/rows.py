@@ -78,6 +78,11 @@ FOLLOWUP_COLUMNS = ("followup_id", "placement_id", "worker_id", "date", "channel
                     "monthly_wage", "satisfaction")
 
 
+def followup_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a follow-up found, as ``ledger.changed`` carries it for monitoring (务工监测, issue 20): no personal data."""
+    return {k: payload.get(k) for k in ("followup_id", "date", "employment_status", "monthly_wage")}
+
+
 def followup_row(e: Envelope) -> dict[str, Any]:
     p = e.payload
     return {k: p.get(k) for k in FOLLOWUP_COLUMNS} | {"problems": p.get("problems", []), "services": p.get("services", []),

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.casework import Case
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from schemas.envelope import Envelope
@@ -53,3 +54,5 @@ class LedgerState:
     """Subsidy ids accrued for the loaded placements."""
     followups: dict[str, list[FollowUpFact]] = field(default_factory=dict)
     """Follow-ups of the loaded placements."""
+    cases: dict[str, Case] = field(default_factory=dict)
+    """Alerts worked by this batch's casework events, as cases (issue 20)."""

@@ -147,7 +147,10 @@ async def test_full_story(api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: An
     alerts_total = await pool.fetchval("SELECT count(*) FROM alerts")
     closed_total = await pool.fetchval("SELECT count(*) FROM alerts WHERE closed_at IS NOT NULL")
     subsidies_total = await pool.fetchval("SELECT count(*) FROM subsidies")
-    assert len(seen) == alerts_total + closed_total + subsidies_total
+    # issue 20: the wage-arrears alert nobody acknowledged in 3 days escalated (alert.escalated, on the alerts topic)
+    escalated_total = await pool.fetchval("SELECT count(*) FROM alert_cases WHERE escalated_to IS NOT NULL")
+    assert escalated_total == 1
+    assert len(seen) == alerts_total + closed_total + subsidies_total + escalated_total
 
 
 async def test_illegal_transitions_are_rejected_and_leave_the_ledger_untouched(

@@ -53,6 +53,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "alert.closed": {"alert_id": "followup_overdue:pl-1", "kind": "followup_overdue", "worker_id": W},
     "subsidy.accrued": {"kind": "transport", "worker_id": W, "organization_id": "ws-1", "placement_id": "pl-1",
                         "amount": "500.00", "rule_version": "2026.1-hainan"},
+    # alert casework (issue 20)
+    "alert.assigned": {"alert_id": "wage_arrears:pl-1:fu-1", "assignee": "ws-clerk", "team": "ws-1", "note": "请核实"},
+    "alert.acknowledged": {"alert_id": "wage_arrears:pl-1:fu-1"},
+    "alert.worked": {"alert_id": "wage_arrears:pl-1:fu-1", "action": "labor_inspection", "note": "已转劳动监察大队"},
+    "alert.resolved": {"alert_id": "wage_arrears:pl-1:fu-1", "outcome": "resolved", "note": "工资已结清"},
+    "alert.reopened": {"alert_id": "wage_arrears:pl-1:fu-1", "reason": "再次欠薪"},
+    "alert.escalated": {"alert_id": "wage_arrears:pl-1:fu-1", "kind": "wage_arrears", "worker_id": W,
+                        "regions": ["460105"], "escalated_to": "460100", "rule_version": "2026-12"},
 }
 
 

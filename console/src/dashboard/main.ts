@@ -3,6 +3,7 @@
 // /v1/targets, /v1/alerts, /v1/feed (SSE). Behaviour as before the move (tests/browser/test_dashboard.py).
 import './dashboard.css'
 import { echarts, type ECharts } from './echarts'
+import './casework' // issue 20: 欠薪预警办理
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the API's JSON, read field by field as before */
 type Json = any
@@ -160,7 +161,8 @@ function renderCrumbs() {
 }
 
 const ALERT_NAMES: Record<string, string> = { unconfirmed_placement: "未确认到岗", followup_overdue: "跟踪服务逾期", wage_arrears: "欠薪",
-  injury: "工伤", early_separation: "早期离职" };
+  injury: "工伤", early_separation: "早期离职",
+  employment_drop: "务工人数下降" }; // issue 20
 
 function renderAlerts(counts: Record<string, number>, items: Json[]): void {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);

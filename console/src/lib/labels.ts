@@ -62,6 +62,7 @@ export const ALERT_KIND: Record<string, string> = {
   wage_arrears: '欠薪',
   injury: '工伤',
   early_separation: '短期离职',
+  employment_drop: '务工人数下降', // issue 20: a county's priority-group people in work fell
 }
 
 export const RECEIPT_STATUS: Record<string, string> = { accepted: '处理中', applied: '已生效', rejected: '被退回' }

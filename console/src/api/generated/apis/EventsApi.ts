@@ -242,6 +242,12 @@ export const ListReceiptsTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    AlertAssigned: 'alert.assigned',
+    AlertAcknowledged: 'alert.acknowledged',
+    AlertWorked: 'alert.worked',
+    AlertResolved: 'alert.resolved',
+    AlertReopened: 'alert.reopened',
+    AlertEscalated: 'alert.escalated'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

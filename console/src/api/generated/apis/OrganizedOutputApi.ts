@@ -668,7 +668,8 @@ export const ListAlertsKindEnum = {
     FollowupOverdue: 'followup_overdue',
     WageArrears: 'wage_arrears',
     Injury: 'injury',
-    EarlySeparation: 'early_separation'
+    EarlySeparation: 'early_separation',
+    EmploymentDrop: 'employment_drop'
 } as const;
 export type ListAlertsKindEnum = typeof ListAlertsKindEnum[keyof typeof ListAlertsKindEnum];
 /**

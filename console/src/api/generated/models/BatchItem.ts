@@ -69,7 +69,13 @@ export const BatchItemTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    AlertAssigned: 'alert.assigned',
+    AlertAcknowledged: 'alert.acknowledged',
+    AlertWorked: 'alert.worked',
+    AlertResolved: 'alert.resolved',
+    AlertReopened: 'alert.reopened',
+    AlertEscalated: 'alert.escalated'
 } as const;
 export type BatchItemTypeEnum = typeof BatchItemTypeEnum[keyof typeof BatchItemTypeEnum];
 
