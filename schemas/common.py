@@ -140,7 +140,7 @@ EmploymentStatus = Literal["on_job", "changed_job", "unemployed", "returned_home
 Problem = Literal["wage_arrears", "no_contract", "injury", "dispute"]
 AlertKind = Literal["unconfirmed_placement", "followup_overdue", "wage_arrears", "injury", "early_separation"]
 SubsidyKind = Literal["transport", "social_insurance", "employment_service"]
-Role = Literal["workstation", "employer", "bureau", "admin"]
+Role = Literal["workstation", "employer", "bureau", "admin", "reviewer"]
 
 
 class Strict(BaseModel):

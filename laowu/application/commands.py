@@ -24,6 +24,7 @@ class Wants:
     workers: set[str] = field(default_factory=set)  # workers written about or dispatched
     households: set[str] = field(default_factory=set)  # workers whose household region moves
     placements: set[str] = field(default_factory=set)  # placements acted on
+    brand_files: set[str] = field(default_factory=set)  # issue 21: brands managed (document and figures)
 
 
 class Command:

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
 from laowu.intake import PlacementRef
+from laowu.store.brand_figures import BrandFile
 from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
 from schemas.common import Actor
 
@@ -45,6 +46,10 @@ class Lookups(Protocol):
 
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         """Placements ``actor`` sees, applied or in an accepted dispatch."""
+        ...
+
+    async def brand_files(self, brand_ids: list[str]) -> dict[str, BrandFile]:
+        """Applied brands with their management document and figures (issue 21)."""
         ...
 
 
@@ -80,6 +85,7 @@ class Facts:
     workers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     households: dict[str, str] = field(default_factory=dict)
     placements: dict[str, PlacementRef] = field(default_factory=dict)
+    brand_files: dict[str, BrandFile] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -126,4 +132,6 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.households = await lookups.households(sorted(w.households), actor)
     if w.placements:
         facts.placements = await lookups.placement_refs(sorted(w.placements), actor)
+    if w.brand_files:
+        facts.brand_files = await lookups.brand_files(sorted(w.brand_files))
     return facts

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import asyncpg
 
+from laowu.domain.statistics import BEIJING
 from laowu.intake import PlacementRef
-from laowu.store import known, queries
+from laowu.store import brand_figures, known, queries
+from laowu.store.brand_figures import BrandFile
 from schemas.common import Actor
 
 
@@ -39,3 +42,6 @@ class PoolLookups:
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         rows = await known.placement_refs(self.pool, placement_ids, actor)
         return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"], r["organizer_id"]) for pid, r in rows.items()}
+
+    async def brand_files(self, brand_ids: list[str]) -> dict[str, BrandFile]:
+        return await brand_figures.brand_files(self.pool, brand_ids, datetime.now(BEIJING).date())
