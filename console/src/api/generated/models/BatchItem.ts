@@ -69,7 +69,14 @@ export const BatchItemTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    BrandApplicationSubmitted: 'brand.application_submitted',
+    BrandReviewersAssigned: 'brand.reviewers_assigned',
+    BrandReviewScored: 'brand.review_scored',
+    BrandApplicationDecided: 'brand.application_decided',
+    BrandRecheckDecided: 'brand.recheck_decided',
+    BrandComplaintRecorded: 'brand.complaint_recorded',
+    BrandPersonNamed: 'brand.person_named'
 } as const;
 export type BatchItemTypeEnum = typeof BatchItemTypeEnum[keyof typeof BatchItemTypeEnum];
 
