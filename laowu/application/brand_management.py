@@ -112,7 +112,7 @@ def _early(found: BrandFile, rule: Callable[..., Any], payload: BaseModel, at: d
     try:
         rule(rec, payload.model_dump(mode="json"), at)
     except Rejected as exc:
-        raise Conflict([DomainError(field, "conflict", exc.reason)]) from None
+        raise Conflict([DomainError(field, "conflict", exc.reason, review.chinese(exc.reason))]) from None
 
 
 def _envelope(intake: Intake, payload: BaseModel, at: datetime, ctx: Context) -> Decision:

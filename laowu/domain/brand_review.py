@@ -12,6 +12,7 @@ change is in ``GET /v1/brands/{id}/history``. A status or level a decision chang
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime
 from typing import Any
 
@@ -213,3 +214,33 @@ def name_person(rec: BrandRecord | None, p: dict[str, Any], at: datetime) -> tup
                            "phone_masked": p.get("phone_masked"), "story": p.get("story"), "at": at.isoformat()}
     rec.management = doc
     return rec, {"person": [None, pid], "title": [None, p["title"]]}
+
+
+_CHINESE: tuple[tuple[str, str], ...] = (
+    (r"the review is not complete: (\d+) of the (\d+) reviews", r"评审未完成：已有 \1 份评分，决定规则需要 \2 份"),
+    (r"(\S+) is not a reviewer of application", r"\1 不是该申请的评审专家"),
+    (r"(\S+) has already scored", r"\1 已经评过分"),
+    (r"application (\S+) of this brand is still open", r"该品牌已有未办结的申请 \1"),
+    (r"the (\d+) re-check of this brand is already decided", r"该品牌 \1 年度复核已作出决定"),
+    (r"is already decided", "该申请已作出决定"),
+    (r"needs a candidate brand", "入库申请只适用于培育状态的品牌"),
+    (r"needs a listed brand", "晋级申请只适用于已入库的品牌"),
+    (r"must raise the level", "晋级的目标级别必须高于现有级别"),
+    (r"score for \S+ must be between 0 and (\d+)", r"评分超出范围（0–\1）"),
+    (r"rubric item", "请为每一项评分，每项一次"),
+    (r"unknown application (\S+)", r"申请 \1 不存在"),
+    (r"already (exists|recorded|named)", "编号已被使用"),
+    (r"brand is revoked", "品牌已撤销，不能再变更"),
+    (r"brand is already (\w+)", r"品牌已是该状态（\1）"),
+    (r"illegal brand status transition", "当前状态下不能作此变更"),
+    (r"has no level above it", "已是最高级别"),
+)
+
+
+def chinese(reason: str) -> str | None:
+    """The ledger's refusal in the words a bureau clerk or an expert reads (None: no translation known)."""
+    for pattern, text in _CHINESE:
+        m = re.search(pattern, reason)
+        if m:
+            return m.expand(text)
+    return None

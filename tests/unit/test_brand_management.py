@@ -259,3 +259,11 @@ async def test_the_ledger_decides_a_review_and_writes_it_to_the_brand_history() 
     decided = repo.brand_history[-1]
     assert decided["type"] == "brand.application_decided" and decided["changes"]["status"] == ["candidate", "listed"]
     assert [h["type"] for h in repo.brand_history].count("brand.review_scored") == 3
+
+
+def test_refusals_read_in_chinese() -> None:
+    assert review.chinese("the review is not complete: 2 of the 3 reviews the decision rule needs") == \
+        "评审未完成：已有 2 份评分，决定规则需要 3 份"
+    assert review.chinese("expert-9 is not a reviewer of application app-1") == "expert-9 不是该申请的评审专家"
+    assert review.chinese("the 2026 re-check of this brand is already decided (suspend)") == "该品牌 2026 年度复核已作出决定"
+    assert review.chinese("something new") is None
