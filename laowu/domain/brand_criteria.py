@@ -175,9 +175,10 @@ def review_outcome(totals: list[int], rules: Mapping[str, Any] | None = None) ->
     if len(totals) < need:
         return None, None, f"{len(totals)} of the {need} reviews the decision rule needs"
     mean = _round(Decimal(sum(totals)) / len(totals), "0.01")
+    # The words go into the brand's history as the reason of its status change: the bureau's language.
     if mean >= pass_mean:
-        return "approved", mean, f"mean score {mean} ≥ {pass_mean} over {len(totals)} reviews"
-    return "refused", mean, f"mean score {mean} < {pass_mean} over {len(totals)} reviews"
+        return "approved", mean, f"平均分 {mean} ≥ {pass_mean}，共 {len(totals)} 份评分"
+    return "refused", mean, f"平均分 {mean} < {pass_mean}，共 {len(totals)} 份评分"
 
 
 # ---- integrity (诚信评价) ------------------------------------------------------------------------------------

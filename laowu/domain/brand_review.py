@@ -128,7 +128,7 @@ def decide(rec: BrandRecord | None, p: dict[str, Any], at: datetime) -> tuple[Br
     changes: Changes = {"application": [None, app["application_id"]], "decision": [None, outcome],
                         "mean_score": [None, str(mean)]}
     reason = f"{'入库' if app['kind'] == 'entry' else '晋级'}评审{'通过' if outcome == 'approved' else '未通过'}" \
-             f" (申请 {app['application_id']}: {why})" + (f"; {p['reason']}" if p.get("reason") else "")
+             f"（申请 {app['application_id']}：{why}）" + (f"；{p['reason']}" if p.get("reason") else "")
     if outcome == "approved":
         if app["kind"] == "entry":
             rec, status_changes = brands.change_status(rec, {"status": "listed", "reason": reason}, at)
@@ -160,7 +160,7 @@ def recheck(rec: BrandRecord | None, p: dict[str, Any], at: datetime) -> tuple[B
     if year in doc["rechecks"]:
         raise Rejected(f"the {year} re-check of this brand is already decided ({doc['rechecks'][year]['decision']})")
     label = criteria.PROPOSAL_LABELS[decision]
-    reason = f"{year} 年度复核: {label} (建议 {criteria.PROPOSAL_LABELS[p['proposal']]}); {p['reason']}"
+    reason = f"{year} 年度复核：{label}（平台建议{criteria.PROPOSAL_LABELS[p['proposal']]}）；{p['reason']}"
     changes: Changes = {"recheck_year": [None, int(year)], "proposal": [None, p["proposal"]],
                         "decision": [None, decision]}
     if decision in ("suspend", "revoke"):

@@ -140,7 +140,10 @@ async def test_brand_management_story(served: Served, pool: asyncpg.Pool, consol
     await row.locator(".el-table__expand-icon").click()
     await expect(page.get_by_text("带动就业明显，稳岗良好")).to_be_visible()
     await row.get_by_role("button", name="结束评审").click()
-    await expect(row.get_by_text("评审通过")).to_be_visible(timeout=20_000)
+    await expect(page.get_by_text("评审已结束，结果见品牌历史")).to_be_visible(timeout=20_000)
+    await page.get_by_text("全部", exact=True).click()  # a decided application leaves the open ones
+    row = page.locator(".apps tbody tr.el-table__row").first
+    await expect(row.get_by_text("评审通过")).to_be_visible()
     await shot(page, "05-review-decided")
     assert (await api.get(f"/v1/brands/{BRAND['brand_id']}")).json()["status"] == "listed"
 

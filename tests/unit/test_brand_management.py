@@ -169,7 +169,7 @@ def test_an_entry_review_by_three_experts_lists_the_brand() -> None:
     assert rec.status == "listed" and rec.level == "municipal" and rec.status_since == T0 + timedelta(days=1)
     assert changes["status"] == ["candidate", "listed"] and changes["level"] == ["county", "municipal"]
     assert changes["decision"] == [None, "approved"] and changes["mean_score"] == [None, "76.67"]
-    assert "入库评审通过" in changes["reason"][1]
+    assert changes["reason"][1] == "入库评审通过（申请 a1：平均分 76.67 ≥ 70，共 3 份评分）；材料齐全"
     with pytest.raises(Rejected, match="already decided"):
         review.decide(rec, {"application_id": "a1"}, T0)
 
@@ -212,7 +212,7 @@ def test_the_recheck_decision_suspends_through_the_brand_rules_once_a_year() -> 
          "decision": "suspend", "reason": "整改一年"}
     rec, changes = review.recheck(_brand("listed"), p, T0)
     assert rec.status == "suspended" and changes["status"] == ["listed", "suspended"]
-    assert "2026 年度复核: 暂停" in changes["reason"][1] and rec.management["rechecks"]["2026"]["decision"] == "suspend"
+    assert "2026 年度复核：暂停（平台建议暂停）" in changes["reason"][1] and rec.management["rechecks"]["2026"]["decision"] == "suspend"
     with pytest.raises(Rejected, match="already decided"):
         review.recheck(rec, p | {"decision": "keep"}, T0)
     kept, changes = review.recheck(_brand("listed"), p | {"decision": "promote"}, T0)
