@@ -152,9 +152,10 @@ async def propose_recheck(brand_id: BrandId, pool: PoolDep,
 
 
 @router.get("/v1/brands/{brand_id}/management", response_model=bodies.ManagementPublic)
-async def get_management(brand_id: BrandId, pool: PoolDep) -> bodies.ManagementPublic:
-    """Applications with their criteria, reviews and decisions; re-checks; complaints; typical persons (masked)."""
-    return bodies.ManagementPublic(**await brand_management.management(pool, brand_id))
+async def get_management(brand_id: BrandId, pool: PoolDep, actor: CurrentActor) -> bodies.ManagementPublic:
+    """Applications with their criteria, reviews and decisions; re-checks; complaints; typical persons (a worker
+    shown masked, and only to a caller who sees that worker)."""
+    return bodies.ManagementPublic(**await brand_management.management(pool, brand_id, actor))
 
 
 @router.get("/v1/brand-applications", response_model=Applications)

@@ -8,32 +8,41 @@ from typing import Any
 import asyncpg
 
 from laowu.store.errors import NotFound
-from laowu.store.scope import Viewer, region_between, unbounded
+from laowu.store.scope import Viewer, region_between, unbounded, worker_clause
 
 
 def _persons(doc: dict[str, Any], workers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Typical persons as every view shows them: a worker by the masked record, a named person's phone masked;
+    """Typical persons as the viewer may see them: a worker by the masked record, and only by a viewer who sees that
+    worker (as ``GET /v1/workers/{id}``; to anyone else the title and story alone); a named person's phone masked;
     never a ciphertext."""
     out = []
     for p in doc.get("persons", {}).values():
         shown = {k: p.get(k) for k in ("person_id", "title", "worker_id", "name", "phone_masked", "story", "at")}
-        w = workers.get(p.get("worker_id") or "")
-        if w is not None:
-            shown |= {"name": w["name"], "id_number_masked": w["id_number_masked"],
-                      "household_region": w["household_region"]}
+        if p.get("worker_id"):
+            w = workers.get(p["worker_id"])
+            shown |= ({"name": w["name"], "id_number_masked": w["id_number_masked"],
+                       "household_region": w["household_region"]} if w is not None else {"worker_id": None})
         out.append(shown)
     return out
 
 
-async def management(pool: asyncpg.Pool, brand_id: str) -> dict[str, Any]:
+async def _visible_workers(pool: asyncpg.Pool, worker_ids: list[str], viewer: Viewer) -> dict[str, dict[str, Any]]:
+    if not worker_ids or viewer.role == "reviewer":  # an expert judges the brand, not its people
+        return {}
+    args: list[Any] = [worker_ids]
+    clause = worker_clause(viewer, args, "w")
+    rows = await pool.fetch("SELECT w.worker_id, w.name, w.id_number_masked, w.household_region FROM workers w "
+                            f"WHERE w.worker_id = ANY($1::text[]) AND {clause}", *args)
+    return {r["worker_id"]: dict(r) for r in rows}
+
+
+async def management(pool: asyncpg.Pool, brand_id: str, viewer: Viewer) -> dict[str, Any]:
     row = await pool.fetchrow("SELECT brand_id, management FROM brands WHERE brand_id = $1", brand_id)
     if row is None:
         raise NotFound(brand_id)
     doc = dict(row["management"] or {})
     worker_ids = [p["worker_id"] for p in doc.get("persons", {}).values() if p.get("worker_id")]
-    workers = {r["worker_id"]: dict(r) for r in await pool.fetch(
-        "SELECT worker_id, name, id_number_masked, household_region FROM workers WHERE worker_id = ANY($1::text[])",
-        worker_ids)} if worker_ids else {}
+    workers = await _visible_workers(pool, worker_ids, viewer)
     applications = sorted(doc.get("applications", {}).values(), key=lambda a: a["submitted_at"], reverse=True)
     return {"brand_id": brand_id, "applications": applications,
             "rechecks": sorted(doc.get("rechecks", {}).values(), key=lambda r: r["year"], reverse=True),

@@ -209,3 +209,9 @@ async def test_integrity_and_typical_persons(api: httpx.AsyncClient, settings: S
     assert persons["p-founder"]["phone_masked"] == "138****8000" and "13800138000" not in str(shown)
     assert persons["p-face"]["name"] == body["name"] and persons["p-face"]["id_number_masked"].endswith("*" * 12)
     assert "phone_enc" not in str(shown)
+    # A worker is shown only to whoever sees that worker: not to an employer who never employed them, nor an expert.
+    for stranger in (bearer("employer", "emp-other", "440300"), expert("expert-1")):
+        seen = {p["person_id"]: p for p in (await api.get("/v1/brands/e21-yesao/management", headers=stranger)).json()[
+            "persons"]}
+        assert (seen["p-face"]["worker_id"] is None and "name" not in seen["p-face"]) or seen["p-face"]["name"] is None
+        assert body["name"] not in str(seen) and seen["p-founder"]["name"] == "符阿姨"
