@@ -144,6 +144,11 @@ async def test_brand_entry_review_and_yearly_recheck(api: httpx.AsyncClient, poo
                                                                   "scores": scores(25, 25, 25, 25)},
                               headers=expert("expert-9"))
     assert stranger.status_code == 409 and "expert-9 is not a reviewer" in stranger.text
+    assert "不是该申请的评审专家" in stranger.text  # msg_zh, for the console
+    batch = (await api.post("/v1/events:batch", json={"events": [{"type": "brand.review_scored", "payload": {
+        "brand_id": BRAND, "application_id": "app-e21", "scores": scores(25, 25, 25, 25)}}]},
+        headers=expert("expert-9"))).json()["results"][0]
+    assert batch["status"] == "rejected" and "expert-9 is not a reviewer" in batch["reason"]  # the same verdict
     assert (await api.post(f"/v1/brands/{BRAND}/scores", json={"application_id": "app-e21", "scores": scores(1, 1, 1, 1)},
                            headers=BUREAU)).status_code == 403  # only an expert scores
     early = await api.post(f"/v1/brands/{BRAND}/decisions", json={"application_id": "app-e21"}, headers=BUREAU)
