@@ -353,7 +353,7 @@ export class BrandManagementApi extends runtime.BaseAPI {
     }
 
     /**
-     * Applications with their criteria, reviews and decisions; re-checks; complaints; typical persons (masked).
+     * Applications with their criteria, reviews and decisions; re-checks; complaints; typical persons (a worker shown masked, and only to a caller who sees that worker).
      * Get Management
      */
     async getBrandManagementRaw(requestParameters: GetBrandManagementRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ManagementPublic>> {
@@ -391,7 +391,7 @@ export class BrandManagementApi extends runtime.BaseAPI {
     }
 
     /**
-     * Applications with their criteria, reviews and decisions; re-checks; complaints; typical persons (masked).
+     * Applications with their criteria, reviews and decisions; re-checks; complaints; typical persons (a worker shown masked, and only to a caller who sees that worker).
      * Get Management
      */
     async getBrandManagement(requestParameters: GetBrandManagementRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ManagementPublic> {
