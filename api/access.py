@@ -108,6 +108,30 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/cases/figures"): STAFF,
 }
 
+# ---- brand dynamic management (动态管理, issue 21) ----
+# The reviewer (评审专家) signs in, reads the library it reviews and scores; it sees no worker, no statistics.
+REVIEWERS = frozenset({"reviewer"})
+for _route in (("POST", "/v1/auth/logout"), ("GET", "/v1/auth/me"), ("POST", "/v1/auth/password"),
+               ("GET", "/v1/brands"), ("GET", "/v1/brands/{brand_id}"), ("GET", "/v1/brands/{brand_id}/history"),
+               ("GET", "/v1/events/{event_id}"), ("GET", "/v1/events"), ("POST", "/v1/events:batch")):
+    RULES[_route] = RULES[_route] | REVIEWERS
+RULES.update({
+    ("POST", "/v1/brands/{brand_id}/applications"): LIBRARY,
+    ("POST", "/v1/brands/{brand_id}/reviewers"): LIBRARY,
+    ("POST", "/v1/brands/{brand_id}/scores"): REVIEWERS,  # the expert's own word: not an admin's
+    ("POST", "/v1/brands/{brand_id}/decisions"): LIBRARY,
+    ("POST", "/v1/brands/{brand_id}/rechecks"): LIBRARY,
+    ("POST", "/v1/brands/{brand_id}/complaints"): STAFF,
+    ("POST", "/v1/brands/{brand_id}/persons"): LIBRARY,
+    ("GET", "/v1/brand-rules"): ALL | REVIEWERS,
+    ("GET", "/v1/brands/{brand_id}/criteria"): LIBRARY | REVIEWERS,
+    ("GET", "/v1/brands/{brand_id}/integrity"): ALL | REVIEWERS,
+    ("GET", "/v1/brands/{brand_id}/recheck"): LIBRARY,
+    ("GET", "/v1/brands/{brand_id}/management"): ALL | REVIEWERS,
+    ("GET", "/v1/brand-applications"): LIBRARY,
+    ("GET", "/v1/reviews"): REVIEWERS,
+})
+
 BATCH_ROLES: dict[str, frozenset[str]] = {spec.name: spec.senders for spec in CATALOGUE if spec.senders}
 """Who may send each event type through ``/v1/events:batch``: the catalogue's ``senders`` (schemas.events)."""
 

@@ -91,6 +91,21 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/alerts/{alert_id}/case"): "getCase",
     ("GET", "/v1/cases"): "listCases",
     ("GET", "/v1/cases/figures"): "getCaseFigures",
+    # brand dynamic management (动态管理, issue 21)
+    ("POST", "/v1/brands/{brand_id}/applications"): "submitBrandApplication",
+    ("POST", "/v1/brands/{brand_id}/reviewers"): "assignBrandReviewers",
+    ("POST", "/v1/brands/{brand_id}/scores"): "scoreBrandApplication",
+    ("POST", "/v1/brands/{brand_id}/decisions"): "decideBrandApplication",
+    ("POST", "/v1/brands/{brand_id}/rechecks"): "decideBrandRecheck",
+    ("POST", "/v1/brands/{brand_id}/complaints"): "recordBrandComplaint",
+    ("POST", "/v1/brands/{brand_id}/persons"): "nameBrandPerson",
+    ("GET", "/v1/brand-rules"): "getBrandRules",
+    ("GET", "/v1/brands/{brand_id}/criteria"): "evaluateBrandCriteria",
+    ("GET", "/v1/brands/{brand_id}/integrity"): "rateBrandIntegrity",
+    ("GET", "/v1/brands/{brand_id}/recheck"): "proposeBrandRecheck",
+    ("GET", "/v1/brands/{brand_id}/management"): "getBrandManagement",
+    ("GET", "/v1/brand-applications"): "listBrandApplications",
+    ("GET", "/v1/reviews"): "listMyReviews",
 }
 
 BEARER = "bearerAuth"

@@ -20,7 +20,7 @@ from laowu.domain import regions
 from laowu.settings import Settings
 from schemas.common import Actor
 
-ROLES = ("workstation", "employer", "bureau", "admin")
+ROLES = ("workstation", "employer", "bureau", "admin", "reviewer")  # reviewer: 评审专家 (issue 21)
 ISSUER = "laowu"
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from laowu.auth import ROLES
 from laowu.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -346,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     dispatch.add_argument("--api-url", default=None, help="default http://LAOWU_API_HOST:LAOWU_API_PORT")
     dispatch.set_defaults(func=cmd_import_dispatch)
     token = add("token", cmd_token, "issue a bearer token (operators and tests); printed on the last line")
-    token.add_argument("--role", required=True, choices=["workstation", "employer", "bureau", "admin"])
+    token.add_argument("--role", required=True, choices=list(ROLES))
     token.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
     token.add_argument("--region", help="GB/T 2260 jurisdiction (required except for admin)")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default LAOWU_TOKEN_TTL_S)")
@@ -359,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "terminal) and never taken from the command line, where `ps` and shell histories would show it. "
                     "10-128 characters, not only digits, not the user name.")
     create.add_argument("--username", required=True, help="2-64 lower-case letters, digits, '.', '_' or '-'")
-    create.add_argument("--role", required=True, choices=["workstation", "employer", "bureau", "admin"])
+    create.add_argument("--role", required=True, choices=list(ROLES))
     create.add_argument("--org", required=True, help="organization id: workstation_id, employer_id or bureau id")
     create.add_argument("--region", help="GB/T 2260 jurisdiction (required except for admin)")
     create.add_argument("--display-name", help="the name shown in the console (default: the user name)")

@@ -39,6 +39,7 @@ ACCOUNTS = [  # (username, display name, role, org, region): one per role, the o
     ("employer-demo", "深圳某酒店（演示）", "employer", "emp-sz-hotel", "440300"),
     ("bureau-demo", "海南省人社厅（演示）", "bureau", "hrss-460000", "460000"),
     ("admin", "系统管理员（演示）", "admin", "laowu-ops", None),
+    ("reviewer-demo", "评审专家（演示）", "reviewer", "expert-panel-460000", "460000"),  # issue 21: 评审专家
 ]
 COUNTIES = ["469005", "460106", "460107", "460202", "469001", "469002", "500101", "500229", "500242"]
 PRIORITY = ["poverty_alleviated", "rural_low_income", "relocated", "left_behind_women", "disabled", "veteran"]
@@ -145,6 +146,7 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
                             "channel": "phone", "employment_status": "on_job", "monthly_wage": "6800", "satisfaction": 4,
                             "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}", clerk)
         await load_monitoring_demo(client, settings)
+        await load_brand_management(client, settings, hainan[:1])
         log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
         return len(accepted)
 
@@ -165,3 +167,32 @@ async def load_monitoring_demo(client: httpx.AsyncClient, settings: Settings) ->
         if r.status_code not in (201, 409):
             raise RuntimeError(f"demo: account {username}: {r.status_code}: {r.text[:300]}")
     await Story(client, settings).load()
+async def load_brand_management(client: httpx.AsyncClient, settings: Settings, workers: list[str]) -> None:
+    """Brand dynamic management (issue 21): an entry application for 海南粽师 under review by three experts, two of
+    whom have scored (reviewer-demo's score is the one the console's reviewer page is waiting for), a complaint
+    about 三亚船长, and typical persons of 椰嫂 and 文昌鸡师傅."""
+    bureau = _as(settings, "bureau", "hrss-460000", "460000")
+    brand = "hainan-zongzi"
+    app = await _post(client, f"/v1/brands/{brand}/applications", {
+        "application_id": "demo-app-zongzi", "kind": "entry", "note": "海南粽师申请入库（演示）"}, "demo-app-zongzi", bureau)
+    await _wait(client, [app["event_id"]], auth=bureau)
+    assigned = await _post(client, f"/v1/brands/{brand}/reviewers", {
+        "application_id": "demo-app-zongzi", "reviewers": ["reviewer-demo", "expert-li", "expert-wang"]},
+        "demo-app-zongzi-reviewers", bureau)
+    await _wait(client, [assigned["event_id"]], auth=bureau)
+    for expert, points in (("expert-li", (20, 18, 19, 21)), ("expert-wang", (18, 17, 20, 19))):
+        scores = [{"item": item, "score": n} for item, n in zip(("scale", "skills", "quality", "reputation"), points,
+                                                                  strict=True)]
+        await _post(client, f"/v1/brands/{brand}/scores", {"application_id": "demo-app-zongzi", "scores": scores,
+                                                           "comment": "材料齐全（演示）"},
+                    f"demo-score-{expert}", _as(settings, "reviewer", expert, "460000"))
+    await _post(client, "/v1/brands/sanya-captain/complaints", {
+        "complaint_id": "demo-complaint-1", "kind": "complaint", "summary": "游客投诉船长服务态度（演示）",
+        "substantiated": True}, "demo-complaint-1", bureau)
+    await _post(client, "/v1/brands/yesao/persons", {
+        "person_id": "demo-person-yesao", "title": "founder", "name": "符阿姨", "phone": "13800138000",
+        "story": "二十年家政从业，带出椰嫂品牌（演示）"}, "demo-person-yesao", bureau)
+    for worker_id in workers:
+        await _post(client, "/v1/brands/wenchang-chicken-chef/persons", {
+            "person_id": "demo-person-chef", "title": "ambassador", "worker_id": worker_id,
+            "story": "文昌鸡师傅形象代言人（演示）"}, "demo-person-chef", bureau)

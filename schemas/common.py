@@ -142,7 +142,7 @@ AlertKind = Literal[
     "unconfirmed_placement", "followup_overdue", "wage_arrears", "injury", "early_separation", "employment_drop"
 ]
 SubsidyKind = Literal["transport", "social_insurance", "employment_service"]
-Role = Literal["workstation", "employer", "bureau", "admin"]
+Role = Literal["workstation", "employer", "bureau", "admin", "reviewer"]
 
 
 class Strict(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -273,6 +274,135 @@ class AlertEscalated(BaseModel):
     regions: list[RegionCode] = Field(default_factory=list)
     escalated_to: RegionCode
     rule_version: str
+# ---- brand dynamic management (动态管理, issue 21) ----
+ApplicationKind = Literal["entry", "promotion"]
+"""入库 (a candidate brand into the library) or 晋级 (a listed brand one level up or more)."""
+RecheckDecision = Literal["keep", "promote", "warn", "suspend", "revoke"]
+PersonTitle = Literal["founder", "inheritor", "leader", "ambassador"]
+"""典型人物: 创立人, 传承人, 领军人, 形象代言人."""
+Grade = Literal["A", "B", "C", "D"]
+
+
+class CriterionVerdict(Strict):
+    """One entry criterion judged: the figure, its bound, the threshold, the value (None: nothing to judge)."""
+
+    figure: Identifier
+    label: Line64
+    bound: Literal["min", "max"]
+    threshold: Decimal
+    value: Decimal | None = None
+    met: bool
+
+
+class BrandFigures(Strict):
+    """A brand's figures from the ledger (``laowu.domain.brand_criteria.Figures``): counts and the sums that rates
+    and averages are made of."""
+
+    members: int = Field(ge=0)
+    trained: int = Field(ge=0)
+    certified: int = Field(ge=0)
+    placed: int = Field(ge=0)
+    retention_3m_due: int = Field(ge=0)
+    retention_3m_kept: int = Field(ge=0)
+    retention_6m_due: int = Field(ge=0)
+    retention_6m_kept: int = Field(ge=0)
+    wage_sum: Decimal
+    wage_count: int = Field(ge=0)
+    wage_arrears_alerts: int = Field(ge=0)
+    injury_alerts: int = Field(ge=0)
+    satisfaction_sum: int = Field(ge=0)
+    satisfaction_count: int = Field(ge=0)
+
+
+class CriteriaEvaluation(Strict):
+    """入库标准 of one level judged against a brand's figures, under a rules version and the region rule that applied."""
+
+    level: BrandLevel
+    region_rule: Line64
+    rules_version: Line64
+    met: bool
+    failed: list[Identifier] = Field(default_factory=list, max_length=50)
+    criteria: list[CriterionVerdict] = Field(max_length=50)
+    figures: BrandFigures
+
+
+class ItemScore(Strict):
+    item: Identifier
+    score: int = Field(ge=0, le=1000)
+
+
+class BrandApplicationSubmitted(Strict):
+    """入库/晋级申请, with the criteria the platform evaluated from the ledger when it was submitted
+    (``laowu.domain.brand_criteria.Evaluation.public``): reviewers judge what the figures were, not what they became."""
+
+    brand_id: Identifier
+    application_id: Identifier
+    kind: ApplicationKind
+    target_level: BrandLevel
+    evaluation: CriteriaEvaluation
+    note: Text | None = None
+
+
+class BrandReviewersAssigned(Strict):
+    """评审专家 assigned to an application, by account user name."""
+
+    brand_id: Identifier
+    application_id: Identifier
+    reviewers: list[Identifier] = Field(min_length=1, max_length=15)
+
+
+class BrandReviewScored(Strict):
+    """A reviewer's scores on the rubric (``data/brand_rules.json``); ``reviewer`` is the sender's account."""
+
+    brand_id: Identifier
+    application_id: Identifier
+    reviewer: Identifier
+    scores: list[ItemScore] = Field(min_length=1, max_length=20)
+    comment: Text | None = None
+
+
+class BrandApplicationDecided(Strict):
+    """The bureau closes a review; the decision rule decides from the scores (the outcome is in the history)."""
+
+    brand_id: Identifier
+    application_id: Identifier
+    reason: Text | None = None
+
+
+class BrandRecheckDecided(Strict):
+    """年度复核: the platform's proposal and the figures it came from, and the bureau's decision with its reason."""
+
+    brand_id: Identifier
+    year: int = Field(ge=2000, le=2100)
+    proposal: RecheckDecision
+    reasons: list[Text] = Field(default_factory=list, max_length=20)
+    evaluation: CriteriaEvaluation
+    integrity_grade: Grade | None = None
+    decision: RecheckDecision
+    reason: Text
+
+
+class BrandComplaintRecorded(Strict):
+    """A complaint (投诉) or labour dispute (劳动争议) about a brand: an input of its integrity rating."""
+
+    brand_id: Identifier
+    complaint_id: Identifier
+    kind: Literal["complaint", "dispute"]
+    summary: Text
+    substantiated: bool
+
+
+class BrandPersonNamed(Strict):
+    """典型人物 of a brand: a registered worker (``worker_id``) or a named person (``name``, phone encrypted)."""
+
+    brand_id: Identifier
+    person_id: Identifier
+    title: PersonTitle
+    worker_id: WorkerId | None = None
+    name: Name | None = None
+    phone_enc: Ciphertext | None = None
+    phone_masked: Clean | None = None
+    story: Text | None = None
 
 
 # ---- the event catalogue ----------------------------------------------------------------------------
@@ -282,6 +412,7 @@ LIBRARY = frozenset({"bureau", "admin"})
 FIELD = frozenset({"workstation", "admin"})
 STAFF = frozenset({"workstation", "bureau", "admin"})
 DERIVED: frozenset[str] = frozenset()
+REVIEWERS = frozenset({"reviewer"})  # 评审专家 (issue 21): only the expert scores, an admin must not forge it
 
 
 @dataclass(frozen=True)
@@ -333,6 +464,14 @@ CATALOGUE: tuple[EventSpec, ...] = (
     EventSpec("alert.resolved", AlertResolved, _W, "alert_id", STAFF),
     EventSpec("alert.reopened", AlertReopened, _W, "alert_id", STAFF),
     EventSpec("alert.escalated", AlertEscalated, "laowu.alerts.v1", "worker_id"),
+    # brand dynamic management (动态管理, issue 21): on the brand's partition, in order with its other events
+    EventSpec("brand.application_submitted", BrandApplicationSubmitted, _B, "brand_id", LIBRARY),
+    EventSpec("brand.reviewers_assigned", BrandReviewersAssigned, _B, "brand_id", LIBRARY),
+    EventSpec("brand.review_scored", BrandReviewScored, _B, "brand_id", REVIEWERS),
+    EventSpec("brand.application_decided", BrandApplicationDecided, _B, "brand_id", LIBRARY),
+    EventSpec("brand.recheck_decided", BrandRecheckDecided, _B, "brand_id", LIBRARY),
+    EventSpec("brand.complaint_recorded", BrandComplaintRecorded, _B, "brand_id", STAFF),
+    EventSpec("brand.person_named", BrandPersonNamed, _B, "brand_id", LIBRARY),
 )
 SPECS: dict[str, EventSpec] = {spec.name: spec for spec in CATALOGUE}
 
@@ -368,4 +507,11 @@ EventType = Literal[
     "alert.resolved",
     "alert.reopened",
     "alert.escalated",
+    "brand.application_submitted",
+    "brand.reviewers_assigned",
+    "brand.review_scored",
+    "brand.application_decided",
+    "brand.recheck_decided",
+    "brand.complaint_recorded",
+    "brand.person_named",
 ]

@@ -17,19 +17,21 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from laowu.application import brand_management as bm
 from laowu.application import casework as cases
 from laowu.application import commands as c
 from laowu.application import handlers as h
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
+from laowu.domain import brand_review, lifecycle
 from laowu.domain import brands as brand_rules
 from laowu.domain import casework as case_rules
-from laowu.domain import lifecycle
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
 from laowu.intake import Context, Intake
 from laowu.ledger.rule import Rule, after_confirm, after_end, after_followup, after_reject
 from schemas import api as bodies
+from schemas import brand_api as bm_bodies
 from schemas import events as ev
 from schemas.api import BatchItem
 from schemas.events import SPECS, EventSpec
@@ -104,6 +106,21 @@ ENTRIES: tuple[Entry, ...] = (
           ("alert.resolved", ev.AlertResolved, "ResolveAlert", case_rules.close),
           ("alert.reopened", ev.AlertReopened, "ReopenAlert", case_rules.reopen),
       )),
+    # brand dynamic management (动态管理, issue 21): every one a brand's event, decided by laowu.domain.brand_review
+    _entry("brand.application_submitted", bm_bodies.ApplicationCreate, bm.SubmitBrandApplication,
+           bm.submit_application, Rule("brand", brand_review.submit)),
+    _entry("brand.reviewers_assigned", bm_bodies.ReviewersAssign, bm.AssignReviewers, bm.assign_reviewers,
+           Rule("brand", brand_review.assign_reviewers)),
+    _entry("brand.review_scored", bm_bodies.ReviewScore, bm.ScoreReview, bm.score_review,
+           Rule("brand", brand_review.score)),
+    _entry("brand.application_decided", bm_bodies.ApplicationDecide, bm.DecideApplication, bm.decide_application,
+           Rule("brand", brand_review.decide)),
+    _entry("brand.recheck_decided", bm_bodies.RecheckDecide, bm.DecideRecheck, bm.decide_recheck,
+           Rule("brand", brand_review.recheck)),
+    _entry("brand.complaint_recorded", bm_bodies.ComplaintCreate, bm.RecordComplaint, bm.record_complaint,
+           Rule("brand", brand_review.record_complaint)),
+    _entry("brand.person_named", bm_bodies.PersonCreate, bm.NameTypicalPerson, bm.name_person,
+           Rule("brand", brand_review.name_person)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

@@ -26,6 +26,7 @@ class Wants:
     placements: set[str] = field(default_factory=set)  # placements acted on
     alerts: set[str] = field(default_factory=set)  # alerts worked (casework, issue 20)
     accounts: set[str] = field(default_factory=set)  # accounts a case is assigned to (issue 20)
+    brand_files: set[str] = field(default_factory=set)  # issue 21: brands managed (document and figures)
 
 
 class Command:

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
 from laowu.intake import PlacementRef
+from laowu.store.brand_figures import BrandFile
 from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
 from schemas.common import Actor
 
@@ -53,6 +54,8 @@ class Lookups(Protocol):
 
     async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
         """Enabled accounts by user name: (role, region) (issue 20: whom a case may be assigned to)."""
+    async def brand_files(self, brand_ids: list[str]) -> dict[str, BrandFile]:
+        """Applied brands with their management document and figures (issue 21)."""
         ...
 
 
@@ -90,6 +93,7 @@ class Facts:
     placements: dict[str, PlacementRef] = field(default_factory=dict)
     alerts: dict[str, list[str]] = field(default_factory=dict)  # alert → the regions that see it (issue 20)
     accounts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # enabled account → (role, region)
+    brand_files: dict[str, BrandFile] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -140,4 +144,6 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.alerts = await lookups.alert_regions(sorted(w.alerts))
     if w.accounts:
         facts.accounts = await lookups.enabled_accounts(sorted(w.accounts))
+    if w.brand_files:
+        facts.brand_files = await lookups.brand_files(sorted(w.brand_files))
     return facts

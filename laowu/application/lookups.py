@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import asyncpg
 
+from laowu.domain.statistics import BEIJING
 from laowu.intake import PlacementRef
-from laowu.store import cases, known, queries
+from laowu.store import brand_figures, cases, known, queries
+from laowu.store.brand_figures import BrandFile
 from schemas.common import Actor
 
 
@@ -45,3 +48,5 @@ class PoolLookups:
 
     async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
         return await cases.enabled_accounts(self.pool, usernames)
+    async def brand_files(self, brand_ids: list[str]) -> dict[str, BrandFile]:
+        return await brand_figures.brand_files(self.pool, brand_ids, datetime.now(BEIJING).date())

@@ -50,6 +50,9 @@ class BrandRecord:
     field_times: dict[str, str] = field(default_factory=dict)
     version: int = 0
     status_since: datetime | None = None
+    management: dict[str, Any] = field(default_factory=dict)
+    """动态管理: applications and their reviews, yearly re-checks, complaints, typical persons
+    (``laowu.domain.brand_review``); one JSON document, as only the brand's own events change it."""
 
 
 CLOSED = frozenset({"suspended", "revoked"})

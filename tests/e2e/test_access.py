@@ -30,6 +30,7 @@ ROLES = {
     "employer": ("emp-a", "440300"),
     "bureau": ("bureau-460000", "460000"),
     "admin": ("laowu-ops", None),
+    "reviewer": ("expert-panel", "460000"),  # issue 21: 评审专家
 }
 DUMMY = {"worker_id": "w" + "0" * 24, "event_id": "00000000-0000-0000-0000-000000000000", "code": "460000",
          "import_id": "00000000-0000-0000-0000-000000000001"}

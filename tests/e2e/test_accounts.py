@@ -329,11 +329,12 @@ def test_cli_creates_the_first_admin_from_stdin_or_a_file(settings: Settings, tm
 async def test_demo_accounts_one_per_role_as_the_contract_names_them(api: httpx.AsyncClient) -> None:
     from laowu.demo import DEMO_PASSWORD, create_demo_accounts
 
-    assert await create_demo_accounts(api) == ["ws-demo", "employer-demo", "bureau-demo", "admin"]
+    assert await create_demo_accounts(api) == ["ws-demo", "employer-demo", "bureau-demo", "admin", "reviewer-demo"]
     await create_demo_accounts(api)  # a second `make run` leaves them as they are
     expected = {"ws-demo": ("workstation", "ws-469005-01", "469005"),
                 "employer-demo": ("employer", "emp-sz-hotel", "440300"),
-                "bureau-demo": ("bureau", "hrss-460000", "460000"), "admin": ("admin", "laowu-ops", None)}
+                "bureau-demo": ("bureau", "hrss-460000", "460000"), "admin": ("admin", "laowu-ops", None),
+                "reviewer-demo": ("reviewer", "expert-panel-460000", "460000")}  # issue 21: 评审专家
     for username, (role, org, region) in expected.items():
         r = await sign_in(api, username, DEMO_PASSWORD)
         assert r.status_code == 200, r.text

@@ -27,11 +27,12 @@ from helpers import bearer
 
 pytestmark = pytest.mark.services
 
-ROLE_ONLY = r"/v1/followups|/v1/placements/[^/]+/(confirm|reject|end)$"
+ROLE_ONLY = r"/v1/followups|/v1/placements/[^/]+/(confirm|reject|end)$|/v1/brands/[^/]+/scores$|/v1/reviews$"
 PASSES = [  # (credential, operations): every operation as a role it is for, once
     (("admin", "laowu-ops", None), ("--exclude-path-regex", rf"/v1/feed|/v1/auth/logout|^/metrics|{ROLE_ONLY}")),
     (("employer", "emp-1", "440305"), ("--include-path-regex", r"/v1/placements/[^/]+/(confirm|reject|end)$")),
     (("workstation", "ws-460105-01", "460105"), ("--include-path-regex", r"/v1/followups")),
+    (("reviewer", "expert-1", "460000"), ("--include-path-regex", r"/v1/brands/[^/]+/scores$|/v1/reviews$")),
 ]
 
 

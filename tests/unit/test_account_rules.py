@@ -208,6 +208,6 @@ def test_the_demo_password_passes_the_rules() -> None:
     from laowu.demo import ACCOUNTS, DEMO_PASSWORD
 
     assert DEMO_PASSWORD == "laowu-demo-2026"
-    assert [a[2] for a in ACCOUNTS] == ["workstation", "employer", "bureau", "admin"]
+    assert [a[2] for a in ACCOUNTS] == ["workstation", "employer", "bureau", "admin", "reviewer"]
     for username, *_ in ACCOUNTS:
         assert username_problem(username) is None and password_problems(DEMO_PASSWORD, username) == []

@@ -15,6 +15,13 @@ from schemas.events import PAYLOADS, SCHEMA_VERSIONS
 from schemas.topics import CATALOGUE, topic_for
 
 W = "w" + "a" * 24
+EVALUATION = {"level": "provincial", "region_rule": "460000", "rules_version": "2026.1", "met": False,
+              "failed": ["members"], "criteria": [{"figure": "members", "label": "从业人数", "bound": "min",
+                                                   "threshold": "200", "value": "3", "met": False}],
+              "figures": {"members": 3, "trained": 1, "certified": 1, "placed": 2, "retention_3m_due": 2,
+                          "retention_3m_kept": 1, "retention_6m_due": 0, "retention_6m_kept": 0, "wage_sum": "9000.00",
+                          "wage_count": 2, "wage_arrears_alerts": 0, "injury_alerts": 0, "satisfaction_sum": 9,
+                          "satisfaction_count": 2}}
 SAMPLES: dict[str, dict[str, Any]] = {
     "brand.registered": {"brand_id": "yesao", "name": "椰嫂", "region_code": "460000", "category": "service",
                          "level": "provincial", "operator": {"name": "海南省家政协会", "kind": "industry_association",
@@ -61,6 +68,20 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "alert.reopened": {"alert_id": "wage_arrears:pl-1:fu-1", "reason": "再次欠薪"},
     "alert.escalated": {"alert_id": "wage_arrears:pl-1:fu-1", "kind": "wage_arrears", "worker_id": W,
                         "regions": ["460105"], "escalated_to": "460100", "rule_version": "2026-12"},
+    # brand dynamic management (issue 21)
+    "brand.application_submitted": {"brand_id": "yesao", "application_id": "app-1", "kind": "entry",
+                                    "target_level": "provincial", "evaluation": EVALUATION, "note": "首次申报"},
+    "brand.reviewers_assigned": {"brand_id": "yesao", "application_id": "app-1", "reviewers": ["expert-li"]},
+    "brand.review_scored": {"brand_id": "yesao", "application_id": "app-1", "reviewer": "expert-li",
+                            "scores": [{"item": "scale", "score": 20}], "comment": "带动就业明显"},
+    "brand.application_decided": {"brand_id": "yesao", "application_id": "app-1", "reason": "专家评审"},
+    "brand.recheck_decided": {"brand_id": "yesao", "year": 2026, "proposal": "suspend", "reasons": ["稳岗率低"],
+                              "evaluation": EVALUATION, "integrity_grade": "B", "decision": "suspend",
+                              "reason": "稳岗率下降，暂停一年整改"},
+    "brand.complaint_recorded": {"brand_id": "yesao", "complaint_id": "c-1", "kind": "dispute",
+                                 "summary": "工资争议", "substantiated": True},
+    "brand.person_named": {"brand_id": "yesao", "person_id": "p-1", "title": "founder", "name": "符阿姨",
+                           "phone_enc": "enc1:k1:CCCC", "phone_masked": "138****8000", "story": "椰嫂品牌创立人"},
 }
 
 

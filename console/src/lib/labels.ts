@@ -83,6 +83,14 @@ export const EVENT_TYPE: Record<string, string> = {
   'placement.rejected': '未到岗',
   'placement.ended': '离职',
   'followup.recorded': '跟踪服务',
+  // brand dynamic management (issue 21)
+  'brand.application_submitted': '入库/晋级申请',
+  'brand.reviewers_assigned': '分配评审专家',
+  'brand.review_scored': '专家评分',
+  'brand.application_decided': '评审决定',
+  'brand.recheck_decided': '年度复核决定',
+  'brand.complaint_recorded': '投诉/争议记录',
+  'brand.person_named': '典型人物登记',
 }
 
 /** A label, or the code itself when the contract grew a value this console does not know yet. */

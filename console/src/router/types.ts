@@ -1,13 +1,14 @@
 /** What every route of the console declares (routes/*.ts): its Chinese title and the roles that may open it. */
 import type { RouteRecordRaw } from 'vue-router'
 
-export type Role = 'workstation' | 'employer' | 'bureau' | 'admin'
-export const ROLES: readonly Role[] = ['workstation', 'employer', 'bureau', 'admin']
+export type Role = 'workstation' | 'employer' | 'bureau' | 'admin' | 'reviewer'
+export const ROLES: readonly Role[] = ['workstation', 'employer', 'bureau', 'admin', 'reviewer']
 export const ROLE_NAMES: Record<Role, string> = {
   workstation: '劳务工作站',
   employer: '用人单位',
   bureau: '人社部门',
   admin: '系统管理员',
+  reviewer: '评审专家', // issue 21
 }
 
 declare module 'vue-router' {

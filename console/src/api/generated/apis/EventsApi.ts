@@ -248,6 +248,13 @@ export const ListReceiptsTypeEnum = {
     AlertWorked: 'alert.worked',
     AlertResolved: 'alert.resolved',
     AlertReopened: 'alert.reopened',
-    AlertEscalated: 'alert.escalated'
+    AlertEscalated: 'alert.escalated',
+    BrandApplicationSubmitted: 'brand.application_submitted',
+    BrandReviewersAssigned: 'brand.reviewers_assigned',
+    BrandReviewScored: 'brand.review_scored',
+    BrandApplicationDecided: 'brand.application_decided',
+    BrandRecheckDecided: 'brand.recheck_decided',
+    BrandComplaintRecorded: 'brand.complaint_recorded',
+    BrandPersonNamed: 'brand.person_named'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

@@ -2,6 +2,7 @@
 /* eslint-disable */
 export * from './AccessApi';
 export * from './AccountsApi';
+export * from './BrandManagementApi';
 export * from './BrandsApi';
 export * from './CaseworkApi';
 export * from './EventsApi';

@@ -66,7 +66,8 @@ export const AccountCreateRoleEnum = {
     Workstation: 'workstation',
     Employer: 'employer',
     Bureau: 'bureau',
-    Admin: 'admin'
+    Admin: 'admin',
+    Reviewer: 'reviewer'
 } as const;
 export type AccountCreateRoleEnum = typeof AccountCreateRoleEnum[keyof typeof AccountCreateRoleEnum];
 

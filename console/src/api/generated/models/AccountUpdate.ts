@@ -61,7 +61,8 @@ export const AccountUpdateRoleEnum = {
     Workstation: 'workstation',
     Employer: 'employer',
     Bureau: 'bureau',
-    Admin: 'admin'
+    Admin: 'admin',
+    Reviewer: 'reviewer'
 } as const;
 export type AccountUpdateRoleEnum = typeof AccountUpdateRoleEnum[keyof typeof AccountUpdateRoleEnum];
 

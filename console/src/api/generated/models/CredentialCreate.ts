@@ -48,7 +48,8 @@ export const CredentialCreateRoleEnum = {
     Workstation: 'workstation',
     Employer: 'employer',
     Bureau: 'bureau',
-    Admin: 'admin'
+    Admin: 'admin',
+    Reviewer: 'reviewer'
 } as const;
 export type CredentialCreateRoleEnum = typeof CredentialCreateRoleEnum[keyof typeof CredentialCreateRoleEnum];
 
