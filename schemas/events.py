@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.common import (
     AlertKind,
@@ -19,10 +20,14 @@ from schemas.common import (
     BrandStatus,
     Certificate,
     Clean,
+    Day,
+    DemandPosition,
     DispatchTerms,
+    Employer,
     EndReason,
     FollowUpFacts,
     Identifier,
+    Intention,
     Line64,
     Name,
     OccupationCode,
@@ -89,6 +94,7 @@ class WorkerRegistered(Strict):
     brand_ids: list[Identifier] = Field(default_factory=list, max_length=50)
     priority_groups: list[PriorityGroup] = Field(default_factory=list)
     occupation_code: OccupationCode | None = None
+    intention: Intention | None = None  # 求职意向 recorded at registration (issue 19)
 
 
 class WorkerUpdated(Strict):
@@ -138,6 +144,7 @@ class WorkerBrandLeft(Strict):
 class DispatchedWorker(Strict):
     worker_id: WorkerId
     placement_id: Identifier
+    position_id: Identifier | None = Field(default=None, description="The position of the dispatch's demand it fills.")
 
 
 class DispatchCreated(DispatchTerms):
@@ -167,6 +174,50 @@ class PlacementEnded(Strict):
 class FollowUpRecorded(FollowUpFacts):
     followup_id: Identifier
     placement_id: Identifier
+    worker_id: WorkerId
+
+
+# ---- job demands (用工需求), intentions (求职意向) (issue 19) ---------------------------------------------
+class DemandContact(Strict):
+    """Who at the employer answers about the demand; the phone travels encrypted, as every phone does."""
+
+    name: Name
+    phone_enc: Ciphertext | None = None
+    phone_masked: Clean | None = None
+
+
+class DemandPosted(Strict):
+    """用工需求: an employer's demand, posted by it or by a workstation or bureau on its behalf."""
+
+    demand_id: Identifier
+    employer: Employer
+    title: Name
+    positions: list[DemandPosition] = Field(min_length=1, max_length=50)
+    contact: DemandContact
+    closing_date: Day
+    origin_regions: list[RegionCode] = Field(default_factory=list, max_length=50)
+    agreement_id: Identifier | None = Field(default=None, description="A cooperation agreement it is published to.")
+    description: Text | None = None
+
+    @field_validator("positions")
+    @classmethod
+    def _distinct(cls, positions: list[DemandPosition]) -> list[DemandPosition]:
+        if len({p.position_id for p in positions}) != len(positions):
+            raise PydanticCustomError("duplicate", "two positions have the same position_id")
+        return positions
+
+
+class DemandClosed(Strict):
+    """The employer closes its demand (filled elsewhere, cancelled); fills that happened before stand."""
+
+    demand_id: Identifier
+    employer_id: Identifier
+    reason: Text
+
+
+class WorkerIntentionRecorded(Intention):
+    """求职意向 (and 未就业原因) recorded or changed after registration; the newest ``occurred_at`` wins as a whole."""
+
     worker_id: WorkerId
 
 
@@ -266,6 +317,10 @@ CATALOGUE: tuple[EventSpec, ...] = (
     EventSpec("alert.raised", AlertRaised, "laowu.alerts.v1", "worker_id"),
     EventSpec("alert.closed", AlertClosed, "laowu.alerts.v1", "worker_id"),
     EventSpec("subsidy.accrued", SubsidyAccrued, "laowu.subsidies.v1", "worker_id"),
+    # job demands, intentions (issue 19): a demand's events travel on the dispatches' topic, keyed by the demand
+    EventSpec("demand.posted", DemandPosted, _D, "demand_id", frozenset({"employer", "workstation", "bureau", "admin"})),
+    EventSpec("demand.closed", DemandClosed, _D, "demand_id", frozenset({"employer", "workstation", "bureau", "admin"})),
+    EventSpec("worker.intention_recorded", WorkerIntentionRecorded, _W, "worker_id", STAFF),
 )
 SPECS: dict[str, EventSpec] = {spec.name: spec for spec in CATALOGUE}
 
@@ -295,4 +350,7 @@ EventType = Literal[
     "alert.raised",
     "alert.closed",
     "subsidy.accrued",
+    "demand.posted",
+    "demand.closed",
+    "worker.intention_recorded",
 ]

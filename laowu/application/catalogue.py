@@ -22,6 +22,7 @@ from laowu.application import handlers as h
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
 from laowu.domain import brands as brand_rules
+from laowu.domain import demands as demand_rules
 from laowu.domain import lifecycle
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
@@ -92,6 +93,13 @@ ENTRIES: tuple[Entry, ...] = (
            Rule("placement", lifecycle.end, effects=after_end)),
     _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,
            Rule("placement", lifecycle.record_followup, effects=after_followup, entity="followup")),
+    # job demands, intentions (issue 19)
+    _entry("demand.posted", bodies.DemandPost, c.PostDemand, h.post_demand,
+           Rule("demand", demand_rules.post, registers=True)),
+    _entry("demand.closed", bodies.DemandClose, c.CloseDemand, h.close_demand, Rule("demand", demand_rules.close)),
+    _entry("worker.intention_recorded", bodies.body_for(ev.WorkerIntentionRecorded, "worker_id"),
+           c.about_worker("RecordIntention", ev.WorkerIntentionRecorded), h.record_about_worker,
+           Rule("worker", worker_rules.record_intention)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

@@ -24,6 +24,7 @@ class Wants:
     workers: set[str] = field(default_factory=set)  # workers written about or dispatched
     households: set[str] = field(default_factory=set)  # workers whose household region moves
     placements: set[str] = field(default_factory=set)  # placements acted on
+    demands: set[str] = field(default_factory=set)  # job demands closed or filled (issue 19)
 
 
 class Command:
@@ -138,6 +139,8 @@ class CreateDispatch(Command):
     def wants(self, w: Wants) -> None:
         w.brands.add(self.body.brand_id)
         w.workers.update(self.body.worker_ids)
+        if self.body.demand_id is not None:
+            w.demands.add(self.body.demand_id)
 
 
 @dataclass(frozen=True)
@@ -176,3 +179,19 @@ class RecordFollowUp(Command):
 
     def wants(self, w: Wants) -> None:
         w.placements.add(self.body.placement_id)
+
+
+# ---- job demands (用工需求, issue 19) ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PostDemand(Command):
+    body: bodies.DemandPost
+
+
+@dataclass(frozen=True)
+class CloseDemand(Command):
+    demand_id: str
+    body: bodies.DemandClose
+    path_field: ClassVar[str | None] = "demand_id"
+
+    def wants(self, w: Wants) -> None:
+        w.demands.add(self.demand_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
+from laowu.domain.demands import DemandRecord
 from laowu.intake import PlacementRef
 from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
 from schemas.common import Actor
@@ -47,6 +48,10 @@ class Lookups(Protocol):
         """Placements ``actor`` sees, applied or in an accepted dispatch."""
         ...
 
+    async def demands(self, demand_ids: list[str], actor: Actor) -> dict[str, DemandRecord]:
+        """Job demands in the ledger that ``actor`` sees (issue 19)."""
+        ...
+
 
 class _Vouched(dict[str, V]):
     """Knows every id, as ``value`` unless told otherwise."""
@@ -80,6 +85,7 @@ class Facts:
     workers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     households: dict[str, str] = field(default_factory=dict)
     placements: dict[str, PlacementRef] = field(default_factory=dict)
+    demands: dict[str, DemandRecord] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -126,4 +132,6 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.households = await lookups.households(sorted(w.households), actor)
     if w.placements:
         facts.placements = await lookups.placement_refs(sorted(w.placements), actor)
+    if w.demands:
+        facts.demands = await lookups.demands(sorted(w.demands), actor)
     return facts

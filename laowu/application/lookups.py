@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from laowu.domain.demands import DemandRecord
 from laowu.intake import PlacementRef
+from laowu.store import demands as demand_store
 from laowu.store import known, queries
 from schemas.common import Actor
 
@@ -39,3 +41,6 @@ class PoolLookups:
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         rows = await known.placement_refs(self.pool, placement_ids, actor)
         return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"], r["organizer_id"]) for pid, r in rows.items()}
+
+    async def demands(self, demand_ids: list[str], actor: Actor) -> dict[str, DemandRecord]:
+        return await demand_store.visible(self.pool, demand_ids, actor)

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
@@ -40,6 +41,7 @@ class InMemoryLedger(Repository):
         self.subsidies: dict[str, dict[str, Any]] = {}
         self.outbox: list[tuple[str, str, dict[str, Any]]] = []
         self.deferred: dict[uuid.UUID, dict[str, Any]] = {}
+        self.demand_records: dict[str, DemandRecord] = {}
         self._seq = itertools.count()
 
     # ---- what the API does before the ledger sees an event ------------------------------------------
@@ -116,12 +118,15 @@ class InMemoryLedger(Repository):
                 facts.setdefault(f["placement_id"], []).append((f["followup_id"], day, list(f["problems"])))
         return held, accrued, facts
 
+    async def demands(self, demand_ids: Iterable[str]) -> dict[str, DemandRecord]:
+        return {d: copy.deepcopy(self.demand_records[d]) for d in demand_ids if d in self.demand_records}
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         keys = set()
         for row in self.deferred.values():
             kind, ident = waited_on(row["waits_for"])
             held: dict[str, Any] = {"worker": self.worker_records, "brand": self.brand_records,
-                                    "placement": self.dispatch_workers}
+                                    "placement": self.dispatch_workers, "demand": self.demand_records}
             if ident in held.get(kind, {}):
                 keys.add(row["waits_for"])
         return keys
@@ -131,6 +136,7 @@ class InMemoryLedger(Repository):
         d = copy.deepcopy(d)
         self.brand_records.update(d.brands)
         self.worker_records.update(d.workers)
+        self.demand_records.update(d.demands)
         for row in d.dispatches:
             self.dispatches.setdefault(row["dispatch_id"], row)
         for row in d.dispatch_workers:

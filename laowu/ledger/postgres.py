@@ -9,12 +9,14 @@ from typing import Any
 import asyncpg
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.subsidies import subsidy_ids
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
 from laowu.ledger.repository import Repository
 from laowu.ledger.state import AlertFact, FollowUpFact
+from laowu.store import demands as demand_store
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
 from laowu.store import outbox as outbox_store
@@ -65,6 +67,10 @@ class PostgresLedger(Repository):
         return ({r["id"]: AlertFact(r["id"], r["kind"], r["worker_id"], r["placement_id"], list(r["regions"]),
                                     r["closed_at"]) for r in alert_rows}, accrued, facts)
 
+    async def demands(self, demand_ids: Iterable[str]) -> dict[str, DemandRecord]:
+        ids = set(demand_ids)
+        return await demand_store.load_demands(self.conn, ids) if ids else {}
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)
 
@@ -72,6 +78,7 @@ class PostgresLedger(Repository):
         conn = self.conn
         await store.save_brands(conn, list(d.brands.values()))
         await store.save_workers(conn, list(d.workers.values()))
+        await demand_store.save_demands(conn, list(d.demands.values()))
         await dstore.insert(conn, "dispatches", d.dispatches)
         await dstore.insert(conn, "dispatch_workers", d.dispatch_workers)
         await dstore.save_placements(conn, list(d.placements.values()))

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger import deferral
@@ -70,6 +71,10 @@ class Repository(ABC):
         """The alerts, the accrued subsidy ids and the follow-ups of (each its own set of) placements."""
 
     @abstractmethod
+    async def demands(self, demand_ids: Iterable[str]) -> dict[str, DemandRecord]:
+        """Job demands, locked for the batch (two replicas filling one demand count one after the other)."""
+
+    @abstractmethod
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         """Keys deferred events have waited for longer than ``older_than_s`` although they are settled."""
 
@@ -84,6 +89,7 @@ class Repository(ABC):
         worker_ids: set[str] = set()
         placement_ids: set[str] = set()
         dispatch_ids: set[str] = set()
+        demand_ids: set[str] = set()
         changing: set[str] = set()
         for e in todo:
             rule = RULES[e.type]
@@ -95,6 +101,8 @@ class Repository(ABC):
                 placement_ids.add(e.payload["placement_id"])
             elif rule.kind == "dispatch":
                 dispatch_ids.add(e.payload["dispatch_id"])
+            if (named := _demand_named(e)) is not None:
+                demand_ids.add(named)
         # Only brands this batch changes are locked. The rest are read to refuse members of a closed brand; a
         # status change another replica is applying meanwhile commits after this batch and counts as later, as it
         # did before whenever this batch took the lock first (across partitions, processing order decides).
@@ -114,6 +122,8 @@ class Repository(ABC):
         while keys:  # what waited for this batch — and, transitively, what waited for those
             keys = await self._load_waiting(s, keys)
         waiting = [e for es in s.waiting.values() for e in es]
+        demand_ids |= {d for e in waiting if (d := _demand_named(e)) is not None}
+        s.demands = await self.demands(demand_ids)
         await self._load_in_doubt(s, [*todo, *waiting])
         wanted: dict[str, set[str]] = {"alerts": set(), "subsidies": set(), "followups": set()}
         for e in [*todo, *waiting]:
@@ -190,4 +200,10 @@ async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str
 
 def _phase(e: Envelope) -> int:
     kind = RULES[e.type].kind
-    return 0 if kind == "brand" else 2 if kind == "dispatch" else 1
+    return 0 if kind in ("brand", "demand") else 2 if kind == "dispatch" else 1
+
+
+def _demand_named(e: Envelope) -> str | None:
+    """The job demand an event is about or fills (a demand's own events, a dispatch naming one)."""
+    kind = RULES[e.type].kind
+    return e.payload.get("demand_id") if kind in ("demand", "dispatch") else None

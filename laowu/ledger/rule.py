@@ -19,7 +19,7 @@ from laowu.domain.lifecycle import PlacementRecord
 from laowu.ledger import rows
 from schemas.envelope import Envelope
 
-Kind = Literal["brand", "worker", "dispatch", "placement"]
+Kind = Literal["brand", "worker", "dispatch", "placement", "demand"]
 
 
 class Effects:
@@ -69,7 +69,7 @@ FACTS_OF: dict[Effect, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """``apply(record, payload, occurred_at) → (record, changes)`` for brands and workers;
+    """``apply(record, payload, occurred_at) → (record, changes)`` for brands, workers and demands;
     ``apply(worker, placement, payload) → changes`` for placements; none for a dispatch (``decide`` splits it
     into placements with ``lifecycle.dispatch``)."""
 

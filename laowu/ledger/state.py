@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from laowu.domain.brands import BrandRecord
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from schemas.envelope import Envelope
@@ -53,3 +54,5 @@ class LedgerState:
     """Subsidy ids accrued for the loaded placements."""
     followups: dict[str, list[FollowUpFact]] = field(default_factory=dict)
     """Follow-ups of the loaded placements."""
+    demands: dict[str, DemandRecord] = field(default_factory=dict)
+    """Job demands the batch's events name (locked: fills are counted one batch at a time)."""

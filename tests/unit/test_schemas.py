@@ -53,6 +53,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "alert.closed": {"alert_id": "followup_overdue:pl-1", "kind": "followup_overdue", "worker_id": W},
     "subsidy.accrued": {"kind": "transport", "worker_id": W, "organization_id": "ws-1", "placement_id": "pl-1",
                         "amount": "500.00", "rule_version": "2026.1-hainan"},
+    # issue 19
+    "demand.posted": {"demand_id": "dmd-1", "employer": {"employer_id": "emp-1", "name": "深圳某酒店"},
+                      "title": "客房服务员", "closing_date": "2026-04-30", "origin_regions": ["460000"],
+                      "contact": {"name": "人事部 李女士"},
+                      "positions": [{"position_id": "p1", "title": "客房服务员", "occupation_code": "4-03-02-01",
+                                     "headcount": 5, "wage_min": "4500.00", "wage_max": "6000.00",
+                                     "work_region": "440305", "start_date": "2026-05-01", "reserved_posts": 2,
+                                     "certificates": [{"kind": "skill_level", "level": 4}]}]},
+    "demand.closed": {"demand_id": "dmd-1", "employer_id": "emp-1", "reason": "已招满"},
+    "worker.intention_recorded": {"worker_id": W, "occupations": ["4-03-02-01"], "destinations": ["440300"],
+                                  "min_monthly_wage": "4500.00", "available_from": "2026-04-01",
+                                  "not_working_reason": "no_suitable_job"},
 }
 
 
