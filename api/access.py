@@ -91,6 +91,11 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/feed"): STAFF,
     ("GET", "/v1/export/workers.xlsx"): STAFF,
     ("GET", "/v1/export/stats.xlsx"): STAFF,
+    # job demands and matching (issue 19): demands are scoped by the query; a shortlist is for those who dispatch
+    ("GET", "/v1/demands"): ALL,
+    ("GET", "/v1/demands/{demand_id}"): ALL,
+    ("GET", "/v1/demands/{demand_id}/shortlist"): STAFF,
+    ("GET", "/v1/workers/{worker_id}/demands"): STAFF,
 }
 
 BATCH_ROLES: dict[str, frozenset[str]] = {spec.name: spec.senders for spec in CATALOGUE if spec.senders}

@@ -76,6 +76,11 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/feed"): "streamFeed",
     ("GET", "/v1/export/workers.xlsx"): "exportWorkers",
     ("GET", "/v1/export/stats.xlsx"): "exportStats",
+    # job demands and matching (issue 19)
+    ("GET", "/v1/demands"): "listDemands",
+    ("GET", "/v1/demands/{demand_id}"): "getDemand",
+    ("GET", "/v1/demands/{demand_id}/shortlist"): "shortlistDemand",
+    ("GET", "/v1/workers/{worker_id}/demands"): "listWorkerDemands",
 }
 
 BEARER = "bearerAuth"

@@ -139,7 +139,7 @@ async def candidates(pool: asyncpg.Pool | asyncpg.Connection, occupation: str, v
     queries = []
     for reason in ("intention", "occupation", "priority") if priority else ("intention", "occupation"):
         args: list[Any] = [occupation]
-        where = (f"(w.intention -> 'occupations') ? $1" if reason == "intention" else "w.occupation_code = $1")
+        where = ("(w.intention -> 'occupations') ? $1" if reason == "intention" else "w.occupation_code = $1")
         if reason == "priority":
             where += " AND cardinality(w.priority_groups) > 0"
         scope = _jurisdiction(viewer, args)
