@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from test_ledger_decision import EMPLOYER, T0, World
 
 from laowu.domain import demands as rules
 from laowu.domain.lifecycle import placement_id_for
@@ -17,8 +18,6 @@ from laowu.ledger.repository import apply
 from schemas import events as ev
 from schemas.common import Employer
 from schemas.envelope import Envelope
-
-from test_ledger_decision import EMPLOYER, T0, World
 
 CLOSING = date(2026, 3, 20)
 

@@ -5,6 +5,7 @@ then the score, then more aspects fitting, then earlier availability, then the w
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
 from typing import Any
@@ -57,7 +58,7 @@ def test_rank_holds_its_stated_order_over_many_random_cases() -> None:
             occ = matching.REGISTERED_OCCUPATION if any(
                 r.aspect == "occupation" and "登记职业" in r.text for r in m.fits) else matching.WEIGHTS["occupation"]
             assert m.score == sum(matching.WEIGHTS[a] for a in fits if a != "occupation") + (occ if "occupation" in fits else 0)
-        for a, b in zip(ranked, ranked[1:], strict=False):
+        for a, b in itertools.pairwise(ranked):
             first_a, first_b = reserved and a.priority, reserved and b.priority
             assert first_a or not first_b, "a priority-group person after another while reserved posts are open"
             if first_a == first_b:
