@@ -242,6 +242,9 @@ export const ListReceiptsTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    DemandPosted: 'demand.posted',
+    DemandClosed: 'demand.closed',
+    WorkerIntentionRecorded: 'worker.intention_recorded'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

@@ -6,6 +6,7 @@ export * from './BrandsApi';
 export * from './EventsApi';
 export * from './ExportsApi';
 export * from './ImportsApi';
+export * from './JobDemandsApi';
 export * from './LiveFeedApi';
 export * from './OperationsApi';
 export * from './OrganizedOutputApi';

@@ -69,7 +69,10 @@ export const BatchItemTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    DemandPosted: 'demand.posted',
+    DemandClosed: 'demand.closed',
+    WorkerIntentionRecorded: 'worker.intention_recorded'
 } as const;
 export type BatchItemTypeEnum = typeof BatchItemTypeEnum[keyof typeof BatchItemTypeEnum];
 
