@@ -176,10 +176,57 @@ def order_key(m: Match, reserved_open: bool) -> tuple[Any, ...]:
 
 
 def rank(workers: list[dict[str, Any]], pos: dict[str, Any], reserved_open: bool, limit: int) -> list[Match]:
-    """The best ``limit`` of ``workers`` for ``pos``, in the stated order."""
-    matches = [judge(w, pos) for w in workers]
-    matches.sort(key=lambda m: order_key(m, reserved_open))
-    return matches[:limit]
+    """The best ``limit`` of ``workers`` for ``pos``, in the stated order.
+
+    Everyone is ordered by :func:`_quick_key` (the same verdicts as :func:`judge`, without the reasons' texts:
+    a shortlist reads hundreds of candidates and explains fifty); only those kept are judged in full. The property
+    test holds the two to the same order."""
+    prep = _Prepared(pos)
+    kept = sorted(workers, key=lambda w: _quick_key(w, prep, reserved_open))[:limit]
+    return [judge(w, pos) for w in kept]
+
+
+class _Prepared:
+    """What :func:`_quick_key` needs of a position, computed once per shortlist."""
+
+    def __init__(self, pos: dict[str, Any]) -> None:
+        self.occ = pos["occupation_code"]
+        self.needs = pos.get("certificates") or []
+        self.top = Decimal(str(pos["wage_max"]))
+        self.brand = pos.get("brand_id")
+        self.work = pos["work_region"]
+        self.lo, self.hi = pos.get("age_min"), pos.get("age_max")
+        self.start = _as_date(pos["start_date"]) or date.today()
+
+
+def _quick_key(w: dict[str, Any], p: _Prepared, reserved_open: bool) -> tuple[Any, ...]:
+    intention = w.get("intention") or {}
+    score = fits = 0
+    if p.occ in (intention.get("occupations") or []):
+        score, fits = WEIGHTS["occupation"], 1
+    elif w.get("occupation_code") == p.occ:
+        score, fits = REGISTERED_OCCUPATION, 1
+    certs = w.get("certificates") or []
+    if not p.needs or all(_holds(certs, n) for n in p.needs):
+        score, fits = score + WEIGHTS["certificate"], fits + 1
+    lowest = intention.get("min_monthly_wage")
+    if lowest is not None and Decimal(str(lowest)) <= p.top:
+        score, fits = score + WEIGHTS["wage"], fits + 1
+    if not p.brand or p.brand in (w.get("brand_ids") or []):
+        score, fits = score + WEIGHTS["brand"], fits + 1
+    if any(p.work.startswith(regions.prefix(d)) for d in intention.get("destinations") or []):
+        score, fits = score + WEIGHTS["destination"], fits + 1
+    if p.lo is None and p.hi is None:
+        score, fits = score + WEIGHTS["age"], fits + 1
+    else:
+        birth = _as_date(w.get("birth_date"))
+        if birth is not None:
+            age = age_on(birth, p.start)
+            if (p.lo is None or age >= p.lo) and (p.hi is None or age <= p.hi):
+                score, fits = score + WEIGHTS["age"], fits + 1
+    priority = bool(w.get("priority_groups"))
+    return (not (reserved_open and priority), -score, -fits, _as_date(intention.get("available_from")) or date.min,
+            w["worker_id"])
 
 
 def fits_person(worker: dict[str, Any], pos: dict[str, Any]) -> Match | None:
