@@ -37,9 +37,13 @@ CREATE INDEX dispatches_demand ON dispatches (demand_id) WHERE demand_id IS NOT 
 ALTER TABLE workers ADD COLUMN intention jsonb;
 
 -- Candidates for a shortlist: available people of a jurisdiction (household region, a text_pattern_ops range)
--- whose registered occupation is the position's, or whose intention names it. Partial: only the available states
+-- whose registered occupation is the position's, or whose intention names it (first choice: a btree range that
+-- stops at the page; any choice: GIN, read only when the first choices are too few). Partial: only the available states
 -- (laowu.domain.lifecycle.AVAILABLE), so people on a placement cost nothing.
 CREATE INDEX workers_match_occupation ON workers (occupation_code, household_region text_pattern_ops, worker_id)
+    WHERE state IN ('registered', 'separated', 'returned');
+CREATE INDEX workers_match_first_choice
+    ON workers ((intention -> 'occupations' ->> 0), household_region text_pattern_ops, worker_id)
     WHERE state IN ('registered', 'separated', 'returned');
 CREATE INDEX workers_match_intention ON workers USING gin ((intention -> 'occupations'))
     WHERE state IN ('registered', 'separated', 'returned');
