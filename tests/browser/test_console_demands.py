@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from laowu.domain.identity import id_number_for
 from laowu.people import registration
@@ -64,6 +64,11 @@ async def set_up(served: Served) -> dict[str, str]:
     return ids
 
 
+def table(page: Page, name: str) -> Locator:
+    """An Element Plus table by its aria-label (its header and body are two <table>s inside one labelled <div>)."""
+    return page.locator(f'.el-table[aria-label="{name}"] .el-table__body-wrapper')
+
+
 async def post_demand(page: Page) -> None:
     """The employer's form, field by field, as a person fills it."""
     await page.get_by_role("button", name="发布用工需求").click()
@@ -91,6 +96,7 @@ async def post_demand(page: Page) -> None:
     await page.locator("#dmd-1-wage-max").fill("5500")
     await page.locator("#dmd-1-work-region").fill("440305")
     await page.locator("#dmd-1-work-region").press("Tab")
+    await page.keyboard.press("Escape")  # the start date's calendar, opened by the focus
 
 
 async def test_demand_story_in_the_console(served: Served, console_page: ConsolePage, shot: Shot) -> None:
@@ -127,11 +133,11 @@ async def test_demand_story_in_the_console(served: Served, console_page: Console
     await shot(clerk, "03-workstation-demands")
     await clerk.get_by_role("button", name="人岗匹配").first.click()
     await see(clerk, "匹配名单")
-    rows = clerk.get_by_role("table", name="匹配名单").locator("tbody tr")
+    rows = table(clerk, "匹配名单").locator("tbody tr")
     await expect(rows).to_have_count(3)  # the room attendant's occupation is not the chef's
     names = [n.strip() for n in await rows.locator("td:nth-child(3)").all_inner_texts()]
     assert names == ["符大厨", "云二厨", "陈帮厨"], names
-    await expect(rows.nth(1)).to_contain_text("缺少中式烹调师（四级/中级工及以上）")
+    await expect(rows.nth(1)).to_contain_text("缺少职业技能等级证书（四级/中级工及以上）")
     await every_field_labelled(clerk)
     await shot(clerk, "04-shortlist")
 
@@ -164,7 +170,7 @@ async def test_demand_story_in_the_console(served: Served, console_page: Console
     worker = await wait_applied(api, f"/v1/workers/{ids['林阿姨']}", lambda w: w["intention"] is not None)
     assert worker["intention"] == {"occupations": [ROOM], "destinations": ["440300"], "min_monthly_wage": "4800",
                                    "not_working_reason": "caring_for_family"}
-    matches = clerk.get_by_role("table", name="适合的用工需求")
+    matches = table(clerk, "适合的用工需求")
     await expect(matches.locator("tbody tr")).to_have_count(1)
     await expect(matches).to_contain_text("客房服务员")
     await shot(clerk, "06-intention")
@@ -172,7 +178,7 @@ async def test_demand_story_in_the_console(served: Served, console_page: Console
     # The employer sees who was proposed; after a confirmation, who arrived.
     await employer.get_by_role("button", name="春季酒店用工").click()
     await see(employer, "推荐与到岗人员")
-    proposals = employer.get_by_role("table", name="推荐与到岗人员")
+    proposals = table(employer, "推荐与到岗人员")
     await expect(proposals.locator("tbody tr")).to_have_count(2)
     await expect(proposals).to_contain_text("已推荐，待到岗")
     await shot(employer, "07-employer-proposed")

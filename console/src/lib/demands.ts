@@ -28,16 +28,7 @@ export const ASPECT: Record<string, string> = {
   age: '年龄',
 }
 
-export const NOT_WORKING_REASON: Record<string, string> = {
-  caring_for_family: '照料家庭',
-  illness: '疾病',
-  disability: '残疾',
-  in_training: '参加培训',
-  no_suitable_job: '无合适岗位',
-  seasonal_farming: '农忙',
-  waiting_for_work: '待岗',
-  other: '其他',
-}
+export { NOT_WORKING_REASON } from '@/lib/labels'
 
 export const CERTIFICATE_KIND: Record<string, string> = {
   qualification: '职业资格证书',
