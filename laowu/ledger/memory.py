@@ -121,6 +121,12 @@ class InMemoryLedger(Repository):
     async def demands(self, demand_ids: Iterable[str]) -> dict[str, DemandRecord]:
         return {d: copy.deepcopy(self.demand_records[d]) for d in demand_ids if d in self.demand_records}
 
+    async def refused_postings(self, demand_ids: Iterable[str]) -> dict[str, str]:
+        wanted = set(demand_ids) - set(self.demand_records)
+        postings = {name for name, rule in RULES.items() if rule.registers and rule.kind == "demand"}
+        return {r["entity_id"]: str(r["reason"]) for r in self.receipts.values()
+                if r["type"] in postings and r["status"] == "rejected" and r["entity_id"] in wanted}
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         keys = set()
         for row in self.deferred.values():

@@ -71,6 +71,9 @@ class PostgresLedger(Repository):
         ids = set(demand_ids)
         return await demand_store.load_demands(self.conn, ids) if ids else {}
 
+    async def refused_postings(self, demand_ids: Iterable[str]) -> dict[str, str]:
+        return await demand_store.refused_postings(self.conn, demand_ids)
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)
 

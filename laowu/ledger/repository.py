@@ -75,6 +75,10 @@ class Repository(ABC):
         """Job demands, locked for the batch (two replicas filling one demand count one after the other)."""
 
     @abstractmethod
+    async def refused_postings(self, demand_ids: Iterable[str]) -> dict[str, str]:
+        """Demands the ledger lacks whose posting was rejected, with why."""
+
+    @abstractmethod
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         """Keys deferred events have waited for longer than ``older_than_s`` although they are settled."""
 
@@ -125,6 +129,10 @@ class Repository(ABC):
         demand_ids |= {d for e in waiting if (d := _demand_named(e)) is not None}
         s.demands = await self.demands(demand_ids)
         await self._load_in_doubt(s, [*todo, *waiting])
+        coming = {e.payload["demand_id"] for e in [*todo, *waiting] if RULES[e.type].kind == "demand"}
+        if missing := demand_ids - set(s.demands) - coming:  # a dispatch naming a posting the ledger refused
+            s.refused_registrations.update(
+                {f"demand:{d}": why for d, why in (await self.refused_postings(missing)).items()})
         wanted: dict[str, set[str]] = {"alerts": set(), "subsidies": set(), "followups": set()}
         for e in [*todo, *waiting]:
             rule = RULES[e.type]

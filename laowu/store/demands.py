@@ -43,6 +43,15 @@ async def save_demands(conn: asyncpg.Connection, records: Sequence[DemandRecord]
         await bulk.write(conn, "demands", [row_of(r) for r in records], _SAVE)
 
 
+async def refused_postings(conn: asyncpg.Connection, demand_ids: Iterable[str]) -> dict[str, str]:
+    """Demands whose posting was rejected (and never applied): a dispatch waiting for one is rejected with why."""
+    rows = await conn.fetch(
+        "SELECT entity_id, reason FROM event_receipts WHERE type = 'demand.posted' AND status = 'rejected' "
+        "AND entity_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM demands d WHERE d.demand_id = entity_id)",
+        sorted(set(demand_ids)))
+    return {r["entity_id"]: str(r["reason"]) for r in rows}
+
+
 # ---- who sees a demand ------------------------------------------------------------------------------------------
 def demand_clause(viewer: Viewer | None, args: list[Any], alias: str = "d") -> str:
     if viewer is None:

@@ -161,3 +161,16 @@ async def test_intentions_newest_occurred_at_wins(world: World) -> None:
                              "not_working_reason": "no_suitable_job"}
     kinds = [h["changes"] for h in repo.worker_history if h["type"] == "worker.intention_recorded"]
     assert "intention" in kinds[0] and "intention_superseded" in kinds[1]
+
+
+async def test_a_dispatch_naming_a_refused_posting_is_refused_with_it(world: World) -> None:
+    """The posting is rejected in one batch; a dispatch naming it, produced to Kafka directly (the API would refuse
+    it at once), arrives in a later batch: rejected with the posting's reason, never left waiting."""
+    repo = InMemoryLedger()
+    w = world.worker()
+    await run(repo, world.brand(), w)
+    refused = posted(world, demand_id="dmd-2")  # its receipt says rejected, as the ledger left it
+    repo.accept(refused)
+    repo.receipts[refused.event_id] = repo.receipts[refused.event_id] | {"status": "rejected", "reason": "bad posting"}
+    [late] = await run(repo, filling(world, [w], "d9", T0 + timedelta(days=1), demand_id="dmd-2"))
+    assert late == ("rejected", "demand dmd-2's posting was refused: bad posting")
