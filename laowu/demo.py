@@ -186,6 +186,6 @@ async def load_demo_demands(client: httpx.AsyncClient, settings: Settings, seeki
         if i % 4 == 0:
             events.append({"type": "worker.certificate_added", "payload": {
                 "worker_id": wid, "kind": "skill_level", "name": "中式烹调师", "level": rng.choice([3, 4, 5])}})
-    if events:
-        await _post(client, "/v1/events:batch", {"events": events}, "demo-intentions-1", clerk)
+    recorded = await _post(client, "/v1/events:batch", {"events": events}, "demo-intentions-1", clerk) if events else {}
     await _wait(client, [r["event_id"] for r in posted["results"] if r.get("event_id")], auth=employer)
+    await _wait(client, [r["event_id"] for r in recorded.get("results", []) if r.get("event_id")], auth=clerk)
