@@ -22,8 +22,11 @@ from api.ratelimit import Buckets
 from api.revocations import Revocations, pool_of
 from laowu.auth import InvalidCredential, verify_claims
 from laowu.settings import Settings
+from schemas import events as ev
 from schemas.common import Actor
 from schemas.events import CATALOGUE, FIELD, LIBRARY, STAFF
+
+SENDERS = {spec.payload: spec.senders for spec in CATALOGUE}  # a route that publishes one event type: its senders
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -96,6 +99,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/demands/{demand_id}"): ALL,
     ("GET", "/v1/demands/{demand_id}/shortlist"): STAFF,
     ("GET", "/v1/workers/{worker_id}/demands"): STAFF,
+    ("POST", "/v1/demands"): SENDERS[ev.DemandPosted],  # and: an employer its own, staff their regions
+    ("POST", "/v1/demands/{demand_id}/close"): SENDERS[ev.DemandClosed],  # its employer, poster, admin
+    ("POST", "/v1/workers/{worker_id}/intention"): SENDERS[ev.WorkerIntentionRecorded],
 }
 
 BATCH_ROLES: dict[str, frozenset[str]] = {spec.name: spec.senders for spec in CATALOGUE if spec.senders}

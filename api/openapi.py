@@ -81,6 +81,9 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/demands/{demand_id}"): "getDemand",
     ("GET", "/v1/demands/{demand_id}/shortlist"): "shortlistDemand",
     ("GET", "/v1/workers/{worker_id}/demands"): "listWorkerDemands",
+    ("POST", "/v1/demands"): "postDemand",
+    ("POST", "/v1/demands/{demand_id}/close"): "closeDemand",
+    ("POST", "/v1/workers/{worker_id}/intention"): "recordIntention",
 }
 
 BEARER = "bearerAuth"

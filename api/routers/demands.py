@@ -1,7 +1,7 @@
-"""Job demands (用工需求), matching (精准供需匹配) and a person's open demands (issue 19).
+"""Job demands (用工需求), matching (精准供需匹配), intentions (求职意向) and a person's open demands (issue 19).
 
-Demands are posted and closed through ``POST /v1/events:batch`` (``demand.posted``, ``demand.closed``), as every
-write of an event type without a route of its own; these are the reads. The scoring is
+The writes are commands of the catalogue (``demand.posted``, ``demand.closed``, ``worker.intention_recorded``):
+these single routes and ``POST /v1/events:batch`` decide them with the same handlers. The scoring is
 ``laowu.domain.matching``; the candidates come from ``laowu.store.demands.candidates``.
 """
 
@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from api.access import CurrentActor
 from api.deps import PoolDep
 from api.pagination import decode_cursor, encode_cursor
 from api.routing import JSONRoute
+from api.writes import write
+from laowu.application import catalogue
+from laowu.application import commands as cmd
 from laowu.domain import demands as demand_rules
 from laowu.domain import matching
 from laowu.domain.demands import DemandRecord
@@ -23,9 +27,12 @@ from laowu.store import demands as store
 from laowu.store import queries
 from laowu.store.errors import NotFound
 from schemas.api import (
+    Accepted,
+    DemandClose,
     DemandMatch,
     DemandMatches,
     DemandPositionPublic,
+    DemandPost,
     DemandProposal,
     DemandPublic,
     DemandsPublic,
@@ -37,6 +44,30 @@ from schemas.api import (
 router = APIRouter(route_class=JSONRoute, tags=["job demands"])
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 WorkerId = Annotated[str, Path(pattern=r"^w[0-9a-f]{24}$", description="Keyed hash of the ID number")]
+
+
+ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"model": Accepted}}
+IntentionBody = catalogue.entry(cmd.RecordIntention).body
+
+
+@router.post("/v1/demands", status_code=202, responses=ACCEPTED)
+async def post_demand(body: DemandPost, request: Request) -> JSONResponse:
+    """用工需求 (``demand.posted``): an employer posts its own; a workstation or bureau one on an employer's behalf,
+    published to regions of its jurisdiction. Answers with the ``demand_id`` (chosen, or made)."""
+    return await write(request, cmd.PostDemand(body), ("demand_id",))
+
+
+@router.post("/v1/demands/{demand_id}/close", status_code=202, responses=ACCEPTED)
+async def close_demand(demand_id: Id, body: DemandClose, request: Request) -> JSONResponse:
+    """``demand.closed``: its employer, whoever posted it, or an admin stops it; fills made before stand."""
+    return await write(request, cmd.CloseDemand(demand_id, body), ("demand_id",))
+
+
+@router.post("/v1/workers/{worker_id}/intention", status_code=202, responses=ACCEPTED)
+async def record_intention(worker_id: WorkerId, body: IntentionBody, request: Request) -> JSONResponse:  # type: ignore[valid-type]
+    """求职意向 (``worker.intention_recorded``): replaces the person's intention if it is the newest in event time
+    (``occurred_at``); an older one is kept in the history only."""
+    return await write(request, cmd.RecordIntention(worker_id=worker_id, body=body), ("worker_id",))
 
 
 def _record(row: dict[str, Any]) -> DemandRecord:

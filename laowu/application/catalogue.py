@@ -98,7 +98,7 @@ ENTRIES: tuple[Entry, ...] = (
            Rule("demand", demand_rules.post, registers=True)),
     _entry("demand.closed", bodies.DemandClose, c.CloseDemand, h.close_demand, Rule("demand", demand_rules.close)),
     _entry("worker.intention_recorded", bodies.body_for(ev.WorkerIntentionRecorded, "worker_id"),
-           c.about_worker("RecordIntention", ev.WorkerIntentionRecorded), h.record_about_worker,
+           c.RecordIntention, h.record_about_worker,
            Rule("worker", worker_rules.record_intention)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}

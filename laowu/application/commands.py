@@ -13,6 +13,7 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from schemas import api as bodies
+from schemas import events
 
 
 @dataclass
@@ -195,3 +196,7 @@ class CloseDemand(Command):
 
     def wants(self, w: Wants) -> None:
         w.demands.add(self.demand_id)
+
+
+RecordIntention = about_worker("RecordIntention", events.WorkerIntentionRecorded)
+"""求职意向 (``worker.intention_recorded``): the body plus the worker's id, decided by ``handlers.record_about_worker``."""

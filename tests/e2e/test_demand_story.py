@@ -104,13 +104,19 @@ async def test_supply_meets_demand(api: httpx.AsyncClient, settings: Settings, l
               intention("chef_too_old", occupations=[CHEF], destinations=["440300"], min_monthly_wage="6000"),
               intention("room_a", occupations=[ROOM], destinations=["440000"], min_monthly_wage="4800",
                         not_working_reason="no_suitable_job"),
-              intention("room_b", occupations=[ROOM], destinations=["440000"], min_monthly_wage="5000"),
               # the newest wins whatever the arrival order: the older one, arriving later, is history only
               intention("room_prio", (now - timedelta(hours=1)).isoformat(), occupations=[ROOM],
                         destinations=["440300"], not_working_reason="caring_for_family"),
               intention("room_prio", (now - timedelta(days=3)).isoformat(), occupations=["6-01-01-01"],
                         destinations=["460000"])]
     assert {r["status"] for r in await applied(api, await batch(api, events, WS))} == {"applied"}
+    # The single route decides the same command: the clerk records one more; an employer may not.
+    one = {"occupations": [ROOM], "destinations": ["440000"], "min_monthly_wage": "5000"}
+    assert (await api.post(f"/v1/workers/{ids['room_b']}/intention", json=one, headers=EMP)).status_code == 403
+    r = await api.post(f"/v1/workers/{ids['room_b']}/intention", json=one, headers=WS)
+    assert r.status_code == 202 and (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
+    bad = await api.post(f"/v1/workers/{ids['room_b']}/intention", json={"not_working_reason": "bored"}, headers=WS)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "not_working_reason"]
     prio = (await api.get(f"/v1/workers/{ids['room_prio']}", headers=WS)).json()
     assert prio["intention"]["occupations"] == [ROOM] and prio["intention"]["not_working_reason"] == "caring_for_family"
     history = (await api.get(f"/v1/workers/{ids['room_prio']}/history", headers=WS)).json()["items"]
@@ -208,11 +214,14 @@ async def test_supply_meets_demand(api: httpx.AsyncClient, settings: Settings, l
     # The workstation (not the demand's manager) sees the fills, not the people.
     assert (await api.get("/v1/demands/dmd-gd-1", headers=WS)).json()["proposals"] is None
     # The employer closes it; closing twice is refused.
-    close = {"type": "demand.closed",
-             "payload": {"demand_id": "dmd-gd-1", "employer_id": "emp-gd-hotel", "reason": "已招满"}}
-    assert (await applied(api, await batch(api, [close], EMP)))[0]["status"] == "applied"
-    twice = await batch(api, [close], EMP)
+    close = {"employer_id": "emp-gd-hotel", "reason": "已招满"}
+    assert (await api.post("/v1/demands/dmd-gd-1/close", json=close, headers=WS)).status_code == 403  # not its poster
+    r = await api.post("/v1/demands/dmd-gd-1/close", json=close, headers=EMP)
+    assert r.status_code == 202 and r.json()["demand_id"] == "dmd-gd-1"
+    assert (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
+    twice = await batch(api, [{"type": "demand.closed", "payload": close | {"demand_id": "dmd-gd-1"}}], EMP)
     assert twice[0]["status"] == "rejected" and "already closed" in twice[0]["reason"]
+    assert (await api.get("/v1/demands/dmd-gd-1", headers=EMP)).json()["status"] == "closed"
 
 
 async def test_a_demand_expires_in_event_time(api: httpx.AsyncClient, settings: Settings, ledger: object) -> None:
@@ -224,9 +233,10 @@ async def test_a_demand_expires_in_event_time(api: httpx.AsyncClient, settings: 
     regs = [{"type": "worker.registered", "payload": p | {"workstation_id": "ws-469005-01"}} for p in (late, offline)]
     assert {r["status"] for r in await applied(api, await batch(api, regs, WS))} == {"applied"}
     assert (await api.post("/v1/brands", json=BRAND | {"brand_id": "hn-room"})).status_code == 202
-    posted = await batch(api, [{"type": "demand.posted", "occurred_at": f"{closing - timedelta(days=20)}T09:00:00+08:00",
-                                "payload": demand("dmd-old", closing.isoformat())}], EMP)
-    assert (await applied(api, posted))[0]["status"] == "applied"
+    r = await api.post("/v1/demands", headers=EMP, json=demand("dmd-old", closing.isoformat()) | {
+        "occurred_at": f"{closing - timedelta(days=20)}T09:00:00+08:00"})
+    assert r.status_code == 202 and r.json()["demand_id"] == "dmd-old", r.text
+    assert (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
     assert (await api.get("/v1/demands/dmd-old", headers=EMP)).json()["status"] == "expired"
     assert "dmd-old" not in [d["demand_id"] for d in (await api.get("/v1/demands?live=true", headers=WS)).json()["items"]]
 
