@@ -15,16 +15,26 @@
 
 import * as runtime from '../runtime';
 import type {
+  Accepted,
+  DemandClose,
   DemandMatches,
+  DemandPost,
   DemandPublic,
   DemandsPublic,
   HTTPValidationError,
   Problem,
   Shortlist,
+  WorkerIntentionRecordedBody,
 } from '../models/index';
 import {
+    AcceptedFromJSON,
+    AcceptedToJSON,
+    DemandCloseFromJSON,
+    DemandCloseToJSON,
     DemandMatchesFromJSON,
     DemandMatchesToJSON,
+    DemandPostFromJSON,
+    DemandPostToJSON,
     DemandPublicFromJSON,
     DemandPublicToJSON,
     DemandsPublicFromJSON,
@@ -35,7 +45,14 @@ import {
     ProblemToJSON,
     ShortlistFromJSON,
     ShortlistToJSON,
+    WorkerIntentionRecordedBodyFromJSON,
+    WorkerIntentionRecordedBodyToJSON,
 } from '../models/index';
+
+export interface CloseDemandRequest {
+    demandId: string;
+    demandClose: DemandClose;
+}
 
 export interface GetDemandRequest {
     demandId: string;
@@ -52,6 +69,15 @@ export interface ListWorkerDemandsRequest {
     workerId: string;
 }
 
+export interface PostDemandRequest {
+    demandPost: DemandPost;
+}
+
+export interface RecordIntentionRequest {
+    workerId: string;
+    workerIntentionRecordedBody: WorkerIntentionRecordedBody;
+}
+
 export interface ShortlistDemandRequest {
     demandId: string;
     positionId: string;
@@ -62,6 +88,63 @@ export interface ShortlistDemandRequest {
  * 
  */
 export class JobDemandsApi extends runtime.BaseAPI {
+
+    /**
+     * ``demand.closed``: its employer, whoever posted it, or an admin stops it; fills made before stand.
+     * Close Demand
+     */
+    async closeDemandRaw(requestParameters: CloseDemandRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Accepted>> {
+        if (requestParameters['demandId'] == null) {
+            throw new runtime.RequiredError(
+                'demandId',
+                'Required parameter "demandId" was null or undefined when calling closeDemand().'
+            );
+        }
+
+        if (requestParameters['demandClose'] == null) {
+            throw new runtime.RequiredError(
+                'demandClose',
+                'Required parameter "demandClose" was null or undefined when calling closeDemand().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        headerParameters['Content-Type'] = 'application/json';
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/demands/{demand_id}/close`;
+        urlPath = urlPath.replace(`{${"demand_id"}}`, encodeURIComponent(String(requestParameters['demandId'])));
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'POST',
+            headers: headerParameters,
+            query: queryParameters,
+            body: DemandCloseToJSON(requestParameters['demandClose']),
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => AcceptedFromJSON(jsonValue));
+    }
+
+    /**
+     * ``demand.closed``: its employer, whoever posted it, or an admin stops it; fills made before stand.
+     * Close Demand
+     */
+    async closeDemand(requestParameters: CloseDemandRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Accepted> {
+        const response = await this.closeDemandRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
 
     /**
      * A demand with its positions\' fills; for its employer, whoever posted it and admins also the people proposed (dispatched, waiting to arrive) and who arrived (confirmed), masked.
@@ -209,6 +292,112 @@ export class JobDemandsApi extends runtime.BaseAPI {
      */
     async listWorkerDemands(requestParameters: ListWorkerDemandsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<DemandMatches> {
         const response = await this.listWorkerDemandsRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
+     * 用工需求 (``demand.posted``): an employer posts its own; a workstation or bureau one on an employer\'s behalf, published to regions of its jurisdiction. Answers with the ``demand_id`` (chosen, or made).
+     * Post Demand
+     */
+    async postDemandRaw(requestParameters: PostDemandRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Accepted>> {
+        if (requestParameters['demandPost'] == null) {
+            throw new runtime.RequiredError(
+                'demandPost',
+                'Required parameter "demandPost" was null or undefined when calling postDemand().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        headerParameters['Content-Type'] = 'application/json';
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/demands`;
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'POST',
+            headers: headerParameters,
+            query: queryParameters,
+            body: DemandPostToJSON(requestParameters['demandPost']),
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => AcceptedFromJSON(jsonValue));
+    }
+
+    /**
+     * 用工需求 (``demand.posted``): an employer posts its own; a workstation or bureau one on an employer\'s behalf, published to regions of its jurisdiction. Answers with the ``demand_id`` (chosen, or made).
+     * Post Demand
+     */
+    async postDemand(requestParameters: PostDemandRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Accepted> {
+        const response = await this.postDemandRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
+     * 求职意向 (``worker.intention_recorded``): replaces the person\'s intention if it is the newest in event time (``occurred_at``); an older one is kept in the history only.
+     * Record Intention
+     */
+    async recordIntentionRaw(requestParameters: RecordIntentionRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Accepted>> {
+        if (requestParameters['workerId'] == null) {
+            throw new runtime.RequiredError(
+                'workerId',
+                'Required parameter "workerId" was null or undefined when calling recordIntention().'
+            );
+        }
+
+        if (requestParameters['workerIntentionRecordedBody'] == null) {
+            throw new runtime.RequiredError(
+                'workerIntentionRecordedBody',
+                'Required parameter "workerIntentionRecordedBody" was null or undefined when calling recordIntention().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        headerParameters['Content-Type'] = 'application/json';
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("bearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/v1/workers/{worker_id}/intention`;
+        urlPath = urlPath.replace(`{${"worker_id"}}`, encodeURIComponent(String(requestParameters['workerId'])));
+
+        const response = await this.request({
+            path: urlPath,
+            method: 'POST',
+            headers: headerParameters,
+            query: queryParameters,
+            body: WorkerIntentionRecordedBodyToJSON(requestParameters['workerIntentionRecordedBody']),
+        }, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => AcceptedFromJSON(jsonValue));
+    }
+
+    /**
+     * 求职意向 (``worker.intention_recorded``): replaces the person\'s intention if it is the newest in event time (``occurred_at``); an older one is kept in the history only.
+     * Record Intention
+     */
+    async recordIntention(requestParameters: RecordIntentionRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Accepted> {
+        const response = await this.recordIntentionRaw(requestParameters, initOverrides);
         return await response.value();
     }
 
