@@ -17,7 +17,8 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StringConstraints,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -273,13 +274,28 @@ class DemandPosition(Strict):
     brand_id: Identifier | None = Field(default=None, description="A brand preferred (劳务品牌优先).")
     reserved_posts: int = Field(default=0, ge=0, le=10_000, description="Posts set aside for priority groups (爱心岗位).")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> DemandPosition:
-        if self.wage_min > self.wage_max:
-            raise PydanticCustomError("wage_range", "wage_min must not exceed wage_max")
-        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise PydanticCustomError("age_range", "age_min must not exceed age_max")
-        if self.reserved_posts > self.headcount:
-            raise PydanticCustomError("reserved_posts", "reserved_posts must not exceed headcount")
-        return self
+    # Field-level, so a form shows the message at the field; in the model, so every door (Kafka too) agrees.
+    @field_validator("wage_max")
+    @classmethod
+    def _wage_range(cls, v: Decimal, info: ValidationInfo) -> Decimal:
+        low = info.data.get("wage_min")
+        if low is not None and v < low:
+            raise PydanticCustomError("wage_range", "wage_max must not be below wage_min ({low})", {"low": str(low)})
+        return v
 
+    @field_validator("age_max")
+    @classmethod
+    def _age_range(cls, v: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("age_min")
+        if v is not None and low is not None and v < low:
+            raise PydanticCustomError("age_range", "age_max must not be below age_min ({low})", {"low": low})
+        return v
+
+    @field_validator("reserved_posts")
+    @classmethod
+    def _reserved(cls, v: int, info: ValidationInfo) -> int:
+        headcount = info.data.get("headcount")
+        if headcount is not None and v > headcount:
+            raise PydanticCustomError("reserved_posts", "reserved_posts must not exceed headcount ({headcount})",
+                                      {"headcount": headcount})
+        return v

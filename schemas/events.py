@@ -203,7 +203,7 @@ class DemandPosted(Strict):
     @classmethod
     def _distinct(cls, positions: list[DemandPosition]) -> list[DemandPosition]:
         if len({p.position_id for p in positions}) != len(positions):
-            raise PydanticCustomError("duplicate", "two positions have the same position_id")
+            raise PydanticCustomError("duplicate_position", "two positions have the same position_id")
         return positions
 
 

@@ -110,6 +110,13 @@ async def test_demand_story_in_the_console(served: Served, console_page: Console
     await every_field_labelled(employer)
     await post_demand(employer)
     await every_field_labelled(employer)
+    # A wage range upside down is refused with the field named in Chinese; corrected, the demand is posted.
+    await employer.locator("#dmd-0-wage-max").fill("5000")
+    await employer.get_by_role("button", name="发布", exact=True).click()
+    await see(employer, "岗位 1 · 月工资上限：不能低于月工资下限（6000 元）")
+    await shot(employer, "01-employer-refused")
+    assert (await api.get("/v1/demands")).json()["items"] == []
+    await employer.locator("#dmd-0-wage-max").fill("8000")
     await shot(employer, "01-employer-posts")
     await employer.get_by_role("button", name="发布", exact=True).click()
     await see(employer, "用工需求已发布")
