@@ -377,6 +377,8 @@ class PlacementPublic(BaseModel):
     last_followup_date: date | None = None
     version: int
     updated_at: datetime
+    demand_id: str | None = None  # the job demand and position it fills (issue 19)
+    position_id: str | None = None
 
 
 class PlacementWorker(BaseModel):

@@ -88,7 +88,7 @@ ENTRIES: tuple[Entry, ...] = (
     _entry("placement.confirmed", bodies.PlacementConfirm, c.ConfirmPlacement, h.confirm_placement,
            Rule("placement", lifecycle.confirm, effects=after_confirm)),
     _entry("placement.rejected", bodies.PlacementReject, c.RejectPlacement, h.reject_placement,
-           Rule("placement", lifecycle.reject, effects=after_reject)),
+           Rule("placement", lifecycle.reject, effects=after_reject, frees_post=True)),
     _entry("placement.ended", bodies.PlacementEnd, c.EndPlacement, h.end_placement,
            Rule("placement", lifecycle.end, effects=after_end)),
     _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,

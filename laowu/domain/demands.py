@@ -185,6 +185,23 @@ def fill(rec: DemandRecord, fills: Iterable[tuple[str | None, bool]]) -> Changes
     return changes
 
 
+def unfill(rec: DemandRecord, position_id: str | None, priority: bool) -> Changes:
+    """A placement of the demand was turned away (未到岗): its post is open again, the status moves back (a closed
+    demand stays closed)."""
+    pid = position_id or rec.positions[0]["position_id"]
+    before = rec.status
+    rec.filled[pid] = max(0, rec.filled.get(pid, 0) - 1)
+    if priority:
+        rec.filled_priority[pid] = max(0, rec.filled_priority.get(pid, 0) - 1)
+    if rec.status != "closed":
+        done = sum(rec.filled.values())
+        rec.status = "partly_filled" if done else "open"
+    changes: Changes = {"filled": [None, dict(rec.filled)]}
+    if rec.status != before:
+        changes["status"] = [before, rec.status]
+    return changes
+
+
 def shown_status(status: str, closing_date: date, today: date) -> str:
     """What a reader is told: a live demand past its closing date is ``expired``."""
     return "expired" if status in LIVE and today > closing_date else status

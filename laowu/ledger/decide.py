@@ -236,6 +236,9 @@ class _Decider:
             before = rows.worker_view(worker)
             placement, changes = lifecycle.dispatch(worker, d, pid)
             placement.version = 1
+            if d.get("demand_id") is not None:
+                placement.demand_id = d["demand_id"]
+                placement.position_id = item.get("position_id") or self.s.demands[d["demand_id"]].positions[0]["position_id"]
             self.s.placements[pid] = self.out.placements[pid] = placement
             self.out.dispatch_workers.append({"dispatch_id": did, "worker_id": wid, "placement_id": pid,
                                               "outcome": "dispatched", "reason": None,
@@ -268,6 +271,11 @@ class _Decider:
         changes = rule.apply(worker, placement, p)  # type: ignore[misc]
         assert worker is not None
         placement.version += 1
+        if rule.frees_post and placement.demand_id in self.s.demands:
+            demand = self.s.demands[str(placement.demand_id)]
+            demand_rules.unfill(demand, placement.position_id, placement.priority_group)
+            demand.version += 1
+            self.out.demands[demand.demand_id] = demand
         self.out.placements[pid] = placement
         regions = [worker.household_region, placement.origin_region]
         if rule.effects is not None:

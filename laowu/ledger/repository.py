@@ -127,6 +127,9 @@ class Repository(ABC):
             keys = await self._load_waiting(s, keys)
         waiting = [e for es in s.waiting.values() for e in es]
         demand_ids |= {d for e in waiting if (d := _demand_named(e)) is not None}
+        # 未到岗 gives a post back: the demands of the placements such events name (known once those are loaded)
+        demand_ids |= {str(pl.demand_id) for e in [*todo, *waiting] if RULES[e.type].frees_post
+                       and (pl := s.placements.get(e.payload["placement_id"])) is not None and pl.demand_id}
         s.demands = await self.demands(demand_ids)
         await self._load_in_doubt(s, [*todo, *waiting])
         coming = {e.payload["demand_id"] for e in [*todo, *waiting] if RULES[e.type].kind == "demand"}

@@ -79,3 +79,4 @@ class Rule:
     joins_brand: bool = False  # its ``brand_id`` must be in the library and open (besides any ``brand_ids``)
     effects: Effect | None = None
     entity: str | None = None  # the ``ledger.changed`` entity, where it is not the kind
+    frees_post: bool = False  # a placement event that gives its job demand's post back (未到岗, issue 19)

@@ -211,6 +211,15 @@ async def test_supply_meets_demand(api: httpx.AsyncClient, settings: Settings, l
     assert (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
     after = {p["worker_id"]: p["status"] for p in (await api.get("/v1/demands/dmd-gd-1", headers=EMP)).json()["proposals"]}
     assert after[ids["best"]] == "confirmed"
+    # 未到岗: the employer turns one away; the post is open again (the demand is partly filled once more).
+    away = proposed[ids["room_a"]]["placement_id"]
+    r = await api.post(f"/v1/placements/{away}/reject", json={"employer_id": "emp-gd-hotel", "reason": "未到岗"},
+                       headers=EMP)
+    assert (await wait_receipt(api, r.json()["event_id"]))["status"] == "applied"
+    reopened = (await api.get("/v1/demands/dmd-gd-1", headers=EMP)).json()
+    assert reopened["status"] == "partly_filled"
+    assert {p["position_id"]: p["posts_left"] for p in reopened["positions"]} == {"chef": 0, "room": 1}
+    assert (await api.get(f"/v1/placements/{away}", headers=EMP)).json()["demand_id"] == "dmd-gd-1"
     # The workstation (not the demand's manager) sees the fills, not the people.
     assert (await api.get("/v1/demands/dmd-gd-1", headers=WS)).json()["proposals"] is None
     # The employer closes it; closing twice is refused.

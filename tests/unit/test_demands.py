@@ -174,3 +174,27 @@ async def test_a_dispatch_naming_a_refused_posting_is_refused_with_it(world: Wor
     repo.receipts[refused.event_id] = repo.receipts[refused.event_id] | {"status": "rejected", "reason": "bad posting"}
     [late] = await run(repo, filling(world, [w], "d9", T0 + timedelta(days=1), demand_id="dmd-2"))
     assert late == ("rejected", "demand dmd-2's posting was refused: bad posting")
+
+
+async def test_a_person_turned_away_gives_the_post_back(world: World) -> None:
+    """未到岗: the employer rejects a placement of the demand; its post opens again (and the reserved count with it),
+    so another person may fill it; a confirmation keeps it."""
+    repo = InMemoryLedger()
+    ws = [world.worker(priority=True) for _ in range(3)]
+    await run(repo, world.brand(), *ws, posted(world, headcount=2, reserved=1))
+    await run(repo, filling(world, ws[:2], "d1", T0 + timedelta(days=1)))
+    rec = repo.demand_records["dmd-1"]
+    assert (rec.status, rec.filled, rec.filled_priority) == ("filled", {"p1": 2}, {"p1": 2})
+    assert repo.placement_records[placement_id_for("d1", ws[0].payload["worker_id"])].position_id == "p1"
+    assert await run(repo, _reject(world, ws[0], "d1")) == [("applied", None)]
+    rec = repo.demand_records["dmd-1"]
+    assert (rec.status, rec.filled, rec.filled_priority) == ("partly_filled", {"p1": 1}, {"p1": 1})
+    assert await run(repo, filling(world, ws[2:], "d2", T0 + timedelta(days=3))) == [("applied", None)]
+    assert repo.demand_records["dmd-1"].status == "filled"
+
+
+def _reject(world: World, worker: Envelope, dispatch_id: str) -> Envelope:
+    wid = worker.payload["worker_id"]
+    body = ev.PlacementRejected(placement_id=placement_id_for(dispatch_id, wid), worker_id=wid, employer_id=EMPLOYER,
+                                reason="未到岗")
+    return world.wrap(body, wid, T0 + timedelta(days=2), EMPLOYER)
