@@ -22,8 +22,11 @@ from api.ratelimit import Buckets
 from api.revocations import Revocations, pool_of
 from laowu.auth import InvalidCredential, verify_claims
 from laowu.settings import Settings
+from schemas import events as ev
 from schemas.common import Actor
 from schemas.events import CATALOGUE, FIELD, LIBRARY, STAFF
+
+SENDERS = {spec.payload: spec.senders for spec in CATALOGUE}  # a route that publishes one event type: its senders
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -106,6 +109,14 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/alerts/{alert_id}/case"): STAFF,
     ("GET", "/v1/cases"): STAFF,
     ("GET", "/v1/cases/figures"): STAFF,
+    # job demands and matching (issue 19): demands are scoped by the query; a shortlist is for those who dispatch
+    ("GET", "/v1/demands"): ALL,
+    ("GET", "/v1/demands/{demand_id}"): ALL,
+    ("GET", "/v1/demands/{demand_id}/shortlist"): STAFF,
+    ("GET", "/v1/workers/{worker_id}/demands"): STAFF,
+    ("POST", "/v1/demands"): SENDERS[ev.DemandPosted],  # and: an employer its own, staff their regions
+    ("POST", "/v1/demands/{demand_id}/close"): SENDERS[ev.DemandClosed],  # its employer, poster, admin
+    ("POST", "/v1/workers/{worker_id}/intention"): SENDERS[ev.WorkerIntentionRecorded],
 }
 
 # ---- brand dynamic management (动态管理, issue 21) ----

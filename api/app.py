@@ -25,6 +25,7 @@ from api.routers import (
     brand_management,
     brands,
     dashboard,
+    demands,  # issue 19
     dispatch,
     events,
     exports,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    monitoring_routes.router, casework_routes.router,  # issue 20
                    brand_management.router):
         app.include_router(router, dependencies=Guard)
+    app.include_router(demands.router, dependencies=Guard)  # job demands and matching (issue 19)
     # /console/ and /dashboard: pages of the console's build (LAOWU_CONSOLE_DIR, else the checkout's console/dist);
     # no credential for the pages (their API calls need one)
     build = Path(settings.console_dir) if settings.console_dir else console.DIST

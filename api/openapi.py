@@ -106,6 +106,14 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/brands/{brand_id}/management"): "getBrandManagement",
     ("GET", "/v1/brand-applications"): "listBrandApplications",
     ("GET", "/v1/reviews"): "listMyReviews",
+    # job demands and matching (issue 19)
+    ("GET", "/v1/demands"): "listDemands",
+    ("GET", "/v1/demands/{demand_id}"): "getDemand",
+    ("GET", "/v1/demands/{demand_id}/shortlist"): "shortlistDemand",
+    ("GET", "/v1/workers/{worker_id}/demands"): "listWorkerDemands",
+    ("POST", "/v1/demands"): "postDemand",
+    ("POST", "/v1/demands/{demand_id}/close"): "closeDemand",
+    ("POST", "/v1/workers/{worker_id}/intention"): "recordIntention",
 }
 
 BEARER = "bearerAuth"

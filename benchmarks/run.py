@@ -25,7 +25,8 @@ LAOWU_BENCH_DISPATCH_EVENTS (100000), LAOWU_BENCH_NAIVE_EVENTS (20000), LAOWU_BE
 LAOWU_BENCH_LOOKUPS (10000), LAOWU_BENCH_API_SECONDS (15), LAOWU_BENCH_API_BATCH_EVENTS (100000),
 LAOWU_BENCH_LEDGER_PROCS (2, ledger consumer processes in one group: the replicas docker-compose.yml and
 deploy/k8s run by default),
-LAOWU_BENCH_ONLY=ledger|api runs a part; LAOWU_BENCH_WHATIF_SQL runs SQL after the migrations (to try a
+LAOWU_BENCH_ONLY=ledger|api|matching runs a part (matching: ``matching_shortlist_p99_ms``,
+benchmarks/matching.py); LAOWU_BENCH_WHATIF_SQL runs SQL after the migrations (to try a
 database-level fix); LAOWU_BENCH_KEEP=1 keeps the temporary home (logs); LAOWU_BENCH_PYSPY=1 samples the
 consumer and API processes with py-spy into the logs.
 
@@ -493,6 +494,56 @@ class Bench:
         self.result["worker_list_p99_ms"] = max(got["p99_ms"] for got in lists.values())
         self.detail["worker_list"] = lists
 
+    # ---- matching (issue 19) --------------------------------------------------------------------------
+    async def matching(self) -> None:
+        """``matching_shortlist_p99_ms``: a shortlist of 50 with ``lookup_workers`` workers in the ledger."""
+        from benchmarks import matching
+        from laowu.auth import issue
+        from laowu.stack.processes import child_env
+
+        assert self.pool is not None
+        existing = int(await self.pool.fetchval("SELECT count(*) FROM workers"))  # the full run's lookups loaded some
+        n = max(0, self.lookup_workers - existing)
+        say(f"matching: loading {n:,} ledger-shaped workers (30 % with an intention) with COPY ({existing:,} already)")
+        t = time.monotonic()
+        async with self.pool.acquire() as conn:
+            for start in range(0, n, 200_000):
+                rows = matching.intentions(worker_rows(min(200_000, n - start), seed=2000 + start), seed=start)
+                await conn.copy_records_to_table("workers", records=rows,
+                                                 columns=[*WORKER_COPY_COLUMNS, "intention"])
+            if existing:  # the full run's lookups loaded rows without intentions: 30 % of them state one
+                await conn.execute(
+                    "UPDATE workers SET intention = jsonb_build_object('occupations', jsonb_build_array(occupation_code), "
+                    "'destinations', jsonb_build_array('440300'), 'min_monthly_wage', '5500') "
+                    "WHERE intention IS NULL AND occupation_code IS NOT NULL AND abs(hashtext(worker_id)) % 10 < 3")
+            # As a ledger that has lived a while is: autovacuum has set the rows' hint bits and visibility map
+            # (freshly COPYed rows make the first reads of every page write it back, which is not matching's cost).
+            await conn.execute("VACUUM (ANALYZE) workers")
+            await conn.execute("CHECKPOINT")
+        from laowu.simulate import BRANDS
+
+        await matching.add_demand(self.pool, BRANDS[0].occupation_code or "")
+        self.detail["matching_load"] = {"rows": n, "seconds": round(time.monotonic() - t, 1)}
+        unlimited = world(self.settings, self.infra).model_copy(update={"rate_limit_per_s": 1_000_000.0,
+                                                                         "rate_limit_burst": 1_000_000})
+        child = spawn("api", ours("api"), child_env(unlimited), self.logs, self.sampler)
+        self.children.append(child)
+        url = f"http://127.0.0.1:{self.settings.api_port}"
+
+        def auth(role: str, org: str, region: str | None) -> dict[str, str]:
+            token = issue(self.settings, role=role, org=org, region=region, ttl_s=3600)
+            return {"Authorization": f"Bearer {token}"}
+
+        try:
+            await api_load.wait_ready(url)
+            say("API: GET /v1/demands/{id}/shortlist, 4 in flight, three requesters")
+            detail = await matching.measure(url, auth, knob("LAOWU_BENCH_MATCHING_REQUESTS", 300))
+        finally:
+            child.stop()
+        self.detail["matching"] = detail
+        say(f"matching: {matching.describe(detail)}")
+        self.result["matching_shortlist_p99_ms"] = max(v["p99_ms"] for v in detail.values())
+
     # ---- the whole run ---------------------------------------------------------------------------
     async def step(self, name: str, coro: Any) -> Any:
         """One measurement; a failure becomes a note and the run goes on with the others."""
@@ -511,6 +562,9 @@ class Bench:
                                   "load_at_start": load()}
         await self.start()
         try:
+            if self.only == "matching":  # issue 19's phase alone: no streams, no ledger segments
+                await self.step("matching", self.matching())
+                return self.result
             self.generate()
             writes = await self.step("write_floor", self.table_writes())
             ledger = await self.step("ledger", self.ledger_segment("mixed", self.mixed)) or {}
@@ -531,6 +585,8 @@ class Bench:
             del self.mixed
             if self.only in ("", "api"):
                 await self.step("api", self.api())
+            if self.only == "":
+                await self.step("matching", self.matching())
         finally:
             self.sampler.sample()
             await self.stop()
@@ -649,6 +705,7 @@ def table(result: dict[str, Any]) -> str:
         ("worker_lookup_p99_ms", "", "<= 10"),
         ("stats_query_p99_ms", "GET /v1/stats/overview", None),
         ("worker_list_p99_ms", "GET /v1/workers, a sparse county's workstation and a province", None),
+        ("matching_shortlist_p99_ms", "GET /v1/demands/{id}/shortlist, 50 of 1,000,000 workers", "<= 200"),
         ("stats_events_per_s", "faust statistics worker draining a backlog of ledger changes", None),
         ("freshness_p50_ms", "POST /v1/workers → figure changed on /v1/stats, under 2,000 events/s", None),
         ("freshness_p99_ms", "", "<= 1000"),

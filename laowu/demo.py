@@ -108,7 +108,7 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
             await _post(client, f"/v1/brands/{b[0]}/status", {"status": "listed", "reason": "入库评审通过"},
                         f"demo-list-{b[0]}")
         bodies = people(workers)
-        accepted, hainan = [], []
+        accepted, hainan, seeking = [], [], []
         for region in COUNTIES:  # each workstation registers its own people with its own credential
             mine = [p for p in bodies if p["household_region"] == region]
             clerk = _as(settings, "workstation", f"ws-{region}-01", region)
@@ -118,6 +118,7 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
             accepted += ok
             if region == "469005":
                 hainan = [r["worker_id"] for r in ok][:20]
+                seeking = [r["worker_id"] for r in ok][20:]
         await _wait(client, [r["event_id"] for r in accepted])
         clerk = _as(settings, "workstation", "ws-469005-01", "469005")
         employer = _as(settings, "employer", "emp-sz-hotel", "440300")
@@ -147,6 +148,7 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
                             "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}", clerk)
         await load_monitoring_demo(client, settings)
         await load_brand_management(client, settings, hainan[:1])
+        await load_demo_demands(client, settings, seeking)
         log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
         return len(accepted)
 
@@ -167,6 +169,8 @@ async def load_monitoring_demo(client: httpx.AsyncClient, settings: Settings) ->
         if r.status_code not in (201, 409):
             raise RuntimeError(f"demo: account {username}: {r.status_code}: {r.text[:300]}")
     await Story(client, settings).load()
+
+
 async def load_brand_management(client: httpx.AsyncClient, settings: Settings, workers: list[str]) -> None:
     """Brand dynamic management (issue 21): an entry application for 海南粽师 under review by three experts, two of
     whom have scored (reviewer-demo's score is the one the console's reviewer page is waiting for), a complaint
@@ -196,3 +200,42 @@ async def load_brand_management(client: httpx.AsyncClient, settings: Settings, w
         await _post(client, "/v1/brands/wenchang-chicken-chef/persons", {
             "person_id": "demo-person-chef", "title": "ambassador", "worker_id": worker_id,
             "story": "文昌鸡师傅形象代言人（演示）"}, "demo-person-chef", bureau)
+DEMO_CHEF, DEMO_ROOM = "4-03-02-01", "4-03-01-02"
+
+
+async def load_demo_demands(client: httpx.AsyncClient, settings: Settings, seeking: list[str]) -> None:
+    """Issue 19: the demo employer's job demand (a chef needing a 职业技能等级证书 level 4, room attendants with two
+    爱心岗位) published to Hainan, and the 求职意向 of some of 文昌's people who are not on a placement."""
+    employer = _as(settings, "employer", "emp-sz-hotel", "440300")
+    clerk = _as(settings, "workstation", "ws-469005-01", "469005")
+    start = (date.today() + timedelta(days=35)).isoformat()
+    demand = {
+        "demand_id": "demo-demand-sz-hotel", "title": "2027 春季酒店用工",
+        "employer": {"employer_id": "emp-sz-hotel", "name": "深圳某酒店", "uscc": "91440300708461136T"},
+        "closing_date": (date.today() + timedelta(days=30)).isoformat(), "origin_regions": ["460000"],
+        "contact": {"name": "人事部 李女士", "phone": "13800138000"},
+        "positions": [
+            {"position_id": "chef", "title": "中式烹调师", "occupation_code": DEMO_CHEF, "headcount": 4,
+             "wage_min": "6500", "wage_max": "8500", "work_region": "440305", "start_date": start,
+             "certificates": [{"kind": "skill_level", "name": "中式烹调师", "level": 4}], "age_min": 20,
+             "age_max": 50, "brand_id": "wenchang-chicken-chef"},
+            {"position_id": "room", "title": "客房服务员", "occupation_code": DEMO_ROOM, "headcount": 6,
+             "wage_min": "4800", "wage_max": "5800", "work_region": "440305", "start_date": start,
+             "reserved_posts": 2}]}
+    posted = await _post(client, "/v1/events:batch", {"events": [{"type": "demand.posted", "payload": demand}]},
+                         "demo-demand-1", employer)
+    rng = random.Random(19)
+    events = []
+    for i, wid in enumerate(seeking[:16]):
+        occupation = DEMO_CHEF if i % 2 == 0 else DEMO_ROOM
+        events.append({"type": "worker.intention_recorded", "payload": {
+            "worker_id": wid, "occupations": [occupation], "destinations": [rng.choice(["440300", "440000", "460100"])],
+            "min_monthly_wage": str(rng.choice([4500, 5500, 6500, 7500])),
+            "available_from": (date.today() + timedelta(days=rng.randrange(40))).isoformat(),
+            "not_working_reason": rng.choice(["no_suitable_job", "caring_for_family", "waiting_for_work"])}})
+        if i % 4 == 0:
+            events.append({"type": "worker.certificate_added", "payload": {
+                "worker_id": wid, "kind": "skill_level", "name": "中式烹调师", "level": rng.choice([3, 4, 5])}})
+    recorded = await _post(client, "/v1/events:batch", {"events": events}, "demo-intentions-1", clerk) if events else {}
+    await _wait(client, [r["event_id"] for r in posted["results"] if r.get("event_id")], auth=employer)
+    await _wait(client, [r["event_id"] for r in recorded.get("results", []) if r.get("event_id")], auth=clerk)

@@ -170,6 +170,8 @@ class Intake:
             "priority_groups": list(dict.fromkeys(body.priority_groups)),
             "occupation_code": body.occupation_code,
         }
+        if body.intention is not None:  # 求职意向 stated at registration (issue 19); JSON as the payload carries it
+            fields["intention"] = body.intention.model_dump(mode="json", exclude_none=True)
         return fields, at, self._source(ctx, body.workstation_id)
 
     def _raw_registration(self, body: bodies.WorkerCreate, ctx: Context) -> Outgoing:
@@ -294,6 +296,8 @@ class Intake:
             employer["uscc"] = _uscc(errors, "employer.uscc", body.employer.uscc)
         if len(set(body.worker_ids)) != len(body.worker_ids):
             errors.add("worker_ids", "duplicate", "a worker appears twice in the dispatch")
+        if body.position_id is not None and body.demand_id is None:
+            errors.add("position_id", "demand_required", "a position is one of a demand's: name demand_id too")
         errors.raise_any()
         dispatch_id = body.dispatch_id or f"dsp-{uuid.uuid4().hex[:12]}"
         payload = ev.DispatchCreated(
@@ -301,9 +305,41 @@ class Intake:
             origin_region=body.origin_region, destination_region=body.destination_region,
             employer=employer,  # type: ignore[arg-type]
             positions=body.positions, departure_date=body.departure_date, group_transport=body.group_transport,
-            placements=[ev.DispatchedWorker(worker_id=w, placement_id=placement_id_for(dispatch_id, w)) for w in worker_ids],
+            demand_id=body.demand_id,
+            placements=[ev.DispatchedWorker(worker_id=w, placement_id=placement_id_for(dispatch_id, w),
+                                            position_id=body.position_id) for w in worker_ids],
         )
         return self._wrap(payload, dispatch_id, self._source(ctx, body.organizer_id), at, ctx)
+
+    # ---- job demands (用工需求, issue 19) ----------------------------------------------------------
+    def post_demand(self, body: bodies.DemandPost, ctx: Context = Context()) -> Envelope:
+        """A demand as posted: regions that exist, the contact's phone sealed, an id if none was chosen."""
+        errors = _Errors()
+        at = _occurred(errors, body.occurred_at)
+        for i, code in enumerate(body.origin_regions):
+            _region(errors, f"origin_regions.{i}", code)
+        for i, pos in enumerate(body.positions):
+            _region(errors, f"positions.{i}.work_region", pos.work_region)
+        if not body.origin_regions and body.agreement_id is None:
+            errors.add("origin_regions", "missing", "name the origin regions it is published to, or an agreement")
+        phone_enc, phone_masked = self._phone(errors, body.contact.phone)
+        employer = body.employer.model_dump(exclude_none=True)
+        if body.employer.uscc is not None:
+            employer["uscc"] = _uscc(errors, "employer.uscc", body.employer.uscc)
+        errors.raise_any()
+        data = body.model_dump(mode="json", exclude={"occurred_at", "contact", "employer", "demand_id"},
+                               exclude_none=True)
+        contact = {"name": body.contact.name, "phone_enc": phone_enc, "phone_masked": phone_masked}
+        payload = ev.DemandPosted(demand_id=body.demand_id or f"dmd-{uuid.uuid4().hex[:12]}", employer=employer,
+                                  contact={k: v for k, v in contact.items() if v is not None}, **data)
+        return self._wrap(payload, payload.demand_id, self._source(ctx, body.employer.employer_id), at, ctx)
+
+    def close_demand(self, demand_id: str, body: bodies.DemandClose, ctx: Context = Context()) -> Envelope:
+        errors = _Errors()
+        at = _occurred(errors, body.occurred_at)
+        errors.raise_any()
+        payload = ev.DemandClosed(demand_id=demand_id, employer_id=body.employer_id, reason=body.reason)
+        return self._wrap(payload, demand_id, self._source(ctx, body.employer_id), at, ctx)
 
     def _placement_event(self, ref: PlacementRef, data: dict[str, Any], at_raw: datetime | None,
                          model: type[BaseModel], ctx: Context) -> Envelope:

@@ -19,10 +19,13 @@ from schemas.common import (
     BrandStatus,
     Certificate,
     Day,
+    DemandPosition,
     DispatchTerms,
+    Employer,
     EndReason,
     FollowUpFacts,
     Identifier,
+    Intention,
     Line64,
     Name,
     OccupationCode,
@@ -127,6 +130,7 @@ class WorkerCreate(Write):
     brand_ids: list[Identifier] = Field(default_factory=list, max_length=50)
     priority_groups: list[PriorityGroup] = Field(default_factory=list)
     occupation_code: OccupationCode | None = None
+    intention: Intention | None = Field(default=None, description="求职意向, recorded with the registration.")
 
 
 HOUSEHOLD_MOVE = "POST /v1/workers/{worker_id}/household"
@@ -201,6 +205,7 @@ class WorkerPublic(BaseModel):
     registered_at: datetime
     version: int
     updated_at: datetime
+    intention: dict[str, Any] | None = Field(default=None, description="求职意向 (newest occurred_at wins; issue 19).")
 
 
 class RevealRequest(Strict):
@@ -315,6 +320,8 @@ class DispatchCreate(Write, DispatchTerms):
 
     dispatch_id: Identifier | None = None
     worker_ids: list[Annotated[str, StringConstraints(pattern=r"^w[0-9a-f]{24}$")]] = Field(min_length=1, max_length=1000)
+    position_id: Identifier | None = Field(
+        default=None, description="The position of ``demand_id`` every worker of this dispatch fills (issue 19).")
 
 
 class PlacementConfirm(Write, PlacementTerms):
@@ -370,6 +377,8 @@ class PlacementPublic(BaseModel):
     last_followup_date: date | None = None
     version: int
     updated_at: datetime
+    demand_id: str | None = None  # the job demand and position it fills (issue 19)
+    position_id: str | None = None
 
 
 class PlacementWorker(BaseModel):
@@ -447,3 +456,135 @@ class SubsidyPublic(BaseModel):
 class SubsidiesPublic(BaseModel):
     items: list[SubsidyPublic]
     next_cursor: str | None = None
+
+
+# ---- job demands (用工需求), intentions, matching (issue 19) ------------------------------------------------
+class DemandContactBody(Strict):
+    name: Name
+    phone: RawPhone | None = None
+
+
+class DemandPost(Write):
+    """用工需求 as posted (``demand.posted`` through ``/v1/events:batch``)."""
+
+    demand_id: Identifier | None = None
+    employer: Employer
+    title: Name
+    positions: list[DemandPosition] = Field(min_length=1, max_length=50)
+    contact: DemandContactBody
+    closing_date: Day
+    origin_regions: list[RegionCode] = Field(default_factory=list, max_length=50)
+    agreement_id: Identifier | None = None
+    description: Text | None = None
+
+
+class DemandClose(Write):
+    """``demand.closed``: its employer (or who posted it on the employer's behalf) stops a demand."""
+
+    employer_id: Identifier
+    reason: Text
+
+
+class DemandPositionPublic(BaseModel):
+    position_id: str
+    title: str
+    occupation_code: str
+    headcount: int
+    wage_min: Decimal
+    wage_max: Decimal
+    work_region: str
+    start_date: date
+    certificates: list[dict[str, Any]]
+    age_min: int | None = None
+    age_max: int | None = None
+    brand_id: str | None = None
+    reserved_posts: int
+    filled: int
+    filled_priority: int
+    posts_left: int
+    reserved_left: int
+
+
+class DemandProposal(BaseModel):
+    """A person proposed for the demand (a placement of a dispatch naming it), masked as every view."""
+
+    placement_id: str
+    dispatch_id: str
+    position_id: str | None
+    status: PlacementStatus
+    worker_id: str
+    name: str | None
+    sex: str | None
+    id_number_masked: str | None
+    organizer_id: str
+    departure_date: date
+
+
+class DemandPublic(BaseModel):
+    demand_id: str
+    employer_id: str
+    employer_name: str
+    posted_by: str
+    title: str
+    description: str | None
+    status: Literal["open", "partly_filled", "filled", "closed", "expired"]
+    positions: list[DemandPositionPublic]
+    origin_regions: list[str]
+    agreement_id: str | None
+    closing_date: date
+    contact: dict[str, Any]
+    posted_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    version: int
+    proposals: list[DemandProposal] | None = Field(
+        default=None, description="Who was proposed and who arrived: for the employer, who posted it and admins.")
+
+
+class DemandsPublic(BaseModel):
+    items: list[DemandPublic]
+    next_cursor: str | None = None
+
+
+class MatchReason(BaseModel):
+    aspect: Literal["occupation", "certificate", "wage", "brand", "destination", "age"]
+    text: str
+
+
+class ShortlistEntry(BaseModel):
+    rank: int
+    worker_id: str
+    name: str
+    sex: str
+    id_number_masked: str
+    household_region: str
+    priority_groups: list[str]
+    score: int
+    fits: list[MatchReason]
+    misses: list[MatchReason]
+    intention: dict[str, Any] | None
+
+
+class Shortlist(BaseModel):
+    demand_id: str
+    position_id: str
+    reserved_open: bool
+    posts_left: int
+    weights: dict[str, int]
+    items: list[ShortlistEntry]
+
+
+class DemandMatch(BaseModel):
+    demand_id: str
+    title: str
+    employer_name: str
+    closing_date: date
+    position: DemandPositionPublic
+    score: int
+    fits: list[MatchReason]
+    misses: list[MatchReason]
+
+
+class DemandMatches(BaseModel):
+    worker_id: str
+    items: list[DemandMatch]

@@ -17,6 +17,8 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -228,3 +230,74 @@ class DispatchTerms(Strict):
     positions: list[Name] = Field(default_factory=list, max_length=50)
     departure_date: Day
     group_transport: bool = False
+    demand_id: Identifier | None = Field(default=None, description="The job demand (用工需求) this dispatch fills.")
+
+
+# ---- job demands and intentions (issue 19) ----------------------------------------------------------------------
+NotWorkingReason = Literal["caring_for_family", "illness", "disability", "in_training", "no_suitable_job",
+                           "seasonal_farming", "waiting_for_work", "other"]
+"""未就业原因: why a person of working age is not in work (照料家庭, 疾病, 残疾, 参加培训, 无合适岗位, 农忙, 待岗, 其他)."""
+
+
+class Intention(Strict):
+    """求职意向: what a person wants; recorded at registration or later, newest ``occurred_at`` wins as a whole."""
+
+    occupations: list[OccupationCode] = Field(default_factory=list, max_length=10)
+    destinations: list[RegionCode] = Field(default_factory=list, max_length=20)
+    min_monthly_wage: Yuan | None = None
+    available_from: Day | None = None
+    training_wanted: list[Name] = Field(default_factory=list, max_length=10)
+    not_working_reason: NotWorkingReason | None = None
+
+
+class RequiredCertificate(Strict):
+    """A certificate a position requires: of this kind (and name, if given), at ``level`` or higher (职业技能等级
+    1–5, 1 = 一级/高级技师 the highest; so a worker's level must be at most this number)."""
+
+    kind: CertificateKind
+    name: Name | None = None
+    level: int | None = Field(default=None, ge=1, le=5)
+
+
+class DemandPosition(Strict):
+    """One position (岗位) of a job demand."""
+
+    position_id: Identifier
+    title: Name
+    occupation_code: OccupationCode
+    headcount: int = Field(ge=1, le=10_000)
+    wage_min: Yuan
+    wage_max: Yuan
+    work_region: RegionCode
+    start_date: Day
+    certificates: list[RequiredCertificate] = Field(default_factory=list, max_length=10)
+    age_min: int | None = Field(default=None, ge=16, le=70)
+    age_max: int | None = Field(default=None, ge=16, le=70)
+    brand_id: Identifier | None = Field(default=None, description="A brand preferred (劳务品牌优先).")
+    reserved_posts: int = Field(default=0, ge=0, le=10_000, description="Posts set aside for priority groups (爱心岗位).")
+
+    # Field-level, so a form shows the message at the field; in the model, so every door (Kafka too) agrees.
+    @field_validator("wage_max")
+    @classmethod
+    def _wage_range(cls, v: Decimal, info: ValidationInfo) -> Decimal:
+        low = info.data.get("wage_min")
+        if low is not None and v < low:
+            raise PydanticCustomError("wage_range", "wage_max must not be below wage_min ({low})", {"low": str(low)})
+        return v
+
+    @field_validator("age_max")
+    @classmethod
+    def _age_range(cls, v: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("age_min")
+        if v is not None and low is not None and v < low:
+            raise PydanticCustomError("age_range", "age_max must not be below age_min ({low})", {"low": low})
+        return v
+
+    @field_validator("reserved_posts")
+    @classmethod
+    def _reserved(cls, v: int, info: ValidationInfo) -> int:
+        headcount = info.data.get("headcount")
+        if headcount is not None and v > headcount:
+            raise PydanticCustomError("reserved_posts", "reserved_posts must not exceed headcount ({headcount})",
+                                      {"headcount": headcount})
+        return v

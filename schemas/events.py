@@ -11,7 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.common import (
     AlertKind,
@@ -20,10 +21,14 @@ from schemas.common import (
     BrandStatus,
     Certificate,
     Clean,
+    Day,
+    DemandPosition,
     DispatchTerms,
+    Employer,
     EndReason,
     FollowUpFacts,
     Identifier,
+    Intention,
     Line64,
     Name,
     OccupationCode,
@@ -90,6 +95,7 @@ class WorkerRegistered(Strict):
     brand_ids: list[Identifier] = Field(default_factory=list, max_length=50)
     priority_groups: list[PriorityGroup] = Field(default_factory=list)
     occupation_code: OccupationCode | None = None
+    intention: Intention | None = None  # 求职意向 recorded at registration (issue 19)
 
 
 class WorkerUpdated(Strict):
@@ -139,6 +145,7 @@ class WorkerBrandLeft(Strict):
 class DispatchedWorker(Strict):
     worker_id: WorkerId
     placement_id: Identifier
+    position_id: Identifier | None = Field(default=None, description="The position of the dispatch's demand it fills.")
 
 
 class DispatchCreated(DispatchTerms):
@@ -168,6 +175,50 @@ class PlacementEnded(Strict):
 class FollowUpRecorded(FollowUpFacts):
     followup_id: Identifier
     placement_id: Identifier
+    worker_id: WorkerId
+
+
+# ---- job demands (用工需求), intentions (求职意向) (issue 19) ---------------------------------------------
+class DemandContact(Strict):
+    """Who at the employer answers about the demand; the phone travels encrypted, as every phone does."""
+
+    name: Name
+    phone_enc: Ciphertext | None = None
+    phone_masked: Clean | None = None
+
+
+class DemandPosted(Strict):
+    """用工需求: an employer's demand, posted by it or by a workstation or bureau on its behalf."""
+
+    demand_id: Identifier
+    employer: Employer
+    title: Name
+    positions: list[DemandPosition] = Field(min_length=1, max_length=50)
+    contact: DemandContact
+    closing_date: Day
+    origin_regions: list[RegionCode] = Field(default_factory=list, max_length=50)
+    agreement_id: Identifier | None = Field(default=None, description="A cooperation agreement it is published to.")
+    description: Text | None = None
+
+    @field_validator("positions")
+    @classmethod
+    def _distinct(cls, positions: list[DemandPosition]) -> list[DemandPosition]:
+        if len({p.position_id for p in positions}) != len(positions):
+            raise PydanticCustomError("duplicate_position", "two positions have the same position_id")
+        return positions
+
+
+class DemandClosed(Strict):
+    """The employer closes its demand (filled elsewhere, cancelled); fills that happened before stand."""
+
+    demand_id: Identifier
+    employer_id: Identifier
+    reason: Text
+
+
+class WorkerIntentionRecorded(Intention):
+    """求职意向 (and 未就业原因) recorded or changed after registration; the newest ``occurred_at`` wins as a whole."""
+
     worker_id: WorkerId
 
 
@@ -472,6 +523,10 @@ CATALOGUE: tuple[EventSpec, ...] = (
     EventSpec("brand.recheck_decided", BrandRecheckDecided, _B, "brand_id", LIBRARY),
     EventSpec("brand.complaint_recorded", BrandComplaintRecorded, _B, "brand_id", STAFF),
     EventSpec("brand.person_named", BrandPersonNamed, _B, "brand_id", LIBRARY),
+    # job demands, intentions (issue 19): a demand's events travel on the dispatches' topic, keyed by the demand
+    EventSpec("demand.posted", DemandPosted, _D, "demand_id", frozenset({"employer", "workstation", "bureau", "admin"})),
+    EventSpec("demand.closed", DemandClosed, _D, "demand_id", frozenset({"employer", "workstation", "bureau", "admin"})),
+    EventSpec("worker.intention_recorded", WorkerIntentionRecorded, _W, "worker_id", STAFF),
 )
 SPECS: dict[str, EventSpec] = {spec.name: spec for spec in CATALOGUE}
 
@@ -514,4 +569,7 @@ EventType = Literal[
     "brand.recheck_decided",
     "brand.complaint_recorded",
     "brand.person_named",
+    "demand.posted",
+    "demand.closed",
+    "worker.intention_recorded",
 ]

@@ -26,6 +26,7 @@ from laowu.application.facts import Facts
 from laowu.domain import brand_review, lifecycle
 from laowu.domain import brands as brand_rules
 from laowu.domain import casework as case_rules
+from laowu.domain import demands as demand_rules
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
 from laowu.intake import Context, Intake
@@ -91,7 +92,7 @@ ENTRIES: tuple[Entry, ...] = (
     _entry("placement.confirmed", bodies.PlacementConfirm, c.ConfirmPlacement, h.confirm_placement,
            Rule("placement", lifecycle.confirm, effects=after_confirm)),
     _entry("placement.rejected", bodies.PlacementReject, c.RejectPlacement, h.reject_placement,
-           Rule("placement", lifecycle.reject, effects=after_reject)),
+           Rule("placement", lifecycle.reject, effects=after_reject, frees_post=True)),
     _entry("placement.ended", bodies.PlacementEnd, c.EndPlacement, h.end_placement,
            Rule("placement", lifecycle.end, effects=after_end)),
     _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,
@@ -121,6 +122,13 @@ ENTRIES: tuple[Entry, ...] = (
            Rule("brand", brand_review.record_complaint)),
     _entry("brand.person_named", bm_bodies.PersonCreate, bm.NameTypicalPerson, bm.name_person,
            Rule("brand", brand_review.name_person)),
+    # job demands, intentions (issue 19)
+    _entry("demand.posted", bodies.DemandPost, c.PostDemand, h.post_demand,
+           Rule("demand", demand_rules.post, registers=True)),
+    _entry("demand.closed", bodies.DemandClose, c.CloseDemand, h.close_demand, Rule("demand", demand_rules.close)),
+    _entry("worker.intention_recorded", bodies.body_for(ev.WorkerIntentionRecorded, "worker_id"),
+           c.RecordIntention, h.record_about_worker,
+           Rule("worker", worker_rules.record_intention)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

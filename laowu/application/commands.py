@@ -13,6 +13,7 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from schemas import api as bodies
+from schemas import events
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Wants:
     alerts: set[str] = field(default_factory=set)  # alerts worked (casework, issue 20)
     accounts: set[str] = field(default_factory=set)  # accounts a case is assigned to (issue 20)
     brand_files: set[str] = field(default_factory=set)  # issue 21: brands managed (document and figures)
+    demands: set[str] = field(default_factory=set)  # job demands closed or filled (issue 19)
 
 
 class Command:
@@ -141,6 +143,8 @@ class CreateDispatch(Command):
     def wants(self, w: Wants) -> None:
         w.brands.add(self.body.brand_id)
         w.workers.update(self.body.worker_ids)
+        if self.body.demand_id is not None:
+            w.demands.add(self.body.demand_id)
 
 
 @dataclass(frozen=True)
@@ -179,3 +183,23 @@ class RecordFollowUp(Command):
 
     def wants(self, w: Wants) -> None:
         w.placements.add(self.body.placement_id)
+
+
+# ---- job demands (用工需求, issue 19) ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PostDemand(Command):
+    body: bodies.DemandPost
+
+
+@dataclass(frozen=True)
+class CloseDemand(Command):
+    demand_id: str
+    body: bodies.DemandClose
+    path_field: ClassVar[str | None] = "demand_id"
+
+    def wants(self, w: Wants) -> None:
+        w.demands.add(self.demand_id)
+
+
+RecordIntention = about_worker("RecordIntention", events.WorkerIntentionRecorded)
+"""求职意向 (``worker.intention_recorded``): the body plus the worker's id, decided by ``handlers.record_about_worker``."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
+from laowu.domain.demands import DemandRecord
 from laowu.intake import PlacementRef
 from laowu.store.brand_figures import BrandFile
 from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
@@ -54,8 +55,12 @@ class Lookups(Protocol):
 
     async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
         """Enabled accounts by user name: (role, region) (issue 20: whom a case may be assigned to)."""
+
     async def brand_files(self, brand_ids: list[str]) -> dict[str, BrandFile]:
         """Applied brands with their management document and figures (issue 21)."""
+
+    async def demands(self, demand_ids: list[str], actor: Actor) -> dict[str, DemandRecord]:
+        """Job demands in the ledger that ``actor`` sees (issue 19)."""
         ...
 
 
@@ -94,6 +99,7 @@ class Facts:
     alerts: dict[str, list[str]] = field(default_factory=dict)  # alert → the regions that see it (issue 20)
     accounts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # enabled account → (role, region)
     brand_files: dict[str, BrandFile] = field(default_factory=dict)
+    demands: dict[str, DemandRecord] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -146,4 +152,6 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.accounts = await lookups.enabled_accounts(sorted(w.accounts))
     if w.brand_files:
         facts.brand_files = await lookups.brand_files(sorted(w.brand_files))
+    if w.demands:
+        facts.demands = await lookups.demands(sorted(w.demands), actor)
     return facts

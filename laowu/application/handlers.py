@@ -19,6 +19,7 @@ from laowu.application.facts import Facts
 from laowu.application.scoping import scope_problem
 from laowu.domain.brands import CLOSED as CLOSED_BRANDS
 from laowu.domain.brands import check_transition
+from laowu.domain.demands import fill_refusal
 from laowu.domain.errors import DomainError
 from laowu.domain.lifecycle import acts_on_placement, eligibility, employer_refusal
 from laowu.domain.outcome import Rejected
@@ -183,6 +184,7 @@ def create_dispatch(intake: Intake, cmd: c.CreateDispatch, facts: Facts, ctx: Co
     if not accepted:
         raise Conflict([DomainError(f"worker_ids.{i}", "conflict", reason) for i, (_, reason) in enumerate(refused)])
     env = _scoped(ctx, intake.create_dispatch(body, accepted, ctx))
+    _demand_has_room(facts, env)
     employer = env.payload["employer"]["employer_id"]
     for p in env.payload["placements"]:
         facts.add_placement(PlacementRef(p["placement_id"], p["worker_id"], employer, body.organizer_id))
@@ -218,3 +220,52 @@ def record_followup(intake: Intake, cmd: c.RecordFollowUp, facts: Facts, ctx: Co
     """跟踪服务, by the workstation that organized the dispatch."""
     ref = _placement(facts, ctx, cmd.placement_id)
     return Decision(_scoped(ctx, intake.record_followup(ref, cmd.body, ctx)))
+
+
+# ---- job demands (用工需求, issue 19) ----------------------------------------------------------------------------
+def _demand_has_room(facts: Facts, env: Outgoing) -> None:
+    """A dispatch naming a demand: the demand seen and in the ledger, open at the dispatch's time, room in the
+    positions — the ledger's own rule (``demands.fill_refusal``) against what it holds now, for an early answer;
+    the ledger decides again (with the priority groups it knows, for reserved posts)."""
+    did = env.payload.get("demand_id")
+    if did is None:
+        return
+    rec = facts.demands.get(did)
+    if rec is None:
+        raise Conflict([DomainError("demand_id", "conflict", f"unknown demand {did} (usable once its posting "
+                                                             "is applied)")])
+    fills = [(p.get("position_id"), True) for p in env.payload["placements"]]
+    why = fill_refusal(rec, did, env.payload["employer"]["employer_id"], env.occurred_at, fills)
+    if why is not None:
+        raise Conflict([DomainError("demand_id", "conflict", why)])
+
+
+def post_demand(intake: Intake, cmd: c.PostDemand, facts: Facts, ctx: Context) -> Decision:
+    """用工需求: an employer posts its own; a workstation or bureau posts one on an employer's behalf, published to
+    regions of its own jurisdiction."""
+    actor = ctx.actor
+    env = intake.post_demand(cmd.body, ctx)
+    if actor is None:
+        raise Forbidden("no credential names the sender")
+    if actor.role == "employer" and cmd.body.employer.employer_id != actor.org:
+        raise Forbidden(f"employer.employer_id must be your own organization ({actor.org})")
+    if actor.role in ("workstation", "bureau"):
+        for code in cmd.body.origin_regions:
+            if not covers(actor, code):
+                raise Forbidden(f"origin region {code} is outside your jurisdiction ({actor.region})")
+    return Decision(env)
+
+
+def close_demand(intake: Intake, cmd: c.CloseDemand, facts: Facts, ctx: Context) -> Decision:
+    """Its employer, whoever posted it on the employer's behalf, or an admin closes a demand."""
+    rec = facts.demands.get(cmd.demand_id)
+    actor = ctx.actor
+    if rec is None or actor is None:
+        raise NotFound("demand", cmd.demand_id)
+    if not (unbounded(actor) or actor.org in (rec.employer_id, rec.posted_by)):
+        raise Forbidden("only the demand's employer, whoever posted it, or an admin may close it")
+    if cmd.body.employer_id != rec.employer_id:
+        raise Conflict([DomainError("employer_id", "conflict", f"demand {rec.demand_id} is {rec.employer_id}'s")])
+    if rec.status == "closed":
+        raise Conflict([DomainError("demand_id", "conflict", f"demand {rec.demand_id} is already closed")])
+    return Decision(intake.close_demand(cmd.demand_id, cmd.body, ctx))

@@ -7,9 +7,11 @@ from datetime import datetime
 
 import asyncpg
 
+from laowu.domain.demands import DemandRecord
 from laowu.domain.statistics import BEIJING
 from laowu.intake import PlacementRef
 from laowu.store import brand_figures, cases, known, queries
+from laowu.store import demands as demand_store
 from laowu.store.brand_figures import BrandFile
 from schemas.common import Actor
 
@@ -48,5 +50,9 @@ class PoolLookups:
 
     async def enabled_accounts(self, usernames: list[str]) -> dict[str, tuple[str, str | None]]:
         return await cases.enabled_accounts(self.pool, usernames)
+
     async def brand_files(self, brand_ids: list[str]) -> dict[str, BrandFile]:
         return await brand_figures.brand_files(self.pool, brand_ids, datetime.now(BEIJING).date())
+
+    async def demands(self, demand_ids: list[str], actor: Actor) -> dict[str, DemandRecord]:
+        return await demand_store.visible(self.pool, demand_ids, actor)

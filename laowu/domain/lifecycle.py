@@ -50,6 +50,9 @@ class PlacementRecord:
     last_followup_date: date | None = None
     priority_group: bool = False
     version: int = 0
+    demand_id: str | None = None
+    """The job demand (用工需求) and position this placement fills, if its dispatch named one (issue 19)."""
+    position_id: str | None = None
 
 
 def _as_date(value: Any) -> date:

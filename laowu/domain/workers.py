@@ -56,6 +56,8 @@ class WorkerRecord:
     field_times: dict[str, str] = field(default_factory=dict)
     discrepancies: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
+    intention: dict[str, Any] | None = None
+    """求职意向 (and 未就业原因) as last stated (``field_times["intention"]``: when)."""
 
 
 def _union(current: list[Any], extra: list[Any], changes: Changes, name: str) -> list[Any]:
@@ -125,6 +127,8 @@ def register(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple
     rec.brand_ids = _union(rec.brand_ids, p.get("brand_ids", []), changes, "brand_ids")
     rec.priority_groups = _union(rec.priority_groups, p.get("priority_groups", []), changes, "priority_groups")
     rec.workstation_ids = _union(rec.workstation_ids, [p["workstation_id"]], changes, "workstation_ids")
+    if p.get("intention") is not None:
+        _state_intention(rec, p["intention"], at, changes)
     return rec, changes
 
 
@@ -229,4 +233,40 @@ def move_household(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) ->
     changes: Changes = {"household_region": [rec.household_region, p["household_region"]], "reason": [None, p["reason"]]}
     rec.household_region = p["household_region"]
     rec.field_times["household_region"] = at.isoformat()
+    return rec, changes
+
+
+# ---- 求职意向 (issue 19) ---------------------------------------------------------------------------------------
+INTENTION_FIELDS = ("occupations", "destinations", "min_monthly_wage", "available_from", "training_wanted",
+                    "not_working_reason")
+
+
+def _state_intention(rec: WorkerRecord, given: dict[str, Any], at: datetime, changes: Changes) -> None:
+    """An intention replaces the last one as a whole if it is newer in event time; an older one (an offline
+    workstation's sync) is history only. Whole, not per field: what a person said at one time belongs together."""
+    previous = rec.field_times.get("intention")
+    if previous is not None and datetime.fromisoformat(previous) > at:
+        changes["intention_superseded"] = [None, previous]
+        return
+    intention = {k: _plain(given.get(k)) for k in INTENTION_FIELDS if given.get(k) not in (None, [])}
+    rec.field_times["intention"] = at.isoformat()
+    if intention != rec.intention:
+        changes["intention"] = [rec.intention, intention]
+        rec.intention = intention
+
+
+def _plain(value: Any) -> Any:
+    """Stored as JSON holds it (dates as text, amounts as strings), so a record reads back as it was written."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return list(value)
+    return value if isinstance(value, (str, int, type(None))) else str(value)
+
+
+def record_intention(rec: WorkerRecord | None, p: dict[str, Any], at: datetime) -> tuple[WorkerRecord, Changes]:
+    """worker.intention_recorded: newest ``occurred_at`` wins."""
+    rec = _existing(rec)
+    changes: Changes = {}
+    _state_intention(rec, p, at, changes)
     return rec, changes

@@ -19,9 +19,11 @@ from typing import Any
 
 from laowu.domain import alerts as alert_rules
 from laowu.domain import brands as brand_rules
+from laowu.domain import demands as demand_rules
 from laowu.domain import lifecycle
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.outcome import Changes, Rejected
 from laowu.domain.workers import WorkerRecord
@@ -63,6 +65,8 @@ class Decision:
     cases: dict[str, Case] = field(default_factory=dict)
     """Cases a casework event changed (issue 20)."""
     case_history: list[dict[str, Any]] = field(default_factory=list)
+    demands: dict[str, DemandRecord] = field(default_factory=dict)
+    """Job demands posted, closed or filled by this batch."""
 
 
 def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] = (), now: datetime | None = None) -> Decision:
@@ -86,6 +90,7 @@ def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] =
 
 
 class _Decider:
+
     def __init__(self, state: LedgerState, now: str) -> None:
         self.s = state
         self.now = now
@@ -138,6 +143,8 @@ class _Decider:
             return self.apply_worker(e)
         if kind == "case":
             return self.apply_case(e)
+        if kind == "demand":
+            return self.apply_demand(e)
         return self.apply_placement(e)
 
     def apply_case(self, e: Envelope) -> str:
@@ -154,6 +161,36 @@ class _Decider:
                                       "occurred_at": e.occurred_at, "actor": e.actor.model_dump() if e.actor else None,
                                       "detail": detail, "changes": changes})
         return str(aid)
+
+    def apply_demand(self, e: Envelope) -> str:
+        """用工需求 posted or closed; fills are the dispatches' (``apply_dispatch``)."""
+        did = e.payload["demand_id"]
+        demand, _ = RULES[e.type].apply(self.s.demands.get(did), e.payload, e.occurred_at)  # type: ignore[misc]
+        if demand.version == 0:
+            demand.posted_by = e.actor.org if e.actor is not None else e.source
+        demand.version += 1
+        self.s.demands[did] = self.out.demands[did] = demand
+        return str(did)
+
+    def demand_fills(self, e: Envelope, refused: dict[str, str]) -> tuple[str | None, list[tuple[str | None, bool]]]:
+        """The posts this dispatch would fill (one per worker the rules let through) and why it may not, if so.
+
+        Judged before any placement is made, so that a dispatch that would overfill a position is refused whole,
+        with the reason, rather than cut at an arbitrary worker."""
+        d = e.payload
+        did = d.get("demand_id")
+        if did is None:
+            return None, []
+        fills: list[tuple[str | None, bool]] = []
+        for item in d["placements"]:
+            worker = self.s.workers.get(item["worker_id"])
+            if item["worker_id"] in refused or lifecycle.dispatch_refusal(worker) is not None or worker is None:
+                continue
+            if item["placement_id"] in self.s.placements:
+                continue
+            fills.append((item.get("position_id"), bool(worker.priority_groups)))
+        why = demand_rules.fill_refusal(self.s.demands.get(did), did, d["employer"]["employer_id"], e.occurred_at, fills)
+        return why, fills
 
     def apply_brand(self, e: Envelope) -> str:
         bid = e.payload["brand_id"]
@@ -189,11 +226,14 @@ class _Decider:
             raise Rejected(f"dispatch {did} already exists")
         deferral.await_brands(self.s, e)
         refused = deferral.await_dispatch_workers(self.s, e)
+        deferral.await_demand(self.s, e)
         self.s.dispatches.add(did)
         brand_problem = brand_rules.closed_at(self.s.brands.get(d["brand_id"]), e.occurred_at)
         if brand_problem is None and refused and len(refused) == len(d["placements"]):
             brand_problem = next(iter(refused.values())) if len(refused) == 1 else (
                 f"the registrations of all {len(refused)} workers were refused")
+        demand_problem, fills = self.demand_fills(e, refused)
+        brand_problem = brand_problem or demand_problem
         self.out.dispatches.append({
             "dispatch_id": did, "organizer_id": d["organizer_id"], "brand_id": d["brand_id"], "mode": d["mode"],
             "origin_region": d["origin_region"], "destination_region": d["destination_region"],
@@ -201,7 +241,7 @@ class _Decider:
             "employer_uscc": d["employer"].get("uscc"), "positions": d.get("positions", []),
             "departure_date": d["departure_date"], "group_transport": d.get("group_transport", False),
             "status": "rejected" if brand_problem else "applied", "reason": brand_problem,
-            "occurred_at": e.occurred_at, "source": e.source,
+            "occurred_at": e.occurred_at, "source": e.source, "demand_id": d.get("demand_id"),
         })
         for item in d["placements"]:
             wid, pid = item["worker_id"], item["placement_id"]
@@ -211,20 +251,30 @@ class _Decider:
                 reason = f"placement {pid} already exists"
             if reason is not None or worker is None:
                 self.out.dispatch_workers.append({"dispatch_id": did, "worker_id": wid, "placement_id": pid,
-                                                  "outcome": "rejected", "reason": reason})
+                                                  "outcome": "rejected", "reason": reason,
+                                                  "position_id": item.get("position_id")})
                 self.s.refused_placements.setdefault(pid, str(reason))
                 continue
             before = rows.worker_view(worker)
             placement, changes = lifecycle.dispatch(worker, d, pid)
             placement.version = 1
+            if d.get("demand_id") is not None:
+                placement.demand_id = d["demand_id"]
+                placement.position_id = item.get("position_id") or self.s.demands[d["demand_id"]].positions[0]["position_id"]
             self.s.placements[pid] = self.out.placements[pid] = placement
             self.out.dispatch_workers.append({"dispatch_id": did, "worker_id": wid, "placement_id": pid,
-                                              "outcome": "dispatched", "reason": None})
+                                              "outcome": "dispatched", "reason": None,
+                                              "position_id": item.get("position_id")})
             self.worker_changed(e, worker, changes | {"dispatch_id": [None, did]}, before, (d["origin_region"],))
             self.changed(e, "placement", pid, [worker.household_region, d["origin_region"]], None,
                          rows.placement_view(placement), key=wid)
         if brand_problem:
             raise Rejected(brand_problem)
+        if d.get("demand_id") is not None and fills:
+            demand = self.s.demands[d["demand_id"]]
+            demand_rules.fill(demand, fills)
+            demand.version += 1
+            self.out.demands[demand.demand_id] = demand
         return str(did)
 
     def apply_placement(self, e: Envelope) -> str:
@@ -243,6 +293,11 @@ class _Decider:
         changes = rule.apply(worker, placement, p)  # type: ignore[misc]
         assert worker is not None
         placement.version += 1
+        if rule.frees_post and placement.demand_id in self.s.demands:
+            demand = self.s.demands[str(placement.demand_id)]
+            demand_rules.unfill(demand, placement.position_id, placement.priority_group)
+            demand.version += 1
+            self.out.demands[demand.demand_id] = demand
         self.out.placements[pid] = placement
         regions = [worker.household_region, placement.origin_region]
         if rule.effects is not None:

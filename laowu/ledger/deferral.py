@@ -132,8 +132,23 @@ def await_dispatch_workers(state: LedgerState, e: Envelope) -> dict[str, str]:
     return refused
 
 
+def await_demand(state: LedgerState, e: Envelope) -> None:
+    """A dispatch naming a job demand not in the ledger waits for its posting (``demand:<id>``), or shares the fate
+    of a posting that was rejected."""
+    did = e.payload.get("demand_id")
+    if did is None or did in state.demands:
+        return
+    why = state.refused_registrations.get(f"demand:{did}")
+    if why is not None:
+        raise Rejected(f"demand {did}'s posting was refused: {why}")
+    raise Deferred(f"demand:{did}")
+
+
 def note_refusal(state: LedgerState, e: Envelope, reason: str) -> None:
     """A rejected registration of something the ledger lacks: what waits for it is rejected with this reason."""
+    rule = RULES[e.type]
+    if rule.registers and rule.kind == "demand" and e.payload["demand_id"] not in state.demands:
+        state.refused_registrations[f"demand:{e.payload['demand_id']}"] = reason
     wid, bid = registers_worker(e), registers_brand(e)
     if wid is not None and wid not in state.workers:
         state.refused_registrations[f"worker:{wid}"] = reason

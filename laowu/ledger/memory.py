@@ -16,6 +16,7 @@ from typing import Any
 
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
@@ -27,6 +28,7 @@ from schemas.envelope import Envelope
 
 
 class InMemoryLedger(Repository):
+
     def __init__(self) -> None:
         self.brand_records: dict[str, BrandRecord] = {}
         self.worker_records: dict[str, WorkerRecord] = {}
@@ -43,6 +45,7 @@ class InMemoryLedger(Repository):
         self.deferred: dict[uuid.UUID, dict[str, Any]] = {}
         self.case_records: dict[str, Case] = {}
         self.case_history: list[dict[str, Any]] = []
+        self.demand_records: dict[str, DemandRecord] = {}
         self._seq = itertools.count()
 
     # ---- what the API does before the ledger sees an event ------------------------------------------
@@ -129,12 +132,21 @@ class InMemoryLedger(Repository):
                 out[aid] = copy.deepcopy(held)
         return out
 
+    async def demands(self, demand_ids: Iterable[str]) -> dict[str, DemandRecord]:
+        return {d: copy.deepcopy(self.demand_records[d]) for d in demand_ids if d in self.demand_records}
+
+    async def refused_postings(self, demand_ids: Iterable[str]) -> dict[str, str]:
+        wanted = set(demand_ids) - set(self.demand_records)
+        postings = {name for name, rule in RULES.items() if rule.registers and rule.kind == "demand"}
+        return {r["entity_id"]: str(r["reason"]) for r in self.receipts.values()
+                if r["type"] in postings and r["status"] == "rejected" and r["entity_id"] in wanted}
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         keys = set()
         for row in self.deferred.values():
             kind, ident = waited_on(row["waits_for"])
             held: dict[str, Any] = {"worker": self.worker_records, "brand": self.brand_records,
-                                    "placement": self.dispatch_workers}
+                                    "placement": self.dispatch_workers, "demand": self.demand_records}
             if ident in held.get(kind, {}):
                 keys.add(row["waits_for"])
         return keys
@@ -144,6 +156,7 @@ class InMemoryLedger(Repository):
         d = copy.deepcopy(d)
         self.brand_records.update(d.brands)
         self.worker_records.update(d.workers)
+        self.demand_records.update(d.demands)
         for row in d.dispatches:
             self.dispatches.setdefault(row["dispatch_id"], row)
         for row in d.dispatch_workers:

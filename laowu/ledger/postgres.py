@@ -10,6 +10,7 @@ import asyncpg
 
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.subsidies import subsidy_ids
 from laowu.domain.workers import WorkerRecord
@@ -17,12 +18,14 @@ from laowu.ledger.decide import Decision
 from laowu.ledger.repository import Repository
 from laowu.ledger.state import AlertFact, FollowUpFact
 from laowu.store import cases as case_store
+from laowu.store import demands as demand_store
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
 from laowu.store import outbox as outbox_store
 
 
 class PostgresLedger(Repository):
+
     def __init__(self, conn: asyncpg.Connection, topic: Callable[[str], str]) -> None:
         self.conn = conn
         self.topic = topic  # catalogue name → this deployment's topic
@@ -70,6 +73,13 @@ class PostgresLedger(Repository):
     async def cases(self, alert_ids: Iterable[str]) -> dict[str, Case]:
         return await case_store.load_cases(self.conn, set(alert_ids))
 
+    async def demands(self, demand_ids: Iterable[str]) -> dict[str, DemandRecord]:
+        ids = set(demand_ids)
+        return await demand_store.load_demands(self.conn, ids) if ids else {}
+
+    async def refused_postings(self, demand_ids: Iterable[str]) -> dict[str, str]:
+        return await demand_store.refused_postings(self.conn, demand_ids)
+
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)
 
@@ -77,6 +87,7 @@ class PostgresLedger(Repository):
         conn = self.conn
         await store.save_brands(conn, list(d.brands.values()))
         await store.save_workers(conn, list(d.workers.values()))
+        await demand_store.save_demands(conn, list(d.demands.values()))
         await dstore.insert(conn, "dispatches", d.dispatches)
         await dstore.insert(conn, "dispatch_workers", d.dispatch_workers)
         await dstore.save_placements(conn, list(d.placements.values()))

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger import deferral
@@ -75,6 +76,14 @@ class Repository(ABC):
         """Alerts as cases (issue 20): the alert's own facts and its casework so far."""
 
     @abstractmethod
+    async def demands(self, demand_ids: Iterable[str]) -> dict[str, DemandRecord]:
+        """Job demands, locked for the batch (two replicas filling one demand count one after the other)."""
+
+    @abstractmethod
+    async def refused_postings(self, demand_ids: Iterable[str]) -> dict[str, str]:
+        """Demands the ledger lacks whose posting was rejected, with why."""
+
+    @abstractmethod
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         """Keys deferred events have waited for longer than ``older_than_s`` although they are settled."""
 
@@ -90,6 +99,7 @@ class Repository(ABC):
         placement_ids: set[str] = set()
         dispatch_ids: set[str] = set()
         alert_ids: set[str] = set()
+        demand_ids: set[str] = set()
         changing: set[str] = set()
         for e in todo:
             rule = RULES[e.type]
@@ -103,6 +113,8 @@ class Repository(ABC):
                 dispatch_ids.add(e.payload["dispatch_id"])
             elif rule.kind == "case":
                 alert_ids.add(e.payload["alert_id"])
+            if (named := _demand_named(e)) is not None:
+                demand_ids.add(named)
         # Only brands this batch changes are locked. The rest are read to refuse members of a closed brand; a
         # status change another replica is applying meanwhile commits after this batch and counts as later, as it
         # did before whenever this batch took the lock first (across partitions, processing order decides).
@@ -124,7 +136,16 @@ class Repository(ABC):
         while keys:  # what waited for this batch — and, transitively, what waited for those
             keys = await self._load_waiting(s, keys)
         waiting = [e for es in s.waiting.values() for e in es]
+        demand_ids |= {d for e in waiting if (d := _demand_named(e)) is not None}
+        # 未到岗 gives a post back: the demands of the placements such events name (known once those are loaded)
+        demand_ids |= {str(pl.demand_id) for e in [*todo, *waiting] if RULES[e.type].frees_post
+                       and (pl := s.placements.get(e.payload["placement_id"])) is not None and pl.demand_id}
+        s.demands = await self.demands(demand_ids)
         await self._load_in_doubt(s, [*todo, *waiting])
+        coming = {e.payload["demand_id"] for e in [*todo, *waiting] if RULES[e.type].kind == "demand"}
+        if missing := demand_ids - set(s.demands) - coming:  # a dispatch naming a posting the ledger refused
+            s.refused_registrations.update(
+                {f"demand:{d}": why for d, why in (await self.refused_postings(missing)).items()})
         wanted: dict[str, set[str]] = {"alerts": set(), "subsidies": set(), "followups": set()}
         for e in [*todo, *waiting]:
             rule = RULES[e.type]
@@ -200,4 +221,10 @@ async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str
 
 def _phase(e: Envelope) -> int:
     kind = RULES[e.type].kind
-    return 0 if kind == "brand" else 2 if kind == "dispatch" else 3 if kind == "case" else 1
+    return 0 if kind in ("brand", "demand") else 2 if kind == "dispatch" else 3 if kind == "case" else 1
+
+
+def _demand_named(e: Envelope) -> str | None:
+    """The job demand an event is about or fills (a demand's own events, a dispatch naming one)."""
+    kind = RULES[e.type].kind
+    return e.payload.get("demand_id") if kind in ("demand", "dispatch") else None

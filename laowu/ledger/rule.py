@@ -19,7 +19,7 @@ from laowu.domain.lifecycle import PlacementRecord
 from laowu.ledger import rows
 from schemas.envelope import Envelope
 
-Kind = Literal["brand", "worker", "dispatch", "placement", "case"]
+Kind = Literal["brand", "worker", "dispatch", "placement", "case", "demand"]
 
 
 class Effects:
@@ -69,7 +69,7 @@ FACTS_OF: dict[Effect, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """``apply(record, payload, occurred_at) → (record, changes)`` for brands and workers;
+    """``apply(record, payload, occurred_at) → (record, changes)`` for brands, workers and demands;
     ``apply(case, payload, occurred_at) → changes`` for an alert's casework (issue 20);
     ``apply(worker, placement, payload) → changes`` for placements; none for a dispatch (``decide`` splits it
     into placements with ``lifecycle.dispatch``)."""
@@ -80,3 +80,4 @@ class Rule:
     joins_brand: bool = False  # its ``brand_id`` must be in the library and open (besides any ``brand_ids``)
     effects: Effect | None = None
     entity: str | None = None  # the ``ledger.changed`` entity, where it is not the kind
+    frees_post: bool = False  # a placement event that gives its job demand's post back (未到岗, issue 19)

@@ -9,6 +9,7 @@ from typing import Any
 
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
+from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
 from schemas.envelope import Envelope
@@ -56,3 +57,5 @@ class LedgerState:
     """Follow-ups of the loaded placements."""
     cases: dict[str, Case] = field(default_factory=dict)
     """Alerts worked by this batch's casework events, as cases (issue 20)."""
+    demands: dict[str, DemandRecord] = field(default_factory=dict)
+    """Job demands the batch's events name (locked: fills are counted one batch at a time)."""

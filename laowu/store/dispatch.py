@@ -149,6 +149,9 @@ async def stale_satisfied_waits(conn: asyncpg.Connection, older_than_s: float, l
                                               AND r.entity_id = k.id AND r.status = 'rejected')
                  WHEN 'placement' THEN EXISTS (SELECT 1 FROM dispatch_workers x
                                                 WHERE x.placement_id = k.id)
+                 WHEN 'demand' THEN EXISTS (SELECT 1 FROM demands m WHERE m.demand_id = k.id)
+                                 OR EXISTS (SELECT 1 FROM event_receipts r WHERE r.type = 'demand.posted'
+                                               AND r.entity_id = k.id AND r.status = 'rejected')
                  ELSE false END
          LIMIT $2
         """,

@@ -49,7 +49,7 @@ class Filter:
 WORKER_PUBLIC = """
     worker_id, id_number_masked, name, sex, birth_date, phone_masked, household_region, brand_ids,
     priority_groups, certificates, trainings, occupation_code, state, current_placement_id, last_followup_at,
-    registered_at, version, updated_at
+    registered_at, version, updated_at, intention
 """
 
 

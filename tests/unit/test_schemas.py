@@ -82,6 +82,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
                                  "summary": "工资争议", "substantiated": True},
     "brand.person_named": {"brand_id": "yesao", "person_id": "p-1", "title": "founder", "name": "符阿姨",
                            "phone_enc": "enc1:k1:CCCC", "phone_masked": "138****8000", "story": "椰嫂品牌创立人"},
+    # issue 19
+    "demand.posted": {"demand_id": "dmd-1", "employer": {"employer_id": "emp-1", "name": "深圳某酒店"},
+                      "title": "客房服务员", "closing_date": "2026-04-30", "origin_regions": ["460000"],
+                      "contact": {"name": "人事部 李女士"},
+                      "positions": [{"position_id": "p1", "title": "客房服务员", "occupation_code": "4-03-02-01",
+                                     "headcount": 5, "wage_min": "4500.00", "wage_max": "6000.00",
+                                     "work_region": "440305", "start_date": "2026-05-01", "reserved_posts": 2,
+                                     "certificates": [{"kind": "skill_level", "level": 4}]}]},
+    "demand.closed": {"demand_id": "dmd-1", "employer_id": "emp-1", "reason": "已招满"},
+    "worker.intention_recorded": {"worker_id": W, "occupations": ["4-03-02-01"], "destinations": ["440300"],
+                                  "min_monthly_wage": "4500.00", "available_from": "2026-04-01",
+                                  "not_working_reason": "no_suitable_job"},
 }
 
 

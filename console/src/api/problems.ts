@@ -54,6 +54,11 @@ const BY_TYPE: Record<string, (ctx: Record<string, unknown>) => string> = {
   bad_credentials: () => '用户名或密码错误',
   account_locked: () => '账户已锁定，请稍后重试',
   account_disabled: () => '账户已停用，请联系管理员',
+  // job demands (issue 19)
+  wage_range: (c) => `不能低于月工资下限${c.low ? `（${c.low} 元）` : ''}`,
+  age_range: (c) => `不能低于年龄下限${c.low ? `（${c.low} 岁）` : ''}`,
+  reserved_posts: (c) => `爱心岗位数不能超过招聘人数${c.headcount ? `（${c.headcount}）` : ''}`,
+  duplicate_position: () => '岗位编号重复',
 }
 
 const BY_STATUS: Record<number, string> = {

@@ -1,5 +1,5 @@
 /** Chinese names of the record fields a history entry's `changes` may name. */
-import { END_REASON, PLACEMENT_STATUS, PRIORITY_GROUP, SEX, WORKER_STATE, label } from './labels'
+import { END_REASON, NOT_WORKING_REASON, PLACEMENT_STATUS, PRIORITY_GROUP, SEX, WORKER_STATE, label } from './labels'
 
 export const FIELD_NAMES: Record<string, string> = {
   name: '姓名',
@@ -31,6 +31,8 @@ export const FIELD_NAMES: Record<string, string> = {
   origin_region: '输出地',
   destination_region: '输入地',
   from_region: '原户籍地',
+  intention: '求职意向',
+  intention_superseded: '已有更新的求职意向（本条仅留存）',
 }
 
 const VALUE_TABLES: Record<string, Record<string, string>> = {
@@ -54,7 +56,22 @@ export function showValue(field: string, value: unknown, regions: Record<string,
     const table = field === 'priority_groups' ? PRIORITY_GROUP : undefined
     return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : table ? label(table, String(v)) : String(v))).join('、')
   }
+  if (field === 'intention' && typeof value === 'object') return intentionText(value as Record<string, unknown>)
   if (typeof value === 'object') return JSON.stringify(value)
   const table = VALUE_TABLES[field]
   return table ? label(table, String(value)) : String(value)
+}
+
+/** A 求职意向 in a history entry, in words (issue 19). */
+function intentionText(i: Record<string, unknown>): string {
+  const list = (v: unknown) => (Array.isArray(v) ? v.join('、') : '')
+  const parts = [
+    i.occupations ? `意向职业 ${list(i.occupations)}` : '',
+    i.destinations ? `意向地 ${list(i.destinations)}` : '',
+    i.min_monthly_wage ? `最低期望月薪 ${i.min_monthly_wage} 元` : '',
+    i.available_from ? `可到岗 ${i.available_from}` : '',
+    i.training_wanted ? `培训需求 ${list(i.training_wanted)}` : '',
+    i.not_working_reason ? `未就业原因 ${label(NOT_WORKING_REASON, String(i.not_working_reason))}` : '',
+  ]
+  return parts.filter(Boolean).join('；') || '—'
 }

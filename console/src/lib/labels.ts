@@ -91,6 +91,9 @@ export const EVENT_TYPE: Record<string, string> = {
   'brand.recheck_decided': '年度复核决定',
   'brand.complaint_recorded': '投诉/争议记录',
   'brand.person_named': '典型人物登记',
+  'demand.posted': '发布用工需求',
+  'demand.closed': '关闭用工需求',
+  'worker.intention_recorded': '登记求职意向',
 }
 
 /** A label, or the code itself when the contract grew a value this console does not know yet. */
@@ -101,4 +104,16 @@ export function label(table: Record<string, string>, code: string | null | undef
 
 export function options(table: Record<string, string>): { value: string; label: string }[] {
   return Object.entries(table).map(([value, text]) => ({ value, label: text }))
+}
+
+/** 未就业原因 (issue 19). */
+export const NOT_WORKING_REASON: Record<string, string> = {
+  caring_for_family: '照料家庭',
+  illness: '疾病',
+  disability: '残疾',
+  in_training: '参加培训',
+  no_suitable_job: '无合适岗位',
+  seasonal_farming: '农忙',
+  waiting_for_work: '待岗',
+  other: '其他',
 }

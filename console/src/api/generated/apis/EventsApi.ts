@@ -255,6 +255,9 @@ export const ListReceiptsTypeEnum = {
     BrandApplicationDecided: 'brand.application_decided',
     BrandRecheckDecided: 'brand.recheck_decided',
     BrandComplaintRecorded: 'brand.complaint_recorded',
-    BrandPersonNamed: 'brand.person_named'
+    BrandPersonNamed: 'brand.person_named',
+    DemandPosted: 'demand.posted',
+    DemandClosed: 'demand.closed',
+    WorkerIntentionRecorded: 'worker.intention_recorded'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

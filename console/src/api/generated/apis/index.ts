@@ -8,6 +8,7 @@ export * from './CaseworkApi';
 export * from './EventsApi';
 export * from './ExportsApi';
 export * from './ImportsApi';
+export * from './JobDemandsApi';
 export * from './LiveFeedApi';
 export * from './MonitoringApi';
 export * from './OperationsApi';

@@ -82,7 +82,10 @@ export const BatchItemTypeEnum = {
     BrandApplicationDecided: 'brand.application_decided',
     BrandRecheckDecided: 'brand.recheck_decided',
     BrandComplaintRecorded: 'brand.complaint_recorded',
-    BrandPersonNamed: 'brand.person_named'
+    BrandPersonNamed: 'brand.person_named',
+    DemandPosted: 'demand.posted',
+    DemandClosed: 'demand.closed',
+    WorkerIntentionRecorded: 'worker.intention_recorded'
 } as const;
 export type BatchItemTypeEnum = typeof BatchItemTypeEnum[keyof typeof BatchItemTypeEnum];
 

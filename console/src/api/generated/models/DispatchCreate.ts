@@ -36,6 +36,12 @@ export interface DispatchCreate {
     brand_id: string;
     /**
      * 
+     * @type {string}
+     * @memberof DispatchCreate
+     */
+    demand_id?: string | null;
+    /**
+     * 
      * @type {Date}
      * @memberof DispatchCreate
      */
@@ -90,6 +96,12 @@ export interface DispatchCreate {
     origin_region: string;
     /**
      * 
+     * @type {string}
+     * @memberof DispatchCreate
+     */
+    position_id?: string | null;
+    /**
+     * 
      * @type {Array<string>}
      * @memberof DispatchCreate
      */
@@ -141,6 +153,7 @@ export function DispatchCreateFromJSONTyped(json: any, ignoreDiscriminator: bool
         
             ...json,
         'brand_id': json['brand_id'],
+        'demand_id': json['demand_id'] == null ? undefined : json['demand_id'],
         'departure_date': (new Date(json['departure_date'])),
         'destination_region': json['destination_region'],
         'dispatch_id': json['dispatch_id'] == null ? undefined : json['dispatch_id'],
@@ -150,6 +163,7 @@ export function DispatchCreateFromJSONTyped(json: any, ignoreDiscriminator: bool
         'occurred_at': json['occurred_at'] == null ? undefined : (new Date(json['occurred_at'])),
         'organizer_id': json['organizer_id'],
         'origin_region': json['origin_region'],
+        'position_id': json['position_id'] == null ? undefined : json['position_id'],
         'positions': json['positions'] == null ? undefined : json['positions'],
         'worker_ids': json['worker_ids'],
     };
@@ -168,6 +182,7 @@ export function DispatchCreateToJSONTyped(value?: DispatchCreate | null, ignoreD
         
             ...value,
         'brand_id': value['brand_id'],
+        'demand_id': value['demand_id'],
         'departure_date': value['departure_date'].toISOString().substring(0,10),
         'destination_region': value['destination_region'],
         'dispatch_id': value['dispatch_id'],
@@ -177,6 +192,7 @@ export function DispatchCreateToJSONTyped(value?: DispatchCreate | null, ignoreD
         'occurred_at': value['occurred_at'] == null ? value['occurred_at'] : value['occurred_at'].toISOString(),
         'organizer_id': value['organizer_id'],
         'origin_region': value['origin_region'],
+        'position_id': value['position_id'],
         'positions': value['positions'],
         'worker_ids': value['worker_ids'],
     };

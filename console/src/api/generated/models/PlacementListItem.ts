@@ -47,6 +47,12 @@ export interface PlacementListItem {
     contract_months?: number | null;
     /**
      * 
+     * @type {string}
+     * @memberof PlacementListItem
+     */
+    demand_id?: string | null;
+    /**
+     * 
      * @type {Date}
      * @memberof PlacementListItem
      */
@@ -123,6 +129,12 @@ export interface PlacementListItem {
      * @memberof PlacementListItem
      */
     position?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof PlacementListItem
+     */
+    position_id?: string | null;
     /**
      * 
      * @type {string}
@@ -212,6 +224,7 @@ export function PlacementListItemFromJSONTyped(json: any, ignoreDiscriminator: b
         'brand_id': json['brand_id'],
         'contract': json['contract'] == null ? undefined : json['contract'],
         'contract_months': json['contract_months'] == null ? undefined : json['contract_months'],
+        'demand_id': json['demand_id'] == null ? undefined : json['demand_id'],
         'departure_date': (new Date(json['departure_date'])),
         'destination_region': json['destination_region'],
         'dispatch_id': json['dispatch_id'],
@@ -225,6 +238,7 @@ export function PlacementListItemFromJSONTyped(json: any, ignoreDiscriminator: b
         'origin_region': json['origin_region'],
         'placement_id': json['placement_id'],
         'position': json['position'] == null ? undefined : json['position'],
+        'position_id': json['position_id'] == null ? undefined : json['position_id'],
         'reject_reason': json['reject_reason'] == null ? undefined : json['reject_reason'],
         'start_date': json['start_date'] == null ? undefined : (new Date(json['start_date'])),
         'status': json['status'],
@@ -249,6 +263,7 @@ export function PlacementListItemToJSONTyped(value?: PlacementListItem | null, i
         'brand_id': value['brand_id'],
         'contract': value['contract'],
         'contract_months': value['contract_months'],
+        'demand_id': value['demand_id'],
         'departure_date': value['departure_date'].toISOString().substring(0,10),
         'destination_region': value['destination_region'],
         'dispatch_id': value['dispatch_id'],
@@ -262,6 +277,7 @@ export function PlacementListItemToJSONTyped(value?: PlacementListItem | null, i
         'origin_region': value['origin_region'],
         'placement_id': value['placement_id'],
         'position': value['position'],
+        'position_id': value['position_id'],
         'reject_reason': value['reject_reason'],
         'start_date': value['start_date'] == null ? value['start_date'] : value['start_date'].toISOString().substring(0,10),
         'status': value['status'],

@@ -39,6 +39,12 @@ export interface PlacementPublic {
     contract_months?: number | null;
     /**
      * 
+     * @type {string}
+     * @memberof PlacementPublic
+     */
+    demand_id?: string | null;
+    /**
+     * 
      * @type {Date}
      * @memberof PlacementPublic
      */
@@ -115,6 +121,12 @@ export interface PlacementPublic {
      * @memberof PlacementPublic
      */
     position?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof PlacementPublic
+     */
+    position_id?: string | null;
     /**
      * 
      * @type {string}
@@ -198,6 +210,7 @@ export function PlacementPublicFromJSONTyped(json: any, ignoreDiscriminator: boo
         'brand_id': json['brand_id'],
         'contract': json['contract'] == null ? undefined : json['contract'],
         'contract_months': json['contract_months'] == null ? undefined : json['contract_months'],
+        'demand_id': json['demand_id'] == null ? undefined : json['demand_id'],
         'departure_date': (new Date(json['departure_date'])),
         'destination_region': json['destination_region'],
         'dispatch_id': json['dispatch_id'],
@@ -211,6 +224,7 @@ export function PlacementPublicFromJSONTyped(json: any, ignoreDiscriminator: boo
         'origin_region': json['origin_region'],
         'placement_id': json['placement_id'],
         'position': json['position'] == null ? undefined : json['position'],
+        'position_id': json['position_id'] == null ? undefined : json['position_id'],
         'reject_reason': json['reject_reason'] == null ? undefined : json['reject_reason'],
         'start_date': json['start_date'] == null ? undefined : (new Date(json['start_date'])),
         'status': json['status'],
@@ -234,6 +248,7 @@ export function PlacementPublicToJSONTyped(value?: PlacementPublic | null, ignor
         'brand_id': value['brand_id'],
         'contract': value['contract'],
         'contract_months': value['contract_months'],
+        'demand_id': value['demand_id'],
         'departure_date': value['departure_date'].toISOString().substring(0,10),
         'destination_region': value['destination_region'],
         'dispatch_id': value['dispatch_id'],
@@ -247,6 +262,7 @@ export function PlacementPublicToJSONTyped(value?: PlacementPublic | null, ignor
         'origin_region': value['origin_region'],
         'placement_id': value['placement_id'],
         'position': value['position'],
+        'position_id': value['position_id'],
         'reject_reason': value['reject_reason'],
         'start_date': value['start_date'] == null ? value['start_date'] : value['start_date'].toISOString().substring(0,10),
         'status': value['status'],

@@ -77,6 +77,12 @@ export interface RevealedWorker {
     id_number_masked: string;
     /**
      * 
+     * @type {{ [key: string]: any; }}
+     * @memberof RevealedWorker
+     */
+    intention?: { [key: string]: any; } | null;
+    /**
+     * 
      * @type {string}
      * @memberof RevealedWorker
      */
@@ -224,6 +230,7 @@ export function RevealedWorkerFromJSONTyped(json: any, ignoreDiscriminator: bool
         'household_region': RegionFromJSON(json['household_region']),
         'id_number': json['id_number'],
         'id_number_masked': json['id_number_masked'],
+        'intention': json['intention'] == null ? undefined : json['intention'],
         'last_followup_at': json['last_followup_at'],
         'name': json['name'],
         'occupation_code': json['occupation_code'],
@@ -259,6 +266,7 @@ export function RevealedWorkerToJSONTyped(value?: RevealedWorker | null, ignoreD
         'household_region': RegionToJSON(value['household_region']),
         'id_number': value['id_number'],
         'id_number_masked': value['id_number_masked'],
+        'intention': value['intention'],
         'last_followup_at': value['last_followup_at'],
         'name': value['name'],
         'occupation_code': value['occupation_code'],

@@ -66,6 +66,12 @@ export interface WorkerPublic {
     id_number_masked: string;
     /**
      * 
+     * @type {{ [key: string]: any; }}
+     * @memberof WorkerPublic
+     */
+    intention?: { [key: string]: any; } | null;
+    /**
+     * 
      * @type {string}
      * @memberof WorkerPublic
      */
@@ -202,6 +208,7 @@ export function WorkerPublicFromJSONTyped(json: any, ignoreDiscriminator: boolea
         'current_placement_id': json['current_placement_id'],
         'household_region': RegionFromJSON(json['household_region']),
         'id_number_masked': json['id_number_masked'],
+        'intention': json['intention'] == null ? undefined : json['intention'],
         'last_followup_at': json['last_followup_at'],
         'name': json['name'],
         'occupation_code': json['occupation_code'],
@@ -234,6 +241,7 @@ export function WorkerPublicToJSONTyped(value?: WorkerPublic | null, ignoreDiscr
         'current_placement_id': value['current_placement_id'],
         'household_region': RegionToJSON(value['household_region']),
         'id_number_masked': value['id_number_masked'],
+        'intention': value['intention'],
         'last_followup_at': value['last_followup_at'],
         'name': value['name'],
         'occupation_code': value['occupation_code'],
