@@ -8,6 +8,7 @@ answer is masked; the export's full numbers go through the audited reveal (``api
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,10 @@ PRIORITY = {"poverty_alleviated": "脱贫人口", "rural_low_income": "农村低
             "left_behind_women": "农村留守妇女", "disabled": "残疾人", "veteran": "退役军人"}
 END_REASONS = {"contract_ended": "合同期满", "resigned": "主动离职", "dismissed": "被辞退", "returned_home": "返乡",
                "injury": "工伤"}
+# 未就业原因 as a person states it with their intention (schemas.common.NotWorkingReason; issue 19)
+NOT_WORKING_REASONS = {"caring_for_family": "照料家庭", "illness": "疾病", "disability": "残疾", "in_training": "参加培训",
+                       "no_suitable_job": "无合适岗位", "seasonal_farming": "农忙", "waiting_for_work": "待岗",
+                       "other": "其他"}
 STATUSES = {"on_job": "在岗", "changed_job": "已换工作", "unemployed": "失业", "returned_home": "已返乡"}
 CHANNELS = {"phone": "电话", "visit": "走访", "online": "线上"}
 
@@ -75,6 +80,14 @@ async def _names(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, dict[st
     return {r["worker_id"]: dict(r) | {"id_number_masked": mask_id_number(r["id_number_masked"])} for r in rows}
 
 
+async def _intentions(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """求职意向 as last stated (``workers.intention``, issue 19), of those who stated one."""
+    rows = await pool.fetch("SELECT worker_id, intention FROM workers WHERE worker_id = ANY($1::text[]) "
+                            "AND intention IS NOT NULL", worker_ids)
+    return {r["worker_id"]: dict(json.loads(r["intention"]) if isinstance(r["intention"], str) else r["intention"])
+            for r in rows}
+
+
 async def _last_contacts(pool: asyncpg.Pool, worker_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The latest word the workstation recorded about each person: a follow-up (跟踪回访), or a separation it
     registered (离职登记, ``channel`` ``separation``, the reason as ``employment_status``)."""
@@ -119,8 +132,9 @@ async def returned_home(pool: asyncpg.Pool, region: str | None) -> list[dict[str
 
 
 async def not_in_work(pool: asyncpg.Pool, region: str | None, month: str) -> list[dict[str, Any]]:
-    """Priority-group people not in work in ``month`` (送岗上门), with why as far as the ledger knows it and their
-    job intentions (求职意向: not in the ledger of this release, so ``null``), and the last contact."""
+    """Priority-group people not in work in ``month`` (送岗上门), with why — the reason they stated with their job
+    intention (未就业原因) when there is one, else as far as the ledger knows it — their intention (求职意向), and the
+    last contact."""
     people, spells, followups = await store.streamed_facts(pool, region)
     recs = {r.worker_id: r for r in mon.all_records(people, spells, followups, month) if r.month == month}
     by_worker: dict[str, list[mon.Spell]] = {}
@@ -131,12 +145,16 @@ async def not_in_work(pool: asyncpg.Pool, region: str | None, month: str) -> lis
         last_fu[f.worker_id] = f
     idle = [p for p in people if not (recs.get(p.worker_id) and recs[p.worker_id].in_work)]
     ids = [p.worker_id for p in idle]
-    names, contacts = await _names(pool, ids), await _last_contacts(pool, ids)
+    names, contacts, intentions = await _names(pool, ids), await _last_contacts(pool, ids), await _intentions(pool, ids)
     out = []
     for p in idle:
         mine = sorted(by_worker.get(p.worker_id, []), key=lambda s: s.start_date)
         fu = last_fu.get(p.worker_id)
-        if not mine:
+        intention = intentions.get(p.worker_id)
+        stated = (intention or {}).get("not_working_reason")
+        if stated:
+            reason, source = f"未就业原因：{NOT_WORKING_REASONS.get(stated, stated)}", "intention"
+        elif not mine:
             reason, source = "未实现有组织输出就业", "ledger"
         elif fu is not None and fu.employment_status in mon.NOT_WORKING and (mine[-1].end_date is None
                                                                             or fu.date >= mine[-1].end_date):
@@ -146,7 +164,7 @@ async def not_in_work(pool: asyncpg.Pool, region: str | None, month: str) -> lis
         else:
             reason, source = "本月无在岗记录", "ledger"
         out.append({"worker": names.get(p.worker_id), "priority_groups": list(p.priority_groups),
-                    "reason": reason, "reason_source": source, "intentions": None,
+                    "reason": reason, "reason_source": source, "intentions": intention,
                     "last_placement_id": mine[-1].placement_id if mine else None,
                     "last_contact": contacts.get(p.worker_id)})
     return sorted(out, key=lambda x: (x["worker"] or {}).get("worker_id", ""))

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from schemas.common import CLEAN_MULTILINE, RegionCode, Strict
+from schemas.common import CLEAN_MULTILINE, Intention, RegionCode, Strict
 
 Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
@@ -121,7 +121,7 @@ class NotInWorkItem(BaseModel):
     priority_groups: list[str]
     reason: str
     reason_source: str
-    intentions: list[str] | None
+    intentions: Intention | None = Field(default=None, description="求职意向 as last stated, with 未就业原因")
     last_placement_id: str | None
     last_contact: LastContact | None
 

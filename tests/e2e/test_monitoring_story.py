@@ -99,9 +99,19 @@ async def test_priority_group_monitoring_and_a_wage_arrears_case(api: httpx.Asyn
         assert {(i["source"], i["returned_on"], i["from_region"]) for i in home} == {
             ("separation", story.day(2, 20).isoformat(), "460200")}
         assert all(i["worker"]["id_number_masked"].endswith("*" * 12) for i in home)
+        # b1 tells the workstation why and what they want (求职意向 with 未就业原因, issue 19): it is the list's reason
+        said = await api.post(f"/v1/workers/{story.workers['b1']}/intention", headers=ws106, json={
+            "occupations": ["6-29-01-00"], "destinations": ["440300"], "min_monthly_wage": "5000",
+            "not_working_reason": "caring_for_family"})
+        assert said.status_code == 202, said.text
+        assert (await wait_receipt(api, said.json()["event_id"]))["status"] == "applied"
         idle = (await api.get("/v1/monitoring/not-in-work", params={"month": story.month(3)}, headers=ws106)).json()
         assert sorted(i["worker"]["worker_id"] for i in idle["items"]) == sorted(story.workers[k] for k in ("b1", "b2", "b3"))
-        assert {i["reason"] for i in idle["items"]} == {"离职：返乡"} and all(i["intentions"] is None for i in idle["items"])
+        why = {i["worker"]["worker_id"]: (i["reason"], i["reason_source"]) for i in idle["items"]}
+        assert why == {story.workers["b1"]: ("未就业原因：照料家庭", "intention"),
+                       story.workers["b2"]: ("离职：返乡", "separation"), story.workers["b3"]: ("离职：返乡", "separation")}
+        stated = {i["worker"]["worker_id"]: i["intentions"] for i in idle["items"]}
+        assert stated[story.workers["b1"]]["destinations"] == ["440300"] and stated[story.workers["b2"]] is None
         # Another county's workstation does not see them.
         assert (await api.get("/v1/monitoring/returned-home", params={"region": "460106"},
                               headers=story.clerk("a1"))).status_code == 404
