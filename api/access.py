@@ -91,6 +91,23 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/feed"): STAFF,
     ("GET", "/v1/export/workers.xlsx"): STAFF,
     ("GET", "/v1/export/stats.xlsx"): STAFF,
+    # organizations and the subsidy workflow (issue 21)
+    ("POST", "/v1/organizations"): STAFF,
+    ("GET", "/v1/organizations"): ALL,  # scoped: staff their region's, others themselves
+    ("GET", "/v1/organizations/{org_id}"): ALL,
+    ("GET", "/v1/organizations/{org_id}/history"): STAFF,
+    ("POST", "/v1/organizations/{org_id}/verification"): LIBRARY,
+    ("POST", "/v1/organizations/{org_id}:reveal"): STAFF,
+    ("POST", "/v1/subsidies/{subsidy_id}/application"): FIELD,
+    ("POST", "/v1/subsidies/{subsidy_id}/review"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/notice"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/objections"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/objection-decisions"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/payment"): LIBRARY,
+    ("GET", "/v1/subsidies/{subsidy_id}"): STAFF,
+    ("GET", "/v1/subsidy-notice"): STAFF,
+    ("GET", "/v1/export/subsidy-notice.xlsx"): STAFF,
+    ("GET", "/v1/subsidy-budgets"): STAFF,
 }
 
 BATCH_ROLES: dict[str, frozenset[str]] = {spec.name: spec.senders for spec in CATALOGUE if spec.senders}

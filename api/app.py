@@ -17,7 +17,21 @@ from api.middleware import BodyLimit, CleanParameters, Observe, SecurityHeaders
 from api.proxies import ClientAddress
 from api.publisher import Publisher
 from api.revocations import Revocations
-from api.routers import accounts, auth, brands, dashboard, dispatch, events, exports, feed, health, imports, stats, workers
+from api.routers import (
+    accounts,
+    auth,
+    brands,
+    dashboard,
+    dispatch,
+    events,
+    exports,
+    feed,
+    health,
+    imports,
+    stats,
+    subsidy_workflow,  # organizations and subsidies (issue 21)
+    workers,
+)
 from laowu import heap
 from laowu.intake import Intake
 from laowu.privacy import Privacy
@@ -76,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
                    imports.router, stats.router, feed.router, exports.router, accounts.router):
         app.include_router(router, dependencies=Guard)
+    app.include_router(subsidy_workflow.router, dependencies=Guard)  # organizations and subsidies (issue 21)
     # /console/ and /dashboard: pages of the console's build (LAOWU_CONSOLE_DIR, else the checkout's console/dist);
     # no credential for the pages (their API calls need one)
     build = Path(settings.console_dir) if settings.console_dir else console.DIST

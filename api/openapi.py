@@ -76,6 +76,23 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/feed"): "streamFeed",
     ("GET", "/v1/export/workers.xlsx"): "exportWorkers",
     ("GET", "/v1/export/stats.xlsx"): "exportStats",
+    # organizations and the subsidy workflow (issue 21)
+    ("POST", "/v1/organizations"): "registerOrganization",
+    ("GET", "/v1/organizations"): "listOrganizations",
+    ("GET", "/v1/organizations/{org_id}"): "getOrganization",
+    ("GET", "/v1/organizations/{org_id}/history"): "listOrganizationHistory",
+    ("POST", "/v1/organizations/{org_id}/verification"): "verifyOrganization",
+    ("POST", "/v1/organizations/{org_id}:reveal"): "revealOrganization",
+    ("POST", "/v1/subsidies/{subsidy_id}/application"): "applySubsidy",
+    ("POST", "/v1/subsidies/{subsidy_id}/review"): "reviewSubsidy",
+    ("POST", "/v1/subsidies/{subsidy_id}/notice"): "noticeSubsidy",
+    ("POST", "/v1/subsidies/{subsidy_id}/objections"): "raiseSubsidyObjection",
+    ("POST", "/v1/subsidies/{subsidy_id}/objection-decisions"): "decideSubsidyObjection",
+    ("POST", "/v1/subsidies/{subsidy_id}/payment"): "recordSubsidyPayment",
+    ("GET", "/v1/subsidies/{subsidy_id}"): "getSubsidy",
+    ("GET", "/v1/subsidy-notice"): "listSubsidyNotice",
+    ("GET", "/v1/export/subsidy-notice.xlsx"): "exportSubsidyNotice",
+    ("GET", "/v1/subsidy-budgets"): "listSubsidyBudgets",
 }
 
 BEARER = "bearerAuth"

@@ -139,7 +139,7 @@ FollowUpChannel = Literal["phone", "visit", "online"]
 EmploymentStatus = Literal["on_job", "changed_job", "unemployed", "returned_home"]
 Problem = Literal["wage_arrears", "no_contract", "injury", "dispute"]
 AlertKind = Literal["unconfirmed_placement", "followup_overdue", "wage_arrears", "injury", "early_separation"]
-SubsidyKind = Literal["transport", "social_insurance", "employment_service"]
+SubsidyKind = Literal["transport", "social_insurance", "employment_service", "migrant_bonus"]
 Role = Literal["workstation", "employer", "bureau", "admin"]
 
 

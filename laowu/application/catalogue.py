@@ -19,10 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from laowu.application import commands as c
 from laowu.application import handlers as h
+from laowu.application import subsidy_workflow as sw
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
 from laowu.domain import brands as brand_rules
 from laowu.domain import lifecycle
+from laowu.domain import organizations as org_rules
+from laowu.domain import subsidy_claims as claim_rules
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
 from laowu.intake import Context, Intake
@@ -92,6 +95,21 @@ ENTRIES: tuple[Entry, ...] = (
            Rule("placement", lifecycle.end, effects=after_end)),
     _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,
            Rule("placement", lifecycle.record_followup, effects=after_followup, entity="followup")),
+    # organizations and the subsidy workflow (issue 21)
+    _entry("organization.registered", bodies.OrganizationCreate, sw.RegisterOrganization, sw.register_organization,
+           Rule("organization", org_rules.register)),
+    _entry("organization.verified", bodies.OrganizationVerify, sw.VerifyOrganization, sw.verify_organization,
+           Rule("organization", org_rules.verify)),
+    _entry("subsidy.applied", bodies.SubsidyApply, sw.ApplySubsidy, sw.apply_subsidy, Rule("claim", claim_rules.apply)),
+    _entry("subsidy.reviewed", bodies.SubsidyReview, sw.ReviewSubsidy, sw.review_subsidy,
+           Rule("claim", claim_rules.review)),
+    _entry("subsidy.noticed", bodies.SubsidyNotice, sw.NoticeSubsidy, sw.notice_subsidy,
+           Rule("claim", claim_rules.notice)),
+    _entry("subsidy.objection_raised", bodies.SubsidyObjection, sw.RaiseSubsidyObjection, sw.raise_objection,
+           Rule("claim", claim_rules.raise_objection)),
+    _entry("subsidy.objection_decided", bodies.SubsidyObjectionDecision, sw.DecideSubsidyObjection,
+           sw.decide_objection, Rule("claim", claim_rules.decide_objection)),
+    _entry("subsidy.paid", bodies.SubsidyPayment, sw.PaySubsidy, sw.pay_subsidy, Rule("claim", claim_rules.pay)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

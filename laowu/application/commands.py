@@ -24,6 +24,8 @@ class Wants:
     workers: set[str] = field(default_factory=set)  # workers written about or dispatched
     households: set[str] = field(default_factory=set)  # workers whose household region moves
     placements: set[str] = field(default_factory=set)  # placements acted on
+    organizations: set[str] = field(default_factory=set)  # organizations registered or verified (issue 21)
+    subsidies: set[str] = field(default_factory=set)  # entitlements whose workflow moves (issue 21)
 
 
 class Command:

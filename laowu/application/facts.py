@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
-from laowu.intake import PlacementRef
+from laowu.intake import OrganizationRef, PlacementRef, SubsidyRef
 from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
 from schemas.common import Actor
 
@@ -45,6 +45,14 @@ class Lookups(Protocol):
 
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         """Placements ``actor`` sees, applied or in an accepted dispatch."""
+        ...
+
+    async def organization_refs(self, org_ids: list[str]) -> dict[str, OrganizationRef]:
+        """Registered organizations, or accepted and undecided registrations (status ``pending``)."""
+        ...
+
+    async def subsidy_refs(self, subsidy_ids: list[str], actor: Actor) -> dict[str, SubsidyRef]:
+        """Entitlements ``actor`` sees, with where their workflow stands."""
         ...
 
 
@@ -80,6 +88,8 @@ class Facts:
     workers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     households: dict[str, str] = field(default_factory=dict)
     placements: dict[str, PlacementRef] = field(default_factory=dict)
+    organizations: dict[str, OrganizationRef] = field(default_factory=dict)
+    subsidies: dict[str, SubsidyRef] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -126,4 +136,8 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.households = await lookups.households(sorted(w.households), actor)
     if w.placements:
         facts.placements = await lookups.placement_refs(sorted(w.placements), actor)
+    if w.organizations:
+        facts.organizations = await lookups.organization_refs(sorted(w.organizations))
+    if w.subsidies:
+        facts.subsidies = await lookups.subsidy_refs(sorted(w.subsidies), actor)
     return facts

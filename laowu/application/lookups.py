@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from laowu.intake import PlacementRef
-from laowu.store import known, queries
+from laowu.intake import OrganizationRef, PlacementRef, SubsidyRef
+from laowu.store import known, queries, subsidy_reads
 from schemas.common import Actor
 
 
@@ -39,3 +39,9 @@ class PoolLookups:
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         rows = await known.placement_refs(self.pool, placement_ids, actor)
         return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"], r["organizer_id"]) for pid, r in rows.items()}
+
+    async def organization_refs(self, org_ids: list[str]) -> dict[str, OrganizationRef]:
+        return await subsidy_reads.organization_refs(self.pool, org_ids)
+
+    async def subsidy_refs(self, subsidy_ids: list[str], actor: Actor) -> dict[str, SubsidyRef]:
+        return await subsidy_reads.subsidy_refs(self.pool, subsidy_ids, actor)

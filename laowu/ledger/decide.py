@@ -24,8 +24,9 @@ from laowu.domain.brands import BrandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.outcome import Changes, Rejected
 from laowu.domain.workers import WorkerRecord
-from laowu.ledger import deferral, derived, rows
+from laowu.ledger import deferral, derived, registry, rows
 from laowu.ledger.deferral import Deferred
+from laowu.ledger.registry import RegistryDecision
 from laowu.ledger.rules import RULES, Effects
 from laowu.ledger.state import AlertFact, FollowUpFact, LedgerState
 from schemas.envelope import Envelope
@@ -59,6 +60,8 @@ class Decision:
     resolved: list[uuid.UUID] = field(default_factory=list)
     """Stored waiting events to forget (decided, or waiting for something else now)."""
     decided_dispatches: list[uuid.UUID] = field(default_factory=list)
+    registry: RegistryDecision = field(default_factory=RegistryDecision)
+    """Organizations and subsidy claims (issue 21)."""
 
 
 def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] = (), now: datetime | None = None) -> Decision:
@@ -132,6 +135,10 @@ class _Decider:
             return self.apply_dispatch(e)
         if kind == "worker":
             return self.apply_worker(e)
+        if kind == "organization":
+            return registry.apply_organization(self.s, self.out.registry, e)
+        if kind == "claim":
+            return registry.apply_claim(self.s, self.out.registry, e)
         return self.apply_placement(e)
 
     def apply_brand(self, e: Envelope) -> str:
@@ -204,6 +211,7 @@ class _Decider:
                          rows.placement_view(placement), key=wid)
         if brand_problem:
             raise Rejected(brand_problem)
+        registry.first_use(self.s, self.out.registry, e)
         return str(did)
 
     def apply_placement(self, e: Envelope) -> str:

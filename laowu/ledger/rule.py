@@ -19,7 +19,7 @@ from laowu.domain.lifecycle import PlacementRecord
 from laowu.ledger import rows
 from schemas.envelope import Envelope
 
-Kind = Literal["brand", "worker", "dispatch", "placement"]
+Kind = Literal["brand", "worker", "dispatch", "placement", "organization", "claim"]
 
 
 class Effects:
@@ -70,6 +70,8 @@ FACTS_OF: dict[Effect, frozenset[str]] = {
 @dataclass(frozen=True)
 class Rule:
     """``apply(record, payload, occurred_at) → (record, changes)`` for brands and workers;
+    ``apply(record, payload, occurred_at, source) → (record, changes)`` for organizations (机构);
+    ``apply(claim, payload, occurred_at, context) → changes`` for a subsidy claim's workflow (issue 21);
     ``apply(worker, placement, payload) → changes`` for placements; none for a dispatch (``decide`` splits it
     into placements with ``lifecycle.dispatch``)."""
 

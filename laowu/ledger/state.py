@@ -9,6 +9,8 @@ from typing import Any
 
 from laowu.domain.brands import BrandRecord
 from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.organizations import OrganizationRecord
+from laowu.domain.subsidy_claims import Budget, ClaimRecord
 from laowu.domain.workers import WorkerRecord
 from schemas.envelope import Envelope
 
@@ -53,3 +55,11 @@ class LedgerState:
     """Subsidy ids accrued for the loaded placements."""
     followups: dict[str, list[FollowUpFact]] = field(default_factory=dict)
     """Follow-ups of the loaded placements."""
+    organizations: dict[str, OrganizationRecord] = field(default_factory=dict)
+    """Organizations the batch registers, verifies, or names in a dispatch (registered on first use)."""
+    claims: dict[str, ClaimRecord] = field(default_factory=dict)
+    """Entitlements whose workflow the batch moves (issue 21)."""
+    rivals: dict[tuple[str, str, int], dict[str, str]] = field(default_factory=dict)
+    """(worker, kind, period) → the person's entitlements of that kind and period in a workflow, with their status."""
+    budgets: dict[tuple[str, int], Budget] = field(default_factory=dict)
+    """(rule region, year) → the budget and what is committed and paid from it (locked)."""
