@@ -24,7 +24,7 @@ from laowu.domain import subsidies as subsidy_rules
 from laowu.domain.errors import DomainError
 from laowu.domain.identity import mask_id_number, mask_phone, parse_id_number, validate_phone, validate_uscc
 from laowu.intake import CLOCK_SKEW, SPEC_OF, Context, Intake, InvalidRequest, SubsidyRef
-from laowu.store.scope import unbounded
+from laowu.store.scope import covers, unbounded
 from schemas import api as bodies
 from schemas import events as ev
 from schemas.envelope import Envelope
@@ -174,8 +174,8 @@ def register_organization(intake: Intake, cmd: RegisterOrganization, facts: Fact
 
 def verify_organization(intake: Intake, cmd: VerifyOrganization, facts: Facts, ctx: Context) -> Decision:
     ref = facts.organizations.get(cmd.org_id)
-    if ref is None or ref.region_code is None:
-        raise NotFound("organization", cmd.org_id)
+    if ref is None or ref.region_code is None or ctx.actor is None or not covers(ctx.actor, ref.region_code):
+        raise NotFound("organization", cmd.org_id)  # another region's organization does not exist for this bureau
     payload = ev.OrganizationVerified(org_id=cmd.org_id, region_code=ref.region_code, status=cmd.body.status,
                                       reason=cmd.body.reason)
     return Decision(_scoped(ctx, _wrap(payload, cmd.org_id, cmd.body, ctx)))
