@@ -242,6 +242,14 @@ export const ListReceiptsTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    OrganizationRegistered: 'organization.registered',
+    OrganizationVerified: 'organization.verified',
+    SubsidyApplied: 'subsidy.applied',
+    SubsidyReviewed: 'subsidy.reviewed',
+    SubsidyNoticed: 'subsidy.noticed',
+    SubsidyObjectionRaised: 'subsidy.objection_raised',
+    SubsidyObjectionDecided: 'subsidy.objection_decided',
+    SubsidyPaid: 'subsidy.paid'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

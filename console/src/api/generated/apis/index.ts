@@ -8,6 +8,7 @@ export * from './ExportsApi';
 export * from './ImportsApi';
 export * from './LiveFeedApi';
 export * from './OperationsApi';
+export * from './OrganizationsAndSubsidiesApi';
 export * from './OrganizedOutputApi';
 export * from './StatisticsApi';
 export * from './WorkersApi';

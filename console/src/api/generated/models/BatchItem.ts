@@ -69,7 +69,15 @@ export const BatchItemTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    OrganizationRegistered: 'organization.registered',
+    OrganizationVerified: 'organization.verified',
+    SubsidyApplied: 'subsidy.applied',
+    SubsidyReviewed: 'subsidy.reviewed',
+    SubsidyNoticed: 'subsidy.noticed',
+    SubsidyObjectionRaised: 'subsidy.objection_raised',
+    SubsidyObjectionDecided: 'subsidy.objection_decided',
+    SubsidyPaid: 'subsidy.paid'
 } as const;
 export type BatchItemTypeEnum = typeof BatchItemTypeEnum[keyof typeof BatchItemTypeEnum];
 
