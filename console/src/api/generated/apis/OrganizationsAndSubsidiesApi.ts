@@ -299,7 +299,7 @@ export class OrganizationsAndSubsidiesApi extends runtime.BaseAPI {
             }
         }
 
-        let urlPath = `/v1/export/subsidy-notice.xlsx`;
+        let urlPath = `/v1/subsidy-notice.xlsx`;
 
         const response = await this.request({
             path: urlPath,
