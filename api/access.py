@@ -106,7 +106,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/subsidies/{subsidy_id}/payment"): LIBRARY,
     ("GET", "/v1/subsidies/{subsidy_id}"): STAFF,
     ("GET", "/v1/subsidy-notice"): STAFF,
-    ("GET", "/v1/export/subsidy-notice.xlsx"): STAFF,
+    ("GET", "/v1/subsidy-notice.xlsx"): STAFF,
     ("GET", "/v1/subsidy-budgets"): STAFF,
 }
 

@@ -91,7 +91,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/v1/subsidies/{subsidy_id}/payment"): "recordSubsidyPayment",
     ("GET", "/v1/subsidies/{subsidy_id}"): "getSubsidy",
     ("GET", "/v1/subsidy-notice"): "listSubsidyNotice",
-    ("GET", "/v1/export/subsidy-notice.xlsx"): "exportSubsidyNotice",
+    ("GET", "/v1/subsidy-notice.xlsx"): "exportSubsidyNotice",
     ("GET", "/v1/subsidy-budgets"): "listSubsidyBudgets",
 }
 

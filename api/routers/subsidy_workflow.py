@@ -195,7 +195,7 @@ def _workbook(items: list[dict[str, Any]], title: str) -> bytes:
     return out.getvalue()
 
 
-@router.get("/v1/export/subsidy-notice.xlsx", response_class=Response,
+@router.get("/v1/subsidy-notice.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "补贴公示名单 (masked)"}})
 async def export_subsidy_notice(
     request: Request,

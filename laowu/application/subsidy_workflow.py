@@ -22,6 +22,7 @@ from laowu.application.handlers import Decision, _scoped
 from laowu.domain import regions
 from laowu.domain import subsidies as subsidy_rules
 from laowu.domain.errors import DomainError
+from laowu.domain.subsidy_claims import LABELS
 from laowu.domain.identity import mask_id_number, mask_phone, parse_id_number, validate_phone, validate_uscc
 from laowu.intake import CLOCK_SKEW, SPEC_OF, Context, Intake, InvalidRequest, SubsidyRef
 from laowu.store.scope import covers, unbounded
@@ -196,7 +197,9 @@ def apply_subsidy(intake: Intake, cmd: ApplySubsidy, facts: Facts, ctx: Context)
     if ref.status != "entitled":
         raise Conflict([DomainError("subsidy_id", "already_applied",
                                     f"subsidy {ref.subsidy_id} was already applied for by {ref.applicant_id} on "
-                                    f"{ref.applied_on} (now {ref.status})")])
+                                    f"{ref.applied_on} (now {ref.status})",
+                                    f"该补贴已由 {ref.applicant_id} 于 {ref.applied_on} 申请（{LABELS.get(ref.status, ref.status)}），"
+                                    "不能重复申请")])
     payload = ev.SubsidyApplied(subsidy_id=ref.subsidy_id, origin_region=ref.origin_region,
                                 applicant_id=ctx.actor.org if not unbounded(ctx.actor) else ref.organization_id,
                                 note=cmd.body.note)

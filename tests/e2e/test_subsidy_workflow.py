@@ -205,7 +205,7 @@ async def test_subsidies_from_entitlement_to_payment(api: httpx.AsyncClient, poo
     assert one["status"] == "paid" and one["voucher_number"] == "PZ-2026-0000" and one["paid_on"] == paid_on.isoformat()
 
     # The 公示 list as a workbook in the usual layout, masked.
-    r = await api.get("/v1/export/subsidy-notice.xlsx", params={"notice_id": NOTICE}, headers=BUREAU)
+    r = await api.get("/v1/subsidy-notice.xlsx", params={"notice_id": NOTICE}, headers=BUREAU)
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
