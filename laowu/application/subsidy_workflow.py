@@ -22,8 +22,8 @@ from laowu.application.handlers import Decision, _scoped
 from laowu.domain import regions
 from laowu.domain import subsidies as subsidy_rules
 from laowu.domain.errors import DomainError
-from laowu.domain.subsidy_claims import LABELS
 from laowu.domain.identity import mask_id_number, mask_phone, parse_id_number, validate_phone, validate_uscc
+from laowu.domain.subsidy_claims import LABELS
 from laowu.intake import CLOCK_SKEW, SPEC_OF, Context, Intake, InvalidRequest, SubsidyRef
 from laowu.store.scope import covers, unbounded
 from schemas import api as bodies
