@@ -198,8 +198,8 @@ def apply_subsidy(intake: Intake, cmd: ApplySubsidy, facts: Facts, ctx: Context)
         raise Conflict([DomainError("subsidy_id", "already_applied",
                                     f"subsidy {ref.subsidy_id} was already applied for by {ref.applicant_id} on "
                                     f"{ref.applied_on} (now {ref.status})",
-                                    f"该补贴已由 {ref.applicant_id} 于 {ref.applied_on} 申请（{LABELS.get(ref.status, ref.status)}），"
-                                    "不能重复申请")])
+                                    f"该补贴已由 {ref.applicant_id} 于 {ref.applied_on} 申请"
+                                    f"（{LABELS.get(ref.status, ref.status)}），不能重复申请")])
     payload = ev.SubsidyApplied(subsidy_id=ref.subsidy_id, origin_region=ref.origin_region,
                                 applicant_id=ctx.actor.org if not unbounded(ctx.actor) else ref.organization_id,
                                 note=cmd.body.note)
