@@ -34,7 +34,7 @@ export interface NoticePublic {
      */
     items: Array<NoticeItem>;
     /**
-     * 
+     * The sum of the lines not refused (an upheld objection refuses a line)
      * @type {string}
      * @memberof NoticePublic
      */
