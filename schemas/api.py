@@ -593,7 +593,7 @@ class NoticeItem(BaseModel):
 
 class NoticePublic(BaseModel):
     items: list[NoticeItem]
-    total: Decimal
+    total: Decimal = Field(description="The sum of the lines not refused (an upheld objection refuses a line)")
 
 
 class BudgetPublic(BaseModel):

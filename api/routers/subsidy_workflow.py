@@ -171,7 +171,12 @@ async def subsidy_notice(
 ) -> NoticePublic:
     """公示名单: 序号, 姓名, 身份证号 (the address code only), 补贴类别, 金额, 所属机构, the notice period and status."""
     items = await subsidy_reads.notice(pool, notice_id=notice_id, region=region, viewer=actor)
-    return NoticePublic(items=items, total=sum((i["amount"] for i in items), Decimal("0.00")))  # type: ignore[arg-type]
+    return NoticePublic(items=items, total=_total(items))  # type: ignore[arg-type]
+
+
+def _total(items: list[dict[str, Any]]) -> Decimal:
+    """What the notice stands for: the lines not refused since (an upheld objection) are summed."""
+    return sum((i["amount"] for i in items if i["status"] != "refused"), Decimal("0.00"))
 
 
 HEADERS = ["序号", "姓名", "身份证号", "补贴类别", "金额（元）", "所属机构", "公示编号", "公示期", "状态"]
@@ -189,7 +194,7 @@ def _workbook(items: list[dict[str, Any]], title: str) -> bytes:
         xlsx_safe.append(ws, [i["seq"], i["name"], i["id_number_masked"], i["kind_label"], i["amount"],
                               i["organization_name"] or i["organization_id"], i["notice_id"], period,
                               STATUS_LABELS.get(i["status"], i["status"])])
-    xlsx_safe.append(ws, ["合计", None, None, None, sum((i["amount"] for i in items), Decimal("0.00"))])
+    xlsx_safe.append(ws, ["合计（不含未通过）", None, None, None, _total(items)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -213,7 +213,9 @@ async def test_subsidies_from_entitlement_to_payment(api: httpx.AsyncClient, poo
     assert list(rows[1][:6]) == ["序号", "姓名", "身份证号", "补贴类别", "金额（元）", "所属机构"]
     assert len(rows) == 2 + 18 + 1 and rows[2][2] == "469005************"
     assert {row[3] for row in rows[2:-1]} == {"一次性交通补助", "社会保险补贴", "就业创业服务补助", "外出务工奖补"}
-    assert Decimal(str(rows[-1][4])) == Decimal("11500.00") - Decimal("800.00")  # all on notice, the refused one not
+    # the lines on notice, less the one refused after an objection: what will be paid
+    assert rows[-1][0] == "合计（不含未通过）" and Decimal(str(rows[-1][4])) == Decimal("9500.00")
+    assert Decimal(notice["total"]) == Decimal("9500.00")
     assert not any(re.search(r"\d{17}[\dX]", str(v)) for row in rows for v in row)  # no full ID number
 
 
