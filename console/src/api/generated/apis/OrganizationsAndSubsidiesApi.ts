@@ -26,6 +26,7 @@ import type {
   OrganizationsPublic,
   Problem,
   RevealRequest,
+  RevealedOrganization,
   SubsidyAccepted,
   SubsidyApply,
   SubsidyDetail,
@@ -58,6 +59,8 @@ import {
     ProblemToJSON,
     RevealRequestFromJSON,
     RevealRequestToJSON,
+    RevealedOrganizationFromJSON,
+    RevealedOrganizationToJSON,
     SubsidyAcceptedFromJSON,
     SubsidyAcceptedToJSON,
     SubsidyApplyFromJSON,
@@ -831,7 +834,7 @@ export class OrganizationsAndSubsidiesApi extends runtime.BaseAPI {
      * A broker\'s ID number and the contact phone in full, for a stated purpose: the same audited reveal and daily quota as a worker\'s, for the staff of the organization\'s region.
      * Reveal Organization
      */
-    async revealOrganizationRaw(requestParameters: RevealOrganizationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<OrganizationPublic>> {
+    async revealOrganizationRaw(requestParameters: RevealOrganizationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<RevealedOrganization>> {
         if (requestParameters['orgId'] == null) {
             throw new runtime.RequiredError(
                 'orgId',
@@ -861,7 +864,7 @@ export class OrganizationsAndSubsidiesApi extends runtime.BaseAPI {
             }
         }
 
-        let urlPath = `/v1/organizations/{org_id}:reveal`;
+        let urlPath = `/v1/organizations/{org_id}/reveal`;
         urlPath = urlPath.replace(`{${"org_id"}}`, encodeURIComponent(String(requestParameters['orgId'])));
 
         const response = await this.request({
@@ -872,14 +875,14 @@ export class OrganizationsAndSubsidiesApi extends runtime.BaseAPI {
             body: RevealRequestToJSON(requestParameters['revealRequest']),
         }, initOverrides);
 
-        return new runtime.JSONApiResponse(response, (jsonValue) => OrganizationPublicFromJSON(jsonValue));
+        return new runtime.JSONApiResponse(response, (jsonValue) => RevealedOrganizationFromJSON(jsonValue));
     }
 
     /**
      * A broker\'s ID number and the contact phone in full, for a stated purpose: the same audited reveal and daily quota as a worker\'s, for the staff of the organization\'s region.
      * Reveal Organization
      */
-    async revealOrganization(requestParameters: RevealOrganizationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<OrganizationPublic> {
+    async revealOrganization(requestParameters: RevealOrganizationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<RevealedOrganization> {
         const response = await this.revealOrganizationRaw(requestParameters, initOverrides);
         return await response.value();
     }

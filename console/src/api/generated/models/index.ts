@@ -71,6 +71,7 @@ export * from './ReceiptListItem';
 export * from './ReceiptsPublic';
 export * from './Region';
 export * from './RevealRequest';
+export * from './RevealedOrganization';
 export * from './RevealedWorker';
 export * from './SubsidiesPublic';
 export * from './SubsidyAccepted';
