@@ -97,7 +97,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/organizations/{org_id}"): ALL,
     ("GET", "/v1/organizations/{org_id}/history"): STAFF,
     ("POST", "/v1/organizations/{org_id}/verification"): LIBRARY,
-    ("POST", "/v1/organizations/{org_id}:reveal"): STAFF,
+    ("POST", "/v1/organizations/{org_id}/reveal"): STAFF,
     ("POST", "/v1/subsidies/{subsidy_id}/application"): FIELD,
     ("POST", "/v1/subsidies/{subsidy_id}/review"): LIBRARY,
     ("POST", "/v1/subsidies/{subsidy_id}/notice"): LIBRARY,

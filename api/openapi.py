@@ -82,7 +82,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/organizations/{org_id}"): "getOrganization",
     ("GET", "/v1/organizations/{org_id}/history"): "listOrganizationHistory",
     ("POST", "/v1/organizations/{org_id}/verification"): "verifyOrganization",
-    ("POST", "/v1/organizations/{org_id}:reveal"): "revealOrganization",
+    ("POST", "/v1/organizations/{org_id}/reveal"): "revealOrganization",
     ("POST", "/v1/subsidies/{subsidy_id}/application"): "applySubsidy",
     ("POST", "/v1/subsidies/{subsidy_id}/review"): "reviewSubsidy",
     ("POST", "/v1/subsidies/{subsidy_id}/notice"): "noticeSubsidy",

@@ -144,5 +144,61 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
                             "placement_id": p["placement_id"], "date": (departure + timedelta(days=20)).isoformat(),
                             "channel": "phone", "employment_status": "on_job", "monthly_wage": "6800", "satisfaction": 4,
                             "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}", clerk)
+            await load_subsidy_demo(client, settings, [p["placement_id"] for p in d["placements"]])
         log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
         return len(accepted)
+
+
+ORGANIZATIONS = [  # issue 21: a training institution, an HR service agency, a labour broker who is a person
+    {"org_id": "org-wc-training", "kind": "training_institution", "name": "文昌市职业技能培训学校",
+     "region_code": "469005", "uscc": "52469005MJ0000003W", "contact_name": "王老师"},
+    {"org_id": "org-hn-hr", "kind": "hr_service_agency", "name": "海南某人力资源服务有限公司", "region_code": "460100",
+     "uscc": "91469005MA5T000017"},
+]
+
+
+async def load_subsidy_demo(client: httpx.AsyncClient, settings: Settings, placement_ids: list[str]) -> None:
+    """Issue 21: organizations in the registry (the dispatch registered the workstation and the hotel on first use),
+    and the demo dispatch's entitlements through the workflow — applied for, reviewed (one refused), on a public
+    notice that ended, most of them paid — so every page of 补贴与机构 has something to show."""
+    clerk = _as(settings, "workstation", "ws-469005-01", "469005")
+    bureau = _as(settings, "bureau", "hrss-460000", "460000")
+    for org in ORGANIZATIONS:
+        await _post(client, "/v1/organizations", org, f"demo-org-{org['org_id']}", bureau)
+    broker = id_number_for("469005", date(1978, 4, 2), 88)
+    await _post(client, "/v1/organizations", {"kind": "labour_broker", "name": "符大姐", "region_code": "469005",
+                                              "id_number": broker, "contact_phone": "13907560088"},
+                "demo-org-broker", clerk)
+    r = await _post(client, "/v1/organizations/ws-469005-01/verification",
+                    {"status": "verified", "reason": "工作站备案材料齐全"}, "demo-org-verify", bureau)
+    await _wait(client, [r["event_id"]])
+    wanted, mine, seen = set(placement_ids), [], -1
+    for _ in range(40):  # the confirmations were sent without waiting: until their entitlements stop arriving
+        found = (await client.get("/v1/subsidies", params={"organization_id": "ws-469005-01", "limit": 500},
+                                  headers=bureau)).json()["items"]
+        mine = [s for s in found if s["placement_id"] in wanted and s["status"] == "entitled"]
+        if mine and len(mine) == seen:
+            break
+        seen = len(mine)
+        await asyncio.sleep(0.5)
+    step = [(await _post(client, f"/v1/subsidies/{s['subsidy_id']}/application", {"note": "材料已收齐"},
+                         f"demo-apply-{s['subsidy_id']}", clerk))["event_id"] for s in mine]
+    await _wait(client, step)
+    start = date.today() - timedelta(days=10)
+    for n, s in enumerate(mine):
+        refuse = n == len(mine) - 1
+        r = await _post(client, f"/v1/subsidies/{s['subsidy_id']}/review", {
+            "decision": "refused" if refuse else "approved",
+            "reason": "未参加城镇职工社会保险" if refuse else "材料齐全，符合条件",
+            "checked": ["身份", "就业", "优先群体", "重复享受"]}, f"demo-review-{s['subsidy_id']}", bureau)
+        await _wait(client, [r["event_id"]])
+        if refuse:
+            continue
+        r = await _post(client, f"/v1/subsidies/{s['subsidy_id']}/notice", {
+            "notice_id": "gs-demo-01", "start_date": start.isoformat(), "days": 7},
+            f"demo-notice-{s['subsidy_id']}", bureau)
+        await _wait(client, [r["event_id"]])
+        if n % 2 == 0:  # half paid; the rest wait on the payments page
+            await _post(client, f"/v1/subsidies/{s['subsidy_id']}/payment", {
+                "paid_on": (start + timedelta(days=8)).isoformat(), "voucher_number": f"PZ-DEMO-{n:04d}",
+                "amount": s["amount"]}, f"demo-pay-{s['subsidy_id']}", bureau)

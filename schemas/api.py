@@ -500,6 +500,13 @@ class OrganizationPublic(BaseModel):
     verified_by: str | None = None
 
 
+class RevealedOrganization(OrganizationPublic):
+    """The audited reveal: a person broker's ID number and the contact phone in full."""
+
+    id_number: str | None = None
+    contact_phone: str | None = None
+
+
 class OrganizationsPublic(BaseModel):
     items: list[OrganizationPublic]
     next_cursor: str | None = None

@@ -36,6 +36,7 @@ from schemas.api import (
     OrganizationPublic,
     OrganizationsPublic,
     OrganizationVerify,
+    RevealedOrganization,
     RevealRequest,
     SubsidyAccepted,
     SubsidyApply,
@@ -99,7 +100,7 @@ async def organization_history(org_id: OrgId, pool: PoolDep, actor: CurrentActor
     return HistoryPublic(items=await subsidy_reads.organization_history(pool, org_id))  # type: ignore[arg-type]
 
 
-@router.post("/v1/organizations/{org_id}:reveal", response_model=OrganizationPublic)
+@router.post("/v1/organizations/{org_id}/reveal", response_model=RevealedOrganization)
 async def reveal_organization(org_id: OrgId, body: RevealRequest, request: Request, pool: PoolDep,
                               intake: IntakeDep, actor: CurrentActor) -> JSONResponse:
     """A broker's ID number and the contact phone in full, for a stated purpose: the same audited reveal and daily

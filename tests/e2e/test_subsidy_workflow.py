@@ -231,7 +231,7 @@ async def test_a_person_broker_is_registered_encrypted_masked_and_revealed_audit
     assert rec["id_number_masked"] == "469005************" and rec["contact_phone_masked"] != "13800138000"
     stored = await pool.fetchrow("SELECT id_number_enc, contact_phone_enc FROM organizations WHERE org_id = $1", oid)
     assert number not in str(dict(stored)) and stored["id_number_enc"].startswith("enc1:")
-    revealed = (await api.post(f"/v1/organizations/{oid}:reveal", json={"purpose": "核对经纪人身份"}, headers=BUREAU)).json()
+    revealed = (await api.post(f"/v1/organizations/{oid}/reveal", json={"purpose": "核对经纪人身份"}, headers=BUREAU)).json()
     assert revealed["id_number"] == number and revealed["contact_phone"] == "13800138000"
     assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE worker_id = $1", f"org:{oid}") == 1
     bad = await api.post("/v1/organizations", json={"kind": "labour_broker", "name": "某公司", "region_code": "469005"},
