@@ -169,6 +169,7 @@ async def load_subsidy_demo(client: httpx.AsyncClient, settings: Settings, place
     await _post(client, "/v1/organizations", {"kind": "labour_broker", "name": "符大姐", "region_code": "469005",
                                               "id_number": broker, "contact_phone": "13907560088"},
                 "demo-org-broker", clerk)
+    placement_ids = placement_ids + await _second_dispatch(client, settings)
     r = await _post(client, "/v1/organizations/ws-469005-01/verification",
                     {"status": "verified", "reason": "工作站备案材料齐全"}, "demo-org-verify", bureau)
     await _wait(client, [r["event_id"]])
@@ -185,8 +186,8 @@ async def load_subsidy_demo(client: httpx.AsyncClient, settings: Settings, place
                          f"demo-apply-{s['subsidy_id']}", clerk))["event_id"] for s in mine]
     await _wait(client, step)
     start = date.today() - timedelta(days=10)
-    for n, s in enumerate(mine):
-        refuse = n == len(mine) - 1
+    for n, s in enumerate(mine[:-2]):  # the last two wait on the review page
+        refuse = n == 0
         r = await _post(client, f"/v1/subsidies/{s['subsidy_id']}/review", {
             "decision": "refused" if refuse else "approved",
             "reason": "未参加城镇职工社会保险" if refuse else "材料齐全，符合条件",
@@ -202,3 +203,30 @@ async def load_subsidy_demo(client: httpx.AsyncClient, settings: Settings, place
             await _post(client, f"/v1/subsidies/{s['subsidy_id']}/payment", {
                 "paid_on": (start + timedelta(days=8)).isoformat(), "voucher_number": f"PZ-DEMO-{n:04d}",
                 "amount": s["amount"]}, f"demo-pay-{s['subsidy_id']}", bureau)
+
+
+async def _second_dispatch(client: httpx.AsyncClient, settings: Settings) -> list[str]:
+    """Four priority-group people of 文昌 sent to a Haikou hotel (省内跨市) a hundred days ago, confirmed: their
+    transport and social-insurance entitlements now, the service subsidy and migrant bonus when the sweeper passes."""
+    clerk = _as(settings, "workstation", "ws-469005-01", "469005")
+    employer = _as(settings, "employer", "emp-hk-hotel", "460105")
+    bodies = [registration(id_number_for("469005", date(1985, 3, 1) + timedelta(days=40 * n), 700 + n), name,
+                           brand_ids=["wenchang-chicken-chef"], priority_groups=["poverty_alleviated"])
+              for n, name in enumerate(["符海燕", "陈文强", "林小妹", "吴家兴"])]
+    batch = await _post(client, "/v1/events:batch", {"events": [{"type": "worker.registered", "payload": b}
+                                                                for b in bodies]}, "demo-workers-subsidy", clerk)
+    await _wait(client, [r["event_id"] for r in batch["results"] if r["status"] == "accepted"])
+    departure = date.today() - timedelta(days=100)
+    d = await _post(client, "/v1/dispatches", {
+        "dispatch_id": "demo-dispatch-2", "organizer_id": "ws-469005-01", "brand_id": "wenchang-chicken-chef",
+        "mode": "directed_interregional", "origin_region": "469005", "destination_region": "460105",
+        "employer": {"employer_id": "emp-hk-hotel", "name": "海口某酒店"}, "positions": ["厨师"],
+        "departure_date": departure.isoformat(), "group_transport": True,
+        "worker_ids": [r["worker_id"] for r in batch["results"]]}, "demo-dispatch-2", clerk)
+    await _wait(client, [d["event_id"]])
+    confirms = [(await _post(client, f"/v1/placements/{p['placement_id']}/confirm", {
+        "employer_id": "emp-hk-hotel", "position": "厨师", "start_date": (departure + timedelta(days=2)).isoformat(),
+        "monthly_wage": "5600", "contract": True}, f"demo-confirm-2-{i}", employer))["event_id"]
+        for i, p in enumerate(d["placements"])]
+    await _wait(client, confirms, auth=employer)
+    return [p["placement_id"] for p in d["placements"]]
