@@ -202,6 +202,12 @@ export interface SubsidyDetail {
      * @memberof SubsidyDetail
      */
     worker_id: string;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyDetail
+     */
+    worker_name?: string | null;
 }
 
 /**
@@ -258,6 +264,7 @@ export function SubsidyDetailFromJSONTyped(json: any, ignoreDiscriminator: boole
         'subsidy_id': json['subsidy_id'],
         'voucher_number': json['voucher_number'] == null ? undefined : json['voucher_number'],
         'worker_id': json['worker_id'],
+        'worker_name': json['worker_name'] == null ? undefined : json['worker_name'],
     };
 }
 
@@ -300,6 +307,7 @@ export function SubsidyDetailToJSONTyped(value?: SubsidyDetail | null, ignoreDis
         'subsidy_id': value['subsidy_id'],
         'voucher_number': value['voucher_number'],
         'worker_id': value['worker_id'],
+        'worker_name': value['worker_name'],
     };
 }
 

@@ -127,6 +127,12 @@ export interface SubsidyPublic {
      * @memberof SubsidyPublic
      */
     worker_id: string;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
+    worker_name?: string | null;
 }
 
 /**
@@ -173,6 +179,7 @@ export function SubsidyPublicFromJSONTyped(json: any, ignoreDiscriminator: boole
         'subsidy_id': json['subsidy_id'],
         'voucher_number': json['voucher_number'] == null ? undefined : json['voucher_number'],
         'worker_id': json['worker_id'],
+        'worker_name': json['worker_name'] == null ? undefined : json['worker_name'],
     };
 }
 
@@ -205,6 +212,7 @@ export function SubsidyPublicToJSONTyped(value?: SubsidyPublic | null, ignoreDis
         'subsidy_id': value['subsidy_id'],
         'voucher_number': value['voucher_number'],
         'worker_id': value['worker_id'],
+        'worker_name': value['worker_name'],
     };
 }
 
