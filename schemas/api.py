@@ -452,6 +452,7 @@ class SubsidyPublic(BaseModel):
     notice_end: date | None = Field(default=None, description="The first day after the public notice (公示)")
     paid_on: date | None = None
     voucher_number: str | None = None
+    worker_name: str | None = Field(default=None, description="The person's name, as every masked view shows it")
 
 
 class SubsidiesPublic(BaseModel):

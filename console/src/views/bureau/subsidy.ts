@@ -80,3 +80,26 @@ export function problemText(error: unknown, fallback: string): string {
   if (!(error instanceof ApiProblem)) return fallback
   return [...error.general, ...Object.values(error.fields)].join('；') || fallback
 }
+
+/**
+ * One write per row, a few at a time (each waits for its receipt, which is most of the time a step takes), so a
+ * bureau approving a page of applications does not wait for them one after another. Returns the refusals, each
+ * named by its row (`name`), and how many took effect.
+ */
+export async function sendEach<T>(rows: T[], write: (row: T) => Promise<{ event_id: string }>,
+                                  name: (row: T) => string, fallback: string, parallel = 6,
+): Promise<{ done: number; refusals: string[] }> {
+  const refusals: string[] = []
+  let done = 0
+  let next = 0
+  async function worker() {
+    while (next < rows.length) {
+      const row = rows[next++]
+      const why = await send(() => write(row)).catch((e) => problemText(e, fallback))
+      if (why) refusals.push(`${name(row)}：${why}`)
+      else done += 1
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(parallel, rows.length) }, worker))
+  return { done, refusals }
+}
