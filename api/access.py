@@ -117,6 +117,23 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/demands"): SENDERS[ev.DemandPosted],  # and: an employer its own, staff their regions
     ("POST", "/v1/demands/{demand_id}/close"): SENDERS[ev.DemandClosed],  # its employer, poster, admin
     ("POST", "/v1/workers/{worker_id}/intention"): SENDERS[ev.WorkerIntentionRecorded],
+    # organizations and the subsidy workflow (issue 21)
+    ("POST", "/v1/organizations"): STAFF,
+    ("GET", "/v1/organizations"): ALL,  # scoped: staff their region's, others themselves
+    ("GET", "/v1/organizations/{org_id}"): ALL,
+    ("GET", "/v1/organizations/{org_id}/history"): STAFF,
+    ("POST", "/v1/organizations/{org_id}/verification"): LIBRARY,
+    ("POST", "/v1/organizations/{org_id}/reveal"): STAFF,
+    ("POST", "/v1/subsidies/{subsidy_id}/application"): FIELD,
+    ("POST", "/v1/subsidies/{subsidy_id}/review"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/notice"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/objections"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/objection-decisions"): LIBRARY,
+    ("POST", "/v1/subsidies/{subsidy_id}/payment"): LIBRARY,
+    ("GET", "/v1/subsidies/{subsidy_id}"): STAFF,
+    ("GET", "/v1/subsidy-notice"): STAFF,
+    ("GET", "/v1/subsidy-notice.xlsx"): STAFF,
+    ("GET", "/v1/subsidy-budgets"): STAFF,
 }
 
 # ---- brand dynamic management (动态管理, issue 21) ----

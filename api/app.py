@@ -33,6 +33,7 @@ from api.routers import (
     health,
     imports,
     stats,
+    subsidy_workflow,  # organizations and subsidies (issue 21)
     workers,
 )
 from laowu import heap
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    brand_management.router):
         app.include_router(router, dependencies=Guard)
     app.include_router(demands.router, dependencies=Guard)  # job demands and matching (issue 19)
+    app.include_router(subsidy_workflow.router, dependencies=Guard)  # organizations and subsidies (issue 21)
     # /console/ and /dashboard: pages of the console's build (LAOWU_CONSOLE_DIR, else the checkout's console/dist);
     # no credential for the pages (their API calls need one)
     build = Path(settings.console_dir) if settings.console_dir else console.DIST

@@ -114,6 +114,23 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/v1/demands"): "postDemand",
     ("POST", "/v1/demands/{demand_id}/close"): "closeDemand",
     ("POST", "/v1/workers/{worker_id}/intention"): "recordIntention",
+    # organizations and the subsidy workflow (issue 21)
+    ("POST", "/v1/organizations"): "registerOrganization",
+    ("GET", "/v1/organizations"): "listOrganizations",
+    ("GET", "/v1/organizations/{org_id}"): "getOrganization",
+    ("GET", "/v1/organizations/{org_id}/history"): "listOrganizationHistory",
+    ("POST", "/v1/organizations/{org_id}/verification"): "verifyOrganization",
+    ("POST", "/v1/organizations/{org_id}/reveal"): "revealOrganization",
+    ("POST", "/v1/subsidies/{subsidy_id}/application"): "applySubsidy",
+    ("POST", "/v1/subsidies/{subsidy_id}/review"): "reviewSubsidy",
+    ("POST", "/v1/subsidies/{subsidy_id}/notice"): "noticeSubsidy",
+    ("POST", "/v1/subsidies/{subsidy_id}/objections"): "raiseSubsidyObjection",
+    ("POST", "/v1/subsidies/{subsidy_id}/objection-decisions"): "decideSubsidyObjection",
+    ("POST", "/v1/subsidies/{subsidy_id}/payment"): "recordSubsidyPayment",
+    ("GET", "/v1/subsidies/{subsidy_id}"): "getSubsidy",
+    ("GET", "/v1/subsidy-notice"): "listSubsidyNotice",
+    ("GET", "/v1/subsidy-notice.xlsx"): "exportSubsidyNotice",
+    ("GET", "/v1/subsidy-budgets"): "listSubsidyBudgets",
 }
 
 BEARER = "bearerAuth"

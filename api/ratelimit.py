@@ -17,6 +17,7 @@ ROUTE_CLASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/auth/token"), "token"),
     ("POST", re.compile(r"/v1/auth/login"), "login"),
     ("POST", re.compile(r"/v1/workers/[^/]+:reveal"), "reveal"),
+    ("POST", re.compile(r"/v1/organizations/[^/]+/reveal"), "reveal"),  # a person broker's ID number (issue 21)
     ("GET", re.compile(r"/v1/export/.+"), "export"),
     ("GET", re.compile(r"/v1/imports/[^/]+/errors\.xlsx"), "export"),
     ("POST", re.compile(r"/v1/imports/.+"), "import"),

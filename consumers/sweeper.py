@@ -44,9 +44,8 @@ async def sweep_once(pool: asyncpg.Pool, settings: Settings, today: date | None 
         for p in candidates:
             regions = list(dict.fromkeys([homes.get(p.worker_id, p.origin_region), p.origin_region]))
             alert_rows += [rows.alert_row(a, regions) for a in alert_rules.overdue(p, today)]
-            accrual = subsidy_rules.employment_service(p, today)
-            if accrual:
-                accrual_rows.append(rows.subsidy_row(accrual, p, regions))
+            # the organizer's service subsidy and the worker's migrant bonus fall due together (the same retention)
+            accrual_rows += [rows.subsidy_row(a, p, regions) for a in subsidy_rules.on_retention(p, today)]
         raised = set(await dstore.raise_alerts(conn, alert_rows))
         accrued = set(await dstore.accrue(conn, accrual_rows))
         # The same derived events as the ledger's (deterministic ids): raised by either, they are one downstream.

@@ -146,6 +146,7 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
                             "placement_id": p["placement_id"], "date": (departure + timedelta(days=20)).isoformat(),
                             "channel": "phone", "employment_status": "on_job", "monthly_wage": "6800", "satisfaction": 4,
                             "problems": ["wage_arrears"] if i == 0 else []}, f"demo-followup-{i}", clerk)
+            await load_subsidy_demo(client, settings, [p["placement_id"] for p in d["placements"]])
         await load_monitoring_demo(client, settings)
         await load_brand_management(client, settings, hainan[:1])
         await load_demo_demands(client, settings, seeking)
@@ -239,3 +240,84 @@ async def load_demo_demands(client: httpx.AsyncClient, settings: Settings, seeki
     recorded = await _post(client, "/v1/events:batch", {"events": events}, "demo-intentions-1", clerk) if events else {}
     await _wait(client, [r["event_id"] for r in posted["results"] if r.get("event_id")], auth=employer)
     await _wait(client, [r["event_id"] for r in recorded.get("results", []) if r.get("event_id")], auth=clerk)
+ORGANIZATIONS = [  # issue 21: a training institution, an HR service agency, a labour broker who is a person
+    {"org_id": "org-wc-training", "kind": "training_institution", "name": "文昌市职业技能培训学校",
+     "region_code": "469005", "uscc": "52469005MJ0000003W", "contact_name": "王老师"},
+    {"org_id": "org-hn-hr", "kind": "hr_service_agency", "name": "海南某人力资源服务有限公司", "region_code": "460100",
+     "uscc": "91469005MA5T000017"},
+]
+
+
+async def load_subsidy_demo(client: httpx.AsyncClient, settings: Settings, placement_ids: list[str]) -> None:
+    """Issue 21: organizations in the registry (the dispatch registered the workstation and the hotel on first use),
+    and the demo dispatch's entitlements through the workflow — applied for, reviewed (one refused), on a public
+    notice that ended, most of them paid — so every page of 补贴与机构 has something to show."""
+    clerk = _as(settings, "workstation", "ws-469005-01", "469005")
+    bureau = _as(settings, "bureau", "hrss-460000", "460000")
+    for org in ORGANIZATIONS:
+        await _post(client, "/v1/organizations", org, f"demo-org-{org['org_id']}", bureau)
+    broker = id_number_for("469005", date(1978, 4, 2), 88)
+    await _post(client, "/v1/organizations", {"kind": "labour_broker", "name": "符大姐", "region_code": "469005",
+                                              "id_number": broker, "contact_phone": "13907560088"},
+                "demo-org-broker", clerk)
+    placement_ids = placement_ids + await _second_dispatch(client, settings)
+    r = await _post(client, "/v1/organizations/ws-469005-01/verification",
+                    {"status": "verified", "reason": "工作站备案材料齐全"}, "demo-org-verify", bureau)
+    await _wait(client, [r["event_id"]])
+    wanted, mine, seen = set(placement_ids), [], -1
+    for _ in range(40):  # the confirmations were sent without waiting: until their entitlements stop arriving
+        found = (await client.get("/v1/subsidies", params={"organization_id": "ws-469005-01", "limit": 500},
+                                  headers=bureau)).json()["items"]
+        mine = [s for s in found if s["placement_id"] in wanted and s["status"] == "entitled"]
+        if mine and len(mine) == seen:
+            break
+        seen = len(mine)
+        await asyncio.sleep(0.5)
+    step = [(await _post(client, f"/v1/subsidies/{s['subsidy_id']}/application", {"note": "材料已收齐"},
+                         f"demo-apply-{s['subsidy_id']}", clerk))["event_id"] for s in mine]
+    await _wait(client, step)
+    start = date.today() - timedelta(days=10)
+    for n, s in enumerate(mine[:-2]):  # the last two wait on the review page
+        refuse = n == 0
+        r = await _post(client, f"/v1/subsidies/{s['subsidy_id']}/review", {
+            "decision": "refused" if refuse else "approved",
+            "reason": "未参加城镇职工社会保险" if refuse else "材料齐全，符合条件",
+            "checked": ["身份", "就业", "优先群体", "重复享受"]}, f"demo-review-{s['subsidy_id']}", bureau)
+        await _wait(client, [r["event_id"]])
+        if refuse:
+            continue
+        r = await _post(client, f"/v1/subsidies/{s['subsidy_id']}/notice", {
+            "notice_id": "gs-demo-01", "start_date": start.isoformat(), "days": 7},
+            f"demo-notice-{s['subsidy_id']}", bureau)
+        await _wait(client, [r["event_id"]])
+        if n % 2 == 0:  # half paid; the rest wait on the payments page
+            await _post(client, f"/v1/subsidies/{s['subsidy_id']}/payment", {
+                "paid_on": (start + timedelta(days=8)).isoformat(), "voucher_number": f"PZ-DEMO-{n:04d}",
+                "amount": s["amount"]}, f"demo-pay-{s['subsidy_id']}", bureau)
+
+
+async def _second_dispatch(client: httpx.AsyncClient, settings: Settings) -> list[str]:
+    """Four priority-group people of 文昌 sent to a Haikou hotel (省内跨市) a hundred days ago, confirmed: their
+    transport and social-insurance entitlements now, the service subsidy and migrant bonus when the sweeper passes."""
+    clerk = _as(settings, "workstation", "ws-469005-01", "469005")
+    employer = _as(settings, "employer", "emp-hk-hotel", "460105")
+    bodies = [registration(id_number_for("469005", date(1985, 3, 1) + timedelta(days=40 * n), 700 + n), name,
+                           brand_ids=["wenchang-chicken-chef"], priority_groups=["poverty_alleviated"])
+              for n, name in enumerate(["符海燕", "陈文强", "林小妹", "吴家兴"])]
+    batch = await _post(client, "/v1/events:batch", {"events": [{"type": "worker.registered", "payload": b}
+                                                                for b in bodies]}, "demo-workers-subsidy", clerk)
+    await _wait(client, [r["event_id"] for r in batch["results"] if r["status"] == "accepted"])
+    departure = date.today() - timedelta(days=100)
+    d = await _post(client, "/v1/dispatches", {
+        "dispatch_id": "demo-dispatch-2", "organizer_id": "ws-469005-01", "brand_id": "wenchang-chicken-chef",
+        "mode": "directed_interregional", "origin_region": "469005", "destination_region": "460105",
+        "employer": {"employer_id": "emp-hk-hotel", "name": "海口某酒店"}, "positions": ["厨师"],
+        "departure_date": departure.isoformat(), "group_transport": True,
+        "worker_ids": [r["worker_id"] for r in batch["results"]]}, "demo-dispatch-2", clerk)
+    await _wait(client, [d["event_id"]])
+    confirms = [(await _post(client, f"/v1/placements/{p['placement_id']}/confirm", {
+        "employer_id": "emp-hk-hotel", "position": "厨师", "start_date": (departure + timedelta(days=2)).isoformat(),
+        "monthly_wage": "5600", "contract": True}, f"demo-confirm-2-{i}", employer))["event_id"]
+        for i, p in enumerate(d["placements"])]
+    await _wait(client, confirms, auth=employer)
+    return [p["placement_id"] for p in d["placements"]]

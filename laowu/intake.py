@@ -61,6 +61,28 @@ class PlacementRef:
 
 
 @dataclass(frozen=True)
+class OrganizationRef:
+    """What the API looked up about a registered (or accepted) organization (issue 21)."""
+
+    org_id: str
+    status: str
+    region_code: str | None
+
+
+@dataclass(frozen=True)
+class SubsidyRef:
+    """What the API looked up about an entitlement before accepting a workflow event about it (issue 21)."""
+
+    subsidy_id: str
+    worker_id: str
+    organization_id: str
+    origin_region: str
+    status: str
+    applicant_id: str | None = None
+    applied_on: str | None = None
+
+
+@dataclass(frozen=True)
 class Context:
     """Who is sending (set by the API from the credential, never from the body) and the event's id.
 

@@ -451,6 +451,17 @@ class SubsidyPublic(BaseModel):
     rule_version: str
     accrued_at: datetime
     regions: list[str]
+    status: str = Field(default="entitled", description="entitled · applied · approved · refused · noticed · paid "
+                        "(issue 21: the workflow from entitlement to payment record)")
+    period: int | None = Field(default=None, description="The rule period (year) the entitlement belongs to")
+    rule_region: str | None = Field(default=None, description="The region whose rules (and budget) decided it")
+    origin_region: str | None = None
+    applicant_id: str | None = None
+    notice_id: str | None = None
+    notice_end: date | None = Field(default=None, description="The first day after the public notice (公示)")
+    paid_on: date | None = None
+    voucher_number: str | None = None
+    worker_name: str | None = Field(default=None, description="The person's name, as every masked view shows it")
 
 
 class SubsidiesPublic(BaseModel):
@@ -588,3 +599,158 @@ class DemandMatch(BaseModel):
 class DemandMatches(BaseModel):
     worker_id: str
     items: list[DemandMatch]
+# ---- organizations and the subsidy workflow (issue 21) -----------------------------------------------------------
+OrganizationKind = Literal["employer", "workstation", "service_station", "training_institution",
+                           "industry_association", "hr_service_agency", "labour_broker"]
+
+
+class OrganizationCreate(Write):
+    """机构登记. A firm gives its unified social credit code (``uscc``); a labour broker who is a person gives an ID
+    number instead (encrypted at rest, masked in every view, revealed only through the audited reveal)."""
+
+    org_id: Identifier | None = None
+    kind: OrganizationKind
+    name: Name
+    region_code: RegionCode
+    uscc: Line64 | None = None
+    id_number: RawIdNumber | None = None
+    contact_name: Name | None = None
+    contact_phone: RawPhone | None = None
+
+
+class OrganizationVerify(Write):
+    status: Literal["verified", "rejected", "suspended"]
+    reason: Text
+
+
+class OrganizationPublic(BaseModel):
+    org_id: str
+    kind: str
+    name: str
+    region_code: str
+    uscc: str | None = None
+    id_number_masked: str | None = None
+    contact_name: str | None = None
+    contact_phone_masked: str | None = None
+    status: Literal["pending", "verified", "rejected", "suspended"]
+    first_use: bool = Field(description="Registered on first use by a dispatch, for the bureau to verify")
+    registered_by: str | None = None
+    registered_at: datetime | None = None
+    status_reason: str | None = None
+    verified_by: str | None = None
+
+
+class RevealedOrganization(OrganizationPublic):
+    """The audited reveal: a person broker's ID number and the contact phone in full."""
+
+    id_number: str | None = None
+    contact_phone: str | None = None
+
+
+class OrganizationsPublic(BaseModel):
+    items: list[OrganizationPublic]
+    next_cursor: str | None = None
+
+
+class OrganizationAccepted(Accepted):
+    org_id: str
+
+
+class SubsidyApply(Write):
+    note: Text | None = None
+
+
+class SubsidyReview(Write):
+    decision: Literal["approved", "refused"]
+    reason: Text
+    checked: list[Line64] = Field(default_factory=list, max_length=20,
+                                  description="What the reviewer checked (身份, 就业, 优先群体, 重复享受, 预算 …)")
+
+
+class SubsidyNotice(Write):
+    notice_id: Identifier
+    start_date: Day
+    days: int | None = Field(default=None, ge=1, le=90, description="Defaults to the region's rules' notice_days")
+
+
+class SubsidyObjection(Write):
+    objection_id: Identifier | None = None
+    summary: Text
+
+
+class SubsidyObjectionDecision(Write):
+    objection_id: Identifier
+    upheld: bool
+    reason: Text
+
+
+class SubsidyPayment(Write):
+    paid_on: Day
+    voucher_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), CLEAN]
+    amount: Decimal = Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)
+
+
+class SubsidyAccepted(Accepted):
+    subsidy_id: str
+    objection_id: str | None = None
+
+
+class ObjectionPublic(BaseModel):
+    objection_id: str
+    summary: str
+    raised_on: date
+    upheld: bool | None = None
+    reason: str | None = None
+    decided_on: date | None = None
+
+
+class SubsidyDetail(SubsidyPublic):
+    """An entitlement with its workflow and history (申请 → 审核 → 公示 → 异议 → 发放记录)."""
+
+    application_note: str | None = None
+    applied_at: datetime | None = None
+    reviewer_id: str | None = None
+    reviewed_at: datetime | None = None
+    review_reason: str | None = None
+    checked: list[str] = Field(default_factory=list)
+    notice_start: date | None = None
+    objections: list[ObjectionPublic] = Field(default_factory=list)
+    paid_amount: Decimal | None = None
+    history: list[HistoryItem] = Field(default_factory=list)
+
+
+class NoticeItem(BaseModel):
+    """A line of the public notice (公示名单), masked as public lists are: the ID number keeps its address code."""
+
+    seq: int
+    subsidy_id: str
+    name: str
+    id_number_masked: str
+    kind: str
+    kind_label: str
+    amount: Decimal
+    organization_id: str
+    organization_name: str | None = None
+    notice_id: str
+    notice_start: date
+    notice_end: date
+    status: str
+    objections: int
+
+
+class NoticePublic(BaseModel):
+    items: list[NoticeItem]
+    total: Decimal = Field(description="The sum of the lines not refused (an upheld objection refuses a line)")
+
+
+class BudgetPublic(BaseModel):
+    rule_region: str
+    year: int
+    budget: Decimal
+    committed: Decimal
+    paid: Decimal
+    left: Decimal
+
+
+class BudgetsPublic(BaseModel):
+    items: list[BudgetPublic]

@@ -143,7 +143,7 @@ Problem = Literal["wage_arrears", "no_contract", "injury", "dispute"]
 AlertKind = Literal[
     "unconfirmed_placement", "followup_overdue", "wage_arrears", "injury", "early_separation", "employment_drop"
 ]
-SubsidyKind = Literal["transport", "social_insurance", "employment_service"]
+SubsidyKind = Literal["transport", "social_insurance", "employment_service", "migrant_bonus"]
 Role = Literal["workstation", "employer", "bureau", "admin", "reviewer"]
 
 

@@ -220,6 +220,91 @@ class WorkerIntentionRecorded(Intention):
     """求职意向 (and 未就业原因) recorded or changed after registration; the newest ``occurred_at`` wins as a whole."""
 
     worker_id: WorkerId
+# ---- organizations and the subsidy workflow (issue 21) ---------------------------------------------------------
+OrganizationKind = Literal["employer", "workstation", "service_station", "training_institution",
+                           "industry_association", "hr_service_agency", "labour_broker"]
+
+
+class OrganizationRegistered(Strict):
+    """机构登记: a firm by its credit code; a labour broker who is a person by an ID number, encrypted and masked as a
+    worker's (the plaintext never travels)."""
+
+    org_id: Identifier
+    kind: OrganizationKind
+    name: Name
+    region_code: RegionCode
+    uscc: Line64 | None = None
+    id_number_enc: Ciphertext | None = None
+    id_number_masked: Clean | None = None
+    contact_name: Name | None = None
+    contact_phone_enc: Ciphertext | None = None
+    contact_phone_masked: Clean | None = None
+
+
+class OrganizationVerified(Strict):
+    """核实: the bureau's verdict on a registration (verified, rejected, suspended), with a reason."""
+
+    org_id: Identifier
+    region_code: RegionCode
+    status: Literal["verified", "rejected", "suspended"]
+    reason: Text
+
+
+class SubsidyApplied(Strict):
+    """申请: by the organizer, or for the person by a workstation. ``origin_region``: the entitlement's."""
+
+    subsidy_id: Clean
+    origin_region: RegionCode
+    applicant_id: Identifier
+    note: Text | None = None
+
+
+class SubsidyReviewed(Strict):
+    """审核: approved or refused with a reason, and what was checked."""
+
+    subsidy_id: Clean
+    origin_region: RegionCode
+    reviewer_id: Identifier
+    decision: Literal["approved", "refused"]
+    reason: Text
+    checked: list[Line64] = Field(default_factory=list, max_length=20)
+
+
+class SubsidyNoticed(Strict):
+    """公示: on public notice from ``start_date`` for ``days`` days (event time)."""
+
+    subsidy_id: Clean
+    origin_region: RegionCode
+    notice_id: Identifier
+    start_date: date
+    days: int = Field(ge=1, le=90)
+
+
+class SubsidyObjectionRaised(Strict):
+    """异议: recorded by the bureau while the notice runs."""
+
+    subsidy_id: Clean
+    origin_region: RegionCode
+    objection_id: Identifier
+    summary: Text
+
+
+class SubsidyObjectionDecided(Strict):
+    subsidy_id: Clean
+    origin_region: RegionCode
+    objection_id: Identifier
+    upheld: bool
+    reason: Text
+
+
+class SubsidyPaid(Strict):
+    """发放记录: the platform records a payment made elsewhere (date, voucher number, amount); it does not pay."""
+
+    subsidy_id: Clean
+    origin_region: RegionCode
+    paid_on: date
+    voucher_number: Line64
+    amount: Yuan
 
 
 # ---- derived events ---------------------------------------------------------------------------
@@ -527,6 +612,18 @@ CATALOGUE: tuple[EventSpec, ...] = (
     EventSpec("demand.posted", DemandPosted, _D, "demand_id", frozenset({"employer", "workstation", "bureau", "admin"})),
     EventSpec("demand.closed", DemandClosed, _D, "demand_id", frozenset({"employer", "workstation", "bureau", "admin"})),
     EventSpec("worker.intention_recorded", WorkerIntentionRecorded, _W, "worker_id", STAFF),
+    # organizations and the subsidy workflow (issue 21): the registry travels with the library, a claim's events
+    # with the dispatches, keyed by the subsidy; the bureau of the entitlement's origin decides
+    EventSpec("organization.registered", OrganizationRegistered, _B, "org_id", STAFF, region_field="region_code"),
+    EventSpec("organization.verified", OrganizationVerified, _B, "org_id", LIBRARY, region_field="region_code"),
+    EventSpec("subsidy.applied", SubsidyApplied, _D, "subsidy_id", FIELD, "applicant_id", "origin_region"),
+    EventSpec("subsidy.reviewed", SubsidyReviewed, _D, "subsidy_id", LIBRARY, "reviewer_id", "origin_region"),
+    EventSpec("subsidy.noticed", SubsidyNoticed, _D, "subsidy_id", LIBRARY, region_field="origin_region"),
+    EventSpec("subsidy.objection_raised", SubsidyObjectionRaised, _D, "subsidy_id", LIBRARY,
+              region_field="origin_region"),
+    EventSpec("subsidy.objection_decided", SubsidyObjectionDecided, _D, "subsidy_id", LIBRARY,
+              region_field="origin_region"),
+    EventSpec("subsidy.paid", SubsidyPaid, _D, "subsidy_id", LIBRARY, region_field="origin_region"),
 )
 SPECS: dict[str, EventSpec] = {spec.name: spec for spec in CATALOGUE}
 
@@ -572,4 +669,12 @@ EventType = Literal[
     "demand.posted",
     "demand.closed",
     "worker.intention_recorded",
+    "organization.registered",
+    "organization.verified",
+    "subsidy.applied",
+    "subsidy.reviewed",
+    "subsidy.noticed",
+    "subsidy.objection_raised",
+    "subsidy.objection_decided",
+    "subsidy.paid",
 ]

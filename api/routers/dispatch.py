@@ -31,7 +31,7 @@ from schemas.api import (
     PlacementWorker,
     SubsidiesPublic,
 )
-from schemas.common import AlertKind, PlacementStatus
+from schemas.common import AlertKind, PlacementStatus, SubsidyKind
 
 router = APIRouter(route_class=JSONRoute, tags=["organized output"])
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -131,8 +131,11 @@ async def list_subsidies(
     organization_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
+    status: Annotated[str | None, Query(pattern=r"^(entitled|applied|approved|refused|noticed|paid)$")] = None,
+    kind: SubsidyKind | None = None,
 ) -> SubsidiesPublic:
+    """Entitlements (享受资格) and where their workflow stands; ``status=applied`` is the bureau's list to review."""
     rows = await queries.subsidies(pool, region=region, worker_id=worker_id, organization_id=organization_id,
-                                   after=decode_cursor(cursor), limit=limit, viewer=actor)
+                                   after=decode_cursor(cursor), limit=limit, viewer=actor, status=status, kind=kind)
     return SubsidiesPublic(items=rows,  # type: ignore[arg-type]
                            next_cursor=encode_cursor(rows[-1]["subsidy_id"]) if len(rows) == limit else None)

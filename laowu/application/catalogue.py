@@ -21,12 +21,15 @@ from laowu.application import brand_management as bm
 from laowu.application import casework as cases
 from laowu.application import commands as c
 from laowu.application import handlers as h
+from laowu.application import subsidy_workflow as sw
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
 from laowu.domain import brand_review, lifecycle
 from laowu.domain import brands as brand_rules
 from laowu.domain import casework as case_rules
 from laowu.domain import demands as demand_rules
+from laowu.domain import organizations as org_rules
+from laowu.domain import subsidy_claims as claim_rules
 from laowu.domain import workers as worker_rules
 from laowu.domain.errors import DomainError
 from laowu.intake import Context, Intake
@@ -129,6 +132,21 @@ ENTRIES: tuple[Entry, ...] = (
     _entry("worker.intention_recorded", bodies.body_for(ev.WorkerIntentionRecorded, "worker_id"),
            c.RecordIntention, h.record_about_worker,
            Rule("worker", worker_rules.record_intention)),
+    # organizations and the subsidy workflow (issue 21)
+    _entry("organization.registered", bodies.OrganizationCreate, sw.RegisterOrganization, sw.register_organization,
+           Rule("organization", org_rules.register)),
+    _entry("organization.verified", bodies.OrganizationVerify, sw.VerifyOrganization, sw.verify_organization,
+           Rule("organization", org_rules.verify)),
+    _entry("subsidy.applied", bodies.SubsidyApply, sw.ApplySubsidy, sw.apply_subsidy, Rule("claim", claim_rules.apply)),
+    _entry("subsidy.reviewed", bodies.SubsidyReview, sw.ReviewSubsidy, sw.review_subsidy,
+           Rule("claim", claim_rules.review)),
+    _entry("subsidy.noticed", bodies.SubsidyNotice, sw.NoticeSubsidy, sw.notice_subsidy,
+           Rule("claim", claim_rules.notice)),
+    _entry("subsidy.objection_raised", bodies.SubsidyObjection, sw.RaiseSubsidyObjection, sw.raise_objection,
+           Rule("claim", claim_rules.raise_objection)),
+    _entry("subsidy.objection_decided", bodies.SubsidyObjectionDecision, sw.DecideSubsidyObjection,
+           sw.decide_objection, Rule("claim", claim_rules.decide_objection)),
+    _entry("subsidy.paid", bodies.SubsidyPayment, sw.PaySubsidy, sw.pay_subsidy, Rule("claim", claim_rules.pay)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

@@ -29,6 +29,8 @@ class Wants:
     accounts: set[str] = field(default_factory=set)  # accounts a case is assigned to (issue 20)
     brand_files: set[str] = field(default_factory=set)  # issue 21: brands managed (document and figures)
     demands: set[str] = field(default_factory=set)  # job demands closed or filled (issue 19)
+    organizations: set[str] = field(default_factory=set)  # organizations registered or verified (issue 21)
+    subsidies: set[str] = field(default_factory=set)  # entitlements whose workflow moves (issue 21)
 
 
 class Command:

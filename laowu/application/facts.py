@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
 from laowu.domain.demands import DemandRecord
-from laowu.intake import PlacementRef
+from laowu.intake import OrganizationRef, PlacementRef, SubsidyRef
 from laowu.store.brand_figures import BrandFile
 from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
 from schemas.common import Actor
@@ -61,6 +61,13 @@ class Lookups(Protocol):
 
     async def demands(self, demand_ids: list[str], actor: Actor) -> dict[str, DemandRecord]:
         """Job demands in the ledger that ``actor`` sees (issue 19)."""
+
+    async def organization_refs(self, org_ids: list[str]) -> dict[str, OrganizationRef]:
+        """Registered organizations, or accepted and undecided registrations (status ``pending``)."""
+        ...
+
+    async def subsidy_refs(self, subsidy_ids: list[str], actor: Actor) -> dict[str, SubsidyRef]:
+        """Entitlements ``actor`` sees, with where their workflow stands."""
         ...
 
 
@@ -100,6 +107,8 @@ class Facts:
     accounts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # enabled account → (role, region)
     brand_files: dict[str, BrandFile] = field(default_factory=dict)
     demands: dict[str, DemandRecord] = field(default_factory=dict)
+    organizations: dict[str, OrganizationRef] = field(default_factory=dict)
+    subsidies: dict[str, SubsidyRef] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -154,4 +163,8 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.brand_files = await lookups.brand_files(sorted(w.brand_files))
     if w.demands:
         facts.demands = await lookups.demands(sorted(w.demands), actor)
+    if w.organizations:
+        facts.organizations = await lookups.organization_refs(sorted(w.organizations))
+    if w.subsidies:
+        facts.subsidies = await lookups.subsidy_refs(sorted(w.subsidies), actor)
     return facts

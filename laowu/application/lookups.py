@@ -9,8 +9,8 @@ import asyncpg
 
 from laowu.domain.demands import DemandRecord
 from laowu.domain.statistics import BEIJING
-from laowu.intake import PlacementRef
-from laowu.store import brand_figures, cases, known, queries
+from laowu.intake import OrganizationRef, PlacementRef, SubsidyRef
+from laowu.store import brand_figures, cases, known, queries, subsidy_reads
 from laowu.store import demands as demand_store
 from laowu.store.brand_figures import BrandFile
 from schemas.common import Actor
@@ -56,3 +56,9 @@ class PoolLookups:
 
     async def demands(self, demand_ids: list[str], actor: Actor) -> dict[str, DemandRecord]:
         return await demand_store.visible(self.pool, demand_ids, actor)
+
+    async def organization_refs(self, org_ids: list[str]) -> dict[str, OrganizationRef]:
+        return await subsidy_reads.organization_refs(self.pool, org_ids)
+
+    async def subsidy_refs(self, subsidy_ids: list[str], actor: Actor) -> dict[str, SubsidyRef]:
+        return await subsidy_reads.subsidy_refs(self.pool, subsidy_ids, actor)

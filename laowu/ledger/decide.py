@@ -27,8 +27,9 @@ from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.outcome import Changes, Rejected
 from laowu.domain.workers import WorkerRecord
-from laowu.ledger import deferral, derived, rows
+from laowu.ledger import deferral, derived, registry, rows
 from laowu.ledger.deferral import Deferred
+from laowu.ledger.registry import RegistryDecision
 from laowu.ledger.rules import RULES, Effects
 from laowu.ledger.state import AlertFact, FollowUpFact, LedgerState
 from schemas.envelope import Envelope
@@ -67,6 +68,8 @@ class Decision:
     case_history: list[dict[str, Any]] = field(default_factory=list)
     demands: dict[str, DemandRecord] = field(default_factory=dict)
     """Job demands posted, closed or filled by this batch."""
+    registry: RegistryDecision = field(default_factory=RegistryDecision)
+    """Organizations and subsidy claims (issue 21)."""
 
 
 def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] = (), now: datetime | None = None) -> Decision:
@@ -145,6 +148,10 @@ class _Decider:
             return self.apply_case(e)
         if kind == "demand":
             return self.apply_demand(e)
+        if kind == "organization":
+            return registry.apply_organization(self.s, self.out.registry, e)
+        if kind == "claim":
+            return registry.apply_claim(self.s, self.out.registry, e)
         return self.apply_placement(e)
 
     def apply_case(self, e: Envelope) -> str:
@@ -275,6 +282,7 @@ class _Decider:
             demand_rules.fill(demand, fills)
             demand.version += 1
             self.out.demands[demand.demand_id] = demand
+        registry.first_use(self.s, self.out.registry, e)
         return str(did)
 
     def apply_placement(self, e: Envelope) -> str:

@@ -12,12 +12,16 @@ import itertools
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from laowu.domain import subsidies as subsidy_rules
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.organizations import OrganizationRecord
+from laowu.domain.subsidy_claims import Budget, ClaimRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
 from laowu.ledger.deferral import waited_on
@@ -46,6 +50,11 @@ class InMemoryLedger(Repository):
         self.case_records: dict[str, Case] = {}
         self.case_history: list[dict[str, Any]] = []
         self.demand_records: dict[str, DemandRecord] = {}
+        self.organization_records: dict[str, OrganizationRecord] = {}
+        self.organization_history: list[dict[str, Any]] = []
+        self.claim_records: dict[str, ClaimRecord] = {}
+        self.claim_history: list[dict[str, Any]] = []
+        self.budget_records: dict[tuple[str, int], Budget] = {}
         self._seq = itertools.count()
 
     # ---- what the API does before the ledger sees an event ------------------------------------------
@@ -151,6 +160,34 @@ class InMemoryLedger(Repository):
                 keys.add(row["waits_for"])
         return keys
 
+    async def organizations(self, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+        return {o: copy.deepcopy(self.organization_records[o]) for o in org_ids if o in self.organization_records}
+
+    async def claims(self, subsidy_ids: Iterable[str]) -> dict[str, ClaimRecord]:
+        out = {}
+        for sid in subsidy_ids:
+            if sid in self.claim_records:
+                out[sid] = copy.deepcopy(self.claim_records[sid])
+            elif sid in self.subsidies:
+                row = self.subsidies[sid]
+                day = row["accrued_at"].date()
+                out[sid] = ClaimRecord(sid, row["kind"], row["worker_id"], row["organization_id"],
+                                       row["placement_id"], Decimal(row["amount"]), row["rule_version"],
+                                       row.get("rule_region") or "default", row.get("period") or day.year,
+                                       row["origin_region"], day)
+        return out
+
+    async def rivals(self, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], dict[str, str]]:
+        out: dict[tuple[str, str, int], dict[str, str]] = {k: {} for k in keys}
+        for c in self.claim_records.values():
+            if c.rival_key in out:
+                out[c.rival_key][c.subsidy_id] = c.status
+        return out
+
+    async def budgets(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Budget]:
+        return {k: copy.copy(self.budget_records.get(k) or Budget(k[0], k[1], subsidy_rules.budget_of(*k)))
+                for k in keys}
+
     # ---- the write ----------------------------------------------------------------------------
     async def save(self, d: Decision) -> None:
         d = copy.deepcopy(d)
@@ -172,6 +209,11 @@ class InMemoryLedger(Repository):
             self.alerts.setdefault(row["alert_id"], row)
         for row in d.subsidies:
             self.subsidies.setdefault(row["subsidy_id"], row)
+        self.organization_records.update(d.registry.organizations)
+        self.organization_history += d.registry.organization_history
+        self.claim_records.update(d.registry.claims)
+        self.claim_history += d.registry.claim_history
+        self.budget_records.update(d.registry.budgets)
         for r in d.receipts:
             held = self.receipts.get(r["event_id"])
             if held is None or held["status"] == "accepted":

@@ -12,7 +12,9 @@ from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.organizations import OrganizationRecord
 from laowu.domain.subsidies import subsidy_ids
+from laowu.domain.subsidy_claims import Budget, ClaimRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
 from laowu.ledger.repository import Repository
@@ -22,6 +24,7 @@ from laowu.store import demands as demand_store
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
 from laowu.store import outbox as outbox_store
+from laowu.store import subsidy_claims as claim_store
 
 
 class PostgresLedger(Repository):
@@ -83,8 +86,23 @@ class PostgresLedger(Repository):
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)
 
+    async def organizations(self, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+        return await claim_store.load_organizations(self.conn, org_ids)
+
+    async def claims(self, subsidy_ids: Iterable[str]) -> dict[str, ClaimRecord]:
+        return await claim_store.load_claims(self.conn, subsidy_ids)
+
+    async def rivals(self, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], dict[str, str]]:
+        return await claim_store.load_rivals(self.conn, keys)
+
+    async def budgets(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Budget]:
+        return await claim_store.load_budgets(self.conn, keys)
+
     async def save(self, d: Decision) -> None:
         conn = self.conn
+        r = d.registry
+        await claim_store.save_organizations(conn, list(r.organizations.values()))
+        await store.append_history(conn, "organization_events", r.organization_history)
         await store.save_brands(conn, list(d.brands.values()))
         await store.save_workers(conn, list(d.workers.values()))
         await demand_store.save_demands(conn, list(d.demands.values()))
@@ -98,6 +116,9 @@ class PostgresLedger(Repository):
         await dstore.insert(conn, "alerts", d.alerts)
         await dstore.insert(conn, "subsidies", d.subsidies)
         await case_store.save_cases(conn, list(d.cases.values()), d.case_history)
+        await claim_store.save_claims(conn, list(r.claims.values()))
+        await claim_store.save_budgets(conn, list(r.budgets.values()))
+        await store.append_history(conn, "subsidy_events", r.claim_history)
         await store.decide(conn, d.receipts)
         await outbox_store.enqueue(conn, [(self.topic(t), k, env) for t, k, env in d.outbox])
         await dstore.resolve(conn, d.resolved)

@@ -20,6 +20,8 @@ from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.organizations import OrganizationRecord
+from laowu.domain.subsidy_claims import Budget, ClaimRecord
 from laowu.domain.workers import WorkerRecord
 from laowu.ledger import deferral
 from laowu.ledger.decide import Decision, decide
@@ -87,6 +89,23 @@ class Repository(ABC):
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         """Keys deferred events have waited for longer than ``older_than_s`` although they are settled."""
 
+    @abstractmethod
+    async def organizations(self, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+        """Registered organizations among ``org_ids`` (locked: a first use and a registration may race)."""
+
+    @abstractmethod
+    async def claims(self, subsidy_ids: Iterable[str]) -> dict[str, ClaimRecord]:
+        """Entitlements with where their workflow stands (locked)."""
+
+    @abstractmethod
+    async def rivals(self, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], dict[str, str]]:
+        """For (worker, kind, period): the person's entitlements in a workflow and their status, the keys locked
+        so that two consumers cannot both grant one person's period."""
+
+    @abstractmethod
+    async def budgets(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Budget]:
+        """(rule region, year) → the budget (from the rules) with what is committed and paid (locked)."""
+
     # ---- writing ------------------------------------------------------------------------------
     @abstractmethod
     async def save(self, decision: Decision) -> None: ...
@@ -146,6 +165,7 @@ class Repository(ABC):
         if missing := demand_ids - set(s.demands) - coming:  # a dispatch naming a posting the ledger refused
             s.refused_registrations.update(
                 {f"demand:{d}": why for d, why in (await self.refused_postings(missing)).items()})
+        await self._load_registry(s, [*todo, *waiting])
         wanted: dict[str, set[str]] = {"alerts": set(), "subsidies": set(), "followups": set()}
         for e in [*todo, *waiting]:
             rule = RULES[e.type]
@@ -155,6 +175,26 @@ class Repository(ABC):
             s.alerts, s.subsidies, s.followups = await self.placement_facts(
                 wanted["alerts"], wanted["subsidies"], wanted["followups"])
         return s
+
+    async def _load_registry(self, s: LedgerState, events: list[Envelope]) -> None:
+        """Organizations registered, verified or named by a dispatch (first use); claims moved, with the person's
+        rival entitlements and the budgets they draw on (issue 21). Nothing is read for a batch without them."""
+        org_ids: set[str] = set()
+        claim_ids: set[str] = set()
+        for e in events:
+            kind = RULES[e.type].kind
+            if kind == "organization":
+                org_ids.add(e.payload["org_id"])
+            elif kind == "dispatch":
+                org_ids.update((e.payload["organizer_id"], e.payload["employer"]["employer_id"]))
+            elif kind == "claim":
+                claim_ids.add(e.payload["subsidy_id"])
+        if org_ids:
+            s.organizations = await self.organizations(org_ids)
+        if claim_ids:
+            s.claims = await self.claims(claim_ids)
+            s.rivals = await self.rivals({c.rival_key for c in s.claims.values()})
+            s.budgets = await self.budgets({c.budget_key for c in s.claims.values()})
 
     async def _load_waiting(self, s: LedgerState, keys: set[str]) -> set[str]:
         """Load what waits for ``keys`` and the records it names; returns the keys those events may unblock."""
@@ -220,8 +260,12 @@ async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str
 
 
 def _phase(e: Envelope) -> int:
-    kind = RULES[e.type].kind
-    return 0 if kind in ("brand", "demand") else 2 if kind == "dispatch" else 3 if kind == "case" else 1
+    """The library, the registry and the demands first; a dispatch after the workers it names; casework and a
+    subsidy's workflow after the dispatches and placements they stem from."""
+    return _PHASES.get(RULES[e.type].kind, 1)
+
+
+_PHASES = {"brand": 0, "demand": 0, "organization": 0, "dispatch": 2, "case": 3, "claim": 3}
 
 
 def _demand_named(e: Envelope) -> str | None:

@@ -71,7 +71,7 @@ def subsidy_row(a: Accrual, placement: PlacementRecord, regions: list[str]) -> d
     return {"subsidy_id": a.subsidy_id, "kind": a.kind, "worker_id": a.worker_id, "organization_id": a.organization_id,
             "placement_id": a.placement_id, "amount": str(a.amount), "rule_version": a.rule_version,
             "accrued_at": day_start(a.accrued_on), "regions": regions, "origin_region": placement.origin_region,
-            "brand_id": placement.brand_id}
+            "brand_id": placement.brand_id, "period": a.period, "rule_region": a.rule_region}
 
 
 FOLLOWUP_COLUMNS = ("followup_id", "placement_id", "worker_id", "date", "channel", "employment_status",

@@ -19,7 +19,7 @@ from laowu.domain.lifecycle import PlacementRecord
 from laowu.ledger import rows
 from schemas.envelope import Envelope
 
-Kind = Literal["brand", "worker", "dispatch", "placement", "case", "demand"]
+Kind = Literal["brand", "worker", "dispatch", "placement", "case", "demand", "organization", "claim"]
 
 
 class Effects:
@@ -71,6 +71,8 @@ FACTS_OF: dict[Effect, frozenset[str]] = {
 class Rule:
     """``apply(record, payload, occurred_at) → (record, changes)`` for brands, workers and demands;
     ``apply(case, payload, occurred_at) → changes`` for an alert's casework (issue 20);
+    ``apply(record, payload, occurred_at, source) → (record, changes)`` for organizations (机构);
+    ``apply(claim, payload, occurred_at, context) → changes`` for a subsidy claim's workflow (issue 21);
     ``apply(worker, placement, payload) → changes`` for placements; none for a dispatch (``decide`` splits it
     into placements with ``lifecycle.dispatch``)."""
 

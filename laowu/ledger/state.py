@@ -11,6 +11,8 @@ from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
+from laowu.domain.organizations import OrganizationRecord
+from laowu.domain.subsidy_claims import Budget, ClaimRecord
 from laowu.domain.workers import WorkerRecord
 from schemas.envelope import Envelope
 
@@ -59,3 +61,11 @@ class LedgerState:
     """Alerts worked by this batch's casework events, as cases (issue 20)."""
     demands: dict[str, DemandRecord] = field(default_factory=dict)
     """Job demands the batch's events name (locked: fills are counted one batch at a time)."""
+    organizations: dict[str, OrganizationRecord] = field(default_factory=dict)
+    """Organizations the batch registers, verifies, or names in a dispatch (registered on first use)."""
+    claims: dict[str, ClaimRecord] = field(default_factory=dict)
+    """Entitlements whose workflow the batch moves (issue 21)."""
+    rivals: dict[tuple[str, str, int], dict[str, str]] = field(default_factory=dict)
+    """(worker, kind, period) → the person's entitlements of that kind and period in a workflow, with their status."""
+    budgets: dict[tuple[str, int], Budget] = field(default_factory=dict)
+    """(rule region, year) → the budget and what is committed and paid from it (locked)."""

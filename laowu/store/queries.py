@@ -240,11 +240,20 @@ async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, op
 
 
 async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | None, organization_id: str | None,
-                    after: str | None, limit: int, viewer: Viewer) -> list[dict[str, Any]]:
+                    after: str | None, limit: int, viewer: Viewer, status: str | None = None,
+                    kind: str | None = None) -> list[dict[str, Any]]:
+    """Entitlements with where their workflow stands (issue 21: no ``subsidy_claims`` row means ``entitled``)."""
     f = Filter()
     source, order = covered(f, "subsidies", viewer, region, after)
-    f.add("t.worker_id = ?", worker_id).add("t.organization_id = ?", organization_id)
-    return await f.page(pool, f"SELECT t.* FROM {source}", order, limit)
+    f.add("t.worker_id = ?", worker_id).add("t.organization_id = ?", organization_id).add("t.kind = ?", kind)
+    if status == "entitled":
+        f.raw("k.status IS NULL")
+    else:
+        f.add("k.status = ?", status)
+    return await f.page(pool, f"SELECT t.*, COALESCE(k.status, 'entitled') AS status, COALESCE(k.period, t.period) "
+                              "AS period, k.applicant_id, k.notice_id, k.notice_end, k.paid_on, k.voucher_number, "
+                              "(SELECT w.name FROM workers w WHERE w.worker_id = t.worker_id) AS worker_name "
+                              f"FROM {source} LEFT JOIN subsidy_claims k ON k.subsidy_id = t.subsidy_id", order, limit)
 
 
 COVERS = {"alerts": ("alert_regions", "alert_id"), "subsidies": ("subsidy_regions", "subsidy_id")}

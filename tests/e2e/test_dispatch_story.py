@@ -117,8 +117,9 @@ async def test_full_story(api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: An
     early = (await api.get("/v1/alerts", params={"kind": "early_separation"})).json()["items"]
     assert [a["worker_id"] for a in early] == [workers[1]]
 
-    # Three months on: employment service subsidies for exactly the 16 retained placements.
-    assert await sweep_once(pool, settings, today=start + timedelta(days=98)) == (0, 16)
+    # Three months on: employment service subsidies for exactly the 16 retained placements, and the migrant-work
+    # bonus (外出务工奖补, issue 21) for the 4 priority-group workers among them.
+    assert await sweep_once(pool, settings, today=start + timedelta(days=98)) == (0, 20)
     await settle(pool, [])
     subsidies = (await api.get("/v1/subsidies", params={"limit": 500})).json()["items"]
     by_kind: dict[str, list[dict[str, Any]]] = {}
@@ -127,12 +128,13 @@ async def test_full_story(api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: An
     retained = set(workers[:18]) - {workers[1], workers[2]}
     assert {s["worker_id"] for s in by_kind["employment_service"]} == retained
     assert all(s["organization_id"] == "ws-469005-01" and Decimal(s["amount"]) == Decimal("400.00")
-               and s["rule_version"] == "2026.1-hainan" for s in by_kind["employment_service"])
+               and s["rule_version"] == "2026.2-hainan" for s in by_kind["employment_service"])
+    assert {s["worker_id"] for s in by_kind["migrant_bonus"]} == retained & set(workers[:6])
     assert {s["worker_id"] for s in by_kind["transport"]} == set(workers[:6])
     assert {s["worker_id"] for s in by_kind["social_insurance"]} == set(workers[:6])
     assert await sweep_once(pool, settings, today=start + timedelta(days=200)) == (0, 0)  # nothing twice
     mine = (await api.get("/v1/subsidies", params={"worker_id": workers[0]})).json()["items"]
-    assert sorted(s["kind"] for s in mine) == ["employment_service", "social_insurance", "transport"]
+    assert sorted(s["kind"] for s in mine) == ["employment_service", "migrant_bonus", "social_insurance", "transport"]
 
     # Derived events reached Kafka through the outbox.
     consumer = AIOKafkaConsumer(settings.topic("laowu.alerts.v1"), settings.topic("laowu.subsidies.v1"),

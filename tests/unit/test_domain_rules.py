@@ -195,7 +195,8 @@ def test_transport_and_social_insurance_only_for_priority_groups() -> None:
     confirm(rec, p)
     got = {a.kind: a for a in subsidies.on_confirm(p)}
     assert set(got) == {"transport", "social_insurance"}
-    assert got["transport"].amount == Decimal("600.00") and got["transport"].rule_version == "2026.1-hainan"
+    # the rules data of issue 21: transport tiered by distance class, 跨省 600 in Hainan
+    assert got["transport"].amount == Decimal("600.00") and got["transport"].rule_version == "2026.2-hainan"
 
 
 def test_employment_service_for_retained_placements_only() -> None:

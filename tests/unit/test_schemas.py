@@ -94,6 +94,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "worker.intention_recorded": {"worker_id": W, "occupations": ["4-03-02-01"], "destinations": ["440300"],
                                   "min_monthly_wage": "4500.00", "available_from": "2026-04-01",
                                   "not_working_reason": "no_suitable_job"},
+    # organizations and the subsidy workflow (issue 21)
+    "organization.registered": {"org_id": "broker-1", "kind": "labour_broker", "name": "符大姐", "region_code": "469005",
+                                "id_number_enc": "enc1:k1:AAAA", "id_number_masked": "469005************"},
+    "organization.verified": {"org_id": "broker-1", "region_code": "469005", "status": "verified", "reason": "材料齐全"},
+    "subsidy.applied": {"subsidy_id": "transport:pl-1", "origin_region": "469005", "applicant_id": "ws-1"},
+    "subsidy.reviewed": {"subsidy_id": "transport:pl-1", "origin_region": "469005", "reviewer_id": "hrss-460000",
+                         "decision": "approved", "reason": "材料齐全", "checked": ["身份", "就业"]},
+    "subsidy.noticed": {"subsidy_id": "transport:pl-1", "origin_region": "469005", "notice_id": "gs-2026-01",
+                        "start_date": "2026-06-01", "days": 7},
+    "subsidy.objection_raised": {"subsidy_id": "transport:pl-1", "origin_region": "469005", "objection_id": "obj-1",
+                                 "summary": "并非脱贫人口"},
+    "subsidy.objection_decided": {"subsidy_id": "transport:pl-1", "origin_region": "469005", "objection_id": "obj-1",
+                                  "upheld": True, "reason": "核实属实"},
+    "subsidy.paid": {"subsidy_id": "transport:pl-1", "origin_region": "469005", "paid_on": "2026-06-09",
+                     "voucher_number": "PZ-001", "amount": "600.00"},
 }
 
 

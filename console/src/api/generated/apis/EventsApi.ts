@@ -258,6 +258,14 @@ export const ListReceiptsTypeEnum = {
     BrandPersonNamed: 'brand.person_named',
     DemandPosted: 'demand.posted',
     DemandClosed: 'demand.closed',
-    WorkerIntentionRecorded: 'worker.intention_recorded'
+    WorkerIntentionRecorded: 'worker.intention_recorded',
+    OrganizationRegistered: 'organization.registered',
+    OrganizationVerified: 'organization.verified',
+    SubsidyApplied: 'subsidy.applied',
+    SubsidyReviewed: 'subsidy.reviewed',
+    SubsidyNoticed: 'subsidy.noticed',
+    SubsidyObjectionRaised: 'subsidy.objection_raised',
+    SubsidyObjectionDecided: 'subsidy.objection_decided',
+    SubsidyPaid: 'subsidy.paid'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

@@ -102,6 +102,8 @@ export interface ListSubsidiesRequest {
     organizationId?: string | null;
     limit?: number;
     cursor?: string | null;
+    status?: string | null;
+    kind?: ListSubsidiesKindEnum;
 }
 
 export interface RecordFollowUpRequest {
@@ -492,6 +494,7 @@ export class OrganizedOutputApi extends runtime.BaseAPI {
     }
 
     /**
+     * Entitlements (享受资格) and where their workflow stands; ``status=applied`` is the bureau\'s list to review.
      * List Subsidies
      */
     async listSubsidiesRaw(requestParameters: ListSubsidiesRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<SubsidiesPublic>> {
@@ -515,6 +518,14 @@ export class OrganizedOutputApi extends runtime.BaseAPI {
 
         if (requestParameters['cursor'] != null) {
             queryParameters['cursor'] = requestParameters['cursor'];
+        }
+
+        if (requestParameters['status'] != null) {
+            queryParameters['status'] = requestParameters['status'];
+        }
+
+        if (requestParameters['kind'] != null) {
+            queryParameters['kind'] = requestParameters['kind'];
         }
 
         const headerParameters: runtime.HTTPHeaders = {};
@@ -541,6 +552,7 @@ export class OrganizedOutputApi extends runtime.BaseAPI {
     }
 
     /**
+     * Entitlements (享受资格) and where their workflow stands; ``status=applied`` is the bureau\'s list to review.
      * List Subsidies
      */
     async listSubsidies(requestParameters: ListSubsidiesRequest = {}, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<SubsidiesPublic> {
@@ -682,3 +694,13 @@ export const ListPlacementsStatusEnum = {
     Ended: 'ended'
 } as const;
 export type ListPlacementsStatusEnum = typeof ListPlacementsStatusEnum[keyof typeof ListPlacementsStatusEnum];
+/**
+ * @export
+ */
+export const ListSubsidiesKindEnum = {
+    Transport: 'transport',
+    SocialInsurance: 'social_insurance',
+    EmploymentService: 'employment_service',
+    MigrantBonus: 'migrant_bonus'
+} as const;
+export type ListSubsidiesKindEnum = typeof ListSubsidiesKindEnum[keyof typeof ListSubsidiesKindEnum];

@@ -12,6 +12,7 @@ export * from './JobDemandsApi';
 export * from './LiveFeedApi';
 export * from './MonitoringApi';
 export * from './OperationsApi';
+export * from './OrganizationsAndSubsidiesApi';
 export * from './OrganizedOutputApi';
 export * from './StatisticsApi';
 export * from './WorkersApi';

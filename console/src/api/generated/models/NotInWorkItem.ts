@@ -27,6 +27,13 @@ import {
     ListedPersonToJSON,
     ListedPersonToJSONTyped,
 } from './ListedPerson';
+import type { IntentionOutput } from './IntentionOutput';
+import {
+    IntentionOutputFromJSON,
+    IntentionOutputFromJSONTyped,
+    IntentionOutputToJSON,
+    IntentionOutputToJSONTyped,
+} from './IntentionOutput';
 
 /**
  * 
@@ -36,10 +43,10 @@ import {
 export interface NotInWorkItem {
     /**
      * 
-     * @type {Array<string>}
+     * @type {IntentionOutput}
      * @memberof NotInWorkItem
      */
-    intentions: Array<string> | null;
+    intentions?: IntentionOutput | null;
     /**
      * 
      * @type {LastContact}
@@ -82,7 +89,6 @@ export interface NotInWorkItem {
  * Check if a given object implements the NotInWorkItem interface.
  */
 export function instanceOfNotInWorkItem(value: object): value is NotInWorkItem {
-    if (!('intentions' in value) || value['intentions'] === undefined) return false;
     if (!('last_contact' in value) || value['last_contact'] === undefined) return false;
     if (!('last_placement_id' in value) || value['last_placement_id'] === undefined) return false;
     if (!('priority_groups' in value) || value['priority_groups'] === undefined) return false;
@@ -102,7 +108,7 @@ export function NotInWorkItemFromJSONTyped(json: any, ignoreDiscriminator: boole
     }
     return {
         
-        'intentions': json['intentions'] == null ? null : json['intentions'],
+        'intentions': json['intentions'] == null ? undefined : IntentionOutputFromJSON(json['intentions']),
         'last_contact': LastContactFromJSON(json['last_contact']),
         'last_placement_id': json['last_placement_id'],
         'priority_groups': json['priority_groups'],
@@ -123,7 +129,7 @@ export function NotInWorkItemToJSONTyped(value?: NotInWorkItem | null, ignoreDis
 
     return {
         
-        'intentions': value['intentions'],
+        'intentions': IntentionOutputToJSON(value['intentions']),
         'last_contact': LastContactToJSON(value['last_contact']),
         'last_placement_id': value['last_placement_id'],
         'priority_groups': value['priority_groups'],

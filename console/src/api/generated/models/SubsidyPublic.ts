@@ -36,13 +36,49 @@ export interface SubsidyPublic {
      * @type {string}
      * @memberof SubsidyPublic
      */
+    applicant_id?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
     kind: string;
+    /**
+     * 
+     * @type {Date}
+     * @memberof SubsidyPublic
+     */
+    notice_end?: Date | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
+    notice_id?: string | null;
     /**
      * 
      * @type {string}
      * @memberof SubsidyPublic
      */
     organization_id: string;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
+    origin_region?: string | null;
+    /**
+     * 
+     * @type {Date}
+     * @memberof SubsidyPublic
+     */
+    paid_on?: Date | null;
+    /**
+     * 
+     * @type {number}
+     * @memberof SubsidyPublic
+     */
+    period?: number | null;
     /**
      * 
      * @type {string}
@@ -60,7 +96,19 @@ export interface SubsidyPublic {
      * @type {string}
      * @memberof SubsidyPublic
      */
+    rule_region?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
     rule_version: string;
+    /**
+     * entitled · applied · approved · refused · noticed · paid (issue 21: the workflow from entitlement to payment record)
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
+    status?: string;
     /**
      * 
      * @type {string}
@@ -72,7 +120,19 @@ export interface SubsidyPublic {
      * @type {string}
      * @memberof SubsidyPublic
      */
+    voucher_number?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
     worker_id: string;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
+    worker_name?: string | null;
 }
 
 /**
@@ -103,13 +163,23 @@ export function SubsidyPublicFromJSONTyped(json: any, ignoreDiscriminator: boole
         
         'accrued_at': (new Date(json['accrued_at'])),
         'amount': json['amount'],
+        'applicant_id': json['applicant_id'] == null ? undefined : json['applicant_id'],
         'kind': json['kind'],
+        'notice_end': json['notice_end'] == null ? undefined : (new Date(json['notice_end'])),
+        'notice_id': json['notice_id'] == null ? undefined : json['notice_id'],
         'organization_id': json['organization_id'],
+        'origin_region': json['origin_region'] == null ? undefined : json['origin_region'],
+        'paid_on': json['paid_on'] == null ? undefined : (new Date(json['paid_on'])),
+        'period': json['period'] == null ? undefined : json['period'],
         'placement_id': json['placement_id'],
         'regions': json['regions'],
+        'rule_region': json['rule_region'] == null ? undefined : json['rule_region'],
         'rule_version': json['rule_version'],
+        'status': json['status'] == null ? undefined : json['status'],
         'subsidy_id': json['subsidy_id'],
+        'voucher_number': json['voucher_number'] == null ? undefined : json['voucher_number'],
         'worker_id': json['worker_id'],
+        'worker_name': json['worker_name'] == null ? undefined : json['worker_name'],
     };
 }
 
@@ -126,13 +196,23 @@ export function SubsidyPublicToJSONTyped(value?: SubsidyPublic | null, ignoreDis
         
         'accrued_at': value['accrued_at'].toISOString(),
         'amount': value['amount'],
+        'applicant_id': value['applicant_id'],
         'kind': value['kind'],
+        'notice_end': value['notice_end'] == null ? value['notice_end'] : value['notice_end'].toISOString().substring(0,10),
+        'notice_id': value['notice_id'],
         'organization_id': value['organization_id'],
+        'origin_region': value['origin_region'],
+        'paid_on': value['paid_on'] == null ? value['paid_on'] : value['paid_on'].toISOString().substring(0,10),
+        'period': value['period'],
         'placement_id': value['placement_id'],
         'regions': value['regions'],
+        'rule_region': value['rule_region'],
         'rule_version': value['rule_version'],
+        'status': value['status'],
         'subsidy_id': value['subsidy_id'],
+        'voucher_number': value['voucher_number'],
         'worker_id': value['worker_id'],
+        'worker_name': value['worker_name'],
     };
 }
 

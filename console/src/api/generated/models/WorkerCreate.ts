@@ -13,13 +13,13 @@
  */
 
 import { mapValues } from '../runtime';
-import type { Intention } from './Intention';
+import type { IntentionInput } from './IntentionInput';
 import {
-    IntentionFromJSON,
-    IntentionFromJSONTyped,
-    IntentionToJSON,
-    IntentionToJSONTyped,
-} from './Intention';
+    IntentionInputFromJSON,
+    IntentionInputFromJSONTyped,
+    IntentionInputToJSON,
+    IntentionInputToJSONTyped,
+} from './IntentionInput';
 
 /**
  * Real-name registration (实名登记) at a workstation.
@@ -54,10 +54,10 @@ export interface WorkerCreate {
     id_number: string;
     /**
      * 
-     * @type {Intention}
+     * @type {IntentionInput}
      * @memberof WorkerCreate
      */
-    intention?: Intention | null;
+    intention?: IntentionInput | null;
     /**
      * 
      * @type {string}
@@ -154,7 +154,7 @@ export function WorkerCreateFromJSONTyped(json: any, ignoreDiscriminator: boolea
         'brand_ids': json['brand_ids'] == null ? undefined : json['brand_ids'],
         'household_region': json['household_region'],
         'id_number': json['id_number'],
-        'intention': json['intention'] == null ? undefined : IntentionFromJSON(json['intention']),
+        'intention': json['intention'] == null ? undefined : IntentionInputFromJSON(json['intention']),
         'name': json['name'],
         'occupation_code': json['occupation_code'] == null ? undefined : json['occupation_code'],
         'occurred_at': json['occurred_at'] == null ? undefined : (new Date(json['occurred_at'])),
@@ -181,7 +181,7 @@ export function WorkerCreateToJSONTyped(value?: WorkerCreate | null, ignoreDiscr
         'brand_ids': value['brand_ids'],
         'household_region': value['household_region'],
         'id_number': value['id_number'],
-        'intention': IntentionToJSON(value['intention']),
+        'intention': IntentionInputToJSON(value['intention']),
         'name': value['name'],
         'occupation_code': value['occupation_code'],
         'occurred_at': value['occurred_at'] == null ? value['occurred_at'] : value['occurred_at'].toISOString(),

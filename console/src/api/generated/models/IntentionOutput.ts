@@ -13,55 +13,47 @@
  */
 
 import { mapValues } from '../runtime';
-import type { MinMonthlyWage } from './MinMonthlyWage';
-import {
-    MinMonthlyWageFromJSON,
-    MinMonthlyWageFromJSONTyped,
-    MinMonthlyWageToJSON,
-    MinMonthlyWageToJSONTyped,
-} from './MinMonthlyWage';
-
 /**
  * 求职意向: what a person wants; recorded at registration or later, newest ``occurred_at`` wins as a whole.
  * @export
- * @interface Intention
+ * @interface IntentionOutput
  */
-export interface Intention {
+export interface IntentionOutput {
     [key: string]: any | any;
     /**
      * 
      * @type {Date}
-     * @memberof Intention
+     * @memberof IntentionOutput
      */
     available_from?: Date | null;
     /**
      * 
      * @type {Array<string>}
-     * @memberof Intention
+     * @memberof IntentionOutput
      */
     destinations?: Array<string>;
     /**
      * 
-     * @type {MinMonthlyWage}
-     * @memberof Intention
+     * @type {string}
+     * @memberof IntentionOutput
      */
-    min_monthly_wage?: MinMonthlyWage | null;
+    min_monthly_wage?: string | null;
     /**
      * 
      * @type {string}
-     * @memberof Intention
+     * @memberof IntentionOutput
      */
-    not_working_reason?: IntentionNotWorkingReasonEnum | null;
+    not_working_reason?: IntentionOutputNotWorkingReasonEnum | null;
     /**
      * 
      * @type {Array<string>}
-     * @memberof Intention
+     * @memberof IntentionOutput
      */
     occupations?: Array<string>;
     /**
      * 
      * @type {Array<string>}
-     * @memberof Intention
+     * @memberof IntentionOutput
      */
     training_wanted?: Array<string>;
 }
@@ -70,7 +62,7 @@ export interface Intention {
 /**
  * @export
  */
-export const IntentionNotWorkingReasonEnum = {
+export const IntentionOutputNotWorkingReasonEnum = {
     CaringForFamily: 'caring_for_family',
     Illness: 'illness',
     Disability: 'disability',
@@ -80,21 +72,21 @@ export const IntentionNotWorkingReasonEnum = {
     WaitingForWork: 'waiting_for_work',
     Other: 'other'
 } as const;
-export type IntentionNotWorkingReasonEnum = typeof IntentionNotWorkingReasonEnum[keyof typeof IntentionNotWorkingReasonEnum];
+export type IntentionOutputNotWorkingReasonEnum = typeof IntentionOutputNotWorkingReasonEnum[keyof typeof IntentionOutputNotWorkingReasonEnum];
 
 
 /**
- * Check if a given object implements the Intention interface.
+ * Check if a given object implements the IntentionOutput interface.
  */
-export function instanceOfIntention(value: object): value is Intention {
+export function instanceOfIntentionOutput(value: object): value is IntentionOutput {
     return true;
 }
 
-export function IntentionFromJSON(json: any): Intention {
-    return IntentionFromJSONTyped(json, false);
+export function IntentionOutputFromJSON(json: any): IntentionOutput {
+    return IntentionOutputFromJSONTyped(json, false);
 }
 
-export function IntentionFromJSONTyped(json: any, ignoreDiscriminator: boolean): Intention {
+export function IntentionOutputFromJSONTyped(json: any, ignoreDiscriminator: boolean): IntentionOutput {
     if (json == null) {
         return json;
     }
@@ -103,18 +95,18 @@ export function IntentionFromJSONTyped(json: any, ignoreDiscriminator: boolean):
             ...json,
         'available_from': json['available_from'] == null ? undefined : (new Date(json['available_from'])),
         'destinations': json['destinations'] == null ? undefined : json['destinations'],
-        'min_monthly_wage': json['min_monthly_wage'] == null ? undefined : MinMonthlyWageFromJSON(json['min_monthly_wage']),
+        'min_monthly_wage': json['min_monthly_wage'] == null ? undefined : json['min_monthly_wage'],
         'not_working_reason': json['not_working_reason'] == null ? undefined : json['not_working_reason'],
         'occupations': json['occupations'] == null ? undefined : json['occupations'],
         'training_wanted': json['training_wanted'] == null ? undefined : json['training_wanted'],
     };
 }
 
-export function IntentionToJSON(json: any): Intention {
-    return IntentionToJSONTyped(json, false);
+export function IntentionOutputToJSON(json: any): IntentionOutput {
+    return IntentionOutputToJSONTyped(json, false);
 }
 
-export function IntentionToJSONTyped(value?: Intention | null, ignoreDiscriminator: boolean = false): any {
+export function IntentionOutputToJSONTyped(value?: IntentionOutput | null, ignoreDiscriminator: boolean = false): any {
     if (value == null) {
         return value;
     }
@@ -124,7 +116,7 @@ export function IntentionToJSONTyped(value?: Intention | null, ignoreDiscriminat
             ...value,
         'available_from': value['available_from'] == null ? value['available_from'] : value['available_from'].toISOString().substring(0,10),
         'destinations': value['destinations'],
-        'min_monthly_wage': MinMonthlyWageToJSON(value['min_monthly_wage']),
+        'min_monthly_wage': value['min_monthly_wage'],
         'not_working_reason': value['not_working_reason'],
         'occupations': value['occupations'],
         'training_wanted': value['training_wanted'],
