@@ -36,10 +36,10 @@ from laowu import kafka_security
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.store import ledger as ledger_store
-from laowu.store import stats as stats_store
 from laowu.store.migrate import migrate
 from laowu.store.pool import create_pool
 from schemas.topics import BRANDS, DISPATCHES, WORKERS
+from streams.recount import rebuild_figures
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,7 @@ async def rebuild(settings: Settings, target_dsn: str, progress: Progress | None
             await asyncio.gather(task, return_exceptions=True)
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute("DELETE FROM outbox")  # published when the events were first applied
-            figures = await stats_store.recount(conn)
-            await stats_store.correct(conn, figures, figures.keys())
+            await rebuild_figures(conn)
             rows = {t: int(await conn.fetchval(f"SELECT count(*) FROM {t}"))
                     for t in ("workers", "worker_events", "brands", "brand_events", "dispatches", "placements",
                               "followups", "event_receipts", "deferred_events", "alerts", "subsidies", "stats_figures")}

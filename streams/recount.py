@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from laowu import kafka_security
@@ -100,6 +101,14 @@ async def _attempt(conn: Any, consumer: AIOKafkaConsumer | None, topic: str, fix
     finally:
         if not committed:
             await tr.rollback()
+
+
+async def rebuild_figures(conn: asyncpg.Connection) -> None:
+    """Every figure the stream worker keeps, written from the ledger alone (``laowu rebuild``: nothing streamed yet).
+    One home for the list, so that a figure added to the stream is rebuilt too."""
+    expected = await store.recount(conn)
+    await store.correct(conn, expected, expected.keys())
+    await monitoring_store.rebuild(conn)  # 务工监测 (issue 20)
 
 
 async def recount(settings: Settings, fix: bool = False, attempts: int = 40, wait_s: float = 0.25) -> Report:
