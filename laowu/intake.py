@@ -302,6 +302,7 @@ class Intake:
             employer=employer,  # type: ignore[arg-type]
             positions=body.positions, departure_date=body.departure_date, group_transport=body.group_transport,
             placements=[ev.DispatchedWorker(worker_id=w, placement_id=placement_id_for(dispatch_id, w)) for w in worker_ids],
+            agreement_id=body.agreement_id,
         )
         return self._wrap(payload, dispatch_id, self._source(ctx, body.organizer_id), at, ctx)
 

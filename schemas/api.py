@@ -315,6 +315,7 @@ class DispatchCreate(Write, DispatchTerms):
 
     dispatch_id: Identifier | None = None
     worker_ids: list[Annotated[str, StringConstraints(pattern=r"^w[0-9a-f]{24}$")]] = Field(min_length=1, max_length=1000)
+    agreement_id: Identifier | None = Field(default=None, description="the cooperation agreement (劳务协作) it falls under")
 
 
 class PlacementConfirm(Write, PlacementTerms):

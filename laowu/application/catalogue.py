@@ -18,9 +18,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from laowu.application import commands as c
+from laowu.application import cooperation as coop
 from laowu.application import handlers as h
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
+from laowu.domain import agreements as agreement_rules
 from laowu.domain import brands as brand_rules
 from laowu.domain import lifecycle
 from laowu.domain import workers as worker_rules
@@ -30,6 +32,7 @@ from laowu.ledger.rule import Rule, after_confirm, after_end, after_followup, af
 from schemas import api as bodies
 from schemas import events as ev
 from schemas.api import BatchItem
+from schemas.cooperation import AgreementCreate, AgreementEnd, AgreementPatch
 from schemas.events import SPECS, EventSpec
 
 Handler = Callable[..., h.Decision]
@@ -92,6 +95,12 @@ ENTRIES: tuple[Entry, ...] = (
            Rule("placement", lifecycle.end, effects=after_end)),
     _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,
            Rule("placement", lifecycle.record_followup, effects=after_followup, entity="followup")),
+    # cooperation agreements (劳务协作, issue 19: laowu.application.cooperation)
+    _entry("agreement.signed", AgreementCreate, coop.SignAgreement, coop.sign_agreement,
+           Rule("agreement", agreement_rules.sign)),
+    _entry("agreement.updated", AgreementPatch, coop.UpdateAgreement, coop.update_agreement,
+           Rule("agreement", agreement_rules.update)),
+    _entry("agreement.ended", AgreementEnd, coop.EndAgreement, coop.end_agreement, Rule("agreement", agreement_rules.end)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

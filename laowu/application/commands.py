@@ -24,6 +24,7 @@ class Wants:
     workers: set[str] = field(default_factory=set)  # workers written about or dispatched
     households: set[str] = field(default_factory=set)  # workers whose household region moves
     placements: set[str] = field(default_factory=set)  # placements acted on
+    agreements: set[str] = field(default_factory=set)  # cooperation agreements changed or named (issue 19)
 
 
 class Command:
@@ -138,6 +139,8 @@ class CreateDispatch(Command):
     def wants(self, w: Wants) -> None:
         w.brands.add(self.body.brand_id)
         w.workers.update(self.body.worker_ids)
+        if self.body.agreement_id:
+            w.agreements.add(self.body.agreement_id)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
+from laowu.domain.agreements import AgreementRecord
 from laowu.intake import PlacementRef
 from laowu.store.known import PENDING_BRAND_STATUS, PENDING_WORKER_STATE
 from schemas.common import Actor
@@ -47,6 +48,10 @@ class Lookups(Protocol):
         """Placements ``actor`` sees, applied or in an accepted dispatch."""
         ...
 
+    async def agreements(self, agreement_ids: list[str]) -> dict[str, AgreementRecord]:
+        """Applied cooperation agreements (issue 19); who may act on one is the handler's rule."""
+        ...
+
 
 class _Vouched(dict[str, V]):
     """Knows every id, as ``value`` unless told otherwise."""
@@ -80,6 +85,7 @@ class Facts:
     workers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     households: dict[str, str] = field(default_factory=dict)
     placements: dict[str, PlacementRef] = field(default_factory=dict)
+    agreements: dict[str, AgreementRecord] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -126,4 +132,6 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.households = await lookups.households(sorted(w.households), actor)
     if w.placements:
         facts.placements = await lookups.placement_refs(sorted(w.placements), actor)
+    if w.agreements:
+        facts.agreements = await lookups.agreements(sorted(w.agreements))
     return facts

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from laowu.domain.agreements import AgreementRecord
 from laowu.intake import PlacementRef
-from laowu.store import known, queries
+from laowu.store import agreements, known, queries
 from schemas.common import Actor
 
 
@@ -39,3 +40,6 @@ class PoolLookups:
     async def placement_refs(self, placement_ids: list[str], actor: Actor) -> dict[str, PlacementRef]:
         rows = await known.placement_refs(self.pool, placement_ids, actor)
         return {pid: PlacementRef(pid, r["worker_id"], r["employer_id"], r["organizer_id"]) for pid, r in rows.items()}
+
+    async def agreements(self, agreement_ids: list[str]) -> dict[str, AgreementRecord]:
+        return await agreements.records(self.pool, agreement_ids)

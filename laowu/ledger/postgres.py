@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.brands import BrandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.subsidies import subsidy_ids
@@ -15,6 +16,7 @@ from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
 from laowu.ledger.repository import Repository
 from laowu.ledger.state import AlertFact, FollowUpFact
+from laowu.store import agreements as agreement_store
 from laowu.store import dispatch as dstore
 from laowu.store import ledger as store
 from laowu.store import outbox as outbox_store
@@ -31,6 +33,10 @@ class PostgresLedger(Repository):
     async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]:
         ids = set(brand_ids)  # no round trip for nothing: most batches change no brand
         return await store.load_brands(self.conn, ids, lock=lock) if ids else {}
+
+    async def agreements(self, agreement_ids: Iterable[str]) -> dict[str, AgreementRecord]:
+        # Locked: an agreement changed by two replicas at once is decided in one order.
+        return await agreement_store.load(self.conn, agreement_ids, lock=True)
 
     async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
         ids = set(worker_ids)
@@ -71,6 +77,7 @@ class PostgresLedger(Repository):
     async def save(self, d: Decision) -> None:
         conn = self.conn
         await store.save_brands(conn, list(d.brands.values()))
+        await agreement_store.save(conn, list(d.agreements.values()))
         await store.save_workers(conn, list(d.workers.values()))
         await dstore.insert(conn, "dispatches", d.dispatches)
         await dstore.insert(conn, "dispatch_workers", d.dispatch_workers)

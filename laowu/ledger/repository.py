@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.brands import BrandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.workers import WorkerRecord
@@ -41,6 +42,10 @@ class Repository(ABC):
 
     @abstractmethod
     async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]: ...
+
+    @abstractmethod
+    async def agreements(self, agreement_ids: Iterable[str]) -> dict[str, AgreementRecord]:
+        """Cooperation agreements (劳务协作) by id, locked where the store locks (issue 19)."""
 
     @abstractmethod
     async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]: ...
@@ -85,6 +90,7 @@ class Repository(ABC):
         placement_ids: set[str] = set()
         dispatch_ids: set[str] = set()
         changing: set[str] = set()
+        agreement_ids = {a for e in todo if (a := _agreement_named(e)) is not None}
         for e in todo:
             rule = RULES[e.type]
             if rule.kind == "brand":
@@ -102,6 +108,7 @@ class Repository(ABC):
         # one, and `make bench` measured 186 ms a batch waiting on that lock (pg_stat_statements).
         s.brands = await self.brands(changing, lock=True)
         s.brands.update(await self.brands(brand_ids - changing, lock=False))
+        s.agreements = await self.agreements(agreement_ids) if agreement_ids else {}
         s.workers = await self.workers(worker_ids)
         s.placements = await self.placements(placement_ids)
         s.dispatches = await self.existing_dispatches(dispatch_ids)
@@ -147,6 +154,9 @@ class Repository(ABC):
         brands = {b for e in events for b in deferral.brands_named(e)} - set(s.brands)
         if brands:
             s.brands.update(await self.brands(brands, lock=False))
+        agreements = {a for e in events if (a := _agreement_named(e)) is not None} - set(s.agreements)
+        if agreements:
+            s.agreements.update(await self.agreements(agreements))
         return more
 
     async def _load_in_doubt(self, s: LedgerState, events: list[Envelope]) -> None:
@@ -190,4 +200,12 @@ async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str
 
 def _phase(e: Envelope) -> int:
     kind = RULES[e.type].kind
-    return 0 if kind == "brand" else 2 if kind == "dispatch" else 1
+    return 0 if kind in ("brand", "agreement") else 2 if kind == "dispatch" else 1
+
+
+def _agreement_named(e: Envelope) -> str | None:
+    """The cooperation agreement an event changes, or the one a dispatch falls under (issue 19)."""
+    kind = RULES[e.type].kind
+    if kind == "agreement" or kind == "dispatch":
+        return e.payload.get("agreement_id") or None
+    return None
