@@ -17,7 +17,21 @@ from api.middleware import BodyLimit, CleanParameters, Observe, SecurityHeaders
 from api.proxies import ClientAddress
 from api.publisher import Publisher
 from api.revocations import Revocations
-from api.routers import accounts, auth, brands, dashboard, dispatch, events, exports, feed, health, imports, stats, workers
+from api.routers import (
+    accounts,
+    auth,
+    brands,
+    cooperation,
+    dashboard,
+    dispatch,
+    events,
+    exports,
+    feed,
+    health,
+    imports,
+    stats,
+    workers,
+)
 from laowu import heap
 from laowu.intake import Intake
 from laowu.privacy import Privacy
@@ -74,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Requests are matched against the routers in this order, route by route (1-2 µs each): the busiest paths
     # (worker reads, batches) come first. No two routers share a path, so the order changes nothing else.
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
-                   imports.router, stats.router, feed.router, exports.router, accounts.router):
+                   imports.router, stats.router, feed.router, exports.router, accounts.router, cooperation.router):
         app.include_router(router, dependencies=Guard)
     # /console/ and /dashboard: pages of the console's build (LAOWU_CONSOLE_DIR, else the checkout's console/dist);
     # no credential for the pages (their API calls need one)

@@ -115,3 +115,35 @@ class PostingPublic(BaseModel):
 class PostingsPublic(BaseModel):
     items: list[PostingPublic]
     next_cursor: str | None = None
+
+
+class ReceivedPublic(BaseModel):
+    """One person sent into the caller's region (输入地) and the active placement that brought them, masked."""
+
+    worker_id: str
+    id_number_masked: str
+    name: str
+    sex: str
+    birth_month: str
+    household_region: str
+    household_region_name: str | None = None
+    brand_ids: list[str]
+    placement_id: str
+    dispatch_id: str
+    origin_region: str
+    origin_region_name: str | None = None
+    destination_region: str
+    destination_region_name: str | None = None
+    employer_id: str
+    employer_name: str
+    status: Literal["dispatched", "confirmed"]
+    departure_date: date
+    start_date: date | None = None
+    position: str | None = None
+    brand_id: str
+    agreement_id: str | None = None
+
+
+class ReceivedListPublic(BaseModel):
+    items: list[ReceivedPublic]
+    next_cursor: str | None = None

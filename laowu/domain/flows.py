@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from laowu.domain import regions
-from laowu.domain.distance import distance_class
+from laowu.domain.distance import CLASSES, distance_class
 from laowu.domain.statistics import CONFIRMED, beijing_month
 
 FlowCell = tuple[str, str, str, str, str, str]
@@ -58,3 +58,28 @@ def at_level(code: str, level: Level) -> str:
     if level == "city":
         return regions.city_of(code) or code  # 469005 文昌市 is a city of its own; 110105 is in 北京 (110000)
     return code
+
+
+def aggregate(cells: list[dict[str, Any]], level: Level, *, by_month: bool = False, by_brand: bool = False
+              ) -> list[dict[str, Any]]:
+    """Flow cells (rows with the key columns, ``metric`` and ``value``) summed at ``level``: one item per origin,
+    destination and distance class (and month, brand when asked), with ``sent`` and ``confirmed``; largest flows
+    first. The distance class stays the placement's own (decided on the full codes), so a province-to-province
+    flow inside Hainan still splits into 省内跨市, 市内跨县 and 县内."""
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    for c in cells:
+        key = (at_level(c["origin_region"], level), at_level(c["destination_region"], level), c["distance_class"],
+               c["month"] if by_month else "", c["brand_id"] if by_brand else "")
+        item = out.setdefault(key, {"origin_region": key[0], "destination_region": key[1], "distance_class": key[2],
+                                    "month": key[3] or None, "brand_id": key[4] or None, "sent": 0, "confirmed": 0})
+        item[c["metric"]] += int(c["value"])
+    return sorted(out.values(), key=lambda i: (-i["sent"], i["origin_region"], i["destination_region"],
+                                               i["distance_class"], i["month"] or "", i["brand_id"] or ""))
+
+
+def totals(items: list[dict[str, Any]]) -> dict[str, int]:
+    """People sent per distance class (every class present, widest first), and in all."""
+    out = {c: 0 for c in CLASSES}
+    for i in items:
+        out[i["distance_class"]] += i["sent"]
+    return out | {"all": sum(out.values())}
