@@ -242,6 +242,9 @@ export const ListReceiptsTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    AgreementSigned: 'agreement.signed',
+    AgreementUpdated: 'agreement.updated',
+    AgreementEnded: 'agreement.ended'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

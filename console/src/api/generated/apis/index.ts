@@ -3,6 +3,7 @@
 export * from './AccessApi';
 export * from './AccountsApi';
 export * from './BrandsApi';
+export * from './CooperationApi';
 export * from './EventsApi';
 export * from './ExportsApi';
 export * from './ImportsApi';

@@ -69,7 +69,10 @@ export const BatchItemTypeEnum = {
     StatsUpdated: 'stats.updated',
     AlertRaised: 'alert.raised',
     AlertClosed: 'alert.closed',
-    SubsidyAccrued: 'subsidy.accrued'
+    SubsidyAccrued: 'subsidy.accrued',
+    AgreementSigned: 'agreement.signed',
+    AgreementUpdated: 'agreement.updated',
+    AgreementEnded: 'agreement.ended'
 } as const;
 export type BatchItemTypeEnum = typeof BatchItemTypeEnum[keyof typeof BatchItemTypeEnum];
 
