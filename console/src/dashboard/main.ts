@@ -3,6 +3,7 @@
 // /v1/targets, /v1/alerts, /v1/feed (SSE). Behaviour as before the move (tests/browser/test_dashboard.py).
 import './dashboard.css'
 import { echarts, type ECharts } from './echarts'
+import { refreshFlowPanel } from './flows'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the API's JSON, read field by field as before */
 type Json = any
@@ -250,6 +251,7 @@ async function refresh(): Promise<void> {
   renderTrend(o.series || []);
   renderBrands(o.brands || []);
   renderRegions(o.children || []);
+  refreshFlowPanel(api, state.region).catch(report);  // 劳务流向 (issue 19, ./flows)
   const alerts = await api("/v1/alerts" + q({ open: "true", region: o.region ? o.region.code : null, limit: "15" }));
   renderAlerts(o.alerts_open || {}, alerts.items || []);
 }
