@@ -18,10 +18,13 @@ from laowu.store.scope import Viewer
 
 async def flows_of(conn: Any, actor: Viewer | None, region: str | None, *, level: flow_rules.Level = "city",
                    side: str = "both", first: str | None = None, last: str | None = None,
-                   brand_id: str | None = None, by_month: bool = False, by_brand: bool = False) -> dict[str, Any]:
-    """Flows with an end (``side``: origin, destination or both) in ``region``, summed at ``level``."""
+                   brand_id: str | None = None, by_month: bool = False, by_brand: bool = False,
+                   origin: str | None = None, destination: str | None = None) -> dict[str, Any]:
+    """Flows with an end (``side``: origin, destination or both) in ``region``, summed at ``level``; ``origin`` and
+    ``destination`` narrow the ends (any region: the caller's flows into Shenzhen's districts)."""
     region = reports.jurisdiction(actor, region)
-    cells = await flow_store.cells(conn, region=region, side=side, first=first, last=last, brand_id=brand_id)
+    cells = await flow_store.cells(conn, region=region, side=side, first=first, last=last, brand_id=brand_id,
+                                   origin=origin, destination=destination)
     items = flow_rules.aggregate(cells, level, by_month=by_month, by_brand=by_brand)
     for i in items:
         i["origin_region_name"] = region_name(i["origin_region"])

@@ -100,12 +100,16 @@ async def list_flows(
     to: Annotated[str | None, Query(pattern=_MONTH)] = None,
     brand_id: Annotated[str | None, Query(max_length=64)] = None,
     by_month: bool = False, by_brand: bool = False,
+    origin: Annotated[str | None, Query(pattern=r"^\d{6}$", description="only origins under this code")] = None,
+    destination: Annotated[str | None, Query(pattern=r"^\d{6}$", description="only destinations under it")] = None,
 ) -> FlowsPublic:
     """劳务流向: people sent from each origin to each destination, by distance class (跨省/省内跨市/市内跨县/县内),
-    summed at ``level``; flows with an end (``side``) in ``region`` (default: the caller's own). Drill down by
-    asking again with a finer ``level`` and a smaller ``region``."""
+    summed at ``level``; flows with an end (``side``) in ``region`` (default: the caller's own; it must lie in
+    the caller's jurisdiction). Drill down by asking again with a finer ``level`` and ``origin`` or
+    ``destination`` narrowed to a region of the picture (which may lie outside the caller's jurisdiction)."""
     body = await flow_reports.flows_of(pool, actor, region, level=level, side=side, first=from_, last=to,
-                                       brand_id=brand_id, by_month=by_month, by_brand=by_brand)
+                                       brand_id=brand_id, by_month=by_month, by_brand=by_brand, origin=origin,
+                                       destination=destination)
     return FlowsPublic(**body)
 
 

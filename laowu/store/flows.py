@@ -110,9 +110,11 @@ async def correct(conn: asyncpg.Connection, expected: Mapping[FlowCell, Decimal]
 
 # ---- reads ------------------------------------------------------------------------------------------------------
 async def cells(conn: Conn, *, region: str | None, side: str, first: str | None, last: str | None,
-                brand_id: str | None) -> list[dict[str, Any]]:
+                brand_id: str | None, origin: str | None = None, destination: str | None = None
+                ) -> list[dict[str, Any]]:
     """Flow cells with the origin (``side`` origin), the destination (destination) or either (both) under
-    ``region`` (None: everywhere), departing in months ``first``..``last``, of one brand or all."""
+    ``region`` (None: everywhere), departing in months ``first``..``last``, of one brand or all; ``origin`` and
+    ``destination`` narrow each end further (a drill-down)."""
     args: list[Any] = []
     where = ["value <> 0"]
     if region:
@@ -120,6 +122,10 @@ async def cells(conn: Conn, *, region: str | None, side: str, first: str | None,
         p = f"${len(args)}"
         where.append({"origin": f"origin_region LIKE {p}", "destination": f"destination_region LIKE {p}"}.get(
             side, f"(origin_region LIKE {p} OR destination_region LIKE {p})"))
+    for column, code in (("origin_region", origin), ("destination_region", destination)):
+        if code:
+            args.append(region_prefix(code) + "%")
+            where.append(f"{column} LIKE ${len(args)}")
     for op, value in ((">=", first), ("<=", last)):
         if value:
             args.append(value)

@@ -251,7 +251,7 @@ async function refresh(): Promise<void> {
   renderTrend(o.series || []);
   renderBrands(o.brands || []);
   renderRegions(o.children || []);
-  refreshFlowPanel(api, state.region).catch(report);  // 劳务流向 (issue 19, ./flows)
+  refreshFlowPanel(api, state.region ?? (o.region ? o.region.code : null)).catch(report);  // 劳务流向 (issue 19, ./flows)
   const alerts = await api("/v1/alerts" + q({ open: "true", region: o.region ? o.region.code : null, limit: "15" }));
   renderAlerts(o.alerts_open || {}, alerts.items || []);
 }
