@@ -87,6 +87,8 @@ export interface ListFlowsRequest {
     brandId?: string | null;
     byMonth?: boolean;
     byBrand?: boolean;
+    origin?: string | null;
+    destination?: string | null;
 }
 
 export interface ListPostingsRequest {
@@ -325,7 +327,7 @@ export class CooperationApi extends runtime.BaseAPI {
     }
 
     /**
-     * 劳务流向: people sent from each origin to each destination, by distance class (跨省/省内跨市/市内跨县/县内), summed at ``level``; flows with an end (``side``) in ``region`` (default: the caller\'s own). Drill down by asking again with a finer ``level`` and a smaller ``region``.
+     * 劳务流向: people sent from each origin to each destination, by distance class (跨省/省内跨市/市内跨县/县内), summed at ``level``; flows with an end (``side``) in ``region`` (default: the caller\'s own; it must lie in the caller\'s jurisdiction). Drill down by asking again with a finer ``level`` and ``origin`` or ``destination`` narrowed to a region of the picture (which may lie outside the caller\'s jurisdiction).
      * List Flows
      */
     async listFlowsRaw(requestParameters: ListFlowsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<FlowsPublic>> {
@@ -363,6 +365,14 @@ export class CooperationApi extends runtime.BaseAPI {
             queryParameters['by_brand'] = requestParameters['byBrand'];
         }
 
+        if (requestParameters['origin'] != null) {
+            queryParameters['origin'] = requestParameters['origin'];
+        }
+
+        if (requestParameters['destination'] != null) {
+            queryParameters['destination'] = requestParameters['destination'];
+        }
+
         const headerParameters: runtime.HTTPHeaders = {};
 
         if (this.configuration && this.configuration.accessToken) {
@@ -387,7 +397,7 @@ export class CooperationApi extends runtime.BaseAPI {
     }
 
     /**
-     * 劳务流向: people sent from each origin to each destination, by distance class (跨省/省内跨市/市内跨县/县内), summed at ``level``; flows with an end (``side``) in ``region`` (default: the caller\'s own). Drill down by asking again with a finer ``level`` and a smaller ``region``.
+     * 劳务流向: people sent from each origin to each destination, by distance class (跨省/省内跨市/市内跨县/县内), summed at ``level``; flows with an end (``side``) in ``region`` (default: the caller\'s own; it must lie in the caller\'s jurisdiction). Drill down by asking again with a finer ``level`` and ``origin`` or ``destination`` narrowed to a region of the picture (which may lie outside the caller\'s jurisdiction).
      * List Flows
      */
     async listFlows(requestParameters: ListFlowsRequest = {}, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<FlowsPublic> {
