@@ -151,3 +151,35 @@ async def test_agreement_changes_are_decided_in_the_ledger(world: Any) -> None:
     assert statuses(repo, [sign, again, update, end, stray]) == ["applied", "rejected", "applied", "applied", "rejected"]
     rec = repo.agreement_records["hn-sz"]
     assert (rec.target_headcount, rec.status, rec.ended_on, rec.version) == (10, "ended", date(2026, 6, 30), 3)
+
+
+def test_the_flow_agent_adds_what_placement_changes_change_and_nothing_else() -> None:
+    from streams.flows import delta
+
+    dispatched, confirmed = _view(), _view("confirmed", start_date="2026-03-02")
+    changes = [ev.LedgerChanged(entity="placement", entity_id="p1", cause_event_id="e1", cause_type="dispatch.created",
+                                before=None, after=dispatched),
+               ev.LedgerChanged(entity="placement", entity_id="p1", cause_event_id="e2",
+                                cause_type="placement.confirmed", before=dispatched, after=confirmed),
+               ev.LedgerChanged(entity="worker", entity_id="w1", cause_event_id="e1", cause_type="dispatch.created",
+                                before=None, after={"state": "dispatched"})]
+    head = ("469005", "440305", "2026-02", "b-1", "cross_province")
+    assert delta(changes) == {(*head, "sent"): Decimal(1), (*head, "confirmed"): Decimal(1)}
+    # a follow-up changes nothing the flows count
+    assert delta([ev.LedgerChanged(entity="followup", entity_id="p1", cause_event_id="e3",
+                                   cause_type="followup.recorded", before=confirmed, after=confirmed)]) == {}
+
+
+def test_flows_sum_at_a_level_and_keep_each_placement_s_own_distance_class() -> None:
+    cells = [{"origin_region": o, "destination_region": d, "month": "2026-03", "brand_id": "b-1",
+              "distance_class": c, "metric": m, "value": Decimal(v)}
+             for o, d, c, m, v in (("469005", "440305", "cross_province", "sent", 2),
+                                   ("469005", "440304", "cross_province", "sent", 1),
+                                   ("469005", "440304", "cross_province", "confirmed", 1),
+                                   ("460106", "460108", "cross_county", "sent", 1))]
+    province = flows.aggregate(cells, "province")
+    assert [(i["origin_region"], i["destination_region"], i["distance_class"], i["sent"], i["confirmed"])
+            for i in province] == [("460000", "440000", "cross_province", 3, 1), ("460000", "460000", "cross_county", 1, 0)]
+    assert flows.totals(province) == {"cross_province": 3, "cross_city": 0, "cross_county": 1, "in_county": 0,
+                                      "all": 4}
+    assert len(flows.aggregate(cells, "county")) == 3
