@@ -60,7 +60,7 @@ export function flowOption(flows: Flow[], dark = false): Record<string, unknown>
     },
     series: [{
       type: 'sankey', data: [...nodes.values()], links, emphasis: { focus: 'adjacency' }, nodeGap: 10,
-      left: 8, right: 120, label: { color: text, fontSize: 13 }, lineStyle: { curveness: 0.5 },
+      left: 8, right: 220, label: { color: text, fontSize: 13 }, lineStyle: { curveness: 0.5 },
     }],
   }
 }
