@@ -134,6 +134,18 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/subsidy-notice"): STAFF,
     ("GET", "/v1/subsidy-notice.xlsx"): STAFF,
     ("GET", "/v1/subsidy-budgets"): STAFF,
+    # cooperation between regions (issue 19): agreements by the bureaus of their sides (the handler checks which),
+    # read by both sides' bureaus and the workstations that dispatch under them; postings by the destination's bureau
+    ("POST", "/v1/agreements"): LIBRARY,
+    ("GET", "/v1/agreements"): STAFF,
+    ("GET", "/v1/agreements/{agreement_id}"): STAFF,
+    ("PATCH", "/v1/agreements/{agreement_id}"): LIBRARY,
+    ("POST", "/v1/agreements/{agreement_id}/end"): LIBRARY,
+    ("GET", "/v1/flows"): STAFF,
+    ("GET", "/v1/received"): STAFF,  # the receiving bureau, a posted workstation (an admin names a region)
+    ("PUT", "/v1/postings/{workstation_id}"): LIBRARY,
+    ("DELETE", "/v1/postings/{workstation_id}"): LIBRARY,
+    ("GET", "/v1/postings"): STAFF,
 }
 
 # ---- brand dynamic management (动态管理, issue 21) ----

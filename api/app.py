@@ -24,6 +24,7 @@ from api.routers import (
     auth,
     brand_management,
     brands,
+    cooperation,  # issue 19
     dashboard,
     demands,  # issue 19
     dispatch,
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (workers.router, events.router, health.router, auth.router, brands.router, dispatch.router,
                    imports.router, stats.router, feed.router, exports.router, accounts.router,
                    monitoring_routes.router, casework_routes.router,  # issue 20
-                   brand_management.router):
+                   brand_management.router, cooperation.router):
         app.include_router(router, dependencies=Guard)
     app.include_router(demands.router, dependencies=Guard)  # job demands and matching (issue 19)
     app.include_router(subsidy_workflow.router, dependencies=Guard)  # organizations and subsidies (issue 21)

@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from api import flow_book
 from laowu import xlsx_safe
 from laowu.domain import statistics as st
 from laowu.domain.identity import masked_worker
@@ -144,6 +145,7 @@ def stats(p: dict[str, Any], pages: Pages, path: Path) -> None:
             xlsx_safe.append(ws, [item["document"], goal["label"], goal.get("target", ""), goal.get("achieved", ""),
                                   goal.get("in_cultivation", ""), _share(ws, goal.get("progress", "")),
                                   goal.get("deadline", ""), missing or goal.get("reason", "")])
+    flow_book.flows_sheet(wb, p.get("flows", []), _header)  # 劳务流向 (issue 19)
     wb.save(path)
 
 

@@ -131,6 +131,17 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/subsidy-notice"): "listSubsidyNotice",
     ("GET", "/v1/subsidy-notice.xlsx"): "exportSubsidyNotice",
     ("GET", "/v1/subsidy-budgets"): "listSubsidyBudgets",
+    # cooperation between regions (issue 19)
+    ("POST", "/v1/agreements"): "signAgreement",
+    ("GET", "/v1/agreements"): "listAgreements",
+    ("GET", "/v1/agreements/{agreement_id}"): "getAgreement",
+    ("PATCH", "/v1/agreements/{agreement_id}"): "updateAgreement",
+    ("POST", "/v1/agreements/{agreement_id}/end"): "endAgreement",
+    ("GET", "/v1/flows"): "listFlows",
+    ("GET", "/v1/received"): "listReceivedWorkers",
+    ("PUT", "/v1/postings/{workstation_id}"): "postWorkstation",
+    ("DELETE", "/v1/postings/{workstation_id}"): "endPosting",
+    ("GET", "/v1/postings"): "listPostings",
 }
 
 BEARER = "bearerAuth"

@@ -275,9 +275,13 @@ def cmd_stats_recount(args: argparse.Namespace, settings: Settings) -> int:
             f"NOT a consistent cut (in flight: outbox {report.outbox_pending}, kafka lag {report.kafka_lag})")
         action = "corrected" if report.corrected else "not corrected" if report.drift else "no drift"
         print(f"{report.cells} figures checked, {len(report.drift)} drifted, {action}; {cut}")
+        flows = report.flows  # 劳务流向 (issue 19), checked at the same cut
+        print(f"flows: {flows.get('cells', 0)} cells checked, {flows.get('drift_count', 0)} drifted"
+              + (", corrected" if flows.get("corrected") else ""))
     if not report.consistent_cut:
         return 2
-    return 1 if report.drift and not report.corrected else 0
+    flow_drift = report.flows.get("drift_count", 0) and not report.flows.get("corrected")
+    return 1 if (report.drift and not report.corrected) or flow_drift else 0
 
 
 def cmd_import_workers(args: argparse.Namespace, settings: Settings) -> int:

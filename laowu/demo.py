@@ -150,6 +150,7 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
         await load_monitoring_demo(client, settings)
         await load_brand_management(client, settings, hainan[:1])
         await load_demo_demands(client, settings, seeking)
+        await load_cooperation_demo(client, settings)
         log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
         return len(accepted)
 
@@ -201,6 +202,8 @@ async def load_brand_management(client: httpx.AsyncClient, settings: Settings, w
         await _post(client, "/v1/brands/wenchang-chicken-chef/persons", {
             "person_id": "demo-person-chef", "title": "ambassador", "worker_id": worker_id,
             "story": "文昌鸡师傅形象代言人（演示）"}, "demo-person-chef", bureau)
+
+
 DEMO_CHEF, DEMO_ROOM = "4-03-02-01", "4-03-01-02"
 
 
@@ -321,3 +324,59 @@ async def _second_dispatch(client: httpx.AsyncClient, settings: Settings) -> lis
         for i, p in enumerate(d["placements"])]
     await _wait(client, confirms, auth=employer)
     return [p["placement_id"] for p in d["placements"]]
+COOPERATION_ACCOUNTS = [  # issue 19: the receiving side of the demo agreement, and a workstation posted there
+    ("bureau-sz-demo", "深圳市人社局（演示）", "bureau", "bureau-440300", "440300"),
+    ("ws-sz-demo", "文昌市驻深圳工作站（演示）", "workstation", "ws-469005-sz", "469005"),
+]
+
+
+async def load_cooperation_demo(client: httpx.AsyncClient, settings: Settings) -> None:
+    """Issue 19: the 琼深 cooperation agreement (劳务协作) between Hainan and Shenzhen, signed by Hainan's bureau; a
+    Wenchang workstation posted to Shenzhen (驻外工作站) by Shenzhen's bureau; two dispatches under the agreement
+    (to 南山区 and 福田区) and one inside Hainan, so the agreement's progress, the flows and the receiving view have
+    something to show. Their accounts (password ``DEMO_PASSWORD``) sign in to the console."""
+    for username, display_name, role, org, region in COOPERATION_ACCOUNTS:
+        r = await client.post("/v1/accounts", json={"username": username, "display_name": display_name, "role": role,
+                                                    "org": org, "region": region, "password": DEMO_PASSWORD})
+        if r.status_code not in (201, 409):
+            raise RuntimeError(f"demo: account {username}: {r.status_code}: {r.text[:300]}")
+    hainan, shenzhen = _as(settings, "bureau", "hrss-460000", "460000"), _as(settings, "bureau", "bureau-440300", "440300")
+    today = date.today()
+    signed = await _post(client, "/v1/agreements", {
+        "agreement_id": "qiong-shen-demo", "name": "琼深劳务协作（演示）", "origin_region": "460000",
+        "destination_region": "440300", "origin_bureau_id": "hrss-460000", "destination_bureau_id": "bureau-440300",
+        "start_date": (today - timedelta(days=365)).isoformat(), "end_date": (today + timedelta(days=365)).isoformat(),
+        "target_headcount": 50, "brand_ids": ["wenchang-chicken-chef", "yesao"]}, "demo-agreement-1", hainan)
+    await _wait(client, [signed["event_id"]])
+    r = await client.put("/v1/postings/ws-469005-sz", json={"posted_region": "440300", "note": "文昌驻深圳工作站"},
+                         headers=shenzhen)
+    if r.status_code != 200:
+        raise RuntimeError(f"demo: posting: {r.status_code}: {r.text[:300]}")
+    clerk = _as(settings, "workstation", "ws-469005-01", "469005")
+    free = (await client.get("/v1/workers", params={"region": "469005", "state": "registered", "limit": 12},
+                             headers=clerk)).json()["items"]
+    ids = [w["worker_id"] for w in free]
+    plan = [("demo-coop-1", "440305", ids[:5], "qiong-shen-demo"), ("demo-coop-2", "440304", ids[5:8], "qiong-shen-demo"),
+            ("demo-coop-3", "460106", ids[8:10], None)]
+    employer = {"employer_id": "emp-sz-hotel", "name": "深圳某酒店", "uscc": "91440300708461136T"}
+    events: list[str] = []
+    placements: list[str] = []
+    for key, destination, who, agreement in plan:
+        if not who:
+            continue
+        body: dict[str, Any] = {
+            "dispatch_id": key, "organizer_id": "ws-469005-01", "brand_id": "wenchang-chicken-chef",
+            "mode": "cooperation" if agreement else "direct_intake", "origin_region": "469005",
+            "destination_region": destination, "employer": employer, "positions": ["厨师"],
+            "departure_date": (today - timedelta(days=30)).isoformat(), "worker_ids": who}
+        if agreement:
+            body["agreement_id"] = agreement
+        answer = await _post(client, "/v1/dispatches", body, key, clerk)
+        events.append(answer["event_id"])
+        placements += [p["placement_id"] for p in answer["placements"]] if agreement else []
+    await _wait(client, events)
+    hotel = _as(settings, "employer", "emp-sz-hotel", "440300")
+    for i, pid in enumerate(placements[:4]):  # the hotel confirms some: the agreement's progress counts them
+        await _post(client, f"/v1/placements/{pid}/confirm", {
+            "employer_id": "emp-sz-hotel", "position": "厨师", "start_date": (today - timedelta(days=28)).isoformat(),
+            "monthly_wage": "7200", "contract": True, "contract_months": 12}, f"demo-coop-confirm-{i}", hotel)

@@ -330,6 +330,7 @@ class Intake:
             demand_id=body.demand_id,
             placements=[ev.DispatchedWorker(worker_id=w, placement_id=placement_id_for(dispatch_id, w),
                                             position_id=body.position_id) for w in worker_ids],
+            agreement_id=body.agreement_id,
         )
         return self._wrap(payload, dispatch_id, self._source(ctx, body.organizer_id), at, ctx)
 

@@ -322,6 +322,7 @@ class DispatchCreate(Write, DispatchTerms):
     worker_ids: list[Annotated[str, StringConstraints(pattern=r"^w[0-9a-f]{24}$")]] = Field(min_length=1, max_length=1000)
     position_id: Identifier | None = Field(
         default=None, description="The position of ``demand_id`` every worker of this dispatch fills (issue 19).")
+    agreement_id: Identifier | None = Field(default=None, description="the cooperation agreement (劳务协作) it falls under")
 
 
 class PlacementConfirm(Write, PlacementTerms):

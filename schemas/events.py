@@ -151,6 +151,7 @@ class DispatchedWorker(Strict):
 class DispatchCreated(DispatchTerms):
     dispatch_id: Identifier
     placements: list[DispatchedWorker] = Field(min_length=1, max_length=1000)
+    agreement_id: Identifier | None = None  # the cooperation agreement (劳务协作) it falls under (issue 19)
 
 
 class PlacementConfirmed(PlacementTerms):
@@ -305,6 +306,42 @@ class SubsidyPaid(Strict):
     paid_on: date
     voucher_number: Line64
     amount: Yuan
+
+
+# ---- cooperation agreements (劳务协作, issue 19) ----------------------------------------------------
+class AgreementSigned(Strict):
+    """签订劳务协作协议: an origin and a destination region (province, city or county each), both bureaus, the
+    period, the target headcount and the brands it is for (none: every brand)."""
+
+    agreement_id: Identifier
+    name: Name
+    origin_region: RegionCode
+    destination_region: RegionCode
+    origin_bureau_id: Identifier
+    destination_bureau_id: Identifier
+    start_date: Day
+    end_date: Day
+    target_headcount: int = Field(ge=1, le=10_000_000)
+    brand_ids: list[Identifier] = Field(default_factory=list, max_length=50)
+
+
+class AgreementUpdated(Strict):
+    """变更: what may change of an agreement still in force (regions and parties may not: sign a new one)."""
+
+    agreement_id: Identifier
+    name: Name | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
+    target_headcount: int | None = Field(default=None, ge=1, le=10_000_000)
+    brand_ids: list[Identifier] | None = Field(default=None, max_length=50)
+
+
+class AgreementEnded(Strict):
+    """终止: ended early, on ``end_date``, with a reason; later departures are no longer covered."""
+
+    agreement_id: Identifier
+    end_date: Day
+    reason: Text
 
 
 # ---- derived events ---------------------------------------------------------------------------
@@ -624,6 +661,10 @@ CATALOGUE: tuple[EventSpec, ...] = (
     EventSpec("subsidy.objection_decided", SubsidyObjectionDecided, _D, "subsidy_id", LIBRARY,
               region_field="origin_region"),
     EventSpec("subsidy.paid", SubsidyPaid, _D, "subsidy_id", LIBRARY, region_field="origin_region"),
+    # cooperation agreements (劳务协作, issue 19): bureaus of either side; the handler checks the sides
+    EventSpec("agreement.signed", AgreementSigned, _B, "agreement_id", LIBRARY),
+    EventSpec("agreement.updated", AgreementUpdated, _B, "agreement_id", LIBRARY),
+    EventSpec("agreement.ended", AgreementEnded, _B, "agreement_id", LIBRARY),
 )
 SPECS: dict[str, EventSpec] = {spec.name: spec for spec in CATALOGUE}
 
@@ -677,4 +718,7 @@ EventType = Literal[
     "subsidy.objection_raised",
     "subsidy.objection_decided",
     "subsidy.paid",
+    "agreement.signed",
+    "agreement.updated",
+    "agreement.ended",
 ]

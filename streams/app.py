@@ -47,6 +47,7 @@ from laowu import heap
 from laowu.kafka_security import KafkaSecurity
 from laowu.settings import Settings
 from schemas.topics import ALERTS, LEDGER_CHANGES
+from streams import flows
 from streams.sink import Message, StatsSink
 from streams.transport import Transport
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings, sink: StatsSink | None = None) -> faust.App:
 
     app.agent(ledger_topic, name="ledger-changes", concurrency=1)(ledger_changes)
     app.agent(alerts_topic, name="alerts", concurrency=1)(alerts)
+    flows.register(app, ledger_topic, settings, CHUNK, CHUNK_WAIT_S, _apply_or_die)  # 劳务流向 (issue 19)
     app.timer(PRUNE_EVERY_S)(prune)
     app.sink_ = the_sink  # type: ignore[attr-defined]
     return app

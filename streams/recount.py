@@ -28,11 +28,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from laowu import kafka_security
 from laowu.settings import Settings
+from laowu.store import flows as flow_store
 from laowu.store import monitoring as monitoring_store
 from laowu.store import stats as store
 from laowu.store.pool import create_pool
 from schemas.topics import LEDGER_CHANGES
-from streams import monitoring
+from streams import flows, monitoring
 from streams.monitoring import through as monitoring_through
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,12 @@ class Report:
     drift: list[dict[str, Any]] = field(default_factory=list)
     corrected: bool = False
     attempts: int = 1
+    flows: dict[str, Any] = field(default_factory=dict)  # the flow figures' own check (streams.flows, issue 19)
 
     def as_dict(self) -> dict[str, Any]:
         return {"consistent_cut": self.consistent_cut, "in_flight": {"outbox": self.outbox_pending,
                 "kafka_lag": self.kafka_lag}, "cells": self.cells, "drift": self.drift, "drift_count": len(self.drift),
-                "corrected": self.corrected, "attempts": self.attempts}
+                "corrected": self.corrected, "attempts": self.attempts, "flows": self.flows}
 
 
 def _plain(value: Decimal) -> str:
@@ -74,19 +76,22 @@ async def _attempt(conn: Any, consumer: AIOKafkaConsumer | None, topic: str, fix
     committed = False
     try:
         await store.lock_figures(conn)
+        await flow_store.lock(conn)
         pending = await store.pending_ledger_changes(conn)  # the snapshot is taken here, after the lock
         lag: int | None = None
+        ends: dict[int, int] | None = None
         if consumer is not None:
             ends = await end_offsets(consumer, topic)
             applied = await store.applied_offsets(conn, topic)
             lag = sum(max(0, end - applied.get(p, 0)) for p, end in ends.items())
-        consistent = pending == 0 and lag == 0
+        flow_report = await flows.check(conn, ends, topic, fix and pending == 0 and lag == 0)
+        consistent = pending == 0 and lag == 0 and flow_report["consistent_cut"]
         if not consistent and not last:
             return None
         expected = await store.recount(conn)
         actual = await store.stored(conn)
         drift = sorted(c for c in expected.keys() | actual.keys() if expected.get(c, Decimal(0)) != actual.get(c, Decimal(0)))
-        report = Report(consistent, pending, lag, len(expected.keys() | actual.keys()), [
+        report = Report(consistent, pending, lag, len(expected.keys() | actual.keys()), flows=flow_report, drift=[
             {"dim": c[0], "key": c[1], "month": c[2], "metric": c[3],
              "stored": _plain(actual.get(c, Decimal(0))), "recount": _plain(expected.get(c, Decimal(0)))} for c in drift])
         monitored = await monitoring.drift(conn, monitoring_through())  # 务工监测 (issue 20)
@@ -109,6 +114,8 @@ async def rebuild_figures(conn: asyncpg.Connection) -> None:
     expected = await store.recount(conn)
     await store.correct(conn, expected, expected.keys())
     await monitoring_store.rebuild(conn)  # 务工监测 (issue 20)
+    flows_expected = await flow_store.recount(conn)  # 劳务流向 (issue 19)
+    await flow_store.correct(conn, flows_expected, flows_expected.keys())
 
 
 async def recount(settings: Settings, fix: bool = False, attempts: int = 40, wait_s: float = 0.25) -> Report:

@@ -21,7 +21,7 @@ from api import bulk_audit, spool
 from api.access import CurrentActor
 from api.deps import PoolDep
 from api.routing import JSONRoute
-from laowu import reports
+from laowu import flow_reports, reports
 from laowu.domain import statistics as st
 from laowu.domain.regions import region_name
 from laowu.store import stats as store
@@ -101,6 +101,7 @@ async def export_stats(
         "progress": await reports.progress(pool, region),
         "category_names": reports.CATEGORY_NAMES,
         "month_keys": list(reports.SERIES_FIELDS),
+        "flows": await flow_reports.flows(pool, actor, region, level="county", by_month=True, by_brand=True),
     }
     path, _ = await spool.build("stats", params)
     rows = {"children": len(params["children"]), "brands": len(params["brands"]), "months": len(params["months"])}

@@ -20,10 +20,12 @@ from pydantic import BaseModel, ValidationError
 from laowu.application import brand_management as bm
 from laowu.application import casework as cases
 from laowu.application import commands as c
+from laowu.application import cooperation as coop
 from laowu.application import handlers as h
 from laowu.application import subsidy_workflow as sw
 from laowu.application.errors import Invalid
 from laowu.application.facts import Facts
+from laowu.domain import agreements as agreement_rules
 from laowu.domain import brand_review, lifecycle
 from laowu.domain import brands as brand_rules
 from laowu.domain import casework as case_rules
@@ -38,6 +40,7 @@ from schemas import api as bodies
 from schemas import brand_api as bm_bodies
 from schemas import events as ev
 from schemas.api import BatchItem
+from schemas.cooperation import AgreementCreate, AgreementEnd, AgreementPatch
 from schemas.events import SPECS, EventSpec
 
 Handler = Callable[..., h.Decision]
@@ -147,6 +150,12 @@ ENTRIES: tuple[Entry, ...] = (
     _entry("subsidy.objection_decided", bodies.SubsidyObjectionDecision, sw.DecideSubsidyObjection,
            sw.decide_objection, Rule("claim", claim_rules.decide_objection)),
     _entry("subsidy.paid", bodies.SubsidyPayment, sw.PaySubsidy, sw.pay_subsidy, Rule("claim", claim_rules.pay)),
+    # cooperation agreements (劳务协作, issue 19: laowu.application.cooperation)
+    _entry("agreement.signed", AgreementCreate, coop.SignAgreement, coop.sign_agreement,
+           Rule("agreement", agreement_rules.sign)),
+    _entry("agreement.updated", AgreementPatch, coop.UpdateAgreement, coop.update_agreement,
+           Rule("agreement", agreement_rules.update)),
+    _entry("agreement.ended", AgreementEnd, coop.EndAgreement, coop.end_agreement, Rule("agreement", agreement_rules.end)),
 )
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}
 BY_COMMAND: dict[type[c.Command], Entry] = {e.command: e for e in ENTRIES}

@@ -31,6 +31,7 @@ class Wants:
     demands: set[str] = field(default_factory=set)  # job demands closed or filled (issue 19)
     organizations: set[str] = field(default_factory=set)  # organizations registered or verified (issue 21)
     subsidies: set[str] = field(default_factory=set)  # entitlements whose workflow moves (issue 21)
+    agreements: set[str] = field(default_factory=set)  # cooperation agreements changed or named (issue 19)
 
 
 class Command:
@@ -147,6 +148,8 @@ class CreateDispatch(Command):
         w.workers.update(self.body.worker_ids)
         if self.body.demand_id is not None:
             w.demands.add(self.body.demand_id)
+        if self.body.agreement_id:
+            w.agreements.add(self.body.agreement_id)
 
 
 @dataclass(frozen=True)

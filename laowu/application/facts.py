@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from laowu.application.commands import Command, Wants
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.demands import DemandRecord
 from laowu.intake import OrganizationRef, PlacementRef, SubsidyRef
 from laowu.store.brand_figures import BrandFile
@@ -68,6 +69,9 @@ class Lookups(Protocol):
 
     async def subsidy_refs(self, subsidy_ids: list[str], actor: Actor) -> dict[str, SubsidyRef]:
         """Entitlements ``actor`` sees, with where their workflow stands."""
+
+    async def agreements(self, agreement_ids: list[str]) -> dict[str, AgreementRecord]:
+        """Applied cooperation agreements (issue 19); who may act on one is the handler's rule."""
         ...
 
 
@@ -109,6 +113,7 @@ class Facts:
     demands: dict[str, DemandRecord] = field(default_factory=dict)
     organizations: dict[str, OrganizationRef] = field(default_factory=dict)
     subsidies: dict[str, SubsidyRef] = field(default_factory=dict)
+    agreements: dict[str, AgreementRecord] = field(default_factory=dict)
 
     @classmethod
     def vouched(cls, placements: Iterable[PlacementRef] = ()) -> Facts:
@@ -167,4 +172,6 @@ async def gather(lookups: Lookups, commands: Iterable[Command], actor: Actor) ->
         facts.organizations = await lookups.organization_refs(sorted(w.organizations))
     if w.subsidies:
         facts.subsidies = await lookups.subsidy_refs(sorted(w.subsidies), actor)
+    if w.agreements:
+        facts.agreements = await lookups.agreements(sorted(w.agreements))
     return facts

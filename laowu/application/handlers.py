@@ -17,6 +17,7 @@ from laowu.application import commands as c
 from laowu.application.errors import Conflict, Forbidden, NotFound
 from laowu.application.facts import Facts
 from laowu.application.scoping import scope_problem
+from laowu.domain.agreements import coverage_refusal
 from laowu.domain.brands import CLOSED as CLOSED_BRANDS
 from laowu.domain.brands import check_transition
 from laowu.domain.demands import fill_refusal
@@ -25,6 +26,7 @@ from laowu.domain.lifecycle import acts_on_placement, eligibility, employer_refu
 from laowu.domain.outcome import Rejected
 from laowu.intake import Context, Intake, PlacementRef
 from laowu.store.scope import covers, unbounded
+from schemas.api import DispatchCreate
 from schemas.envelope import Outgoing
 
 
@@ -169,6 +171,7 @@ def create_dispatch(intake: Intake, cmd: c.CreateDispatch, facts: Facts, ctx: Co
     event and the ledger refuses them with the same words, seen in the dispatch's outcome per worker."""
     body = cmd.body
     _open_brands(facts, "brand_id", [body.brand_id])
+    _under_agreement(facts, body)
     vouched = ctx.actor is not None and unbounded(ctx.actor)  # an admin's batch: the ledger decides every worker
     accepted: list[str] = []
     refused: list[tuple[str, str]] = []
@@ -189,6 +192,17 @@ def create_dispatch(intake: Intake, cmd: c.CreateDispatch, facts: Facts, ctx: Co
     for p in env.payload["placements"]:
         facts.add_placement(PlacementRef(p["placement_id"], p["worker_id"], employer, body.organizer_id))
     return Decision(env, refused)
+
+
+def _under_agreement(facts: Facts, body: DispatchCreate) -> None:
+    """A dispatch naming a cooperation agreement (劳务协作, issue 19) falls under the applied agreement, or is refused
+    at once (409) with the words the ledger would use (``agreements.coverage_refusal``)."""
+    if body.agreement_id:
+        reason = coverage_refusal(facts.agreements.get(body.agreement_id), body.agreement_id,
+                                  origin_region=body.origin_region, destination_region=body.destination_region,
+                                  brand_id=body.brand_id, departure_date=body.departure_date)
+        if reason:
+            raise Conflict([DomainError("agreement_id", "conflict", reason)])
 
 
 def _by_named_employer(ref: PlacementRef, env: Outgoing, employer_id: str) -> Decision:

@@ -7,10 +7,11 @@ from datetime import datetime
 
 import asyncpg
 
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.demands import DemandRecord
 from laowu.domain.statistics import BEIJING
 from laowu.intake import OrganizationRef, PlacementRef, SubsidyRef
-from laowu.store import brand_figures, cases, known, queries, subsidy_reads
+from laowu.store import agreements, brand_figures, cases, known, queries, subsidy_reads
 from laowu.store import demands as demand_store
 from laowu.store.brand_figures import BrandFile
 from schemas.common import Actor
@@ -62,3 +63,6 @@ class PoolLookups:
 
     async def subsidy_refs(self, subsidy_ids: list[str], actor: Actor) -> dict[str, SubsidyRef]:
         return await subsidy_reads.subsidy_refs(self.pool, subsidy_ids, actor)
+
+    async def agreements(self, agreement_ids: list[str]) -> dict[str, AgreementRecord]:
+        return await agreements.records(self.pool, agreement_ids)

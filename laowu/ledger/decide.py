@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from laowu.domain import agreements as agreement_rules
 from laowu.domain import alerts as alert_rules
 from laowu.domain import brands as brand_rules
 from laowu.domain import demands as demand_rules
@@ -45,6 +46,7 @@ class Decision:
 
     receipts: list[dict[str, Any]] = field(default_factory=list)
     brands: dict[str, BrandRecord] = field(default_factory=dict)
+    agreements: dict[str, agreement_rules.AgreementRecord] = field(default_factory=dict)
     workers: dict[str, WorkerRecord] = field(default_factory=dict)
     placements: dict[str, PlacementRecord] = field(default_factory=dict)
     brand_history: list[dict[str, Any]] = field(default_factory=list)
@@ -152,6 +154,8 @@ class _Decider:
             return registry.apply_organization(self.s, self.out.registry, e)
         if kind == "claim":
             return registry.apply_claim(self.s, self.out.registry, e)
+        if kind == "agreement":
+            return self.apply_agreement(e)
         return self.apply_placement(e)
 
     def apply_case(self, e: Envelope) -> str:
@@ -210,6 +214,14 @@ class _Decider:
         self.changed(e, "brand", bid, [brand.region_code], rows.brand_view(before), rows.brand_view(brand), key=bid)
         return str(bid)
 
+    def apply_agreement(self, e: Envelope) -> str:
+        """劳务协作: signed, updated or ended (``laowu.domain.agreements``); no statistics move."""
+        aid = e.payload["agreement_id"]
+        agreement, _changes = RULES[e.type].apply(self.s.agreements.get(aid), e.payload, e.occurred_at)  # type: ignore[misc]
+        agreement.version += 1
+        self.s.agreements[aid] = self.out.agreements[aid] = agreement
+        return str(aid)
+
     def apply_worker(self, e: Envelope) -> str:
         deferral.await_brands(self.s, e)
         for bid in deferral.brands_named(e):
@@ -236,6 +248,10 @@ class _Decider:
         deferral.await_demand(self.s, e)
         self.s.dispatches.add(did)
         brand_problem = brand_rules.closed_at(self.s.brands.get(d["brand_id"]), e.occurred_at)
+        if brand_problem is None and d.get("agreement_id"):
+            brand_problem = agreement_rules.coverage_refusal(
+                self.s.agreements.get(d["agreement_id"]), d["agreement_id"], origin_region=d["origin_region"],
+                destination_region=d["destination_region"], brand_id=d["brand_id"], departure_date=d["departure_date"])
         if brand_problem is None and refused and len(refused) == len(d["placements"]):
             brand_problem = next(iter(refused.values())) if len(refused) == 1 else (
                 f"the registrations of all {len(refused)} workers were refused")
@@ -247,6 +263,7 @@ class _Decider:
             "employer_id": d["employer"]["employer_id"], "employer_name": d["employer"]["name"],
             "employer_uscc": d["employer"].get("uscc"), "positions": d.get("positions", []),
             "departure_date": d["departure_date"], "group_transport": d.get("group_transport", False),
+            "agreement_id": d.get("agreement_id"),
             "status": "rejected" if brand_problem else "applied", "reason": brand_problem,
             "occurred_at": e.occurred_at, "source": e.source, "demand_id": d.get("demand_id"),
         })

@@ -71,7 +71,7 @@ def placement_key(e: Envelope) -> str | None:
 def brands_named(e: Envelope) -> list[str]:
     """The brands a worker event or dispatch needs (a brand's own events need none)."""
     rule = RULES[e.type]
-    if rule.kind == "brand":
+    if rule.kind in ("brand", "agreement"):  # an agreement's brands are checked when it is sent (issue 19)
         return []
     named = list(e.payload.get("brand_ids", []))
     if rule.joins_brand:

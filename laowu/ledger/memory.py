@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from laowu.domain import subsidies as subsidy_rules
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
@@ -35,6 +36,7 @@ class InMemoryLedger(Repository):
 
     def __init__(self) -> None:
         self.brand_records: dict[str, BrandRecord] = {}
+        self.agreement_records: dict[str, AgreementRecord] = {}
         self.worker_records: dict[str, WorkerRecord] = {}
         self.placement_records: dict[str, PlacementRecord] = {}
         self.dispatches: dict[str, dict[str, Any]] = {}
@@ -76,6 +78,9 @@ class InMemoryLedger(Repository):
 
     async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]:
         return {b: copy.deepcopy(self.brand_records[b]) for b in brand_ids if b in self.brand_records}
+
+    async def agreements(self, agreement_ids: Iterable[str]) -> dict[str, AgreementRecord]:
+        return {a: copy.deepcopy(self.agreement_records[a]) for a in agreement_ids if a in self.agreement_records}
 
     async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
         return {w: copy.deepcopy(self.worker_records[w]) for w in worker_ids if w in self.worker_records}
@@ -192,6 +197,7 @@ class InMemoryLedger(Repository):
     async def save(self, d: Decision) -> None:
         d = copy.deepcopy(d)
         self.brand_records.update(d.brands)
+        self.agreement_records.update(d.agreements)
         self.worker_records.update(d.workers)
         self.demand_records.update(d.demands)
         for row in d.dispatches:

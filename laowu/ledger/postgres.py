@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
@@ -19,6 +20,7 @@ from laowu.domain.workers import WorkerRecord
 from laowu.ledger.decide import Decision
 from laowu.ledger.repository import Repository
 from laowu.ledger.state import AlertFact, FollowUpFact
+from laowu.store import agreements as agreement_store
 from laowu.store import cases as case_store
 from laowu.store import demands as demand_store
 from laowu.store import dispatch as dstore
@@ -39,6 +41,10 @@ class PostgresLedger(Repository):
     async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]:
         ids = set(brand_ids)  # no round trip for nothing: most batches change no brand
         return await store.load_brands(self.conn, ids, lock=lock) if ids else {}
+
+    async def agreements(self, agreement_ids: Iterable[str]) -> dict[str, AgreementRecord]:
+        # Locked: an agreement changed by two replicas at once is decided in one order.
+        return await agreement_store.load(self.conn, agreement_ids, lock=True)
 
     async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
         ids = set(worker_ids)
@@ -104,6 +110,7 @@ class PostgresLedger(Repository):
         await claim_store.save_organizations(conn, list(r.organizations.values()))
         await store.append_history(conn, "organization_events", r.organization_history)
         await store.save_brands(conn, list(d.brands.values()))
+        await agreement_store.save(conn, list(d.agreements.values()))
         await store.save_workers(conn, list(d.workers.values()))
         await demand_store.save_demands(conn, list(d.demands.values()))
         await dstore.insert(conn, "dispatches", d.dispatches)

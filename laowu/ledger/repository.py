@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
@@ -45,6 +46,10 @@ class Repository(ABC):
 
     @abstractmethod
     async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]: ...
+
+    @abstractmethod
+    async def agreements(self, agreement_ids: Iterable[str]) -> dict[str, AgreementRecord]:
+        """Cooperation agreements (劳务协作) by id, locked where the store locks (issue 19)."""
 
     @abstractmethod
     async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]: ...
@@ -120,6 +125,7 @@ class Repository(ABC):
         alert_ids: set[str] = set()
         demand_ids: set[str] = set()
         changing: set[str] = set()
+        agreement_ids = {a for e in todo if (a := _agreement_named(e)) is not None}
         for e in todo:
             rule = RULES[e.type]
             if rule.kind == "brand":
@@ -141,6 +147,7 @@ class Repository(ABC):
         # one, and `make bench` measured 186 ms a batch waiting on that lock (pg_stat_statements).
         s.brands = await self.brands(changing, lock=True)
         s.brands.update(await self.brands(brand_ids - changing, lock=False))
+        s.agreements = await self.agreements(agreement_ids) if agreement_ids else {}
         s.workers = await self.workers(worker_ids)
         s.placements = await self.placements(placement_ids)
         s.dispatches = await self.existing_dispatches(dispatch_ids)
@@ -218,6 +225,9 @@ class Repository(ABC):
         brands = {b for e in events for b in deferral.brands_named(e)} - set(s.brands)
         if brands:
             s.brands.update(await self.brands(brands, lock=False))
+        agreements = {a for e in events if (a := _agreement_named(e)) is not None} - set(s.agreements)
+        if agreements:
+            s.agreements.update(await self.agreements(agreements))
         return more
 
     async def _load_in_doubt(self, s: LedgerState, events: list[Envelope]) -> None:
@@ -260,15 +270,23 @@ async def apply(repo: Repository, events: Sequence[Envelope], wake: Iterable[str
 
 
 def _phase(e: Envelope) -> int:
-    """The library, the registry and the demands first; a dispatch after the workers it names; casework and a
+    """The library, the agreements, the registry and the demands first; a dispatch after the workers it names; casework and a
     subsidy's workflow after the dispatches and placements they stem from."""
     return _PHASES.get(RULES[e.type].kind, 1)
 
 
-_PHASES = {"brand": 0, "demand": 0, "organization": 0, "dispatch": 2, "case": 3, "claim": 3}
+_PHASES = {"brand": 0, "agreement": 0, "demand": 0, "organization": 0, "dispatch": 2, "case": 3, "claim": 3}
 
 
 def _demand_named(e: Envelope) -> str | None:
     """The job demand an event is about or fills (a demand's own events, a dispatch naming one)."""
     kind = RULES[e.type].kind
     return e.payload.get("demand_id") if kind in ("demand", "dispatch") else None
+
+
+def _agreement_named(e: Envelope) -> str | None:
+    """The cooperation agreement an event changes, or the one a dispatch falls under (issue 19)."""
+    kind = RULES[e.type].kind
+    if kind == "agreement" or kind == "dispatch":
+        return e.payload.get("agreement_id") or None
+    return None

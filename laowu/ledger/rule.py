@@ -2,7 +2,7 @@
 
 Each event type's rule is declared once, in its application catalogue entry (``laowu.application.catalogue``);
 ``laowu.ledger.rules`` collects them by name. A rule's ``kind`` says what the event is about: a brand (品牌库), a
-worker (实名制台账), a dispatch (有组织劳务输出) or a placement (入职确认, 离职, 跟踪服务).
+worker (实名制台账), a dispatch (有组织劳务输出), a placement (入职确认, 离职, 跟踪服务) or a cooperation agreement (劳务协作).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from laowu.domain.lifecycle import PlacementRecord
 from laowu.ledger import rows
 from schemas.envelope import Envelope
 
-Kind = Literal["brand", "worker", "dispatch", "placement", "case", "demand", "organization", "claim"]
+Kind = Literal["brand", "worker", "dispatch", "placement", "case", "demand", "organization", "claim", "agreement"]
 
 
 class Effects:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from laowu.domain.agreements import AgreementRecord
 from laowu.domain.brands import BrandRecord
 from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
@@ -37,6 +38,8 @@ class LedgerState:
     brands: dict[str, BrandRecord] = field(default_factory=dict)
     workers: dict[str, WorkerRecord] = field(default_factory=dict)
     placements: dict[str, PlacementRecord] = field(default_factory=dict)
+    agreements: dict[str, AgreementRecord] = field(default_factory=dict)
+    """Cooperation agreements the batch changes or its dispatches name (issue 19)."""
     dispatches: set[str] = field(default_factory=set)
     """Dispatch ids already in the ledger (a second ``dispatch.created`` of one is rejected)."""
     refused_placements: dict[str, str] = field(default_factory=dict)

@@ -2,8 +2,10 @@
 
 A region code covers itself and the codes under it. A worker belongs to their household region and to the
 origin region of each of their dispatches, and (masked, as every view but the reveal) to the destination region of
-each active placement, the receiving bureau (输入地); a workstation also sees every worker it registered; an
-employer sees only workers with a placement naming it; an admin is unbounded.
+each active placement, the receiving bureau (输入地) and the workstations posted there (驻外工作站,
+``workstation_postings``, migration 0027: the receiving view of the posted region, beside the workstation's own
+region); a workstation also sees every worker it registered; an employer sees only workers with a placement naming
+it; an admin is unbounded.
 
 Jurisdiction proper, which the reveal and the whole history need, is the household region and the dispatch
 origins: seeing a worker as their receiving region or as a workstation that registered them is not it.
@@ -94,7 +96,18 @@ def worker_clause(viewer: Viewer | None, args: list[Any], alias: str = "w", *, r
     if viewer.role == "workstation" and reach != "jurisdiction":
         args.append(viewer.org)
         clause += f" OR {alias}.workstation_ids @> ARRAY[${len(args)}::text]"
+        if reach == "view":
+            clause += f" OR {posted_clause(args, alias)}"
     return clause + ")"
+
+
+def posted_clause(args: list[Any], alias: str = "w") -> str:
+    """A posted workstation (驻外工作站) sees, as the receiving region does, the workers whose active placement lies in
+    the region it is posted to; ``args[-1]`` is the workstation's organization (issue 19)."""
+    org = f"${len(args)}"
+    return (f"EXISTS (SELECT 1 FROM workstation_postings wp JOIN placements pp ON pp.destination_region LIKE "
+            f"wp.posted_prefix || '%' WHERE wp.workstation_id = {org} AND pp.worker_id = {alias}.worker_id "
+            f"AND pp.status IN {ACTIVE})")
 
 
 def worker_sources(viewer: Viewer, args: list[Any], cap: int, after: str | None) -> str:
@@ -111,6 +124,9 @@ def worker_sources(viewer: Viewer, args: list[Any], cap: int, after: str | None)
     if viewer.role == "workstation":
         args.append(viewer.org)
         parts.append(f"(SELECT worker_id FROM workers WHERE workstation_ids @> ARRAY[${len(args)}::text] {tail})")
+        parts.append(f"(SELECT pp.worker_id FROM workstation_postings wp JOIN placements pp ON pp.destination_region "
+                     f"LIKE wp.posted_prefix || '%' WHERE wp.workstation_id = ${len(args)} AND pp.status IN {ACTIVE} "
+                     f"{tail})")  # workstation_postings has no worker_id: the tail's is the placement's
     return " UNION ALL ".join(parts)
 
 

@@ -164,6 +164,39 @@ async def test_employer_sees_only_its_own_placements(api: httpx.AsyncClient, poo
     assert receipts_of_other.status_code == 404
 
 
+async def test_the_receiving_bureau_sees_exactly_the_people_sent_into_its_region_while_placed(
+        api: httpx.AsyncClient, pool: asyncpg.Pool, ledger: Any, settings: Settings) -> None:
+    """输入地 (issue 19): the Shenzhen bureau sees, masked, who was sent to Shenzhen, and no longer once it ended."""
+    longhua, qiongshan = await _two_counties(api, pool, settings)
+    r = await api.post("/v1/brands", json={"brand_id": "yesao", "name": "椰嫂", "region_code": "460000",
+                                           "category": "service", "level": "provincial"})
+    await wait_receipt(api, r.json()["event_id"])
+    ids, placements = [], {}
+    for wid, county, destination in ((longhua, "460106", "440305"), (qiongshan, "460107", "440100")):
+        r = await api.post("/v1/dispatches", headers=bearer("workstation", f"ws-{county}-01", county, settings), json={
+            "organizer_id": f"ws-{county}-01", "brand_id": "yesao", "mode": "direct_intake", "origin_region": county,
+            "destination_region": destination, "employer": {"employer_id": "emp-a", "name": "甲公司"},
+            "departure_date": "2026-11-01", "worker_ids": [wid]})
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["event_id"])
+        placements[wid] = r.json()["placements"][0]["placement_id"]
+    await wait_decided(pool, ids)
+    shenzhen = bearer("bureau", "bureau-440300", "440300", settings)
+    listed = (await api.get("/v1/workers", headers=shenzhen)).json()["items"]
+    assert [w["worker_id"] for w in listed] == [longhua] and "birth_date" not in listed[0]
+    assert (await api.get(f"/v1/workers/{qiongshan}", headers=shenzhen)).status_code == 404
+    employer = bearer("employer", "emp-a", "440300", settings)
+    r = await api.post(f"/v1/placements/{placements[longhua]}/confirm", headers=employer, json={
+        "employer_id": "emp-a", "position": "保洁", "start_date": "2026-11-03", "monthly_wage": "5000", "contract": True})
+    await wait_decided(pool, [r.json()["event_id"]])
+    assert (await api.get(f"/v1/workers/{longhua}", headers=shenzhen)).status_code == 200
+    r = await api.post(f"/v1/placements/{placements[longhua]}/end", headers=employer,
+                       json={"end_date": "2026-12-01", "reason": "resigned"})
+    await wait_decided(pool, [r.json()["event_id"]])
+    assert (await api.get("/v1/workers", headers=shenzhen)).json()["items"] == []
+    assert (await api.get(f"/v1/workers/{longhua}", headers=shenzhen)).status_code == 404
+
+
 async def test_reveal_is_audited_and_key_rotation_keeps_old_records_readable(
     api: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings
 ) -> None:

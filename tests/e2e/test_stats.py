@@ -141,7 +141,7 @@ async def test_figures_equal_a_recount_after_a_mixed_workload(
         assert all("*" in str(row[1]) and "*" in str(row[5]) for row in rows[1:])
         r = await api.get("/v1/export/stats.xlsx", params={"region": "460000"})
         book = load_workbook(io.BytesIO(r.content), read_only=True)
-        assert book.sheetnames == ["总览", "下级地区", "劳务品牌", "月度趋势", "目标进度"]
+        assert book.sheetnames == ["总览", "下级地区", "劳务品牌", "月度趋势", "目标进度", "劳务流向"]
         overview_rows = dict(row[:2] for row in book["总览"].iter_rows(min_row=2, values_only=True))
         assert overview_rows["登记从业人员(人)"] == hainan["registered"]
 

@@ -4,6 +4,7 @@
 import './dashboard.css'
 import { echarts, type ECharts } from './echarts'
 import './casework' // issue 20: 欠薪预警办理
+import { refreshFlowPanel } from './flows'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the API's JSON, read field by field as before */
 type Json = any
@@ -252,6 +253,7 @@ async function refresh(): Promise<void> {
   renderTrend(o.series || []);
   renderBrands(o.brands || []);
   renderRegions(o.children || []);
+  refreshFlowPanel(api, state.region ?? (o.region ? o.region.code : null)).catch(report);  // 劳务流向 (issue 19, ./flows)
   const alerts = await api("/v1/alerts" + q({ open: "true", region: o.region ? o.region.code : null, limit: "15" }));
   renderAlerts(o.alerts_open || {}, alerts.items || []);
 }

@@ -266,6 +266,9 @@ export const ListReceiptsTypeEnum = {
     SubsidyNoticed: 'subsidy.noticed',
     SubsidyObjectionRaised: 'subsidy.objection_raised',
     SubsidyObjectionDecided: 'subsidy.objection_decided',
-    SubsidyPaid: 'subsidy.paid'
+    SubsidyPaid: 'subsidy.paid',
+    AgreementSigned: 'agreement.signed',
+    AgreementUpdated: 'agreement.updated',
+    AgreementEnded: 'agreement.ended'
 } as const;
 export type ListReceiptsTypeEnum = typeof ListReceiptsTypeEnum[keyof typeof ListReceiptsTypeEnum];

@@ -5,6 +5,7 @@ export * from './AccountsApi';
 export * from './BrandManagementApi';
 export * from './BrandsApi';
 export * from './CaseworkApi';
+export * from './CooperationApi';
 export * from './EventsApi';
 export * from './ExportsApi';
 export * from './ImportsApi';

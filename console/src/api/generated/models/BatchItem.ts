@@ -93,7 +93,10 @@ export const BatchItemTypeEnum = {
     SubsidyNoticed: 'subsidy.noticed',
     SubsidyObjectionRaised: 'subsidy.objection_raised',
     SubsidyObjectionDecided: 'subsidy.objection_decided',
-    SubsidyPaid: 'subsidy.paid'
+    SubsidyPaid: 'subsidy.paid',
+    AgreementSigned: 'agreement.signed',
+    AgreementUpdated: 'agreement.updated',
+    AgreementEnded: 'agreement.ended'
 } as const;
 export type BatchItemTypeEnum = typeof BatchItemTypeEnum[keyof typeof BatchItemTypeEnum];
 

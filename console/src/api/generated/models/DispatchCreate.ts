@@ -33,6 +33,12 @@ export interface DispatchCreate {
      * @type {string}
      * @memberof DispatchCreate
      */
+    agreement_id?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof DispatchCreate
+     */
     brand_id: string;
     /**
      * 
@@ -152,6 +158,7 @@ export function DispatchCreateFromJSONTyped(json: any, ignoreDiscriminator: bool
     return {
         
             ...json,
+        'agreement_id': json['agreement_id'] == null ? undefined : json['agreement_id'],
         'brand_id': json['brand_id'],
         'demand_id': json['demand_id'] == null ? undefined : json['demand_id'],
         'departure_date': (new Date(json['departure_date'])),
@@ -181,6 +188,7 @@ export function DispatchCreateToJSONTyped(value?: DispatchCreate | null, ignoreD
     return {
         
             ...value,
+        'agreement_id': value['agreement_id'],
         'brand_id': value['brand_id'],
         'demand_id': value['demand_id'],
         'departure_date': value['departure_date'].toISOString().substring(0,10),
