@@ -243,6 +243,8 @@ async def load_demo_demands(client: httpx.AsyncClient, settings: Settings, seeki
     recorded = await _post(client, "/v1/events:batch", {"events": events}, "demo-intentions-1", clerk) if events else {}
     await _wait(client, [r["event_id"] for r in posted["results"] if r.get("event_id")], auth=employer)
     await _wait(client, [r["event_id"] for r in recorded.get("results", []) if r.get("event_id")], auth=clerk)
+
+
 ORGANIZATIONS = [  # issue 21: a training institution, an HR service agency, a labour broker who is a person
     {"org_id": "org-wc-training", "kind": "training_institution", "name": "文昌市职业技能培训学校",
      "region_code": "469005", "uscc": "52469005MJ0000003W", "contact_name": "王老师"},
@@ -324,6 +326,8 @@ async def _second_dispatch(client: httpx.AsyncClient, settings: Settings) -> lis
         for i, p in enumerate(d["placements"])]
     await _wait(client, confirms, auth=employer)
     return [p["placement_id"] for p in d["placements"]]
+
+
 COOPERATION_ACCOUNTS = [  # issue 19: the receiving side of the demo agreement, and a workstation posted there
     ("bureau-sz-demo", "深圳市人社局（演示）", "bureau", "bureau-440300", "440300"),
     ("ws-sz-demo", "文昌市驻深圳工作站（演示）", "workstation", "ws-469005-sz", "469005"),
