@@ -29,8 +29,9 @@ from laowu.settings import Settings
 from laowu.stack.launcher import InfraHandle, provision, start_infra
 from schemas.topics import CATALOGUE, WORKERS
 
-from conftest import METRICS_TOKEN, Infra, new_database, running_ledger, serving, stack_home
+from conftest import METRICS_TOKEN, Infra, new_database, running_ledger, serving, spawn_ours, stack_home
 from helpers import bearer, person
+from workload import converge, stop
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(420)]
 
@@ -133,6 +134,40 @@ async def _send(client: httpx.AsyncClient, body: dict[str, Any], key: str, refus
     raise AssertionError(f"{key} never accepted")
 
 
+@contextlib.asynccontextmanager
+async def _statistics(settings: Settings, tmp_path: Path) -> AsyncIterator[None]:
+    """The faust statistics worker (a process of its own, its topics replicated as the cluster's) through the fault;
+    at the end its figures must be a consistent cut of the ledger with no drift and nothing left unread."""
+    log = tmp_path / "streams.log"
+    worker = spawn_ours(["streams", "worker"], settings, log, LAOWU_HOME=str(tmp_path))
+    try:
+        # Running before the fault: a worker that cannot reach the cluster at start exits (`laowu up` restarts it).
+        deadline = time.monotonic() + 90
+        while "[^Worker]: Ready" not in log.read_text(errors="replace"):
+            assert worker.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the streams worker did not start"
+            await asyncio.sleep(0.2)
+        yield
+        report = await converge(settings, timeout=120, worker=worker)
+        assert report.consistent_cut and not report.drift and report.kafka_lag == 0, (
+            report.as_dict(), log.read_text()[-3000:])
+    finally:
+        stop(worker)
+
+
+async def _registered(client: httpx.AsyncClient, sent: int, timeout: float = 120) -> int:
+    """The overview's ``registered`` once the statistics caught up with ``sent`` (never more: nothing counted twice)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = await client.get("/v1/stats/overview")
+        assert r.status_code == 200, r.text
+        figure = int(r.json()["registered"])
+        assert figure <= sent, f"{figure} registered of {sent} sent"
+        if figure == sent or time.monotonic() > deadline:
+            return figure
+        await asyncio.sleep(0.5)
+
+
 async def _settle(cluster: InfraHandle) -> None:
     """Every node running again (after a failed test too), so the next test starts on a whole cluster."""
     await asyncio.gather(*(cluster.start(n) for n in cluster.kafka_nodes if not cluster.running(n)))
@@ -145,8 +180,8 @@ async def test_kill_9_of_the_leading_broker_mid_stream(cluster: InfraHandle, wor
     assert settings.database_url
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        async with running_ledger(settings), serving(settings) as url, httpx.AsyncClient(
-                base_url=url, timeout=60, headers=bearer("admin", "ops", settings=settings)) as client:
+        async with running_ledger(settings), _statistics(settings, tmp_path), serving(settings) as url, \
+                httpx.AsyncClient(base_url=url, timeout=60, headers=bearer("admin", "ops", settings=settings)) as client:
             victim = f"kafka-{await _leader_of_most(settings)}"
             accepted: dict[int, list[str]] = {}
             while_down: list[int] = []
@@ -174,6 +209,7 @@ async def test_kill_9_of_the_leading_broker_mid_stream(cluster: InfraHandle, wor
             ids = [e for i in range(batches) for e in accepted[i]]
             await _exact(pool, ids, batches * BATCH)
             await _all_in_sync(settings)  # the killed node caught up with what it missed
+            assert await _registered(client, batches * BATCH) == batches * BATCH  # and the statistics
         # Nothing counted twice: the ledger's rows and receipts are exactly what was sent (checked in _exact).
         assert await pool.fetchval("SELECT count(DISTINCT worker_id) FROM workers") == batches * BATCH
     finally:
@@ -183,14 +219,14 @@ async def test_kill_9_of_the_leading_broker_mid_stream(cluster: InfraHandle, wor
 
 
 async def test_two_of_three_down_writes_refused_then_nothing_lost_or_doubled(
-        cluster: InfraHandle, world: Settings) -> None:
+        cluster: InfraHandle, world: Settings, tmp_path: Path) -> None:
     settings = world
     refusals: list[float] = []
     assert settings.database_url
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        async with running_ledger(settings), serving(settings) as url, httpx.AsyncClient(
-                base_url=url, timeout=60, headers=bearer("admin", "ops", settings=settings)) as client:
+        async with running_ledger(settings), _statistics(settings, tmp_path), serving(settings) as url, \
+                httpx.AsyncClient(base_url=url, timeout=60, headers=bearer("admin", "ops", settings=settings)) as client:
             before = [await _send(client, _batch(20_000 + i * BATCH), f"cluster-2-{i}", refusals) for i in range(3)]
             leader = await _leader_of_most(settings)
             gone = [f"kafka-{leader}", f"kafka-{leader % NODES + 1}"]  # the leader and one more: no majority left
@@ -222,6 +258,7 @@ async def test_two_of_three_down_writes_refused_then_nothing_lost_or_doubled(
             sent = 5 * BATCH + len(small["events"])
             await _exact(pool, ids, sent)
             await _all_in_sync(settings)
+            assert await _registered(client, sent) == sent
         # The refused attempts may have reached the log after all (the producer keeps what it holds, a leader
         # appends before its followers acknowledge): they carry the event ids their key's retry derives again,
         # so each event is applied once.
