@@ -74,3 +74,24 @@ async def test_a_write_waits_for_the_brokers_a_bounded_time(monkeypatch: pytest.
     assert not never.cancelled()  # the records stay with the producer, which delivers them when a leader is back
     never.set_result(None)
     await api.publisher._acknowledged(asyncio.sleep(0))  # an acknowledged write passes
+
+
+def test_laowu_up_takes_the_cluster_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    import laowu.cli
+
+    seen: list[int] = []
+
+    class FakeStack:
+        def __init__(self, settings: Settings, demo: bool = False) -> None:
+            seen.append(settings.kafka_brokers)
+
+        def up(self) -> int:
+            return 0
+
+    monkeypatch.setattr(laowu.cli, "_stack", FakeStack)
+    monkeypatch.delenv("LAOWU_KAFKA_BROKERS", raising=False)
+    assert laowu.cli.main(["up", "--brokers", "3"]) == 0
+    assert laowu.cli.main(["up"]) == 0
+    assert seen == [3, 1]
+    with pytest.raises(SystemExit):
+        laowu.cli.main(["up", "--brokers", "0"])
