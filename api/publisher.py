@@ -101,10 +101,10 @@ async def _acknowledged(sending: Awaitable[Any]) -> None:
     The sending itself is not cancelled (shielded): cancelling aiokafka's delivery futures under its sender would
     not take the records back, only lose track of them."""
     task = asyncio.ensure_future(sending)
+    task.add_done_callback(_forget)  # also when this request is cancelled (its client went away) while it sends
     try:
         await asyncio.wait_for(asyncio.shield(task), ACK_WAIT_S)
     except TimeoutError:
-        task.add_done_callback(_forget)
         raise KafkaTimeoutError(f"no acknowledgement from the brokers within {ACK_WAIT_S:.0f}s") from None
 
 
