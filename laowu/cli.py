@@ -34,6 +34,8 @@ def _stack(settings: Settings, demo: bool = False) -> Stack:
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    if args.brokers is not None:
+        settings = settings.model_copy(update={"kafka_brokers": args.brokers})
     stack = _stack(settings, demo=args.demo)
     return int(stack.up_detached() if args.detach else stack.up())
 
@@ -133,10 +135,10 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_topics_create(args: argparse.Namespace, settings: Settings) -> int:
     from laowu.kafka_security import KafkaSecurity
-    from laowu.stack.kafka import TopicSpec, create_topics
-    from schemas.topics import CATALOGUE
+    from laowu.stack.kafka import create_topics
+    from laowu.stack.launcher import catalogue_specs
 
-    specs = [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE]
+    specs = catalogue_specs(settings)  # replication from LAOWU_KAFKA_BROKERS
     bootstrap = _require(settings.kafka_bootstrap, "KAFKA_BOOTSTRAP", settings, "kafka_bootstrap")
     asyncio.run(create_topics(bootstrap, specs, KafkaSecurity.from_settings(settings)))
     print("topics present: " + ", ".join(s.name for s in specs))
@@ -320,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = add("up", cmd_up, "start Kafka, PostgreSQL and the services; supervise them")
     up.add_argument("--detach", "-d", action="store_true", help="run in the background; return once ready")
     up.add_argument("--demo", action="store_true", help="load a small demo data set through the API once it is up")
+    up.add_argument("--brokers", type=int, choices=range(1, 10), metavar="N", default=None,
+                    help="Kafka nodes to run as one KRaft quorum (default LAOWU_KAFKA_BROKERS, 1); 3 gives every "
+                         "topic 3 replicas with min.insync.replicas=2")
     add("down", cmd_down, "stop everything `laowu up` started")
     status = add("status", cmd_status, "show what runs where (exit code 3 when not running)")
     status.add_argument("--json", action="store_true", help="machine-readable output")

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     kafka_port: int = 0  # 0: pick a free port on first start, then keep it
     pg_port: int = 0
     kafka_heap: str = "768m"
+    # How many Kafka brokers the cluster has. `laowu up` (and the test harness) starts that many local KRaft nodes
+    # as one quorum; topics (ours, the brokers' internal ones and faust's) get min(3, N) replicas and, from 3,
+    # min.insync.replicas=2: a write is acknowledged by two brokers, so losing any one loses nothing.
+    kafka_brokers: int = Field(default=1, ge=1, le=9)
     kafka_cache: Path = Field(default_factory=lambda: Path.home() / ".cache" / "laowu" / "kafka")
 
     worker_id_key: SecretStr = SecretStr(DEV_WORKER_ID_KEY)
@@ -177,6 +181,17 @@ class Settings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    @property
+    def kafka_replication(self) -> int:
+        """Replicas of every topic: one per broker, up to three (more copies buy little on top of two in sync)."""
+        return min(3, self.kafka_brokers)
+
+    @property
+    def kafka_min_insync(self) -> int:
+        """``min.insync.replicas``: 2 of 3, so an acknowledged write survives any one broker; 1 with fewer replicas
+        (2 of 2 would stop every write while either broker is down)."""
+        return 2 if self.kafka_replication >= 3 else 1
 
 
 @lru_cache(maxsize=1)

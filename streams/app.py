@@ -26,7 +26,8 @@ Settings, chosen on purpose (faust's issue tracker has the stories behind them):
 * ``broker_commit_interval=1`` — fewer redeliveries after a crash (they are harmless, only wasted work);
 * ``stream_wait_empty=False`` — a rebalance or shutdown does not wait for buffered events to drain (they
   are simply redelivered);
-* ``topic_replication_factor=1`` — the local single-broker cluster; raise it with the cluster;
+* ``topic_replication_factor`` follows the cluster (``LAOWU_KAFKA_BROKERS``: one replica per broker, up to 3) —
+  faust's own topics (its assignor's leader topic) are as safe as ours;
 * ``web_enabled=False`` — no faust web server: health is the process and its consumer-group lag;
 * the consumer's broker fetch wait is 100 ms instead of faust's fixed 1.5 s (``streams.transport``): aiokafka
   re-fetches a drained partition only after the fetch in flight returns, so a long wait set the latency.
@@ -119,7 +120,7 @@ def create_app(settings: Settings, sink: StatsSink | None = None) -> faust.App:
         broker_heartbeat_interval=3.0,
         broker_commit_interval=1.0,
         stream_wait_empty=False,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.kafka_replication,
         topic_partitions=1,
         table_standby_replicas=0,
         producer_acks=-1,

@@ -1,4 +1,4 @@
-"""Single-node Apache Kafka (KRaft, combined broker+controller) for local runs.
+"""Apache Kafka (KRaft, combined broker+controller) for local runs: one node, or a quorum of several.
 
 This module does not supervise anything.  It
 
@@ -23,6 +23,12 @@ Typical use::
 With ``scram_users`` the client listener is ``SASL_PLAINTEXT`` with SCRAM (the
 production shape's authentication, without certificates); see
 :meth:`KafkaNode.server_properties`.
+
+A cluster (``laowu up --brokers 3``) is several nodes on 127.0.0.1 with their own
+data directories and ports, each given the same ``voters`` (node id -> controller
+port: a static ``controller.quorum.voters``) and the same ``preset_cluster_id``;
+they are formatted without ``--standalone`` and must be started together (none
+answers before a majority of the voters runs).
 """
 
 from __future__ import annotations
@@ -279,7 +285,7 @@ def _prop_escape(value: str) -> str:
 
 @dataclass
 class KafkaNode:
-    """A single-node KRaft Kafka (broker+controller in one JVM)."""
+    """One KRaft Kafka node (broker+controller in one JVM): alone, or one voter of a static quorum."""
 
     data_dir: Path
     port: int
@@ -290,6 +296,16 @@ class KafkaNode:
     #: Client users (name -> password) of a SASL_PLAINTEXT/SCRAM listener; empty: a PLAINTEXT one.
     scram_users: dict[str, str] = field(default_factory=dict, repr=False)
     scram_mechanism: str = "SCRAM-SHA-512"
+    node_id: int = 1
+    #: The quorum's voters, node id -> controller port on 127.0.0.1 (this node's included). Empty: a single node,
+    #: the sole voter of a dynamic quorum (``format --standalone``), as before clusters existed.
+    voters: dict[int, int] = field(default_factory=dict)
+    #: Replicas of the brokers' internal topics (offsets, transactions) and the default of new topics, and the
+    #: ``min.insync.replicas`` they require.
+    replication: int = 1
+    min_insync: int = 1
+    #: The cluster id every node of a quorum is formatted with (they must agree); empty: the node's own.
+    preset_cluster_id: str = ""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()
@@ -302,6 +318,12 @@ class KafkaNode:
                     f"local Kafka SCRAM user {name!r}: name and password may hold only letters, digits and ._~@+- "
                     f"(and the name is not {BROKER_USER!r})"
                 )
+        if self.voters and self.voters.get(self.node_id) != self.controller_port:
+            raise ValueError(f"node {self.node_id} with controller port {self.controller_port} is not among the "
+                             f"voters {self.voters}")
+        if self.replication > max(1, len(self.voters)) or not 1 <= self.min_insync <= self.replication:
+            raise ValueError(f"replication {self.replication} / min.insync.replicas {self.min_insync} do not fit "
+                             f"{max(1, len(self.voters))} node(s)")
         if not self.java:
             java_home = os.environ.get("JAVA_HOME")
             candidate = Path(java_home) / "bin" / "java" if java_home else None
@@ -390,12 +412,18 @@ class KafkaNode:
 
     def server_properties(self) -> dict[str, str]:
         listener = self.listener
-        props = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
+        quorum = (
+            # A static quorum: every node knows every voter from the start (formatted without --standalone).
+            {"controller.quorum.voters": ",".join(f"{n}@127.0.0.1:{p}" for n, p in sorted(self.voters.items()))}
+            if self.voters else
             # Kafka 4 dynamic quorum; the node formats itself as the sole
             # voter with `format --standalone`.
-            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            {"controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}"}
+        )
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": str(self.node_id),
+            **quorum,
             "listeners": (
                 f"{listener}://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
             ),
@@ -408,13 +436,13 @@ class KafkaNode:
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": f"{listener}:{listener},CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.log_dirs),
-            "offsets.topic.replication.factor": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            "offsets.topic.replication.factor": str(self.replication),
+            "transaction.state.log.replication.factor": str(self.replication),
+            "transaction.state.log.min.isr": str(self.min_insync),
+            "share.coordinator.state.topic.replication.factor": str(self.replication),
+            "share.coordinator.state.topic.min.isr": str(self.min_insync),
             "num.partitions": "3",
-            "default.replication.factor": "1",
+            "default.replication.factor": str(self.replication),
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
             "num.network.threads": "2",
@@ -427,6 +455,14 @@ class KafkaNode:
             "broker.session.timeout.ms": "4000",
             "broker.heartbeat.interval.ms": "1000",
         }
+        if self.replication > 1:
+            props |= {
+                # Topic default (ours set it too): an acks=all write waits for this many in-sync copies, and is
+                # refused (NOT_ENOUGH_REPLICAS, the API's 503) rather than kept on a single broker.
+                "min.insync.replicas": str(self.min_insync),
+                # Never elect a replica that missed acknowledged writes: that would lose them.
+                "unclean.leader.election.enable": "false",
+            }
         if self.sasl:
             mech = self.scram_mechanism
             props |= {
@@ -462,13 +498,14 @@ class KafkaNode:
             cid = self.cluster_id_path.read_text().strip()
             if cid:
                 return cid
-        cid = new_cluster_id()
+        cid = self.preset_cluster_id or new_cluster_id()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.cluster_id_path, cid + "\n")
         return cid
 
     def format_storage(self) -> None:
-        """Format ``log.dirs`` once (``kafka-storage.sh format --standalone``).
+        """Format ``log.dirs`` once (``kafka-storage.sh format --standalone``; a quorum's node without it, its
+        voters being in ``controller.quorum.voters``).
 
         SCRAM users are created here (``--add-scram``): KRaft keeps them in the
         metadata log, and the broker must be able to authenticate itself before
@@ -505,7 +542,7 @@ class KafkaNode:
             self.classpath,
             "kafka.tools.StorageTool",
             "format",
-            "--standalone",
+            *([] if self.voters else ["--standalone"]),
             "-t",
             self.cluster_id(),
             "-c",
@@ -600,6 +637,9 @@ class KafkaNode:
             info = await admin.describe_cluster()
             if not info.get("brokers"):
                 raise RuntimeError(f"metadata has no brokers yet: {info!r}")
+            # A quorum's node answers from its own listener; ready once the cluster lists it as a live broker.
+            if self.voters and self.node_id not in {b.get("node_id") for b in info["brokers"]}:
+                raise RuntimeError(f"node {self.node_id} not among the live brokers yet: {info['brokers']!r}")
         finally:
             with contextlib.suppress(Exception):
                 await admin.close()
@@ -622,10 +662,11 @@ class TopicSpec:
     name: str
     partitions: int
     config: dict[str, str] = field(default_factory=dict)
+    replication: int = 1
 
 
 async def create_topics(bootstrap: str, specs: list[TopicSpec], security: KafkaSecurity = PLAINTEXT) -> None:
-    """Create the topics of ``specs`` that don't exist yet (replication factor 1).
+    """Create the topics of ``specs`` that don't exist yet (each with its ``replication``).
 
     Idempotent: existing topics are left untouched (their partition count and
     config are *not* reconciled).
@@ -644,7 +685,7 @@ async def create_topics(bootstrap: str, specs: list[TopicSpec], security: KafkaS
                 NewTopic(
                     name=s.name,
                     num_partitions=s.partitions,
-                    replication_factor=1,
+                    replication_factor=s.replication,
                     topic_configs={k: str(v) for k, v in s.config.items()},
                 )
                 for s in missing

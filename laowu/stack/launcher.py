@@ -3,6 +3,7 @@
 Everything lives under ``settings.home`` (default ``.laowu/``)::
 
     kafka/             broker data, server.properties, server.log
+                       (a cluster, ``LAOWU_KAFKA_BROKERS=3``: kafka/node-1 .. node-3, one per node)
     postgres/data      PostgreSQL cluster
     logs/*.log         stdout+stderr of every process, supervisor.log
     run/state.json     what runs where (written by the supervisor)
@@ -38,7 +39,7 @@ import httpx
 from laowu import kafka_security
 from laowu.kafka_security import KafkaSecurity
 from laowu.settings import Settings
-from laowu.stack.kafka import KafkaNode, TopicSpec, create_topics, ensure_kafka_jars, is_kafka_process
+from laowu.stack.kafka import KafkaNode, TopicSpec, create_topics, ensure_kafka_jars, is_kafka_process, new_cluster_id
 from laowu.stack.ports import free_port, port_open
 from laowu.stack.postgres import PostgresNode
 from laowu.stack.processes import child_env, laowu_argv, spawn, stop_process
@@ -81,6 +82,9 @@ SERVICES: dict[str, tuple[str, ...]] = {
 }
 
 KAFKA_READY_S = 90.0
+#: A quorum's nodes wait for each other (no node answers before a majority of voters runs), three JVMs starting
+#: at once on a small machine: more time, still bounded.
+KAFKA_CLUSTER_READY_S = 240.0
 POSTGRES_READY_S = 60.0
 SERVICE_READY_S = 60.0
 DETACH_TIMEOUT_S = 120.0
@@ -105,6 +109,10 @@ class Layout:
     @property
     def kafka_dir(self) -> Path:
         return self.home / "kafka"
+
+    def kafka_node_dir(self, node_id: int, nodes: int) -> Path:
+        """One node's data: ``kafka/`` itself for the single node (as before clusters), ``kafka/node-N`` in one."""
+        return self.kafka_dir if nodes == 1 else self.kafka_dir / f"node-{node_id}"
 
     @property
     def pg_data(self) -> Path:
@@ -195,19 +203,64 @@ def select_services(names: Iterable[str] | None = None) -> list[str]:
 # --------------------------------------------------------------------------
 
 
-def kafka_spec(layout: Layout, settings: Settings, port: int, controller_port: int) -> tuple[ProcessSpec, KafkaNode]:
-    """Jars, config and formatted storage for our broker (blocking: may run mvn once)."""
+def kafka_process_name(node_id: int, nodes: int) -> str:
+    """``kafka`` for the single node (as before clusters), ``kafka-1`` .. ``kafka-N`` in a cluster."""
+    return "kafka" if nodes == 1 else f"kafka-{node_id}"
+
+
+def _kafka_port_names(node_id: int) -> tuple[str, str]:
+    # Node 1 keeps the single node's names, so LAOWU_KAFKA_PORT and a stored port still apply to it.
+    return ("kafka", "kafka_controller") if node_id == 1 else (f"kafka_{node_id}", f"kafka_controller_{node_id}")
+
+
+def kafka_specs(layout: Layout, settings: Settings, ports: Mapping[str, int]) -> list[tuple[ProcessSpec, KafkaNode]]:
+    """Jars, config and formatted storage for our ``settings.kafka_brokers`` nodes (blocking: may run mvn once).
+
+    More than one node: a static quorum of combined broker+controller nodes, each with its own data directory and
+    ports, formatted with one shared cluster id; the brokers' internal topics get the replication of ours."""
     lib = ensure_kafka_jars(settings.kafka_cache, POM)
-    node = KafkaNode(layout.kafka_dir, port=port, controller_port=controller_port, lib_dir=lib, heap=settings.kafka_heap,
-                     **local_kafka_auth(settings))
-    node.write_config()
-    node.format_storage()
+    count = settings.kafka_brokers
+    voters = {n: ports[_kafka_port_names(n)[1]] for n in range(1, count + 1)} if count > 1 else {}
+    cluster_id = _quorum_cluster_id(layout) if count > 1 else ""
+    out = []
+    for node_id in range(1, count + 1):
+        port_name, controller_name = _kafka_port_names(node_id)
+        node = KafkaNode(layout.kafka_node_dir(node_id, count), port=ports[port_name],
+                         controller_port=ports[controller_name], lib_dir=lib, heap=settings.kafka_heap,
+                         node_id=node_id, voters=voters, replication=settings.kafka_replication,
+                         min_insync=settings.kafka_min_insync, preset_cluster_id=cluster_id,
+                         **local_kafka_auth(settings))
+        node.write_config()
+        node.format_storage()
+        timeout = KAFKA_READY_S if count == 1 else KAFKA_CLUSTER_READY_S
 
-    async def ready(pid: int) -> None:
-        await node.wait_ready(timeout=KAFKA_READY_S, pid=pid)
+        async def ready(pid: int, node: KafkaNode = node, timeout: float = timeout) -> None:
+            await node.wait_ready(timeout=timeout, pid=pid)
 
-    spec = ProcessSpec("kafka", node.command(), layout.log("kafka"), ready=ready, prepare=node.write_config)
-    return spec, node
+        name = kafka_process_name(node_id, count)
+        out.append((ProcessSpec(name, node.command(), layout.log(name), ready=ready, prepare=node.write_config), node))
+    return out
+
+
+def _quorum_cluster_id(layout: Layout) -> str:
+    """The id a cluster's nodes are all formatted with: kept in ``kafka/quorum.id`` (a node already formatted
+    keeps the id in its own meta.properties, which wins)."""
+    path = layout.kafka_dir / "quorum.id"
+    with contextlib.suppress(OSError):
+        if cid := path.read_text().strip():
+            return cid
+    cid = new_cluster_id()
+    layout.kafka_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(cid + "\n")
+    return cid
+
+
+def catalogue_specs(settings: Settings) -> list[TopicSpec]:
+    """The catalogue's topics as ``settings`` wants them: its prefix, and one replica per broker (up to 3) with
+    ``min.insync.replicas`` of 2 from three replicas (``Settings.kafka_replication`` / ``kafka_min_insync``)."""
+    insync = {"min.insync.replicas": str(settings.kafka_min_insync)}
+    return [TopicSpec(settings.topic(t.name), t.partitions, {**t.kafka_config(), **insync}, settings.kafka_replication)
+            for t in CATALOGUE]
 
 
 def local_kafka_auth(settings: Settings) -> dict[str, Any]:
@@ -281,6 +334,8 @@ def _needed_ports(settings: Settings) -> dict[str, int]:
     wanted: dict[str, int] = {}
     if not settings.kafka_bootstrap:
         wanted |= {"kafka": settings.kafka_port, "kafka_controller": 0}
+        for node_id in range(2, settings.kafka_brokers + 1):
+            wanted |= dict.fromkeys(_kafka_port_names(node_id), 0)
     if not settings.database_url:
         wanted["postgres"] = settings.pg_port
     return wanted
@@ -360,7 +415,8 @@ async def stack_answers(state: Mapping[str, Any], security: KafkaSecurity) -> di
 class InfraHandle:
     """Kafka and PostgreSQL started by :func:`start_infra`; ``stop()`` ends them.
 
-    ``kafka`` / ``postgres`` are None when an external server was used instead.
+    ``kafka`` / ``postgres`` are None when an external server was used instead. ``kafka`` is the first node;
+    ``kafka_nodes`` all of them by process name (``kafka``, or ``kafka-1`` .. ``kafka-N`` in a cluster).
     """
 
     bootstrap: str
@@ -370,6 +426,7 @@ class InfraHandle:
     postgres: PostgresNode | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     specs: dict[str, ProcessSpec] = field(default_factory=dict)
+    kafka_nodes: dict[str, KafkaNode] = field(default_factory=dict)
 
     def stop(self) -> None:
         """Stop our processes in reverse start order (blocking, idempotent)."""
@@ -423,20 +480,22 @@ async def start_infra(
     _check_ports_free(ports, settings, [])
     bootstrap, dsn = settings.kafka_bootstrap, settings.database_url
     specs: list[ProcessSpec] = []
-    knode: KafkaNode | None = None
+    knodes: dict[str, KafkaNode] = {}
     pnode: PostgresNode | None = None
     if not bootstrap:
-        spec, kafka = await asyncio.to_thread(kafka_spec, layout, settings, ports["kafka"], ports["kafka_controller"])
-        spec.die_with_parent = die_with_parent
-        specs.append(spec)
-        bootstrap, knode = kafka.bootstrap, kafka
+        for spec, kafka in await asyncio.to_thread(kafka_specs, layout, settings, ports):
+            spec.die_with_parent = die_with_parent
+            specs.append(spec)
+            knodes[spec.name] = kafka
+        bootstrap = ",".join(k.bootstrap for k in knodes.values())
     if not dsn:
         spec, postgres = await asyncio.to_thread(postgres_spec, layout, ports["postgres"])
         spec.die_with_parent = die_with_parent
         specs.append(spec)
         dsn, pnode = postgres.url(), postgres
     handle = InfraHandle(
-        bootstrap=bootstrap, dsn=dsn, home=layout.home, kafka=knode, postgres=pnode, specs={s.name: s for s in specs}
+        bootstrap=bootstrap, dsn=dsn, home=layout.home, kafka=next(iter(knodes.values()), None), postgres=pnode,
+        specs={s.name: s for s in specs}, kafka_nodes=knodes,
     )
     try:
         for spec in specs:
@@ -463,10 +522,7 @@ async def provision(settings: Settings, bootstrap: str, dsn: str | None, *, migr
         for todo in await migration_afterwards(dsn, applied):
             log.warning("after the migrations: %s", todo)
     if topics:
-        await create_topics(
-            bootstrap, [TopicSpec(settings.topic(t.name), t.partitions, t.kafka_config()) for t in CATALOGUE],
-            KafkaSecurity.from_settings(settings),
-        )
+        await create_topics(bootstrap, catalogue_specs(settings), KafkaSecurity.from_settings(settings))
 
 
 # --------------------------------------------------------------------------
@@ -566,6 +622,8 @@ class Stack:
             return False
         if name == "kafka":
             return is_kafka_process(pid, self.layout.kafka_dir / "server.properties")
+        if name.startswith("kafka-"):  # a cluster's node
+            return is_kafka_process(pid, self.layout.kafka_dir / f"node-{name.removeprefix('kafka-')}" / "server.properties")
         if name == "postgres":
             node = self._postgres_node()
             return node.postmaster_pid() == pid and node.is_running()
@@ -685,10 +743,11 @@ class Stack:
         bootstrap, dsn = s.kafka_bootstrap, s.database_url
         infra: list[str] = []
         if not bootstrap:
-            spec, knode = await asyncio.to_thread(kafka_spec, self.layout, s, ports["kafka"], ports["kafka_controller"])
-            sup.add(spec)
-            infra.append(spec.name)
-            bootstrap = knode.bootstrap
+            nodes = await asyncio.to_thread(kafka_specs, self.layout, s, ports)
+            for spec, _ in nodes:
+                sup.add(spec)
+                infra.append(spec.name)
+            bootstrap = ",".join(node.bootstrap for _, node in nodes)
         if not dsn:
             spec, pnode = await asyncio.to_thread(postgres_spec, self.layout, ports["postgres"])
             sup.add(spec)
@@ -734,7 +793,7 @@ class Stack:
             return self._already_running(pid)
         log_path = self.layout.supervisor_log
         offset = log_path.stat().st_size if log_path.exists() else 0
-        extra = {"LAOWU_HOME": str(self.layout.home)}
+        extra = {"LAOWU_HOME": str(self.layout.home), "LAOWU_KAFKA_BROKERS": str(self.settings.kafka_brokers)}
         if self._requested is not None:
             extra["LAOWU_SERVICES"] = ",".join(self.services) or "none"
         proc = spawn(laowu_argv("up", *(["--demo"] if self.demo else [])), log_path, name="supervisor",

@@ -76,26 +76,36 @@ def test_compose_sets_only_names_the_code_reads() -> None:
         assert not unknown, f"{name}: {sorted(unknown)} are read by nothing"
 
 
+NODES = ("kafka-1", "kafka-2", "kafka-3")
+
+
 def test_compose_authenticates_to_kafka_as_the_broker_expects(monkeypatch: pytest.MonkeyPatch) -> None:
     compose = _compose()
-    broker = compose["services"]["kafka"]["environment"]
-    for name, svc in _laowu_services(compose).items():
-        env = svc["environment"]
-        assert env["KAFKA_SECURITY_PROTOCOL"] in ("SASL_PLAINTEXT", "SASL_SSL"), name
-        host_port = env["KAFKA_BOOTSTRAP"]
-        advertised = dict(reversed(entry.split("://")) for entry in broker["KAFKA_ADVERTISED_LISTENERS"].split(","))
-        assert advertised[host_port] == env["KAFKA_SECURITY_PROTOCOL"], "the client speaks the listener's protocol"
-        assert env["KAFKA_SASL_MECHANISM"] in broker["KAFKA_SASL_ENABLED_MECHANISMS"].split(",")
-        assert "KAFKA_SASL_PASSWORD" in env and env["KAFKA_SASL_PASSWORD"] is None  # passed through, never written
-    # Only the loopback hears the unauthenticated controller listener.
-    assert "CONTROLLER://localhost:" in broker["KAFKA_LISTENERS"]
-    assert "PLAINTEXT://:" not in broker["KAFKA_LISTENERS"].replace("SASL_PLAINTEXT", "")
-    # The users the broker is formatted with are the ones the services log in as.
-    fmt = compose["services"]["kafka-format"]
-    assert fmt["environment"]["KAFKA_SASL_USERNAME"] == _laowu_services(compose)["api"]["environment"][
-        "KAFKA_SASL_USERNAME"]
-    assert "--add-scram" in fmt["command"][0] and "$$KAFKA_SASL_USERNAME" in fmt["command"][0]
-    assert compose["services"]["kafka"]["depends_on"]["kafka-format"]["condition"] == "service_completed_successfully"
+    for node in NODES:
+        broker = compose["services"][node]["environment"]
+        for name, svc in _laowu_services(compose).items():
+            env = svc["environment"]
+            assert env["KAFKA_SECURITY_PROTOCOL"] in ("SASL_PLAINTEXT", "SASL_SSL"), name
+            advertised = dict(reversed(entry.split("://")) for entry in broker["KAFKA_ADVERTISED_LISTENERS"].split(","))
+            assert advertised[f"{node}:9092"] == env["KAFKA_SECURITY_PROTOCOL"], "the client speaks the listener's protocol"
+            assert f"{node}:9092" in env["KAFKA_BOOTSTRAP"].split(","), name
+            assert env["KAFKA_SASL_MECHANISM"] in broker["KAFKA_SASL_ENABLED_MECHANISMS"].split(",")
+            assert "KAFKA_SASL_PASSWORD" in env and env["KAFKA_SASL_PASSWORD"] is None  # passed through, never written
+        # Only the quorum's internal network, which the nodes alone join, hears the unauthenticated controller listener.
+        assert f"CONTROLLER://{node}-quorum:" in broker["KAFKA_LISTENERS"]
+        assert "PLAINTEXT://:" not in broker["KAFKA_LISTENERS"].replace("SASL_PLAINTEXT", "")
+        assert compose["services"][node]["networks"]["kafka-quorum"]["aliases"] == [f"{node}-quorum"]
+        # The users the broker is formatted with are the ones the services log in as.
+        fmt = compose["services"][f"{node}-format"]
+        assert fmt["environment"]["KAFKA_SASL_USERNAME"] == _laowu_services(compose)["api"]["environment"][
+            "KAFKA_SASL_USERNAME"]
+        assert "--add-scram" in fmt["command"][0] and "$$KAFKA_SASL_USERNAME" in fmt["command"][0]
+        assert fmt["volumes"] == compose["services"][node]["volumes"]  # formats the node's own data
+        assert compose["services"][node]["depends_on"][f"{node}-format"]["condition"] == \
+            "service_completed_successfully"
+    assert compose["networks"]["kafka-quorum"] == {"internal": True}
+    joined = {name for name, svc in compose["services"].items() if "kafka-quorum" in (svc.get("networks") or {})}
+    assert joined == set(NODES)
 
     api = {k: _resolve(v) for k, v in _laowu_services(compose)["api"]["environment"].items()}
     settings = _build(api | STRONG, monkeypatch)  # starts with the documented secrets set
@@ -134,3 +144,26 @@ def test_every_k8s_workload_gets_the_settings_and_the_ca_mount() -> None:
         assert mounts.get("tls") == "/etc/laowu/tls", name
         tls = next(v for v in pod["volumes"] if v["name"] == "tls")
         assert tls["secret"] == {"secretName": "laowu-tls", "optional": True}, name
+
+
+def test_compose_runs_three_nodes_as_one_quorum_with_the_settings_of_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22: the same three-node quorum `laowu up --brokers 3` runs — static voters, one cluster id, internal
+    topics with 3 replicas and min.insync.replicas=2, and our services told the cluster's size (topics, faust)."""
+    compose = _compose()
+    nodes = [compose["services"][node]["environment"] for node in NODES]
+    voters = "1@kafka-1-quorum:9093,2@kafka-2-quorum:9093,3@kafka-3-quorum:9093"
+    assert [env["KAFKA_NODE_ID"] for env in nodes] == ["1", "2", "3"]
+    assert {env["KAFKA_CONTROLLER_QUORUM_VOTERS"] for env in nodes} == {voters}
+    assert len({env["CLUSTER_ID"] for env in nodes}) == 1
+    assert {env["KAFKA_PROCESS_ROLES"] for env in nodes} == {"broker,controller"}
+    for env in nodes:
+        assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "2"
+    assert len({compose["services"][node]["volumes"][0] for node in NODES}) == 3  # a volume each
+    api = {k: _resolve(v) for k, v in _laowu_services(compose)["api"]["environment"].items()}
+    settings = _build(api | STRONG, monkeypatch)
+    assert (settings.kafka_brokers, settings.kafka_replication, settings.kafka_min_insync) == (3, 3, 2)
+    for name, svc in _laowu_services(compose).items():
+        assert {f"{node}" for node in NODES} <= set(svc.get("depends_on", {})), name
+    k8s = _k8s("configmap.yaml")["data"]
+    assert k8s["LAOWU_KAFKA_BROKERS"] == "3" and len(k8s["KAFKA_BOOTSTRAP"].split(",")) == 3
