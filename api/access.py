@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 from fastapi import Depends, HTTPException, Request
 
 from api import ratelimit
+from api.middleware import CleanParameters
 from api.ratelimit import Buckets
 from api.revocations import Revocations, pool_of
 from laowu.auth import InvalidCredential, verify_claims
@@ -304,7 +305,10 @@ class Authenticate:
                 # the feed closes its stream at expiry or sign-out (api.routers.feed)
                 scope.setdefault("state", {}).update(token_jti=jti, token_exp=expires)
                 key = actor.subject or actor.org
-                wait = self._rate_ok(key) or self._costly_wait(scope, key)
+                # a request its parameters already refuse (422 next, api.middleware.CleanParameters) spends no costly
+                # budget: a malformed export must not lock the caller out of the good one that follows
+                costly = CleanParameters.problem(scope) is None
+                wait = self._rate_ok(key) or (self._costly_wait(scope, key) if costly else 0.0)
                 if wait:
                     answer = _problem(429, "rate limit exceeded", _retry_after(wait))
                 else:
