@@ -16,6 +16,7 @@ import asyncpg
 
 from laowu.domain import flows
 from laowu.domain.flows import FlowCell
+from laowu.store import stats
 from laowu.store.scope import region_prefix
 from laowu.store.stats import APPLIED_EVENTS_DAYS
 
@@ -48,21 +49,12 @@ async def add(conn: asyncpg.Connection, cells: Mapping[FlowCell, Decimal]) -> No
 
 
 async def record_offsets(conn: asyncpg.Connection, offsets: Mapping[tuple[str, int], int]) -> None:
-    if not offsets:
-        return
-    items = sorted(offsets.items())
-    await conn.execute(
-        """INSERT INTO consumer_offsets AS o (group_id, topic, partition, next_offset)
-           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[])
-           ON CONFLICT (group_id, topic, partition)
-           DO UPDATE SET next_offset = GREATEST(o.next_offset, EXCLUDED.next_offset), updated_at = now()""",
-        GROUP, [t for (t, _), _ in items], [p for (_, p), _ in items], [n for _, n in items])
+    """The flow agent's positions, beside the statistics sink's (the same table, its own group)."""
+    await stats.record_offsets(conn, offsets, GROUP)
 
 
 async def applied_offsets(conn: Conn, topic: str) -> dict[int, int]:
-    rows = await conn.fetch("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
-                            GROUP, topic)
-    return {r["partition"]: r["next_offset"] for r in rows}
+    return await stats.applied_offsets(conn, topic, GROUP)
 
 
 async def prune(conn: Conn, days: int = APPLIED_EVENTS_DAYS) -> int:

@@ -82,8 +82,9 @@ async def add_to_figures(conn: asyncpg.Connection, cells: Mapping[Cell, Decimal]
     )
 
 
-async def record_offsets(conn: asyncpg.Connection, offsets: Mapping[tuple[str, int], int]) -> None:
-    """Next offset per partition the sink has applied (for the recount's consistent cut and for lag)."""
+async def record_offsets(conn: asyncpg.Connection, offsets: Mapping[tuple[str, int], int],
+                         group: str = STATS_GROUP) -> None:
+    """Next offset per partition a stream sink has applied (for the recount's consistent cut and for lag)."""
     if not offsets:
         return
     items = sorted(offsets.items())
@@ -92,13 +93,13 @@ async def record_offsets(conn: asyncpg.Connection, offsets: Mapping[tuple[str, i
            SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[])
            ON CONFLICT (group_id, topic, partition)
            DO UPDATE SET next_offset = GREATEST(o.next_offset, EXCLUDED.next_offset), updated_at = now()""",
-        STATS_GROUP, [t for (t, _), _ in items], [p for (_, p), _ in items], [n for _, n in items],
+        group, [t for (t, _), _ in items], [p for (_, p), _ in items], [n for _, n in items],
     )
 
 
-async def applied_offsets(conn: Conn, topic: str) -> dict[int, int]:
+async def applied_offsets(conn: Conn, topic: str, group: str = STATS_GROUP) -> dict[int, int]:
     rows = await conn.fetch("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
-                            STATS_GROUP, topic)
+                            group, topic)
     return {r["partition"]: r["next_offset"] for r in rows}
 
 
