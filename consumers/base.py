@@ -161,14 +161,20 @@ class BatchConsumer(ABC):
                     self._held.setdefault(tp, []).extend(msgs)
                     self._next[tp] = msgs[-1].offset + 1
                     self._seen[tp] = max(self._seen.get(tp, -math.inf), max(m.timestamp for m in msgs))
-            records = release(self._held, await self._horizon(), self.settings.consumer_batch_max)
+            # the horizon asks every partition its position: only worth it when something waits to be released
+            records = release(self._held, await self._horizon(), self.settings.consumer_batch_max) if self._held else {}
             if not records:
                 if not batch:
                     await self._measure_lag(self.consumer.assignment())
                     await self.idle()
                 continue
             for tp, msgs in records.items():
-                rest = self._held[tp][len(msgs):]
+                held = self._held.get(tp)
+                if not held or held[0] is not msgs[0]:
+                    # revoked while the horizon was asked (a rebalance runs beside this loop): its held messages are
+                    # gone; applying these is still safe, the stored offsets decide who applied what
+                    continue
+                rest = held[len(msgs):]
                 if rest:
                     self._held[tp] = rest
                 else:
@@ -190,14 +196,14 @@ class BatchConsumer(ABC):
         assert self.consumer is not None
         horizon = math.inf
         for tp in self.consumer.assignment():
-            high = self.consumer.highwater(tp)
-            if high is None:
-                if time.monotonic() - self._assigned_at < UNKNOWN_END_WAIT_S:
-                    return -math.inf
-                continue  # a partition the broker says nothing about must not stop the others for ever
             try:
+                high = self.consumer.highwater(tp)
+                if high is None:
+                    if time.monotonic() - self._assigned_at < UNKNOWN_END_WAIT_S:
+                        return -math.inf
+                    continue  # a partition the broker says nothing about must not stop the others for ever
                 position = await self.consumer.position(tp)
-            except Exception:  # revoked meanwhile
+            except Exception:  # revoked meanwhile (the client asserts on a partition it no longer has)
                 continue
             if position >= high:
                 continue
@@ -236,13 +242,17 @@ class BatchConsumer(ABC):
         position. Measured where the work happens, so it is there even when no API replica is scraped."""
         if self.consumer is None:
             return
+        assigned = self.consumer.assignment()
         for tp in partitions:
-            high = self.consumer.highwater(tp)
-            if high is None:
+            # a partition revoked meanwhile (a rebalance runs beside the loop): its new owner reports it; the client
+            # asserts on a partition it no longer has, and a metric must never stop the ledger
+            if tp not in assigned:
                 continue
-            with contextlib.suppress(Exception):  # a partition revoked meanwhile: its new owner reports it
-                position = await self.consumer.position(tp)
-                metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(high - position, 0))
+            with contextlib.suppress(Exception):
+                high = self.consumer.highwater(tp)
+                if high is not None:
+                    position = await self.consumer.position(tp)
+                    metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(high - position, 0))
 
     def park(self, msg: ConsumerRecord, reason: str) -> None:
         """Dead-letter ``msg`` once the transaction being applied commits — never from inside it.
