@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,21 +110,24 @@ class LedgerConsumer(BatchConsumer):
         self._decided = decision.receipts
         self._recorded = {e.event_id: e.recorded_at for e in events}
         # waiting for what they name (laowu.ledger.deferral): counted once, in the batch that first saw them
-        self._deferred = [e.type for e in events if any(w["event_id"] == e.event_id for w in decision.deferred)]
+        waiting = {w["event_id"] for w in decision.deferred}
+        self._deferred = [e.type for e in events if e.event_id in waiting]
         return len(decision.receipts)
 
     def committed(self, decided: int, seconds: float) -> None:
         super().committed(decided, seconds)
         now = datetime.now(UTC)
+        # counted per (type, outcome) and added once each: a batch holds thousands of events of a few types
+        counts: Counter[tuple[str, str]] = Counter((r["type"], r["status"]) for r in self._decided)
+        counts.update((event_type, "deferred") for event_type in self._deferred)
+        for (event_type, outcome), n in counts.items():
+            spec = SPECS.get(event_type)
+            topic, label = (spec.topic, event_type) if spec else ("unknown", "unknown")
+            metrics.LEDGER_EVENTS.labels(topic, label, outcome).inc(n)
         for r in self._decided:
-            spec = SPECS.get(r["type"])
-            metrics.LEDGER_EVENTS.labels(spec.topic if spec else "unknown", r["type"] if spec else "unknown",
-                                         r["status"]).inc()
             recorded = self._recorded.get(r["event_id"])
             if recorded is not None and r["status"] == "applied":
                 metrics.LEDGER_FRESHNESS.observe(max((now - recorded).total_seconds(), 0.0))
-        for event_type in self._deferred:
-            metrics.LEDGER_EVENTS.labels(SPECS[event_type].topic, event_type, "deferred").inc()
         self._decided, self._recorded, self._deferred = [], {}, []
 
     async def _due_repairs(self, repo: PostgresLedger) -> set[str]:

@@ -23,9 +23,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import asyncpg
-
 from laowu.stack.processes import child_env
+from laowu.store.migrate import is_empty
 
 
 class BackupError(Exception):
@@ -77,20 +76,11 @@ def backup(dsn: str, out: Path) -> Path:
     return out
 
 
-async def _tables(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return int(await conn.fetchval(
-            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
-    finally:
-        await conn.close()
-
-
 async def restore(dsn: str, dump: Path) -> None:
     """Load ``dump`` into the empty database ``dsn``, all or nothing."""
     if not dump.is_file():
         raise BackupError(f"{dump}: no such file")
-    if await _tables(dsn):
+    if not await is_empty(dsn):
         raise BackupError("the target database is not empty: restore into a new, empty database")
     url, secret = _split_password(dsn)
     _run([pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",

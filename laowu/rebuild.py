@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 from aiokafka import ConsumerRecord, TopicPartition
 
 from consumers.ledger import LedgerConsumer
@@ -36,7 +35,7 @@ from laowu import kafka_security
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.store import ledger as ledger_store
-from laowu.store.migrate import migrate
+from laowu.store.migrate import is_empty, migrate
 from laowu.store.pool import create_pool
 from schemas.topics import BRANDS, DISPATCHES, WORKERS
 from streams.recount import rebuild_figures
@@ -90,15 +89,6 @@ class ReplayConsumer(LedgerConsumer):
         self.set_aside += 1  # dead-lettered when the live ledger refused it; its receipt is rebuilt all the same
 
 
-async def _is_empty(dsn: str) -> bool:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return not await conn.fetchval(
-            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
-    finally:
-        await conn.close()
-
-
 async def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
     client = kafka_security.consumer(settings, enable_auto_commit=False)
     await client.start()
@@ -113,7 +103,7 @@ async def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
 async def rebuild(settings: Settings, target_dsn: str, progress: Progress | None = None,
                   poll_s: float = 0.2) -> RebuildReport:
     """Replay the source topics of ``settings`` (its broker and topic prefix) into the empty database ``target_dsn``."""
-    if not await _is_empty(target_dsn):
+    if not await is_empty(target_dsn):
         raise RebuildError("the target database is not empty: rebuild into a new, empty database")
     started = time.monotonic()
     await migrate(target_dsn)

@@ -9,6 +9,17 @@ import asyncpg
 _LOCK_ID = 0x1A0_0001  # advisory lock: concurrent starters wait instead of racing
 
 
+async def is_empty(dsn: str) -> bool:
+    """No table outside PostgreSQL's own schemas: what a restore (``laowu.backup``) and a rebuild
+    (``laowu.rebuild``) write into, never over what is there."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return not await conn.fetchval(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
+    finally:
+        await conn.close()
+
+
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("laowu.store") / "migrations"
     files = sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
