@@ -165,8 +165,11 @@ class InMemoryLedger(Repository):
                 keys.add(row["waits_for"])
         return keys
 
-    async def organizations(self, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+    async def organizations(self, org_ids: Iterable[str], *, lock: bool) -> dict[str, OrganizationRecord]:
         return {o: copy.deepcopy(self.organization_records[o]) for o in org_ids if o in self.organization_records}
+
+    async def new_organizations(self, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+        return await self.organizations(org_ids, lock=True)
 
     async def claims(self, subsidy_ids: Iterable[str]) -> dict[str, ClaimRecord]:
         out = {}

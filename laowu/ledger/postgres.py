@@ -92,8 +92,11 @@ class PostgresLedger(Repository):
     async def stale_satisfied_waits(self, older_than_s: float) -> set[str]:
         return await dstore.stale_satisfied_waits(self.conn, older_than_s=older_than_s)
 
-    async def organizations(self, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
-        return await claim_store.load_organizations(self.conn, org_ids)
+    async def organizations(self, org_ids: Iterable[str], *, lock: bool) -> dict[str, OrganizationRecord]:
+        return await claim_store.load_organizations(self.conn, org_ids, lock=lock)
+
+    async def new_organizations(self, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+        return await claim_store.claim_new_organizations(self.conn, org_ids)
 
     async def claims(self, subsidy_ids: Iterable[str]) -> dict[str, ClaimRecord]:
         return await claim_store.load_claims(self.conn, subsidy_ids)

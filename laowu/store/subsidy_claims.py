@@ -27,11 +27,24 @@ _SAVE_BUDGETS = ("ON CONFLICT (rule_region, year) DO UPDATE SET committed = EXCL
                  "paid = EXCLUDED.paid, updated_at = now()")
 
 
-async def load_organizations(conn: asyncpg.Connection, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+async def load_organizations(conn: asyncpg.Connection, org_ids: Iterable[str], *, lock: bool = True
+                             ) -> dict[str, OrganizationRecord]:
     rows = await conn.fetch(
-        f"SELECT {', '.join(ORG_COLUMNS)} FROM organizations WHERE org_id = ANY($1::text[]) ORDER BY org_id FOR UPDATE",
+        f"SELECT {', '.join(ORG_COLUMNS)} FROM organizations WHERE org_id = ANY($1::text[]) ORDER BY org_id"
+        + (" FOR UPDATE" if lock else ""),
         sorted(set(org_ids)))
     return {r["org_id"]: OrganizationRecord(**dict(r)) for r in rows}
+
+
+async def claim_new_organizations(conn: asyncpg.Connection, org_ids: Iterable[str]) -> dict[str, OrganizationRecord]:
+    """Organizations this batch may create: a row lock cannot be taken on a row that does not exist yet, so a
+    transaction-scoped advisory lock per id (in one order for every replica) stands for it; whoever waited reads
+    what the other created."""
+    ids = sorted(set(org_ids))
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('organization:' || i, 0)) "
+        "FROM unnest($1::text[]) WITH ORDINALITY AS u(i, n) ORDER BY n", ids)
+    return await load_organizations(conn, ids, lock=True)
 
 
 async def save_organizations(conn: asyncpg.Connection, records: Sequence[OrganizationRecord]) -> None:

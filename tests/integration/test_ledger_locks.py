@@ -4,13 +4,17 @@ queued behind each other's transactions on every batch."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+from typing import Any
+
 import asyncpg
 import pytest
 
 from laowu.intake import Intake
 from laowu.privacy import Privacy
 from laowu.settings import Settings
-from schemas.api import BrandCreate, WorkerCreate
+from schemas.api import BrandCreate, DispatchCreate, WorkerCreate
 
 from conftest import running_ledger
 from helpers import person, produce, wait_decided
@@ -34,3 +38,57 @@ async def test_a_locked_brand_does_not_hold_up_its_members(settings: Settings, p
         assert {d["status"] for d in decided.values()} == {"applied"}
     rows = await pool.fetch("SELECT brand_ids FROM workers")
     assert [list(r["brand_ids"]) for r in rows] == [["yesao"]] * 3
+
+
+def _people_and_dispatch(intake: Intake, dispatch_id: str, organizer: str, employer: str, first: int
+                         ) -> tuple[list[Any], Any]:
+    brand = intake.register_brand(BrandCreate(brand_id=f"b-{dispatch_id}", name="椰嫂", region_code="469005",
+                                              category="service", level="county"))
+    regs = [brand] + [intake.register_worker(WorkerCreate.model_validate(person(first + n, region="469005")))
+                      for n in range(2)]
+    workers = [e.key for e in regs[1:]]
+    dispatch = intake.create_dispatch(DispatchCreate(
+        dispatch_id=dispatch_id, organizer_id=organizer, brand_id=f"b-{dispatch_id}", mode="cooperation", origin_region="469005",
+        destination_region="440300", employer={"employer_id": employer, "name": "农业公司"},  # type: ignore[arg-type]
+        departure_date=date(2026, 12, 20), worker_ids=workers), workers)
+    return regs, dispatch
+
+
+async def test_an_organization_a_dispatch_only_names_is_not_locked(settings: Settings, pool: asyncpg.Pool) -> None:
+    """Every dispatch names the same few organizers and employers: the replicas must not queue on them."""
+    intake = Intake(Privacy(settings))
+    regs, first = _people_and_dispatch(intake, "lk-1", "ws-469005-01", "emp-lk", 300)
+    more, second = _people_and_dispatch(intake, "lk-2", "ws-469005-01", "emp-lk", 310)
+    async with running_ledger(settings):
+        await produce(settings, [*regs, *more, first])
+        assert {d["status"] for d in (await wait_decided(pool, [str(first.event_id)])).values()} == {"applied"}
+        async with pool.acquire() as other, other.transaction():
+            await other.execute("SELECT 1 FROM organizations WHERE org_id IN ('ws-469005-01', 'emp-lk') FOR UPDATE")
+            await produce(settings, [second])
+            decided = await wait_decided(pool, [str(second.event_id)], timeout=15)
+        assert decided[str(second.event_id)]["status"] == "applied"
+
+
+async def test_an_organization_a_batch_creates_is_created_once(settings: Settings, pool: asyncpg.Pool) -> None:
+    """A first use and a registration of the same organization, by two replicas at once, must not both create it:
+    the right to create it is taken (a transaction-scoped advisory lock) before the registry is read again."""
+    intake = Intake(Privacy(settings))
+    regs, dispatch = _people_and_dispatch(intake, "lk-3", "ws-469005-02", "emp-new", 320)
+    async with running_ledger(settings):
+        await produce(settings, regs)
+        await wait_decided(pool, [str(e.event_id) for e in regs])
+        async with pool.acquire() as other:
+            async with other.transaction():
+                await other.execute("SELECT pg_advisory_xact_lock(hashtextextended('organization:emp-new', 0))")
+                await produce(settings, [dispatch])
+                await asyncio.sleep(2)
+                held = await pool.fetchval("SELECT status FROM event_receipts WHERE event_id = $1", dispatch.event_id)
+                assert held is None, "the dispatch created its employer while another transaction held the right"
+                # What the other replica created meanwhile is what the waiting batch must find.
+                await other.execute(
+                    "INSERT INTO organizations (org_id, kind, name, region_code, status, registered_at, version) "
+                    "VALUES ('emp-new', 'employer', '先登记的公司', '440300', 'verified', now(), 1)")
+            decided = await wait_decided(pool, [str(dispatch.event_id)], timeout=15)
+        assert decided[str(dispatch.event_id)]["status"] == "applied"
+    row = await pool.fetchrow("SELECT name, status, version FROM organizations WHERE org_id = 'emp-new'")
+    assert dict(row) == {"name": "先登记的公司", "status": "verified", "version": 1}
