@@ -45,11 +45,15 @@ async def wait_ready(url: str, timeout: float = 60) -> None:
 
 
 @asynccontextmanager
-async def clients(url: str, n: int, timeout: float, headers: dict[str, str] | None = None
+async def clients(url: str | Sequence[str], n: int, timeout: float, headers: dict[str, str] | None = None
                   ) -> AsyncIterator[list[aiohttp.ClientSession]]:
-    """``n`` sessions of one keep-alive connection each: ``n`` independent clients, as workstations are."""
-    sessions = [aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(limit=1), headers=headers,
-                                      timeout=aiohttp.ClientTimeout(total=timeout)) for _ in range(n)]
+    """``n`` sessions of one keep-alive connection each: ``n`` independent clients, as workstations are.
+
+    Several URLs (API processes behind no balancer): the clients are dealt among them in turn, as a
+    round-robin balancer would spread connections."""
+    urls = [url] if isinstance(url, str) else list(url)
+    sessions = [aiohttp.ClientSession(urls[i % len(urls)], connector=aiohttp.TCPConnector(limit=1), headers=headers,
+                                      timeout=aiohttp.ClientTimeout(total=timeout)) for i in range(n)]
     try:
         yield sessions
     finally:
@@ -105,7 +109,7 @@ async def single_posts(url: str, bodies: Sequence[dict[str, Any]], auth: Auth, c
             "p50_ms": _ms(percentile(latencies, 50)), "p99_ms": _ms(percentile(latencies, 99))}
 
 
-async def batch_posts(url: str, chunks: Sequence[tuple[dict[str, str], list[dict[str, Any]]]], concurrency: int
+async def batch_posts(url: str | Sequence[str], chunks: Sequence[tuple[dict[str, str], list[dict[str, Any]]]], concurrency: int
                       ) -> dict[str, Any]:
     """POST /v1/events:batch, one (headers, events) chunk per request, ``concurrency`` in flight."""
     source = iter([(orjson.dumps({"events": chunk}), JSON | headers) for headers, chunk in chunks])

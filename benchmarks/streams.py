@@ -87,6 +87,15 @@ def mixed(enc: Encoder, events: int, seed: int = 1) -> Stream:
     return enc.encode("mixed", gen, events)
 
 
+def scaling(enc: Encoder, events: int, seed: int) -> Stream:
+    """A mixed stream of new people for one replica count of the scaling segments: everything the mixed stream
+    sends but the brands' own events (the mixed stream registered the brands: a second registration of each
+    would only be refused)."""
+    lag = min(50_000, max(events // 10, 500))
+    gen = Generator(SimConfig(workers=int(events * 0.32), seed=seed, total=events, lag=lag), worker_id_fn())
+    return enc.encode(f"scaling-{seed}", gen, events, skip_types=("brand.registered", "brand.status_changed"))
+
+
 def dispatch_streams(enc: Encoder, events: int, seed: int = 2) -> tuple[Stream, Stream]:
     """(registrations prelude, dispatch/placement/follow-up stream): the prelude registers the people the
     second stream dispatches (brands already exist: the mixed stream registered them)."""
