@@ -121,6 +121,7 @@ class Bench:
         self.logs = self.home / "logs"
         self.sampler = RssSampler()
         self.scaling: list[Stream] = []
+        self.queries: set[str] = set()  # every statement the run executed (pg_stat_statements, kept across resets)
         self.result: dict[str, Any] = {}
         self.notes: list[str] = []
         self.failed: list[str] = []  # phases that raised: named in the JSON, the run goes on
@@ -297,7 +298,14 @@ class Bench:
     async def reset_statements(self) -> None:
         if self.statements:
             assert self.pool is not None
+            await self.keep_statements()
             await self.pool.execute("SELECT pg_stat_statements_reset()")
+
+    async def keep_statements(self) -> None:
+        """The statements run so far (before a reset forgets them): ``index_use`` asks each for its plan."""
+        if self.statements:
+            assert self.pool is not None
+            self.queries.update(r["query"] for r in await self.pool.fetch("SELECT query FROM pg_stat_statements"))
 
     async def top_statements(self, events: int, top: int = 8) -> list[dict[str, Any]]:
         """The statements that took the database's time since the last reset: µs and WAL bytes per event."""
@@ -675,15 +683,37 @@ class Bench:
         await self.step("index_use", self.index_use())
 
     async def index_use(self) -> None:
-        """Which indexes this run's ledger, API and matching phases read, and what each costs in size: an index
-        no phase scanned is a candidate to drop (issue 22) once no other query needs it (the note shows plans)."""
+        """Which indexes this run's ledger, API and matching phases read (``idx_scan``), their size, and the
+        statements whose generic plan uses each (``EXPLAIN (GENERIC_PLAN)`` of every statement the run executed):
+        an index no phase scanned and no plan names is a candidate to drop (issue 22) once no other query needs it."""
         assert self.pool is not None
+        await self.keep_statements()
+        used_by: dict[str, list[str]] = {}
+        async with self.pool.acquire() as conn:
+            # A statement's text holds $1…: EXPLAIN (GENERIC_PLAN) takes them, asyncpg's extended protocol would
+            # want values, so the text goes through EXECUTE.
+            await conn.execute(
+                "CREATE OR REPLACE FUNCTION pg_temp.explain_generic(q text) RETURNS SETOF json LANGUAGE plpgsql AS "
+                "$$ BEGIN RETURN QUERY EXECUTE 'EXPLAIN (GENERIC_PLAN, FORMAT JSON) ' || q; END $$")
+            for query in sorted(self.queries):
+                head = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
+                if head not in ("SELECT", "WITH", "UPDATE", "DELETE", "INSERT"):
+                    continue
+                try:
+                    plan = await conn.fetchval("SELECT pg_temp.explain_generic($1)", query)
+                except asyncpg.PostgresError:  # a session's temp table, a statement of a dropped scratch table
+                    continue
+                for name in set(_index_names(json.loads(plan) if isinstance(plan, str) else plan)):
+                    used_by.setdefault(name, []).append(" ".join(query.split())[:160])
         rows = await self.pool.fetch(
             "SELECT relname, indexrelname, idx_scan, pg_relation_size(indexrelid) AS bytes FROM pg_stat_user_indexes "
             "WHERE relname NOT LIKE 'bench_%' AND relname NOT LIKE 'naive_%' AND relname NOT LIKE 'connect_%' "
             "ORDER BY idx_scan, bytes DESC")
-        self.detail["index_use"] = {r["indexrelname"]: {"table": r["relname"], "scans": r["idx_scan"],
-                                                         "mb": round(r["bytes"] / 2**20, 1)} for r in rows}
+        self.detail["index_use"] = {
+            r["indexrelname"]: {"table": r["relname"], "scans": r["idx_scan"], "mb": round(r["bytes"] / 2**20, 1),
+                                "plans": len(used_by.get(r["indexrelname"], [])),
+                                "example": (used_by.get(r["indexrelname"]) or [None])[0]} for r in rows}
+        self.detail["index_use_statements_explained"] = len(self.queries)
 
     def ratios(self) -> None:
         r = self.result
@@ -712,6 +742,16 @@ def targets(r: dict[str, Any]) -> dict[str, Any]:
         share = value / bound if op == ">=" else bound / max(value, 1e-9)
         out[key] = {"target": f"{op} {bound:g}", "value": value, "ratio": round(share, 3), "met": share >= 1}
     return out
+
+def _index_names(node: Any) -> list[str]:
+    """Every "Index Name" in an EXPLAIN (FORMAT JSON) tree."""
+    if isinstance(node, dict):
+        found = [node["Index Name"]] if "Index Name" in node else []
+        return found + [n for v in node.values() for n in _index_names(v)]
+    if isinstance(node, list):
+        return [n for v in node for n in _index_names(v)]
+    return []
+
 
 def ratio_to(value: float | None, target: float | None) -> float | None:
     return round(value / target, 3) if value and target else None
