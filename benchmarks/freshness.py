@@ -13,7 +13,8 @@ the probes never touch. Then ``stats_events_per_s``, the statistics worker alone
 SIGCONT until its offsets, committed in PostgreSQL with the figures, reach the end of the ledger-changes topic.
 
     .venv/bin/python -m benchmarks.freshness
-Knobs (env): LAOWU_BENCH_FRESH_PROBES (100 under load; idle gets a third), LAOWU_BENCH_FRESH_RATE (2000),
+Knobs (env): LAOWU_BENCH_FRESH_LEDGER_PROCS (2, the ledger replicas as deployed),
+LAOWU_BENCH_FRESH_PROBES (100 under load; idle gets a third), LAOWU_BENCH_FRESH_RATE (2000),
 LAOWU_BENCH_FRESH_POLL_MS (10), LAOWU_BENCH_STATS_EVENTS (40000), LAOWU_BENCH_KEEP=1 keeps the temporary home.
 """
 
@@ -91,6 +92,10 @@ class Freshness:
 
         for name, args in SERVICES.items():  # the processes `make run` starts, with the same arguments
             self.children.append(spawn(name, ours(*args), env, logs))
+        # As deployed (docker-compose.yml, deploy/k8s): the ledger's replicas, as many as make bench measured the
+        # registration capacity with (the loaded phase runs at half of it).
+        for i in range(1, knob("LAOWU_BENCH_FRESH_LEDGER_PROCS", 2)):
+            self.children.append(spawn(f"ledger-consumer-{i}", ours(*SERVICES["ledger-consumer"]), env, logs))
         url = f"http://127.0.0.1:{settings.api_port}"
         await wait_ready(url)
         self.headers = {"Authorization": "Bearer " + issue(settings, role="admin", org="bench", region=None, ttl_s=7200)}
