@@ -25,6 +25,7 @@ LAOWU_BENCH_DISPATCH_EVENTS (100000), LAOWU_BENCH_NAIVE_EVENTS (20000), LAOWU_BE
 LAOWU_BENCH_LOOKUPS (10000), LAOWU_BENCH_API_SECONDS (15), LAOWU_BENCH_API_BATCH_EVENTS (100000),
 LAOWU_BENCH_LEDGER_PROCS (2, ledger consumer processes in one group: the replicas docker-compose.yml and
 deploy/k8s run by default),
+LAOWU_BENCH_CONNECT_ROWS (200000, upserts through Kafka Connect + the Debezium JDBC sink),
 LAOWU_BENCH_SCALING_EVENTS (100000, each of the fresh mixed streams the replica counts of
 LAOWU_BENCH_SCALING_PROCS (1,2,3) apply: ``ledger_scaling_per_s``; 0 skips them),
 LAOWU_BENCH_ONLY=ledger|api|matching runs a part (matching: ``matching_shortlist_p99_ms``,
@@ -345,6 +346,20 @@ class Bench:
         # It ends on its own when the process it samples does.
         start([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(child.proc.pid), "-r", "100",
                "--nonblocking", "-f", "raw", "-o", str(out)], out.with_suffix(".pyspy.log"), name="py-spy")
+
+    async def connect_sink(self) -> None:
+        """``connect_jdbc_sink_per_s``: Kafka Connect + the Debezium JDBC sink upserting ledger-shaped rows
+        (``benchmarks.connect_sink``), steady state as the naive sink's."""
+        from benchmarks import connect_sink
+
+        n = knob("LAOWU_BENCH_CONNECT_ROWS", 200_000)
+        say(f"Kafka Connect + Debezium JDBC sink: {n:,} ledger-shaped upserts")
+        got = await connect_sink.measure(self.infra.bootstrap, self.infra.dsn, self.settings.kafka_cache,
+                                         self.home / "connect", self.logs, self.env, worker_rows(n, seed=77),
+                                         self.sampler)
+        self.detail["connect_sink"] = got
+        self.result["connect_jdbc_sink_per_s"] = got["per_s_steady"] or got["per_s_from_start"]
+        say(f"Kafka Connect: {n:,} rows, first after {got['startup_s']}s, steady {got['per_s_steady']}/s")
 
     # ---- limits of the machine -------------------------------------------------------------------
     async def kafka_raw(self) -> None:
@@ -675,6 +690,7 @@ class Bench:
         if self.only in ("", "ledger"):
             await self.step("pg_copy", self.pg_copy())
             await self.step("naive_sink", self.naive())
+            await self.step("connect_sink", self.connect_sink())
         del self.mixed
         if self.only in ("", "api"):
             await self.step("api", self.api())

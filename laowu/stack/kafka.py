@@ -45,7 +45,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +67,7 @@ __all__ = [
     "TopicSpec",
     "create_topics",
     "ensure_kafka_jars",
+    "ensure_maven_jars",
     "is_kafka_process",
     "new_cluster_id",
 ]
@@ -96,80 +97,58 @@ def _tail(text: str, lines: int = 40) -> str:
 
 
 def ensure_kafka_jars(cache_dir: Path, pom: Path) -> Path:
-    """Return the directory holding the Kafka broker's runtime jars.
+    """Return the directory holding the Kafka broker's runtime jars: ``<cache_dir>/kafka-<KAFKA_VERSION>/lib``."""
+    return ensure_maven_jars(cache_dir, pom, f"kafka-{KAFKA_VERSION}", f"kafka_2.13-{KAFKA_VERSION}.jar") / "lib"
 
-    The jars live in ``<cache_dir>/kafka-<KAFKA_VERSION>/lib``.  Maven only
-    runs when ``<cache_dir>/kafka-<KAFKA_VERSION>/.complete`` is missing; the
-    download goes to a temporary sibling directory that is renamed into place
-    (marker included) only after mvn succeeded, so an interrupted download is
-    never mistaken for a complete one.
+
+def ensure_maven_jars(cache_dir: Path, pom: Path, name: str, required: str,
+                      finish: Callable[[Path], None] | None = None) -> Path:
+    """Return ``<cache_dir>/<name>``, whose ``lib`` holds the runtime dependencies ``pom`` pins.
+
+    Maven only runs when ``<cache_dir>/<name>/.complete`` is missing; the download goes to a temporary sibling
+    directory that is renamed into place (marker included) only after mvn succeeded, ``required`` (a jar's file
+    name) is among what it fetched and ``finish`` (given the temporary directory) is done, so an interrupted
+    download is never mistaken for a complete one.
     """
     cache_dir = Path(cache_dir).expanduser().resolve()
     pom = Path(pom).expanduser().resolve()
-    root = cache_dir / f"kafka-{KAFKA_VERSION}"
-    lib = root / "lib"
+    root = cache_dir / name
     marker = root / ".complete"
     if marker.is_file():
-        return lib
+        return root
 
     if not pom.is_file():
-        raise RuntimeError(f"Kafka pom not found: {pom}")
+        raise RuntimeError(f"pom not found: {pom}")
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise RuntimeError(
-            "Maven ('mvn') is not on PATH; it is needed once to download the "
-            f"Kafka {KAFKA_VERSION} broker jars into {cache_dir}"
-        )
+        raise RuntimeError(f"Maven ('mvn') is not on PATH; it is needed once to download {name} into {cache_dir}")
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(cache_dir / f".kafka-{KAFKA_VERSION}.lock"):
+    with _file_lock(cache_dir / f".{name}.lock"):
         if marker.is_file():  # another process finished while we waited
-            return lib
+            return root
         # We hold the lock, so leftovers of interrupted downloads are dead.
-        for stale in cache_dir.glob(f".kafka-{KAFKA_VERSION}-tmp-*"):
+        for stale in cache_dir.glob(f".{name}-tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
 
-        tmp = Path(
-            tempfile.mkdtemp(prefix=f".kafka-{KAFKA_VERSION}-tmp-", dir=cache_dir)
-        )
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-tmp-", dir=cache_dir))
         try:
-            cmd = [
-                mvn,
-                "-q",
-                "-B",
-                "-Dstyle.color=never",
-                "-f",
-                str(pom),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={tmp / 'lib'}",
-                "-DincludeScope=runtime",
-            ]
+            cmd = [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(pom), "dependency:copy-dependencies",
+                   f"-DoutputDirectory={tmp / 'lib'}", "-DincludeScope=runtime"]
             try:
-                res = subprocess.run(
-                    cmd,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                    timeout=_MVN_TIMEOUT_S,
-                    check=False,
-                )
+                res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     timeout=_MVN_TIMEOUT_S, check=False)
             except subprocess.TimeoutExpired as exc:
                 out = exc.output if isinstance(exc.output, str) else ""
-                raise RuntimeError(
-                    f"mvn timed out after {_MVN_TIMEOUT_S}s fetching Kafka jars:\n"
-                    f"$ {' '.join(cmd)}\n{_tail(out)}"
-                ) from exc
+                raise RuntimeError(f"mvn timed out after {_MVN_TIMEOUT_S}s fetching {name}:\n"
+                                   f"$ {' '.join(cmd)}\n{_tail(out)}") from exc
             if res.returncode != 0:
-                raise RuntimeError(
-                    f"mvn failed (exit {res.returncode}) fetching Kafka {KAFKA_VERSION} "
-                    f"jars:\n$ {' '.join(cmd)}\n{_tail(res.stdout)}"
-                )
-            broker_jar = tmp / "lib" / f"kafka_2.13-{KAFKA_VERSION}.jar"
-            if not broker_jar.is_file():
-                raise RuntimeError(
-                    f"mvn succeeded but {broker_jar.name} is missing; does {pom} "
-                    f"pin Kafka {KAFKA_VERSION}?\n{_tail(res.stdout)}"
-                )
+                raise RuntimeError(f"mvn failed (exit {res.returncode}) fetching {name}:\n$ {' '.join(cmd)}\n"
+                                   f"{_tail(res.stdout)}")
+            if not (tmp / "lib" / required).is_file():
+                raise RuntimeError(f"mvn succeeded but {required} is missing; does {pom} pin it?\n{_tail(res.stdout)}")
+            if finish is not None:
+                finish(tmp)
             jars = sorted(p.name for p in (tmp / "lib").glob("*.jar"))
             (tmp / ".complete").write_text("\n".join(jars) + "\n")
             tmp.chmod(0o755)  # mkdtemp makes it 0700; the cache is shared
@@ -179,7 +158,7 @@ def ensure_kafka_jars(cache_dir: Path, pom: Path) -> Path:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    return lib
+    return root
 
 
 # --------------------------------------------------------------------------
