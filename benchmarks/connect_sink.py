@@ -16,6 +16,7 @@ broker is; ``io.debezium:debezium-connector-jdbc:3.3.1.Final``'s plugin archive,
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import tarfile
 import time
 from datetime import UTC, date, datetime
@@ -70,7 +71,9 @@ def ensure_connect(cache_dir: Path) -> tuple[Path, Path]:
             tar.extractall(tmp / "plugins", filter="data")
         archive.unlink()
 
-    root = ensure_maven_jars(cache_dir, POM, f"connect-{CONNECT_VERSION}-debezium-jdbc-{DEBEZIUM_VERSION}",
+    # The pom's digest in the name: a fetch made with another pom is never taken for this one's.
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:8]
+    root = ensure_maven_jars(cache_dir, POM, f"connect-{CONNECT_VERSION}-debezium-jdbc-{DEBEZIUM_VERSION}-{digest}",
                              f"debezium-connector-jdbc-{DEBEZIUM_VERSION}-plugin.tar.gz", finish=unpack)
     return root / "lib", root / "plugins"
 
