@@ -16,6 +16,7 @@ broker is; ``io.debezium:debezium-connector-jdbc:3.3.1.Final``'s plugin archive,
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import tarfile
 import time
 from datetime import UTC, date, datetime
@@ -23,10 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import asyncpg
 import orjson
 
-from benchmarks.harness import RssSampler, produce, spawn
+from benchmarks.harness import Producer, RssSampler, spawn
 from laowu.stack.kafka import TopicSpec, create_topics, ensure_maven_jars
 from laowu.stack.ports import free_port
 
@@ -38,6 +40,20 @@ TABLE = "connect_workers"
 PARTITIONS = 6  # as laowu.workers.v1
 TASKS = 2
 BATCH = 2_000
+CONNECTOR = "laowu-bench-jdbc-sink"
+# A record is ~2 kB (its schema travels with it): at the consumer's default 1 MB a partition, a task's poll of its 3
+# partitions held ~1,580 records, and the sink wrote a transaction per poll (batch.size=2,000 was never reached).
+FETCH_BYTES = 8 << 20  # a batch of ~2 kB records from one partition alone, with room
+PRODUCE_CHUNK = 20_000  # the producer holds every batch until acked: 200,000 records at once held ~400 MB
+# Connect logs nothing without a configuration; a failed task (the JVM stays up) must say why in connect.log.
+LOG4J2 = """status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.out.ref = out
+"""
 
 # The ledger-shaped columns (``benchmarks.run.WORKER_COPY_COLUMNS``) as Connect schema fields.
 _STRING = {"type": "string", "optional": False}
@@ -70,7 +86,9 @@ def ensure_connect(cache_dir: Path) -> tuple[Path, Path]:
             tar.extractall(tmp / "plugins", filter="data")
         archive.unlink()
 
-    root = ensure_maven_jars(cache_dir, POM, f"connect-{CONNECT_VERSION}-debezium-jdbc-{DEBEZIUM_VERSION}",
+    # The pom's digest in the name: a fetch made with another pom is never taken for this one's.
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:8]
+    root = ensure_maven_jars(cache_dir, POM, f"connect-{CONNECT_VERSION}-debezium-jdbc-{DEBEZIUM_VERSION}-{digest}",
                              f"debezium-connector-jdbc-{DEBEZIUM_VERSION}-plugin.tar.gz", finish=unpack)
     return root / "lib", root / "plugins"
 
@@ -100,12 +118,14 @@ def properties(bootstrap: str, dsn: str, work_dir: Path, plugins: Path) -> tuple
         "offset.storage.file.filename": str(work_dir / "connect.offsets"),
         "offset.flush.interval.ms": "10000",
         "plugin.path": str(plugins),
+        "plugin.discovery": "service_load",  # what Connect advises when every plugin has manifests (faster start)
         "listeners": f"http://127.0.0.1:{free_port()}",
         "consumer.max.poll.records": str(BATCH),  # a sink task's put() gets up to a batch at a time
+        "consumer.max.partition.fetch.bytes": str(FETCH_BYTES),
         "consumer.auto.offset.reset": "earliest",
     }
     connector = {
-        "name": "laowu-bench-jdbc-sink",
+        "name": CONNECTOR,
         "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
         "tasks.max": str(TASKS),
         "topics": TOPIC,
@@ -129,6 +149,28 @@ def _write(path: Path, props: dict[str, str]) -> Path:
     return path
 
 
+async def failed_task(rest: str) -> str | None:
+    """The trace of the connector or a task of it that failed (Connect keeps running without them), else None."""
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http, \
+                http.get(f"{rest}/connectors/{CONNECTOR}/status") as resp:
+            if resp.status != 200:
+                return None
+            status = await resp.json()
+    except (aiohttp.ClientError, TimeoutError):  # its REST server is not up yet
+        return None
+    for part in [status.get("connector", {}), *status.get("tasks", [])]:
+        if part.get("state") == "FAILED":
+            return causes(str(part.get("trace", "no trace")))
+    return None
+
+
+def causes(trace: str) -> str:
+    """A Java trace's first line and its causes: the reason (a constraint, a type) is the last, past the frames."""
+    lines = trace.splitlines()
+    return "\n".join(lines[:1] + [line for line in lines[1:] if line.startswith("Caused by:")])[-4000:]
+
+
 async def measure(bootstrap: str, dsn: str, cache_dir: Path, work_dir: Path, logs: Path, env: dict[str, str],
                   rows: list[tuple[Any, ...]], sampler: RssSampler | None = None) -> dict[str, Any]:
     """Upsert ``rows`` through Kafka Connect into ``connect_workers``; the rate from the first row to the last."""
@@ -140,21 +182,32 @@ async def measure(bootstrap: str, dsn: str, cache_dir: Path, work_dir: Path, log
         # Same columns, constraints, defaults and indexes as the ledger's workers: the sink pays the same upkeep.
         await conn.execute(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (LIKE workers INCLUDING ALL)")
         await create_topics(bootstrap, [TopicSpec(TOPIC, PARTITIONS, {})])
-        await produce(bootstrap, [(TOPIC, *record(r)) for r in rows])
+        async with Producer(bootstrap) as producer:
+            for start in range(0, len(rows), PRODUCE_CHUNK):
+                await producer.send((TOPIC, *record(r)) for r in rows[start:start + PRODUCE_CHUNK])
         work_dir.mkdir(parents=True, exist_ok=True)
         worker, connector = properties(bootstrap, dsn, work_dir, plugins)
-        argv = ["java", "-Xms256m", "-Xmx1g", "-cp", f"{lib}/*", "org.apache.kafka.connect.cli.ConnectStandalone",
+        (work_dir / "log4j2.properties").write_text(LOG4J2)
+        # The sink binds Connect timestamps as SQL timestamps, made timestamptz in the session's zone: the JVM's.
+        argv = ["java", "-Xms256m", "-Xmx1g", "-Duser.timezone=UTC",
+                f"-Dlog4j2.configurationFile={work_dir / 'log4j2.properties'}",
+                "-cp", f"{lib}/*", "org.apache.kafka.connect.cli.ConnectStandalone",
                 str(_write(work_dir / "worker.properties", worker)),
                 str(_write(work_dir / "sink.properties", connector))]
         child = spawn("connect", argv, env, logs, sampler)
         t0 = time.monotonic()
         first: float | None = None
+        checked = t0
         try:
             while (got := await conn.fetchval(f"SELECT count(*) FROM {TABLE}")) < len(rows):
                 if got and first is None:
                     first = time.monotonic()
                 if not child.alive():
                     raise RuntimeError(f"Kafka Connect exited ({child.proc.returncode}):\n{child.tail()}")
+                if time.monotonic() - checked > 2:
+                    checked = time.monotonic()
+                    if trace := await failed_task(worker["listeners"]):
+                        raise RuntimeError(f"Kafka Connect: {got} of {len(rows)} rows, a task failed:\n{trace}")
                 if time.monotonic() - t0 > 600:
                     raise TimeoutError(f"Kafka Connect: {got} of {len(rows)} rows after 600s:\n{child.tail()}")
                 await asyncio.sleep(0.1)
@@ -162,15 +215,18 @@ async def measure(bootstrap: str, dsn: str, cache_dir: Path, work_dir: Path, log
         finally:
             child.stop()
         # created_at is now(): the start of the transaction that wrote the row, one per batch the sink commits.
-        lo, hi, batches = await conn.fetchrow(
+        lo, hi, batches, last = await conn.fetchrow(
             f"SELECT extract(epoch FROM min(created_at)), extract(epoch FROM max(created_at)), "
-            f"count(DISTINCT created_at) FROM {TABLE}")
+            f"count(DISTINCT created_at), count(*) FILTER (WHERE created_at = (SELECT max(created_at) FROM {TABLE})) "
+            f"FROM {TABLE}")
     finally:
         await conn.close()
     span = float(hi) - float(lo) if hi is not None and lo is not None else 0.0
-    steady = len(rows) / span if span > 0 else None
+    # The last transaction starts at hi and ends after it: its rows are not in the span.
+    steady = (len(rows) - last) / span if span > 0 else None
     return {"rows": len(rows), "tasks": TASKS, "batch_size": BATCH, "mode": "upsert, primary key from the record key",
             "seconds_from_start": round(elapsed, 2), "per_s_from_start": round(len(rows) / elapsed, 1),
             "startup_s": round((first or t0) - t0, 2), "per_s_steady": round(steady, 1) if steady else None,
             "transactions": batches, "jar_fetch_s": round(fetch_s, 1),
-            "steady_from": "the first to the last transaction start (created_at) among the rows"}
+            "steady_from": "rows of all but the last transaction over the first to the last transaction start "
+                           "(created_at)"}

@@ -36,3 +36,21 @@ def test_the_sink_upserts_by_the_record_key_in_batches() -> None:
     assert sink["batch.size"] == worker["consumer.max.poll.records"] == "2000" and sink["tasks.max"] == "2"
     assert sink["connection.url"] == "jdbc:postgresql://127.0.0.1:5432/laowu"
     assert worker["value.converter.schemas.enable"] == "true" and worker["plugin.path"] == "/tmp/p"
+
+
+def test_a_task_can_fetch_a_whole_batch_from_one_partition() -> None:
+    # The sink writes a transaction per put(); a fetch smaller than a batch would make batch.size a fiction.
+    from benchmarks.run import worker_rows
+
+    key, value = connect_sink.record(worker_rows(1, seed=3)[0])
+    worker, _ = connect_sink.properties("b:1", "postgresql://postgres@h:1/d", Path("/w"), Path("/p"))
+    assert int(worker["consumer.max.partition.fetch.bytes"]) >= connect_sink.BATCH * (len(key) + len(value) + 100)
+
+
+def test_a_failed_task_is_told_by_its_causes() -> None:
+    trace = ("org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask\n\tat a.b(C.java:1)\n"
+             "Caused by: org.apache.kafka.connect.errors.ConnectException: JDBC sink connector failure\n\tat d.e(F.java:2)\n"
+             "Caused by: org.postgresql.util.PSQLException: ERROR: violates check constraint \"workers_sex_check\"\n")
+    told = connect_sink.causes(trace).splitlines()
+    assert told[0].endswith("Exiting WorkerSinkTask") and "at a.b" not in "".join(told)
+    assert told[-1].endswith('"workers_sex_check"') and len(told) == 3
