@@ -82,11 +82,13 @@ def _typed(stage: _Stage, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...
 
 
 async def write(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, Any]], tail: str = "",
-                returning: str = "", computed: dict[str, str] | None = None) -> list[asyncpg.Record]:
+                returning: str = "", computed: dict[str, str] | None = None, order_by: str = "") -> list[asyncpg.Record]:
     """``INSERT INTO table (<keys of rows[0]>) <rows> <tail> [RETURNING …]`` via COPY; all rows share their keys.
 
     ``tail`` is the conflict clause (``ON CONFLICT … DO …``); ``returning`` a RETURNING list; ``computed``
-    more columns set by SQL expressions (``{"decided_at": "now()"}``). Runs inside the caller's transaction.
+    more columns set by SQL expressions (``{"decided_at": "now()"}``); ``order_by`` the order the rows are
+    inserted in (the key, where another writer inserts the same keys: one order, no deadlock). Runs inside the
+    caller's transaction.
     """
     if not rows:
         return []
@@ -97,8 +99,9 @@ async def write(conn: asyncpg.Connection, table: str, rows: Sequence[dict[str, A
     into = ", ".join([*stage.columns, *extra])
     select = ", ".join([*stage.columns, *extra.values()])
     # Consuming the staged rows in the same statement leaves the stage empty for a second write in this batch.
+    order = f"ORDER BY {order_by}" if order_by else ""
     sql = (f"WITH s AS (DELETE FROM {stage.name} RETURNING {cols}) "
-           f"INSERT INTO {table} ({into}) SELECT {select} FROM s {tail}")
+           f"INSERT INTO {table} ({into}) SELECT {select} FROM s {order} {tail}")
     if returning:
         return await conn.fetch(f"{sql} RETURNING {returning}")
     await conn.execute(sql)

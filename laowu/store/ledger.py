@@ -76,8 +76,12 @@ async def decided_events(conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID
 
 
 async def decide(conn: asyncpg.Connection, receipts: Sequence[dict[str, Any]]) -> None:
-    """Record ``applied`` / ``rejected`` receipts (the API may have written ``accepted`` first, or not yet)."""
-    await bulk.write(conn, "event_receipts", receipts, computed={"decided_at": "now()"}, tail=(
+    """Record ``applied`` / ``rejected`` receipts (the API may have written ``accepted`` first, or not yet).
+
+    In event_id order, as the API writes its ``accepted`` ones (``laowu.store.receipts.accept``): the API may be
+    writing the same receipts at that moment, and two inserts of the same keys in different orders each wait for
+    the other (a deadlock: `make bench`'s freshness phase got a 500 from it, two ledger replicas beside the API)."""
+    await bulk.write(conn, "event_receipts", receipts, computed={"decided_at": "now()"}, order_by="event_id", tail=(
         "ON CONFLICT (event_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
         "decided_at = EXCLUDED.decided_at WHERE event_receipts.status = 'accepted'"))
 

@@ -13,13 +13,17 @@ ReceiptRow = tuple[uuid.UUID, str, str, str]
 
 
 async def accept(pool: asyncpg.Pool, rows: Sequence[ReceiptRow]) -> None:
-    """(event_id, type, source, entity_id); a receipt the consumer already decided is left alone."""
+    """(event_id, type, source, entity_id); a receipt the consumer already decided is left alone.
+
+    In event_id order, as the ledger writes its decisions (``laowu.store.ledger.decide``): one order for both
+    writers of a key, or each may wait for the other."""
     if not rows:
         return
     await pool.execute(
         """
         INSERT INTO event_receipts (event_id, type, status, source, entity_id)
         SELECT e, t, 'accepted', s, k FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(e, t, s, k)
+        ORDER BY e
         ON CONFLICT (event_id) DO NOTHING
         """,
         [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
