@@ -27,15 +27,15 @@ async def test_the_api_and_the_ledger_write_the_same_receipts_without_deadlock(p
         decided = [{"event_id": e, "type": "worker.registered", "status": "applied", "reason": None,
                     "source": "ws-469005-01", "entity_id": f"w{e.hex[:8]}"} for e in ledger_order]
 
-        async def ledger_batch() -> None:
+        async def ledger_batch(decided: list[dict[str, object]]) -> None:
             async with pool.acquire() as conn, conn.transaction():
                 await ledger.decide(conn, decided)
                 await asyncio.sleep(0.05)  # the rest of the batch's transaction
 
-        async def api_accepts() -> None:
-            await receipts.accept(pool, [(e, "worker.registered", "ws-469005-01", f"w{e.hex[:8]}") for e in api_order])
+        async def api_accepts(order: list[uuid.UUID]) -> None:
+            await receipts.accept(pool, [(e, "worker.registered", "ws-469005-01", f"w{e.hex[:8]}") for e in order])
 
-        await asyncio.gather(ledger_batch(), api_accepts())  # a deadlock raises DeadlockDetectedError here
+        await asyncio.gather(ledger_batch(decided), api_accepts(api_order))  # a deadlock raises DeadlockDetectedError here
         statuses = await pool.fetch("SELECT status, count(*) AS n FROM event_receipts WHERE event_id = ANY($1::uuid[]) "
                                     "GROUP BY status", ids)
         assert {r["status"]: r["n"] for r in statuses} == {"applied": 3_000}  # the ledger's word stands
