@@ -29,6 +29,7 @@ import asyncpg
 import orjson
 
 from benchmarks.harness import Producer, RssSampler, spawn
+from laowu.kafka_security import PLAINTEXT
 from laowu.stack.kafka import TopicSpec, create_topics, ensure_maven_jars
 from laowu.stack.ports import free_port
 
@@ -181,7 +182,7 @@ async def measure(bootstrap: str, dsn: str, cache_dir: Path, work_dir: Path, log
     try:
         # Same columns, constraints, defaults and indexes as the ledger's workers: the sink pays the same upkeep.
         await conn.execute(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (LIKE workers INCLUDING ALL)")
-        await create_topics(bootstrap, [TopicSpec(TOPIC, PARTITIONS, {})])
+        await create_topics(bootstrap, [TopicSpec(TOPIC, PARTITIONS, {})], PLAINTEXT)  # the bench's own broker
         async with Producer(bootstrap) as producer:
             for start in range(0, len(rows), PRODUCE_CHUNK):
                 await producer.send((TOPIC, *record(r)) for r in rows[start:start + PRODUCE_CHUNK])
