@@ -59,7 +59,6 @@ class Freshness:
         # Loaded phases, in order; the last is the headline (make bench passes 2,000/s and half the registration
         # capacity its ledger segments measured, issue 22).
         self.rates = list(rates) or [knob("LAOWU_BENCH_FRESH_RATE", 2000)]
-        self.rate = self.rates[0]
         self.stats_events = knob("LAOWU_BENCH_STATS_EVENTS", 40_000)
         self.poll_s = knob("LAOWU_BENCH_FRESH_POLL_MS", 10) / 1000
         self.home = Path(tempfile.mkdtemp(prefix="laowu-fresh-"))
@@ -125,9 +124,9 @@ class Freshness:
             await asyncio.sleep(0.2)
         return ids
 
-    async def background(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+    async def background(self, client: httpx.AsyncClient, stop: asyncio.Event, rate: int) -> None:
         """Registrations at ``rate`` events/s in 100-event batches, to counties the probes never use."""
-        interval = BATCH / max(1, self.rate)
+        interval = BATCH / max(1, rate)
         started = time.monotonic()
         batches = 0
         while not stop.is_set():
@@ -264,10 +263,9 @@ class Freshness:
             idle = await self.phase(client, brands[1:idle_n], 2)
             loaded_phases: list[dict[str, Any]] = []
             for k, rate in enumerate(self.rates):
-                self.rate = rate
                 say(f"under load: {self.probes} probes, background {rate} registrations/s")
                 stop = asyncio.Event()
-                bg = asyncio.create_task(self.background(loader, stop))
+                bg = asyncio.create_task(self.background(loader, stop, rate))
                 await asyncio.sleep(3)  # let the load settle in
                 t0, sent0 = time.monotonic(), self.sent
                 try:

@@ -15,6 +15,8 @@ from typing import Any
 from laowu.simulate import Generator, KafkaEncoder, SimConfig, SimEvent
 
 Message = tuple[str, bytes, bytes, bool]  # topic, key, value, a receipt is expected
+# The brands' own events: a stream after the mixed one leaves them out (its brands are registered already).
+BRAND_EVENTS = ("brand.registered", "brand.status_changed")
 
 _encoder: KafkaEncoder | None = None
 
@@ -80,20 +82,18 @@ def worker_id_fn() -> Any:
     return Privacy(Settings()).worker_id
 
 
-def mixed(enc: Encoder, events: int, seed: int = 1) -> Stream:
+def mixed(enc: Encoder, events: int, seed: int = 1, skip_types: tuple[str, ...] = ()) -> Stream:
     """Everything a province sends: brands, registrations (~30 %), dispatches, placements, follow-ups…"""
     lag = min(50_000, max(events // 10, 500))
     gen = Generator(SimConfig(workers=int(events * 0.32), seed=seed, total=events, lag=lag), worker_id_fn())
-    return enc.encode("mixed", gen, events)
+    return enc.encode("mixed" if seed == 1 else f"mixed-{seed}", gen, events, skip_types=skip_types)
 
 
 def scaling(enc: Encoder, events: int, seed: int) -> Stream:
     """A mixed stream of new people for one replica count of the scaling segments: everything the mixed stream
     sends but the brands' own events (the mixed stream registered the brands: a second registration of each
     would only be refused)."""
-    lag = min(50_000, max(events // 10, 500))
-    gen = Generator(SimConfig(workers=int(events * 0.32), seed=seed, total=events, lag=lag), worker_id_fn())
-    return enc.encode(f"scaling-{seed}", gen, events, skip_types=("brand.registered", "brand.status_changed"))
+    return mixed(enc, events, seed, skip_types=BRAND_EVENTS)
 
 
 def dispatch_streams(enc: Encoder, events: int, seed: int = 2) -> tuple[Stream, Stream]:
@@ -104,8 +104,7 @@ def dispatch_streams(enc: Encoder, events: int, seed: int = 2) -> tuple[Stream, 
     gen = Generator(SimConfig(workers=people, seed=seed, total=people + events, lag=lag, registration_share=1.0),
                     worker_id_fn())
     gen.fillers = False
-    brand_events = ("brand.registered", "brand.status_changed")
-    prelude = enc.encode("registrations", gen, people + 14, skip_types=brand_events)
+    prelude = enc.encode("registrations", gen, people + 14, skip_types=BRAND_EVENTS)
     gen.registrations = False
     gen.counts.clear()
     return prelude, enc.encode("dispatch", gen, events)
