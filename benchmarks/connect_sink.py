@@ -30,7 +30,7 @@ import orjson
 
 from benchmarks.harness import Producer, RssSampler, spawn
 from laowu.kafka_security import PLAINTEXT
-from laowu.stack.kafka import TopicSpec, create_topics, ensure_maven_jars
+from laowu.stack.kafka import TopicSpec, create_topics, ensure_maven_jars, java_properties
 from laowu.stack.ports import free_port
 
 POM = Path(__file__).parent / "connect" / "pom.xml"
@@ -146,7 +146,7 @@ def properties(bootstrap: str, dsn: str, work_dir: Path, plugins: Path) -> tuple
 
 
 def _write(path: Path, props: dict[str, str]) -> Path:
-    path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    path.write_text(java_properties(props))
     return path
 
 
