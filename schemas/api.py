@@ -201,9 +201,14 @@ class WorkerPublic(BaseModel):
     occupation_code: str | None
     state: WorkerState
     current_placement_id: str | None
-    last_followup_at: str | None
+    last_followup_at: str | None = Field(
+        description="最近跟踪服务: the newest follow-up date (YYYY-MM-DD) of the worker's placements, by the date the "
+                    "follow-up states, whatever order follow-ups arrived in.")
     registered_at: datetime
-    version: int
+    version: int = Field(
+        description="Moves (with updated_at) when the worker's own record changes: registration, profile, brands, "
+                    "household, dispatch and placement state. A follow-up is the placement's record: it adds to the "
+                    "history and may move last_followup_at, not version.")
     updated_at: datetime
     intention: dict[str, Any] | None = Field(default=None, description="求职意向 (newest occurred_at wins; issue 19).")
 

@@ -102,7 +102,8 @@ ENTRIES: tuple[Entry, ...] = (
     _entry("placement.ended", bodies.PlacementEnd, c.EndPlacement, h.end_placement,
            Rule("placement", lifecycle.end, effects=after_end)),
     _entry("followup.recorded", bodies.FollowUpCreate, c.RecordFollowUp, h.record_followup,
-           Rule("placement", lifecycle.record_followup, effects=after_followup, entity="followup")),
+           Rule("placement", lifecycle.record_followup, effects=after_followup, entity="followup",
+                history_only=True)),
     # alert casework (issue 20): a person's steps on an alert, decided against the case by laowu.domain.casework
     *(_entry(name, bodies.body_for(payload, "alert_id"), cases.about_alert(command, payload), cases.record_about_alert,
              Rule("case", step))

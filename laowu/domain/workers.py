@@ -32,6 +32,10 @@ IDENTITY_FIELDS = ("name", "household_region")
 CORRECTABLE = ("name", "phone", "occupation_code")
 
 
+DERIVED_FIELDS = frozenset({"last_followup_at"})
+"""``WorkerRecord`` fields read from other records rather than stored with the worker."""
+
+
 @dataclass
 class WorkerRecord:
     worker_id: str
@@ -53,6 +57,9 @@ class WorkerRecord:
     state: str = "registered"
     current_placement_id: str | None = None
     last_followup_at: str | None = None
+    """最近跟踪服务: the newest follow-up date of the worker's placements (ISO day). Derived on read from the
+    placements, never stored: a follow-up is the placement's record, and storing it here made every follow-up
+    lock and rewrite the worker."""
     field_times: dict[str, str] = field(default_factory=dict)
     discrepancies: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0

@@ -27,7 +27,7 @@ from laowu.domain.casework import Case
 from laowu.domain.demands import DemandRecord
 from laowu.domain.lifecycle import PlacementRecord
 from laowu.domain.outcome import Changes, Rejected
-from laowu.domain.workers import WorkerRecord
+from laowu.domain.workers import DERIVED_FIELDS, WorkerRecord
 from laowu.ledger import deferral, derived, registry, rows
 from laowu.ledger.deferral import Deferred
 from laowu.ledger.registry import RegistryDecision
@@ -314,7 +314,8 @@ class _Decider:
             raise Deferred(f"placement:{pid}")
         if rule.entity == "followup" and placement.worker_id == wid and p["followup_id"] in self.followup_ids:
             raise Rejected(f"follow-up {p['followup_id']} already recorded")
-        before_w, before_p = rows.worker_view(worker), rows.placement_view(placement)
+        before_w = None if rule.history_only else rows.worker_view(worker)
+        before_p = rows.placement_view(placement)
         changes = rule.apply(worker, placement, p)  # type: ignore[misc]
         assert worker is not None
         placement.version += 1
@@ -329,13 +330,20 @@ class _Decider:
             rule.effects(self.effects, e, placement, regions)
         if rule.entity == "followup":
             self.followup_ids.add(p["followup_id"])
-        self.worker_changed(e, worker, changes | {"placement_id": [None, pid]}, before_w, (placement.origin_region,))
+        if rule.history_only:  # the worker's history gains the event; its record stays as it is
+            stored = set(changes) - DERIVED_FIELDS
+            assert not stored, f"{e.type} is declared history-only but changed the worker's {sorted(stored)}"
+            self.out.worker_history.append(rows.history(e, "worker_id", wid, changes | {"placement_id": [None, pid]}))
+        else:
+            self.worker_changed(e, worker, changes | {"placement_id": [None, pid]}, before_w, (placement.origin_region,))
         self.changed(e, rule.entity or "placement", pid, regions, before_p, rows.placement_view(placement), key=wid,
                      facts=rows.followup_facts(p) if rule.entity == "followup" else None)
         return str(wid)
 
     def worker_changed(self, e: Envelope, worker: WorkerRecord, changes: Changes, before: dict[str, Any] | None,
                        extra_regions: tuple[str, ...] = ()) -> None:
+        if worker.worker_id in self.s.unlocked_workers:
+            raise AssertionError(f"worker {worker.worker_id} was read without a lock and cannot be rewritten")
         worker.version += 1
         self.s.workers[worker.worker_id] = self.out.workers[worker.worker_id] = worker
         self.out.worker_history.append(rows.history(e, "worker_id", worker.worker_id, changes))

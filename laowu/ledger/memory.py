@@ -82,8 +82,13 @@ class InMemoryLedger(Repository):
     async def agreements(self, agreement_ids: Iterable[str]) -> dict[str, AgreementRecord]:
         return {a: copy.deepcopy(self.agreement_records[a]) for a in agreement_ids if a in self.agreement_records}
 
-    async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
-        return {w: copy.deepcopy(self.worker_records[w]) for w in worker_ids if w in self.worker_records}
+    async def workers(self, worker_ids: Iterable[str], *, lock: bool = True) -> dict[str, WorkerRecord]:
+        out = {w: copy.deepcopy(self.worker_records[w]) for w in worker_ids if w in self.worker_records}
+        for w in out.values():  # derived on read, as laowu.store.ledger.LAST_FOLLOWUP_AT does
+            days = [p.last_followup_date for p in self.placement_records.values()
+                    if p.worker_id == w.worker_id and p.last_followup_date is not None]
+            w.last_followup_at = max(days).isoformat() if days else None
+        return out
 
     async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
         return {p: copy.deepcopy(self.placement_records[p]) for p in placement_ids if p in self.placement_records}
@@ -201,6 +206,8 @@ class InMemoryLedger(Repository):
         d = copy.deepcopy(d)
         self.brand_records.update(d.brands)
         self.agreement_records.update(d.agreements)
+        for w in d.workers.values():
+            w.last_followup_at = None  # not stored: workers() derives it
         self.worker_records.update(d.workers)
         self.demand_records.update(d.demands)
         for row in d.dispatches:

@@ -46,9 +46,9 @@ class PostgresLedger(Repository):
         # Locked: an agreement changed by two replicas at once is decided in one order.
         return await agreement_store.load(self.conn, agreement_ids, lock=True)
 
-    async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
+    async def workers(self, worker_ids: Iterable[str], *, lock: bool = True) -> dict[str, WorkerRecord]:
         ids = set(worker_ids)
-        return await store.load_workers(self.conn, ids) if ids else {}
+        return await store.load_workers(self.conn, ids, lock=lock) if ids else {}
 
     async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
         ids = set(placement_ids)

@@ -52,7 +52,7 @@ class Repository(ABC):
         """Cooperation agreements (劳务协作) by id, locked where the store locks (issue 19)."""
 
     @abstractmethod
-    async def workers(self, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]: ...
+    async def workers(self, worker_ids: Iterable[str], *, lock: bool = True) -> dict[str, WorkerRecord]: ...
 
     @abstractmethod
     async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]: ...
@@ -125,6 +125,7 @@ class Repository(ABC):
         s = LedgerState()
         brand_ids: set[str] = set()
         worker_ids: set[str] = set()
+        reading: set[str] = set()  # named only by events that add to their history: read, not locked
         placement_ids: set[str] = set()
         dispatch_ids: set[str] = set()
         alert_ids: set[str] = set()
@@ -136,7 +137,7 @@ class Repository(ABC):
             if rule.kind == "brand":
                 changing.add(e.payload["brand_id"])
             brand_ids.update(deferral.brands_named(e))
-            worker_ids.update(deferral.workers_named(e))
+            (reading if rule.history_only else worker_ids).update(deferral.workers_named(e))
             if rule.kind == "placement":
                 placement_ids.add(e.payload["placement_id"])
             elif rule.kind == "dispatch":
@@ -154,6 +155,11 @@ class Repository(ABC):
         s.brands.update(await self.brands(brand_ids - changing, lock=False))
         s.agreements = await self.agreements(agreement_ids) if agreement_ids else {}
         s.workers = await self.workers(worker_ids)
+        # A follow-up reads its worker's region and newest follow-up; neither is what another replica's dispatch
+        # of that worker changes. Locking it made follow-ups queue behind the dispatches of the other replica.
+        if reading - worker_ids:
+            s.workers.update(await self.workers(reading - worker_ids, lock=False))
+            s.unlocked_workers = {w for w in reading - worker_ids if w in s.workers}
         s.placements = await self.placements(placement_ids)
         s.dispatches = await self.existing_dispatches(dispatch_ids)
         s.refused_placements = await self.refused_placements(placement_ids - set(s.placements))
@@ -231,8 +237,15 @@ class Repository(ABC):
             s.waiting.setdefault(row["waits_for"], []).append(env)
             more |= set(deferral.unblocks(env))  # what waited for this one, once it applies
         events = [e for es in s.waiting.values() for e in es]
-        named = {w for e in events for w in deferral.workers_named(e)}
-        s.workers.update(await self.workers(named - set(s.workers)))
+        named = {w for e in events if not RULES[e.type].history_only for w in deferral.workers_named(e)}
+        # What a woken event changes is locked, even where a follow-up of this batch read it without a lock.
+        locking = named - (set(s.workers) - s.unlocked_workers)
+        s.workers.update(await self.workers(locking))
+        s.unlocked_workers -= locking
+        reading = {w for e in events if RULES[e.type].history_only for w in deferral.workers_named(e)} - set(s.workers)
+        if reading:
+            s.workers.update(read := await self.workers(reading, lock=False))
+            s.unlocked_workers |= set(read)
         pids = {e.payload["placement_id"] for e in events if RULES[e.type].kind == "placement"} - set(s.placements)
         s.placements.update(await self.placements(pids))
         brands = {b for e in events for b in deferral.brands_named(e)} - set(s.brands)

@@ -83,3 +83,8 @@ class Rule:
     effects: Effect | None = None
     entity: str | None = None  # the ``ledger.changed`` entity, where it is not the kind
     frees_post: bool = False  # a placement event that gives its job demand's post back (未到岗, issue 19)
+    history_only: bool = False
+    """Adds to its worker's history without changing the worker's own record (跟踪服务: the follow-up is the
+    placement's). The worker is read without a lock and not rewritten; what such a rule changes of the worker may
+    only be derived on read (``laowu.domain.workers.DERIVED_FIELDS``). Issue 22: a follow-up locked and rewrote
+    the worker only to move ``last_followup_at``."""

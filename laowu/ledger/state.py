@@ -37,6 +37,8 @@ class AlertFact:
 class LedgerState:
     brands: dict[str, BrandRecord] = field(default_factory=dict)
     workers: dict[str, WorkerRecord] = field(default_factory=dict)
+    unlocked_workers: set[str] = field(default_factory=set)
+    """Workers read without a lock, for events that only add to their history: never to be rewritten."""
     placements: dict[str, PlacementRecord] = field(default_factory=dict)
     agreements: dict[str, AgreementRecord] = field(default_factory=dict)
     """Cooperation agreements the batch changes or its dispatches name (issue 19)."""

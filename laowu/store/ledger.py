@@ -14,11 +14,16 @@ from typing import Any
 import asyncpg
 
 from laowu.domain.brands import BrandRecord
-from laowu.domain.workers import WorkerRecord
+from laowu.domain.workers import DERIVED_FIELDS, WorkerRecord
 from laowu.ledger.rows import row_of
 from laowu.store import bulk
 
-WORKER_COLUMNS = [f.name for f in dataclasses.fields(WorkerRecord)]
+WORKER_COLUMNS = [f.name for f in dataclasses.fields(WorkerRecord) if f.name not in DERIVED_FIELDS]
+"""The columns of ``workers``: the record less what is derived on read."""
+LAST_FOLLOWUP_AT = ("(SELECT to_char(max(p.last_followup_date), 'YYYY-MM-DD') FROM placements p "
+                    "WHERE p.worker_id = w.worker_id) AS last_followup_at")
+"""``WorkerRecord.last_followup_at`` of ``workers w``: the newest follow-up of the worker's placements (each keeps
+its own, whatever order follow-ups arrived in). Every reader of the worker selects it from here."""
 BRAND_COLUMNS = [f.name for f in dataclasses.fields(BrandRecord)]
 
 
@@ -31,10 +36,12 @@ _SAVE_WORKERS = upsert_tail("worker_id", WORKER_COLUMNS)
 _SAVE_BRANDS = upsert_tail("brand_id", BRAND_COLUMNS)
 
 
-async def load_workers(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dict[str, WorkerRecord]:
+async def load_workers(conn: asyncpg.Connection, worker_ids: Iterable[str], *,
+                       lock: bool = True) -> dict[str, WorkerRecord]:
     rows = await conn.fetch(
-        f"SELECT {', '.join(WORKER_COLUMNS)} FROM workers WHERE worker_id = ANY($1::text[]) "
-        "ORDER BY worker_id FOR UPDATE",  # one lock order for every consumer: no deadlock between them
+        f"SELECT {', '.join('w.' + c for c in WORKER_COLUMNS)}, {LAST_FOLLOWUP_AT} FROM workers w "
+        "WHERE w.worker_id = ANY($1::text[]) ORDER BY w.worker_id"
+        + (" FOR UPDATE OF w" if lock else ""),  # one lock order for every consumer: no deadlock between them
         list(set(worker_ids)),
     )
     return {r["worker_id"]: WorkerRecord(**dict(r)) for r in rows}
@@ -42,7 +49,11 @@ async def load_workers(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> d
 
 async def save_workers(conn: asyncpg.Connection, records: Sequence[WorkerRecord]) -> None:
     if records:
-        await bulk.write(conn, "workers", [row_of(r) for r in records], _SAVE_WORKERS)
+        rows = [row_of(r) for r in records]
+        for row in rows:
+            for name in DERIVED_FIELDS:
+                del row[name]
+        await bulk.write(conn, "workers", rows, _SAVE_WORKERS)
 
 
 async def load_brands(conn: asyncpg.Connection, brand_ids: Iterable[str], *, lock: bool = True) -> dict[str, BrandRecord]:

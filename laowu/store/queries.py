@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from laowu.store.errors import NotFound as NotFound  # re-exported: where the routers import it from
+from laowu.store.ledger import LAST_FOLLOWUP_AT
 from laowu.store.scope import (
     Reach,
     Viewer,
@@ -46,9 +47,9 @@ class Filter:
         return [dict(r) for r in await pool.fetch(sql, *self.args)]
 
 
-WORKER_PUBLIC = """
+WORKER_PUBLIC = f"""
     worker_id, id_number_masked, name, sex, birth_date, phone_masked, household_region, brand_ids,
-    priority_groups, certificates, trainings, occupation_code, state, current_placement_id, last_followup_at,
+    priority_groups, certificates, trainings, occupation_code, state, current_placement_id, {LAST_FOLLOWUP_AT},
     registered_at, version, updated_at, intention
 """
 

@@ -28,6 +28,7 @@ from laowu.domain.statistics import (
     Scope,
 )
 from laowu.store import outbox
+from laowu.store.ledger import LAST_FOLLOWUP_AT
 from laowu.store.queries import jurisdiction_clause
 from laowu.store.scope import Viewer, region_between, region_prefix
 from laowu.store.sqltext import in_list
@@ -421,9 +422,9 @@ async def feed_tail(conn: Conn) -> int:
 
 
 # ---- export ---------------------------------------------------------------------------------------
-EXPORT_COLUMNS = """
+EXPORT_COLUMNS = f"""
     w.worker_id, w.id_number_masked, w.name, w.sex, w.birth_date, w.phone_masked, w.household_region, w.brand_ids,
-    w.priority_groups, w.occupation_code, w.state, w.current_placement_id, w.last_followup_at, w.registered_at
+    w.priority_groups, w.occupation_code, w.state, w.current_placement_id, {LAST_FOLLOWUP_AT}, w.registered_at
 """
 
 

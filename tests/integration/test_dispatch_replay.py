@@ -21,6 +21,7 @@ from laowu.intake import Intake, PlacementRef
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.stack.kafka import TopicSpec, create_topics
+from laowu.store.ledger import LAST_FOLLOWUP_AT
 from schemas import api as bodies
 from schemas.envelope import Envelope
 from schemas.topics import CATALOGUE, topic_for
@@ -33,8 +34,8 @@ T0 = datetime(2026, 2, 1, 9, tzinfo=UTC)
 EMP = "emp-replay"
 
 TABLES = {
-    "workers": "SELECT worker_id, name, household_region, brand_ids, state, current_placement_id, last_followup_at, "
-               "field_times, version FROM workers ORDER BY worker_id",
+    "workers": "SELECT worker_id, name, household_region, brand_ids, state, current_placement_id, "
+               f"{LAST_FOLLOWUP_AT}, field_times, version FROM workers w ORDER BY worker_id",
     "placements": "SELECT placement_id, worker_id, status, start_date, monthly_wage, end_date, end_reason, reject_reason, "
                   "first_followup_date, last_followup_date, version FROM placements ORDER BY placement_id",
     "followups": "SELECT followup_id, placement_id, date, problems FROM followups ORDER BY followup_id",

@@ -1,20 +1,24 @@
 """What the ledger consumer locks: a brand that another transaction holds (a replica applying its status change)
 must not stop registrations that only name it. With every brand locked, the two replicas of `make bench`
-queued behind each other's transactions on every batch."""
+queued behind each other's transactions on every batch. Nor may a worker another replica is dispatching stop
+that worker's follow-up, which only adds to the history."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from laowu.intake import Intake
+from laowu.domain.lifecycle import placement_id_for
+from laowu.intake import Intake, PlacementRef
 from laowu.privacy import Privacy
 from laowu.settings import Settings
-from schemas.api import BrandCreate, DispatchCreate, WorkerCreate
+from laowu.store import queries
+from laowu.store.scope import SYSTEM
+from schemas.api import BrandCreate, DispatchCreate, FollowUpCreate, PlacementConfirm, WorkerCreate
 
 from conftest import running_ledger
 from helpers import person, produce, wait_decided
@@ -92,3 +96,34 @@ async def test_an_organization_a_batch_creates_is_created_once(settings: Setting
         assert decided[str(dispatch.event_id)]["status"] == "applied"
     row = await pool.fetchrow("SELECT name, status, version FROM organizations WHERE org_id = 'emp-new'")
     assert dict(row) == {"name": "先登记的公司", "status": "verified", "version": 1}
+
+
+async def test_a_followup_neither_waits_for_nor_rewrites_its_worker(settings: Settings, pool: asyncpg.Pool) -> None:
+    """跟踪服务 is the placement's record (issue 22): applied while another transaction holds the worker's row (a
+    replica dispatching them), the worker row untouched (same row version, same ``version``), its newest follow-up
+    read from the placements."""
+    intake = Intake(Privacy(settings))
+    regs, dispatch = _people_and_dispatch(intake, "lk-4", "ws-469005-01", "emp-lk4", 330)
+    wid = regs[1].key
+    ref = PlacementRef(placement_id_for("lk-4", wid), wid, "emp-lk4")
+    start = date(2026, 12, 21)
+    confirm = intake.confirm_placement(ref, PlacementConfirm(employer_id="emp-lk4", position="保洁", start_date=start,
+                                                             monthly_wage="4500", contract=True))  # type: ignore[arg-type]
+    followups = [intake.record_followup(ref, FollowUpCreate(
+        placement_id=ref.placement_id, date=start + timedelta(days=days), channel="visit", employment_status="on_job"))
+        for days in (30, 10)]
+    async with running_ledger(settings):
+        await produce(settings, [*regs, dispatch, confirm])
+        assert (await wait_decided(pool, [str(confirm.event_id)]))[str(confirm.event_id)]["status"] == "applied"
+        row = "SELECT xmin::text AS xmin, version FROM workers WHERE worker_id = $1"
+        before = dict(await pool.fetchrow(row, wid))
+        async with pool.acquire() as other, other.transaction():
+            await other.execute("SELECT 1 FROM workers WHERE worker_id = $1 FOR UPDATE", wid)
+            await produce(settings, followups)
+            decided = await wait_decided(pool, [str(e.event_id) for e in followups], timeout=15)
+        assert {d["status"] for d in decided.values()} == {"applied"}
+    assert dict(await pool.fetchrow(row, wid)) == before
+    shown = await queries.worker(pool, wid, SYSTEM)
+    assert shown["last_followup_at"] == (start + timedelta(days=30)).isoformat()
+    history = await pool.fetch("SELECT type FROM worker_events WHERE worker_id = $1 ORDER BY seq", wid)
+    assert [r["type"] for r in history][-2:] == ["followup.recorded", "followup.recorded"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -298,3 +299,61 @@ async def test_a_join_older_than_the_leaving_stays_history(world: World) -> None
     assert repo.status(late_sync)[0] == "applied" and repo.worker_records[wid].brand_ids == ["b-1"]
     await run(repo, [rejoin := _joined(world, worker, "b-2", T0 + timedelta(days=3))])
     assert repo.status(rejoin)[0] == "applied" and repo.worker_records[wid].brand_ids == ["b-1", "b-2"]
+
+
+async def test_a_followup_adds_history_without_rewriting_the_worker(world: World) -> None:
+    """跟踪服务 is the placement's record: the worker's history gains it, the worker's own record does not change
+    (no new version, no ``ledger.changed`` of the worker), and its newest follow-up is read from the placements,
+    whatever order follow-ups arrive in (issue 22)."""
+    repo = InMemoryLedger()
+    worker = world.worker()
+    confirm = world.confirm(worker)
+    start = confirm.occurred_at.date()
+    await run(repo, [world.brand(), worker, world.dispatch([worker]), confirm])
+    wid, pid = world.placement(worker)
+    version, changes_before = repo.worker_records[wid].version, len(repo.of_type("ledger.changed"))
+    later, earlier = world.followup(worker, start + timedelta(days=10)), world.followup(worker, start + timedelta(days=4))
+    await run(repo, [later], [earlier])
+
+    assert statuses(repo, [later, earlier]) == ["applied", "applied"]
+    assert repo.worker_records[wid].version == version
+    assert [c["payload"]["entity"] for c in repo.of_type("ledger.changed")[changes_before:]] == ["followup", "followup"]
+    assert [(h["type"], h["changes"]) for h in repo.worker_history[-2:]] == [
+        ("followup.recorded", {"last_followup_at": [None, (start + timedelta(days=10)).isoformat()],
+                               "placement_id": [None, pid]}),
+        ("followup.recorded", {"placement_id": [None, pid]})]
+    assert (await repo.workers([wid]))[wid].last_followup_at == (start + timedelta(days=10)).isoformat()
+
+
+class LockWatchingLedger(InMemoryLedger):
+    """Records which workers each read locked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[tuple[set[str], bool]] = []
+
+    async def workers(self, worker_ids, *, lock=True):  # type: ignore[no-untyped-def]
+        ids = set(worker_ids)
+        self.reads.append((ids, lock))
+        return await super().workers(ids, lock=lock)
+
+
+async def test_a_followup_reads_its_worker_unlocked_but_what_it_wakes_locks_it(world: World) -> None:
+    """A follow-up's worker is read without a lock. An event it wakes that changes the worker (a confirmation a
+    replica deferred when it lost a race with the dispatch, waiting on the placement) reads the worker again,
+    locked: a record read without a lock is never written back."""
+    repo = LockWatchingLedger()
+    worker = world.worker()
+    await run(repo, [world.brand(), worker, world.dispatch([worker])])
+    wid, pid = world.placement(worker)
+    confirm = world.confirm(worker)
+    repo.accept(confirm)
+    repo.deferred[confirm.event_id] = {"event_id": confirm.event_id, "waits_for": f"placement:{pid}",
+                                       "envelope": json.loads(confirm.to_bytes()), "seq": -1}
+    followup = world.followup(worker, confirm.occurred_at.date() + timedelta(days=3))
+    repo.reads.clear()
+    await run(repo, [followup])
+
+    assert statuses(repo, [confirm, followup]) == ["applied", "applied"]
+    assert repo.worker_records[wid].state == "placed"
+    assert [(ids, lock) for ids, lock in repo.reads if ids] == [({wid}, False), ({wid}, True)]

@@ -148,7 +148,7 @@ export interface RevealedWorker {
      */
     updated_at: Date;
     /**
-     * 
+     * Moves (with updated_at) when the worker's own record changes: registration, profile, brands, household, dispatch and placement state. A follow-up is the placement's record: it adds to the history and may move last_followup_at, not version.
      * @type {number}
      * @memberof RevealedWorker
      */
