@@ -83,11 +83,14 @@ class InMemoryLedger(Repository):
         return {a: copy.deepcopy(self.agreement_records[a]) for a in agreement_ids if a in self.agreement_records}
 
     async def workers(self, worker_ids: Iterable[str], *, lock: bool = True) -> dict[str, WorkerRecord]:
-        out = {w: copy.deepcopy(self.worker_records[w]) for w in worker_ids if w in self.worker_records}
-        for w in out.values():  # derived on read, as laowu.store.ledger.LAST_FOLLOWUP_AT does
+        return {w: copy.deepcopy(self.worker_records[w]) for w in worker_ids if w in self.worker_records}
+
+    async def last_followups(self, worker_ids: Iterable[str]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for wid in worker_ids:  # as laowu.store.ledger.LAST_FOLLOWUP_AT derives it
             days = [p.last_followup_date for p in self.placement_records.values()
-                    if p.worker_id == w.worker_id and p.last_followup_date is not None]
-            w.last_followup_at = max(days).isoformat() if days else None
+                    if p.worker_id == wid and p.last_followup_date is not None]
+            out[wid] = max(days).isoformat() if days else None
         return out
 
     async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:

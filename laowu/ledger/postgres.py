@@ -50,6 +50,9 @@ class PostgresLedger(Repository):
         ids = set(worker_ids)
         return await store.load_workers(self.conn, ids, lock=lock) if ids else {}
 
+    async def last_followups(self, worker_ids: Iterable[str]) -> dict[str, str | None]:
+        return await store.last_followups(self.conn, worker_ids)
+
     async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]:
         ids = set(placement_ids)
         return await dstore.load_placements(self.conn, ids) if ids else {}

@@ -55,6 +55,10 @@ class Repository(ABC):
     async def workers(self, worker_ids: Iterable[str], *, lock: bool = True) -> dict[str, WorkerRecord]: ...
 
     @abstractmethod
+    async def last_followups(self, worker_ids: Iterable[str]) -> dict[str, str | None]:
+        """``WorkerRecord.last_followup_at`` (derived, never stored) of these workers."""
+
+    @abstractmethod
     async def placements(self, placement_ids: Iterable[str]) -> dict[str, PlacementRecord]: ...
 
     @abstractmethod
@@ -184,6 +188,11 @@ class Repository(ABC):
             s.refused_registrations.update(
                 {f"demand:{d}": why for d, why in (await self.refused_postings(missing)).items()})
         await self._load_registry(s, [*todo, *waiting])
+        followed = {w for e in [*todo, *waiting] if RULES[e.type].history_only
+                    for w in deferral.workers_named(e)} & s.workers.keys()
+        if followed:
+            for wid, day in (await self.last_followups(followed)).items():
+                s.workers[wid].last_followup_at = day
         wanted: dict[str, set[str]] = {"alerts": set(), "subsidies": set(), "followups": set()}
         for e in [*todo, *waiting]:
             rule = RULES[e.type]

@@ -38,13 +38,21 @@ _SAVE_BRANDS = upsert_tail("brand_id", BRAND_COLUMNS)
 
 async def load_workers(conn: asyncpg.Connection, worker_ids: Iterable[str], *,
                        lock: bool = True) -> dict[str, WorkerRecord]:
+    """The workers' stored records (``last_followup_at`` left unset: ``last_followups`` reads it where needed)."""
     rows = await conn.fetch(
-        f"SELECT {', '.join('w.' + c for c in WORKER_COLUMNS)}, {LAST_FOLLOWUP_AT} FROM workers w "
-        "WHERE w.worker_id = ANY($1::text[]) ORDER BY w.worker_id"
-        + (" FOR UPDATE OF w" if lock else ""),  # one lock order for every consumer: no deadlock between them
+        f"SELECT {', '.join(WORKER_COLUMNS)} FROM workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id"
+        + (" FOR UPDATE" if lock else ""),  # one lock order for every consumer: no deadlock between them
         list(set(worker_ids)),
     )
     return {r["worker_id"]: WorkerRecord(**dict(r)) for r in rows}
+
+
+async def last_followups(conn: asyncpg.Connection, worker_ids: Iterable[str]) -> dict[str, str | None]:
+    """``LAST_FOLLOWUP_AT`` of these workers: asked only for those a batch's follow-ups name, as the only rule
+    that reads it is the follow-up's own (deriving it for every worker loaded was one more index probe each)."""
+    rows = await conn.fetch(f"SELECT w.worker_id, {LAST_FOLLOWUP_AT} FROM unnest($1::text[]) AS w(worker_id)",
+                            list(set(worker_ids)))
+    return {r["worker_id"]: r["last_followup_at"] for r in rows}
 
 
 async def save_workers(conn: asyncpg.Connection, records: Sequence[WorkerRecord]) -> None:

@@ -12,7 +12,7 @@ from laowu.settings import Settings
 from laowu.store import ledger as store
 from laowu.store.pool import create_pool
 
-LOOKUP = "%FROM workers w WHERE w.worker_id = ANY%FOR UPDATE%"
+LOOKUP = "%FROM workers WHERE worker_id = ANY%FOR UPDATE"
 
 
 async def _plans_after_lookups(dsn: str, writer: bool) -> asyncpg.Record:

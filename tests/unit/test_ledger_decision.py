@@ -322,7 +322,7 @@ async def test_a_followup_adds_history_without_rewriting_the_worker(world: World
         ("followup.recorded", {"last_followup_at": [None, (start + timedelta(days=10)).isoformat()],
                                "placement_id": [None, pid]}),
         ("followup.recorded", {"placement_id": [None, pid]})]
-    assert (await repo.workers([wid]))[wid].last_followup_at == (start + timedelta(days=10)).isoformat()
+    assert await repo.last_followups([wid]) == {wid: (start + timedelta(days=10)).isoformat()}
 
 
 class LockWatchingLedger(InMemoryLedger):
