@@ -197,7 +197,7 @@ class Freshness:
         import asyncpg
 
         from laowu import kafka_security
-        from laowu.store import outbox
+        from laowu.store import outbox, receipts
         from laowu.store import stats as stats_store
         from schemas.topics import LEDGER_CHANGES
         from streams.recount import end_offsets
@@ -219,18 +219,21 @@ class Freshness:
             os.kill(worker.proc.pid, signal.SIGSTOP)
             try:
                 paused = time.monotonic()
+                sent: list[str] = []
                 for i in range(0, self.stats_events, 500):
                     events = [{"type": "worker.registered",
                                "payload": registration(self.next_n + k, LOAD_COUNTIES[(self.next_n + k) % len(LOAD_COUNTIES)])}
                               for k in range(min(500, self.stats_events - i))]
                     self.next_n += len(events)
-                    (await client.post("/v1/events:batch", json={"events": events})).raise_for_status()
-                # The backlog is complete once the ledger decided every receipt and the relay sent every change.
+                    answer = await client.post("/v1/events:batch", json={"events": events})
+                    answer.raise_for_status()
+                    sent += [r["event_id"] for r in answer.json()["results"] if r["status"] == "accepted"]
+                # The backlog is complete once the ledger decided what was sent and the relay sent every change.
                 complete = False
                 while not complete and time.monotonic() - paused < 25:  # the worker's session (30 s) must hold
                     await asyncio.sleep(0.5)
-                    complete = not await conn.fetchval(
-                        "SELECT EXISTS (SELECT 1 FROM event_receipts WHERE status = 'accepted')") \
+                    decided = await receipts.outcomes(conn, sent)
+                    complete = sum(o["status"] != "accepted" for o in decided.values()) == len(set(sent)) \
                         and not await outbox.pending(conn)
                 waiting = await backlog()
             finally:

@@ -80,6 +80,7 @@ from benchmarks.harness import (
     world,
 )
 from benchmarks.streams import Encoder, Stream, dispatch_streams, json_with_event_id, mixed, scaling
+from laowu.store import receipts
 
 log = logging.getLogger("bench")
 
@@ -261,7 +262,7 @@ class Bench:
         decided = {k: after.get(k, 0) - before.get(k, 0) for k in ("applied", "rejected")}
         window_row = await self.pool.fetchrow(
             "SELECT extract(epoch FROM min(decided_at)) AS lo, extract(epoch FROM max(decided_at)) AS hi "
-            "FROM event_receipts WHERE decided_at >= to_timestamp($1)", wall0)
+            f"FROM ({receipts.OUTCOMES}) o WHERE decided_at >= to_timestamp($1)", wall0)
         steady = None
         if window_row["lo"] is not None and window_row["hi"] > window_row["lo"]:
             span = float(window_row["hi"]) - float(window_row["lo"])
@@ -323,7 +324,7 @@ class Bench:
 
     async def decided_counts(self) -> dict[str, int]:
         assert self.pool is not None
-        rows = await self.pool.fetch("SELECT status, count(*) AS n FROM event_receipts GROUP BY status")
+        rows = await self.pool.fetch(f"SELECT status, count(*) AS n FROM ({receipts.OUTCOMES}) o GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
 
     async def drain_outbox(self, child: Any, limit: float = 180) -> float | None:

@@ -13,24 +13,31 @@ import httpx
 from laowu.domain.identity import id_number_for
 from laowu.people import COUNTIES as COUNTIES  # re-exported: tests import them from here
 from laowu.people import person as person  # the one generator of valid people, shared with the demo, simulator, benches
+from laowu.store import receipts
 
 id_number = id_number_for  # the one generator of valid numbers (laowu.domain.identity)
 
 
 async def wait_decided(pool: asyncpg.Pool, event_ids: list[str], timeout: float = 60) -> dict[str, dict[str, Any]]:
-    """Until every receipt is applied or rejected; returns them by event id."""
+    """Until every event is applied or rejected (``laowu.store.receipts.OUTCOMES``); returns them by event id."""
     deadline = time.monotonic() + timeout
     while True:
-        rows = await pool.fetch(
-            "SELECT event_id::text AS id, status, reason FROM event_receipts WHERE event_id = ANY($1::uuid[]) "
-            "AND status <> 'accepted'",
-            event_ids,
-        )
+        rows = [{"id": i} | o for i, o in (await receipts.outcomes(pool, event_ids)).items() if o["status"] != "accepted"]
         if len(rows) == len(set(event_ids)):
-            return {r["id"]: dict(r) for r in rows}
+            return {r["id"]: r for r in rows}
         if time.monotonic() > deadline:
             raise AssertionError(f"only {len(rows)} of {len(set(event_ids))} events decided after {timeout}s")
         await asyncio.sleep(0.1)
+
+
+async def decided_count(pool: asyncpg.Pool | asyncpg.Connection) -> int:
+    """How many events the ledger decided (applied or rejected), however their outcome is kept."""
+    return int(await pool.fetchval(f"SELECT count(*) FROM ({receipts.OUTCOMES}) o WHERE status <> 'accepted'"))
+
+
+async def outcome_count(pool: asyncpg.Pool | asyncpg.Connection) -> int:
+    """How many events have an outcome or a receipt: one each, never two."""
+    return int(await pool.fetchval(f"SELECT count(*) FROM ({receipts.OUTCOMES}) o"))
 
 
 async def every_page(fetch: Callable[[str | None], Awaitable[list[dict[str, Any]]]], key: str, limit: int,

@@ -39,7 +39,9 @@ async def list_receipts(
     cursor: str | None = None,
 ) -> ReceiptsPublic:
     """What became of what my organization sent (回执), newest first: the console's "my receipts", rejected ones
-    with their reasons (``status=rejected``). Only the sender's own (an admin's: everyone's)."""
+    with their reasons (``status=rejected``). Only the sender's own (an admin's: everyone's). It lists what was
+    sent through the API and every rejected event; an applied worker or placement event sent to Kafka directly
+    has no receipt row (its history row is its receipt) and is found by ``GET /v1/events/{event_id}``."""
     rows = await receipts.sent_by(pool, None if actor.role == "admin" else actor.org, status=status, type_=type,
                                   after=_receipt_key(decode_cursor(cursor)), limit=limit)
     last = rows[-1] if len(rows) == limit else None

@@ -45,6 +45,7 @@ class Decision:
     """Everything a batch writes; the repository saves it as it stands."""
 
     receipts: list[dict[str, Any]] = field(default_factory=list)
+    """Every event decided, applied or rejected (what the metrics count); ``stored_receipts`` is what is written."""
     brands: dict[str, BrandRecord] = field(default_factory=dict)
     agreements: dict[str, agreement_rules.AgreementRecord] = field(default_factory=dict)
     workers: dict[str, WorkerRecord] = field(default_factory=dict)
@@ -73,6 +74,11 @@ class Decision:
     registry: RegistryDecision = field(default_factory=RegistryDecision)
     """Organizations and subsidy claims (issue 21)."""
 
+    def stored_receipts(self) -> list[dict[str, Any]]:
+        """The receipts that need rows of their own: an applied event whose history row is its receipt
+        (``Rule.receipt_from_history``) has none."""
+        return [r for r in self.receipts if r["status"] != "applied" or not _from_history(r["type"])]
+
 
 def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] = (), now: datetime | None = None) -> Decision:
     """Decide ``events`` (fresh, not decided before) over ``state``, then what waits for ``wake`` (keys the repair
@@ -92,6 +98,11 @@ def decide(state: LedgerState, events: Sequence[Envelope], wake: Iterable[str] =
     d.settle_effects()
     d.settle_waits()
     return d.out
+
+
+def _from_history(event_type: str) -> bool:
+    rule = RULES.get(event_type)
+    return rule is not None and rule.receipt_from_history
 
 
 class _Decider:

@@ -66,15 +66,22 @@ class InMemoryLedger(Repository):
                                               "reason": None, "source": e.source, "entity_id": e.key})
 
     def status(self, e: Envelope) -> tuple[str, str | None]:
+        """As ``laowu.store.receipts.OUTCOMES`` reads it: a history row is an applied event's receipt."""
         r = self.receipts.get(e.event_id)
+        if (r is None or r["status"] == "accepted") and e.event_id in self._in_history():
+            return "applied", None
         return (r["status"], r["reason"]) if r else ("unknown", None)
+
+    def _in_history(self) -> set[uuid.UUID]:
+        return {h["event_id"] for h in self.worker_history}
 
     def of_type(self, name: str) -> list[dict[str, Any]]:
         return [env for _, _, env in self.outbox if env["type"] == name]
 
     # ---- reads --------------------------------------------------------------------------------
     async def decided_events(self, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-        return {i for i in event_ids if i in self.receipts and self.receipts[i]["status"] != "accepted"}
+        applied = self._in_history()
+        return {i for i in event_ids if i in applied or (i in self.receipts and self.receipts[i]["status"] != "accepted")}
 
     async def brands(self, brand_ids: Iterable[str], *, lock: bool) -> dict[str, BrandRecord]:
         return {b: copy.deepcopy(self.brand_records[b]) for b in brand_ids if b in self.brand_records}
@@ -113,11 +120,12 @@ class InMemoryLedger(Repository):
                                      brand_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
         wanted = {("worker", w) for w in worker_ids} | {("brand", b) for b in brand_ids}
         accepted, refused = set(), {}
+        applied = self._in_history()
         for r in self.receipts.values():
             rule = RULES.get(r["type"])
             if rule is None or not rule.registers or (rule.kind, r["entity_id"]) not in wanted:
                 continue
-            if r["status"] == "accepted":
+            if r["status"] == "accepted" and r["event_id"] not in applied:
                 accepted.add((rule.kind, r["entity_id"]))
             elif r["status"] == "rejected":
                 refused[(rule.kind, r["entity_id"])] = str(r["reason"])
@@ -233,7 +241,7 @@ class InMemoryLedger(Repository):
         self.claim_records.update(d.registry.claims)
         self.claim_history += d.registry.claim_history
         self.budget_records.update(d.registry.budgets)
-        for r in d.receipts:
+        for r in d.stored_receipts():
             held = self.receipts.get(r["event_id"])
             if held is None or held["status"] == "accepted":
                 self.receipts[r["event_id"]] = r

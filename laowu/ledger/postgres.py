@@ -132,7 +132,7 @@ class PostgresLedger(Repository):
         await claim_store.save_claims(conn, list(r.claims.values()))
         await claim_store.save_budgets(conn, list(r.budgets.values()))
         await store.append_history(conn, "subsidy_events", r.claim_history)
-        await store.decide(conn, d.receipts)
+        await store.decide(conn, d.stored_receipts())
         await outbox_store.enqueue(conn, [(self.topic(t), k, env) for t, k, env in d.outbox])
         await dstore.resolve(conn, d.resolved)
         await dstore.defer(conn, d.deferred)

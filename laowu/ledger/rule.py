@@ -88,3 +88,10 @@ class Rule:
     placement's). The worker is read without a lock and not rewritten; what such a rule changes of the worker may
     only be derived on read (``laowu.domain.workers.DERIVED_FIELDS``). Issue 22: a follow-up locked and rewrote
     the worker only to move ``last_followup_at``."""
+
+    @property
+    def receipt_from_history(self) -> bool:
+        """Applied, the event is a ``worker_events`` row under its event_id, and that row is its receipt (回执):
+        the ledger writes a receipt of its own only when it rejects it (issue 22). Every worker and placement event
+        applied adds exactly that row (``decide.worker_changed``, or the history-only path)."""
+        return self.kind in ("worker", "placement")

@@ -182,7 +182,10 @@ async def registrations_in_doubt(conn: asyncpg.Connection, worker_ids: Iterable[
                                       OR (type = 'brand.registered' AND entity_id = ANY($2::text[])))
             -- registered again since, and that one still to come: what waits keeps waiting for it
             AND NOT EXISTS (SELECT 1 FROM event_receipts a WHERE a.type = r.type AND a.entity_id = r.entity_id
-                                                             AND a.status = 'accepted')
+                                                             AND a.status = 'accepted'
+                                                             -- applied: its history row is its receipt (0036)
+                                                             AND NOT EXISTS (SELECT 1 FROM worker_events h
+                                                                              WHERE h.event_id = a.event_id))
           ORDER BY type, entity_id, decided_at DESC)
         UNION ALL
         (SELECT DISTINCT 'deferred', envelope->'payload'->>'worker_id', NULL FROM deferred_events

@@ -84,18 +84,21 @@ async def append_history(conn: asyncpg.Connection, table: str, rows: Sequence[di
 
 
 async def decided_events(conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Events already applied or rejected: a replayed or re-published copy must be a no-op."""
+    """Events already applied or rejected: a replayed or re-published copy must be a no-op. Applied worker and
+    placement events have no receipt row of their own: their history row says it (migration 0036)."""
     if not event_ids:
         return set()
     rows = await conn.fetch(
-        "SELECT event_id FROM event_receipts WHERE event_id = ANY($1::uuid[]) AND status <> 'accepted'",
+        "SELECT event_id FROM event_receipts WHERE event_id = ANY($1::uuid[]) AND status <> 'accepted' "
+        "UNION SELECT event_id FROM worker_events WHERE event_id = ANY($1::uuid[])",
         list(event_ids),
     )
     return {r["event_id"] for r in rows}
 
 
 async def decide(conn: asyncpg.Connection, receipts: Sequence[dict[str, Any]]) -> None:
-    """Record ``applied`` / ``rejected`` receipts (the API may have written ``accepted`` first, or not yet).
+    """Record ``applied`` / ``rejected`` receipts (the API may have written ``accepted`` first, or not yet); an
+    applied event whose history row is its receipt is not among them (``Decision.stored_receipts``).
 
     In event_id order, as the API writes its ``accepted`` ones (``laowu.store.receipts.accept``): the API may be
     writing the same receipts at that moment, and two inserts of the same keys in different orders each wait for

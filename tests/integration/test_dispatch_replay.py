@@ -21,6 +21,7 @@ from laowu.intake import Intake, PlacementRef
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from laowu.stack.kafka import TopicSpec, create_topics
+from laowu.store import receipts
 from laowu.store.ledger import LAST_FOLLOWUP_AT
 from schemas import api as bodies
 from schemas.envelope import Envelope
@@ -114,7 +115,7 @@ async def ledger_of(settings: Settings, envelopes: list[Envelope]) -> dict[str, 
                 decided = await wait_decided(pool, [str(e.event_id) for e in envelopes], timeout=60)
             except AssertionError:
                 waiting = await pool.fetch("SELECT waits_for, envelope->>'type' AS t FROM deferred_events ORDER BY seq")
-                got = {str(r["event_id"]) for r in await pool.fetch("SELECT event_id FROM event_receipts")}
+                got = set(await receipts.outcomes(pool, [e.event_id for e in envelopes]))
                 missing = sorted({e.type for e in envelopes if str(e.event_id) not in got})
                 raise AssertionError(f"still waiting: {[tuple(r) for r in waiting]}; missing {missing}; "
                                      f"prefix {settings.topic_prefix}") from None

@@ -28,7 +28,7 @@ from schemas.api import BrandCreate, CertificateCreate, WorkerCreate
 from schemas.topics import BRANDS, DISPATCHES, WORKERS, topic_for
 
 from conftest import Infra, spawn_ours
-from helpers import bearer, person, produce, wait_decided
+from helpers import bearer, decided_count, outcome_count, person, produce, wait_decided
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
@@ -67,7 +67,7 @@ async def _exact(pool: asyncpg.Pool, event_ids: list[str], people: int) -> None:
     assert {d["status"] for d in decided.values()} == {"applied"}
     assert await pool.fetchval("SELECT count(*) FROM workers") == people
     assert await pool.fetchval("SELECT count(*) FROM worker_events") == people
-    assert await pool.fetchval("SELECT count(*) FROM event_receipts") == people
+    assert await outcome_count(pool) == people
 
 
 async def test_kill_9_api_clients_retry_with_their_idempotency_key(settings: Settings, pool: asyncpg.Pool,
@@ -138,7 +138,7 @@ async def test_postgres_restart_while_consumers_write(infra: Infra, settings: Se
     assert settings.database_url
     try:
         conn = await asyncpg.connect(settings.database_url)
-        while (done := await conn.fetchval("SELECT count(*) FROM event_receipts")) < 300:
+        while (done := await decided_count(conn)) < 300:
             await asyncio.sleep(0.01)
         await conn.close()
         assert done < len(envelopes), "the fault must hit while the consumer is writing"
@@ -201,10 +201,10 @@ async def test_rebalance_between_two_consumers_of_one_group(settings: Settings, 
     first = spawn_ours(["consume", "ledger"], settings, tmp_path / "a.log", LAOWU_CONSUMER_BATCH_MAX="40")
     second = None
     try:
-        while await pool.fetchval("SELECT count(*) FROM event_receipts") < 500:
+        while await decided_count(pool) < 500:
             await asyncio.sleep(0.02)
         second = spawn_ours(["consume", "ledger"], settings, tmp_path / "b.log", LAOWU_CONSUMER_BATCH_MAX="40")
-        while await pool.fetchval("SELECT count(*) FROM event_receipts") < 1500:
+        while await decided_count(pool) < 1500:
             await asyncio.sleep(0.02)
         stop_process(first, timeout=30)  # leaves the group mid-stream: its partitions move to the second consumer
         await _exact(pool, [str(e.event_id) for e in envelopes], len(envelopes))

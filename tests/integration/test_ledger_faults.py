@@ -22,7 +22,7 @@ from schemas.api import BrandCreate, WorkerCreate, WorkerPatch
 from schemas.envelope import Envelope
 
 from conftest import Infra, new_database, running_ledger, spawn_ours
-from helpers import person, produce, wait_decided
+from helpers import decided_count, person, produce, wait_decided
 
 pytestmark = pytest.mark.services
 
@@ -72,7 +72,7 @@ async def test_kill_9_mid_batch_yields_the_same_ledger(infra: Infra, settings: S
     kills = 0
     try:
         for threshold in (400, 1500):  # two crashes, each in the middle of the stream
-            while await pool.fetchval("SELECT count(*) FROM event_receipts") < threshold:
+            while await decided_count(pool) < threshold:
                 assert proc.poll() is None, log.read_text()[-3000:]
                 await asyncio.sleep(0.02)
             stop_process(proc, signal.SIGKILL)
@@ -90,7 +90,7 @@ async def test_kill_9_mid_batch_yields_the_same_ledger(infra: Infra, settings: S
     async with running_ledger(reference, group="reference"):
         ref_pool = await asyncpg.connect(reference.database_url)
         try:
-            while await ref_pool.fetchval("SELECT count(*) FROM event_receipts WHERE status <> 'accepted'") < len(ids):
+            while await decided_count(ref_pool) < len(ids):
                 await asyncio.sleep(0.1)
         finally:
             await ref_pool.close()

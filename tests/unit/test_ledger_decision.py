@@ -14,7 +14,7 @@ from laowu.domain.identity import id_number_for, mask_id_number, parse_id_number
 from laowu.domain.lifecycle import placement_id_for
 from laowu.ledger.memory import InMemoryLedger
 from laowu.ledger.repository import apply
-from laowu.ledger.rules import NAME_OF
+from laowu.ledger.rules import NAME_OF, RULES
 from laowu.privacy import Privacy
 from laowu.settings import Settings
 from schemas import events as ev
@@ -357,3 +357,28 @@ async def test_a_followup_reads_its_worker_unlocked_but_what_it_wakes_locks_it(w
     assert statuses(repo, [confirm, followup]) == ["applied", "applied"]
     assert repo.worker_records[wid].state == "placed"
     assert [(ids, lock) for ids, lock in repo.reads if ids] == [({wid}, False), ({wid}, True)]
+
+
+async def test_an_applied_worker_or_placement_event_s_receipt_is_its_history_row(world: World) -> None:
+    """Issue 22: the ledger writes a receipt row only for what it rejects (or for event types without a history
+    row); every applied worker and placement event is a history row under its event_id, which answers for it."""
+    repo = InMemoryLedger()
+    brand, worker = world.brand(), world.worker()
+    dispatch, confirm = world.dispatch([worker]), world.confirm(worker)
+    followup = world.followup(worker, confirm.occurred_at.date() + timedelta(days=3))
+    early = world.end(worker, confirm.occurred_at.date() - timedelta(days=1))  # before the start: rejected
+    story = [brand, worker, dispatch, confirm, followup, early]
+    await run(repo, *([e] for e in story))
+
+    assert statuses(repo, story) == ["applied"] * 5 + ["rejected"]
+    from_history = [e for e in story if RULES[e.type].receipt_from_history]
+    assert [e.type for e in from_history] == ["worker.registered", "placement.confirmed", "followup.recorded",
+                                              "placement.ended"]
+    kept = {r["event_id"]: r["status"] for r in repo.receipts.values() if r["status"] != "accepted"}
+    assert kept == {brand.event_id: "applied", dispatch.event_id: "applied", early.event_id: "rejected"}
+    applied = [e for e in from_history if e is not early]
+    assert all(sum(h["event_id"] == e.event_id for h in repo.worker_history) == 1 for e in applied)
+    # Replayed, they are recognised as decided all the same: nothing is applied twice.
+    history = len(repo.worker_history)
+    await run(repo, story)
+    assert len(repo.worker_history) == history

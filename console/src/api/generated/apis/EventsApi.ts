@@ -105,7 +105,7 @@ export class EventsApi extends runtime.BaseAPI {
     }
 
     /**
-     * What became of what my organization sent (回执), newest first: the console\'s \"my receipts\", rejected ones with their reasons (``status=rejected``). Only the sender\'s own (an admin\'s: everyone\'s).
+     * What became of what my organization sent (回执), newest first: the console\'s \"my receipts\", rejected ones with their reasons (``status=rejected``). Only the sender\'s own (an admin\'s: everyone\'s). It lists what was sent through the API and every rejected event; an applied worker or placement event sent to Kafka directly has no receipt row (its history row is its receipt) and is found by ``GET /v1/events/{event_id}``.
      * List Receipts
      */
     async listReceiptsRaw(requestParameters: ListReceiptsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ReceiptsPublic>> {
@@ -151,7 +151,7 @@ export class EventsApi extends runtime.BaseAPI {
     }
 
     /**
-     * What became of what my organization sent (回执), newest first: the console\'s \"my receipts\", rejected ones with their reasons (``status=rejected``). Only the sender\'s own (an admin\'s: everyone\'s).
+     * What became of what my organization sent (回执), newest first: the console\'s \"my receipts\", rejected ones with their reasons (``status=rejected``). Only the sender\'s own (an admin\'s: everyone\'s). It lists what was sent through the API and every rejected event; an applied worker or placement event sent to Kafka directly has no receipt row (its history row is its receipt) and is found by ``GET /v1/events/{event_id}``.
      * List Receipts
      */
     async listReceipts(requestParameters: ListReceiptsRequest = {}, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ReceiptsPublic> {
