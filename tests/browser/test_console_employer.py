@@ -6,18 +6,25 @@ checked over the API. Screenshots in ``tests/browser/artifacts/test_employer_con
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from laowu.domain.alerts import CHINA
 from laowu.domain.identity import id_number_for
 from laowu.people import registration
 
 from .conftest import ConsolePage, Served, Shot
 from .console_steps import choose, every_field_labelled, see, wait_applied
 from helpers import bearer, wait_receipt
+
+
+def china_today() -> str:
+    """The day the console's forms default to: the browser runs in China's time (conftest), not the machine's."""
+    return datetime.now(CHINA).date().isoformat()
+
 
 pytestmark = pytest.mark.services
 
@@ -102,7 +109,7 @@ async def test_employer_confirms_two_rejects_one(served: Served, console_page: C
     for name in (first, second):
         p = (await api.get(f"/v1/placements/{placement[name]}")).json()
         assert p["status"] == "confirmed" and p["position"] == "中餐厨师" and float(p["monthly_wage"]) == 5200, p
-        assert p["start_date"] == date.today().isoformat() and p["contract"] is True and p["contract_months"] == 12
+        assert p["start_date"] == china_today() and p["contract"] is True and p["contract_months"] == 12
     p = (await api.get(f"/v1/placements/{placement[third]}")).json()
     assert p["status"] == "rejected" and p["reject_reason"] == "未按期报到，电话联系不上", p
 
@@ -128,7 +135,7 @@ async def test_employer_confirms_two_rejects_one(served: Served, console_page: C
     await see(clerk, "跟踪服务已记录")
     await shot(clerk, "07-followup-recorded")
     followed = await wait_applied(api, f"/v1/placements/{placement[first]}", lambda b: b["last_followup_date"] is not None)
-    assert followed["last_followup_date"] == date.today().isoformat()
+    assert followed["last_followup_date"] == china_today()
 
     # The employer records the second's separation.
     await page.get_by_role("row").filter(has_text=second).get_by_role("button", name="登记离职").click()
@@ -139,7 +146,7 @@ async def test_employer_confirms_two_rejects_one(served: Served, console_page: C
     await shot(page, "08-separation")
     await page.get_by_role("button", name="完成").click()
     ended = await wait_applied(api, f"/v1/placements/{placement[second]}", lambda b: b["status"] == "ended")
-    assert ended["end_reason"] == "resigned" and ended["end_date"] == date.today().isoformat()
+    assert ended["end_reason"] == "resigned" and ended["end_date"] == china_today()
 
     # The ledger: one at work with a follow-up, one separated, one turned away.
     listed = (await api.get("/v1/placements", params={"status": "confirmed"})).json()["items"]
