@@ -341,12 +341,13 @@ class _Decider:
             rule.effects(self.effects, e, placement, regions)
         if rule.entity == "followup":
             self.followup_ids.add(p["followup_id"])
+        history = changes | {"placement_id": [None, pid]}
         if rule.history_only:  # the worker's history gains the event; its record stays as it is
             stored = set(changes) - DERIVED_FIELDS
             assert not stored, f"{e.type} is declared history-only but changed the worker's {sorted(stored)}"
-            self.out.worker_history.append(rows.history(e, "worker_id", wid, changes | {"placement_id": [None, pid]}))
+            self.out.worker_history.append(rows.history(e, "worker_id", wid, history))
         else:
-            self.worker_changed(e, worker, changes | {"placement_id": [None, pid]}, before_w, (placement.origin_region,))
+            self.worker_changed(e, worker, history, before_w, (placement.origin_region,))
         self.changed(e, rule.entity or "placement", pid, regions, before_p, rows.placement_view(placement), key=wid,
                      facts=rows.followup_facts(p) if rule.entity == "followup" else None)
         return str(wid)

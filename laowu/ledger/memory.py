@@ -218,7 +218,7 @@ class InMemoryLedger(Repository):
         self.brand_records.update(d.brands)
         self.agreement_records.update(d.agreements)
         for w in d.workers.values():
-            w.last_followup_at = None  # not stored: workers() derives it
+            w.last_followup_at = None  # not stored, as in PostgreSQL: last_followups() derives it
         self.worker_records.update(d.workers)
         self.demand_records.update(d.demands)
         for row in d.dispatches:
