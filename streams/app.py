@@ -1,9 +1,13 @@
 """The statistics stream processor (faust): ledger changes → figures in PostgreSQL, feed rows, ``stats.updated``.
 
 Run it with ``laowu streams worker``. Built by :func:`create_app` (nothing happens at import). Two agents,
-each a short loop handing chunks to :class:`streams.sink.StatsSink`:
+each a short loop handing chunks to the sinks:
 
-* ``ledger-changes`` — ``laowu.ledger-changes.v1``: statistics deltas, ledger feed rows, stats feed rows;
+* ``ledger-changes`` — ``laowu.ledger-changes.v1``, each chunk decoded once (:mod:`streams.changes`), then
+  :class:`streams.sink.StatsSink` (statistics deltas, monitoring facts, ledger and stats feed rows) and
+  :class:`streams.flows.FlowSink` (labour flows), each in its own transaction with its own applied-events table.
+  Until issue 22 the flows had an agent of their own on the same topic: every message went through faust and
+  pydantic twice, and the statistics worker was the busiest Python process under load;
 * ``alerts`` — ``laowu.alerts.v1``: alert feed rows.
 
 Settings, chosen on purpose (faust's issue tracker has the stories behind them):
@@ -49,7 +53,7 @@ from laowu.kafka_security import KafkaSecurity
 from laowu.settings import Settings
 from schemas.topics import ALERTS, LEDGER_CHANGES
 from streams import flows
-from streams.sink import Message, StatsSink
+from streams.sink import Message, StatsSink, read_changes
 from streams.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -133,9 +137,17 @@ def create_app(settings: Settings, sink: StatsSink | None = None) -> faust.App:
     ledger_topic = app.topic(settings.topic(LEDGER_CHANGES.name), **raw)
     alerts_topic = app.topic(settings.topic(ALERTS.name), **raw)
 
+    flow_sink = flows.register(app, settings)  # 劳务流向 (issue 19)
+
+    async def apply_ledger(msgs: Sequence[Message]) -> int:
+        changes, offsets = read_changes(msgs)
+        applied = await the_sink.apply_changes(changes, offsets)
+        await flow_sink.apply_changes(changes, offsets)
+        return applied
+
     async def ledger_changes(stream: Any) -> None:  # faust.Stream; its stub lacks take_events
         async for events in stream.take_events(CHUNK, within=CHUNK_WAIT_S):
-            await _apply_or_die(the_sink.apply_ledger, events)
+            await _apply_or_die(apply_ledger, events)
 
     async def alerts(stream: Any) -> None:
         async for events in stream.take_events(CHUNK, within=CHUNK_WAIT_S):
@@ -151,7 +163,6 @@ def create_app(settings: Settings, sink: StatsSink | None = None) -> faust.App:
 
     app.agent(ledger_topic, name="ledger-changes", concurrency=1)(ledger_changes)
     app.agent(alerts_topic, name="alerts", concurrency=1)(alerts)
-    flows.register(app, ledger_topic, settings, CHUNK, CHUNK_WAIT_S, _apply_or_die)  # 劳务流向 (issue 19)
     app.timer(PRUNE_EVERY_S)(prune)
     app.sink_ = the_sink  # type: ignore[attr-defined]
     return app

@@ -1,11 +1,13 @@
-"""The flow agent (劳务流向, issue 19): ledger changes of placements → ``flow_figures``, exactly once.
+"""The flow sink (劳务流向, issue 19): ledger changes of placements → ``flow_figures``, exactly once.
 
-A second agent on ``laowu.ledger-changes.v1`` beside the statistics sink, with the same guarantees and settings
-(``streams.app``): chunks of 500 within 0.1 s, one PostgreSQL transaction per chunk that records the chunk's event
-ids in ``flow_applied_events`` (a redelivered chunk adds nothing), adds the pure deltas of
-:func:`laowu.domain.flows.change` and records its offsets under consumer group ``flows``; a chunk that cannot be
-applied ends the process before faust commits it. ``laowu stats recount`` compares the cells with a recount from
-the placements table at a consistent cut (:func:`check`) and corrects drift with ``--fix``.
+The statistics worker's ``ledger-changes`` agent (``streams.app``) decodes each chunk once and hands it to the
+statistics sink, then to this one, with the same guarantees: one PostgreSQL transaction per chunk that records the
+event ids of the chunk's placement changes in ``flow_applied_events`` (a redelivered chunk adds nothing), adds the
+pure deltas of :func:`laowu.domain.flows.change` and records the chunk's offsets under consumer group ``flows``; a
+chunk that cannot be applied ends the process before faust commits it. Changes of other entities add nothing to a
+flow, so their ids are not kept (a registration used to cost a ``flow_applied_events`` row). ``laowu stats
+recount`` compares the cells with a recount from the placements table at a consistent cut (:func:`check`) and
+corrects drift with ``--fix``.
 """
 
 from __future__ import annotations
@@ -27,14 +29,14 @@ from laowu.store import flows as store
 from laowu.store import outbox
 from laowu.store.errors import TRANSIENT_DB
 from laowu.store.pool import create_pool
-from schemas import events as ev
-from streams.sink import Message, decode, next_offsets
+from streams.changes import Change, ChangeView
+from streams.sink import Message, read_changes
 
 log = logging.getLogger(__name__)
 PLACEMENT_ENTITIES = ("placement", "followup")
 
 
-def delta(changes: Sequence[ev.LedgerChanged]) -> dict[FlowCell, Decimal]:
+def delta(changes: Sequence[ChangeView]) -> dict[FlowCell, Decimal]:
     """What a chunk's (new) ledger changes do to the flow cells."""
     out: dict[FlowCell, Decimal] = {}
     for body in changes:
@@ -61,10 +63,12 @@ class FlowSink:
             self.pool = None
 
     async def apply(self, msgs: Sequence[Message]) -> int:
+        return await self.apply_changes(*read_changes(msgs))
+
+    async def apply_changes(self, changes: Sequence[Change], offsets: dict[tuple[str, int], int]) -> int:
         """Apply a chunk; transient database failures are retried for ever (the chunk must not be acked unapplied)."""
         await self.start()
-        envs = [e for e in (decode(m, ("ledger.changed",)) for m in msgs) if e is not None]
-        offsets = next_offsets(msgs)
+        envs = [c for c in changes if c.payload.entity in PLACEMENT_ENTITIES]
         wait = 0.2
         while True:
             try:
@@ -74,7 +78,7 @@ class FlowSink:
                 await asyncio.sleep(wait * (0.5 + random.random()))
                 wait = min(wait * 2, 10.0)
 
-    async def _apply(self, envs: Sequence[Any], offsets: dict[tuple[str, int], int]) -> int:
+    async def _apply(self, envs: Sequence[Change], offsets: dict[tuple[str, int], int]) -> int:
         assert self.pool is not None
         async with self.pool.acquire() as conn, conn.transaction():
             new = await store.mark_applied(conn, [e.event_id for e in envs])
@@ -88,14 +92,9 @@ class FlowSink:
         return len(fresh)
 
 
-def register(app: faust.App, topic: Any, settings: Settings, chunk: int, within: float,
-             apply_or_die: Any) -> FlowSink:
-    """Add the flow agent (and its housekeeping) to the statistics worker's app: the one line ``streams.app`` has."""
+def register(app: faust.App, settings: Settings) -> FlowSink:
+    """The flow sink for the statistics worker's ledger-changes agent, and its housekeeping timer."""
     sink = FlowSink(settings)
-
-    async def flow_changes(stream: Any) -> None:
-        async for events in stream.take_events(chunk, within=within):
-            await apply_or_die(sink.apply, events)
 
     async def prune() -> None:
         try:
@@ -105,7 +104,6 @@ def register(app: faust.App, topic: Any, settings: Settings, chunk: int, within:
         except Exception as exc:  # housekeeping: try again next time
             log.warning("flow prune failed: %s", exc)
 
-    app.agent(topic, name="flows", concurrency=1)(flow_changes)
     app.timer(3600.0)(prune)
     return sink
 

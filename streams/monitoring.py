@@ -26,12 +26,12 @@ import asyncpg
 from laowu.domain import monitoring as mon
 from laowu.domain.distance import CLASSES
 from laowu.store import monitoring as store
-from schemas import events as ev
+from streams.changes import ChangeView
 
 CONFIRMED = frozenset({"confirmed", "ended"})
 
 
-def facts_of(changes: Iterable[ev.LedgerChanged]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def facts_of(changes: Iterable[ChangeView]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """(people, spells, follow-ups) to write for these changes, the last view of each entity kept."""
     people: dict[str, dict[str, Any]] = {}
     spells: dict[str, dict[str, Any]] = {}
@@ -66,7 +66,7 @@ def mon_date(value: Any) -> Any:
     return date.fromisoformat(str(value)[:10])
 
 
-async def apply(conn: asyncpg.Connection, changes: Sequence[ev.LedgerChanged]) -> None:
+async def apply(conn: asyncpg.Connection, changes: Sequence[ChangeView]) -> None:
     """The sink's one call: this chunk's fresh changes into the monitoring facts, in the sink's transaction."""
     people, spells, followups = facts_of(changes)
     await store.upsert_people(conn, people)

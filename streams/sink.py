@@ -37,6 +37,7 @@ from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.topics import STATS
 from streams import monitoring
+from streams.changes import Change, ChangeBody, decode_change
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,6 +70,12 @@ def decode(msg: Message, wanted: tuple[str, ...]) -> Envelope | None:
     return env
 
 
+def read_changes(msgs: Sequence[Message]) -> tuple[list[Change], dict[tuple[str, int], int]]:
+    """A chunk of ``laowu.ledger-changes.v1``, decoded once for every sink of the worker, and its next offsets."""
+    changes = [c for c in (decode_change(m.value, f"{m.topic}:{m.partition}@{m.offset}") for m in msgs) if c is not None]
+    return changes, next_offsets(msgs)
+
+
 def next_offsets(msgs: Sequence[Message]) -> dict[tuple[str, int], int]:
     out: dict[tuple[str, int], int] = {}
     for m in msgs:
@@ -77,7 +84,7 @@ def next_offsets(msgs: Sequence[Message]) -> dict[tuple[str, int], int]:
     return out
 
 
-def ledger_item(env: Envelope, body: ev.LedgerChanged) -> dict[str, Any]:
+def ledger_item(env: Change, body: ChangeBody) -> dict[str, Any]:
     """A ledger change as the feed shows it: ids, what caused it, where — no personal data."""
     view: Mapping[str, Any] = body.after or body.before or {}
     item: dict[str, Any] = {"kind": "ledger", "event_id": str(env.event_id), "entity": body.entity,
@@ -148,19 +155,21 @@ class StatsSink:
 
     # ---- ledger changes → figures, feed, stats.updated -------------------------------------------
     async def apply_ledger(self, msgs: Sequence[Message]) -> int:
-        await self.start()
-        envs = [e for e in (decode(m, ("ledger.changed",)) for m in msgs) if e is not None]
-        return await self.retrying(lambda: self._apply_ledger(envs, next_offsets(msgs)))
+        return await self.apply_changes(*read_changes(msgs))
 
-    async def _apply_ledger(self, envs: Sequence[Envelope], offsets: dict[tuple[str, int], int]) -> int:
+    async def apply_changes(self, changes: Sequence[Change], offsets: dict[tuple[str, int], int]) -> int:
+        await self.start()
+        return await self.retrying(lambda: self._apply_ledger(changes, offsets))
+
+    async def _apply_ledger(self, envs: Sequence[Change], offsets: dict[tuple[str, int], int]) -> int:
         assert self.pool is not None
         async with self.pool.acquire() as conn, conn.transaction():
             new = await store.mark_applied(conn, [e.event_id for e in envs])
-            fresh: list[tuple[Envelope, ev.LedgerChanged]] = []
+            fresh: list[tuple[Change, ChangeBody]] = []
             for e in envs:
                 if e.event_id in new:
                     new.discard(e.event_id)  # a repeat inside the chunk counts once
-                    fresh.append((e, e.body))  # type: ignore[arg-type]
+                    fresh.append((e, e.body))
             delta = st.Delta()
             for _, body in fresh:
                 delta.add(st.change_delta(body.entity, body.before, body.after))

@@ -248,6 +248,43 @@ async def test_the_sink_applies_a_redelivered_chunk_once(pool: asyncpg.Pool, set
     assert await stats_store.applied_offsets(pool, "t") == {0: 9, 1: 10}
 
 
+async def test_the_flow_sink_keeps_only_placement_changes_and_applies_them_once(pool: asyncpg.Pool,
+                                                                               settings: Settings) -> None:
+    """One decoded chunk for both sinks (streams.app): a worker's change adds no flow and leaves no applied-event
+    row; a placement's adds once however often the chunk comes; the offsets move either way."""
+    import uuid
+
+    from laowu.store import flows as flow_store
+    from schemas import events as ev
+    from schemas.envelope import Envelope
+    from streams.flows import FlowSink
+    from streams.sink import Message
+
+    topic = f"flows-{uuid.uuid4().hex[:8]}"
+    placement = {"placement_id": "p-flow-1", "worker_id": "w1", "origin_region": "469005",
+                 "destination_region": "440305", "departure_date": "2026-02-28", "brand_id": "b-flow",
+                 "status": "dispatched", "start_date": None}
+
+    def change(offset: int, entity: str, after: dict[str, Any]) -> Message:
+        body = ev.LedgerChanged(entity=entity, entity_id=str(after.get("placement_id") or after["worker_id"]),  # type: ignore[arg-type]
+                                cause_event_id=str(uuid.uuid4()), cause_type="dispatch.created", after=after)
+        env = Envelope.wrap(body, type="ledger.changed", key="k", source="test")
+        return Message(topic, 0, offset, env.to_bytes())
+
+    msgs = [change(0, "worker", {"worker_id": "w1", "state": "dispatched"}), change(1, "placement", placement),
+            change(2, "worker", {"worker_id": "w2", "state": "registered"})]
+    flow_sink = FlowSink(settings, pool)
+    assert await flow_sink.apply(msgs) == 1
+    assert await flow_sink.apply(msgs) == 0
+    assert await flow_sink.apply(msgs[:1]) == 0
+    ids = {json.loads(m.value or b"")["event_id"] for m in msgs}
+    kept = await pool.fetchval("SELECT count(*) FROM flow_applied_events WHERE event_id = ANY($1::uuid[])", list(ids))
+    assert kept == 1
+    assert await flow_store.applied_offsets(pool, topic) == {0: 3}
+    sent = await pool.fetchval("SELECT value FROM flow_figures WHERE brand_id = 'b-flow' AND metric = 'sent'")
+    assert sent == 1
+
+
 async def test_recount_sees_ledger_changes_still_in_kafka(settings: Settings) -> None:
     """A change the sink has not applied yet is in flight: no consistent cut, so no correction."""
     from aiokafka import AIOKafkaProducer
