@@ -1,8 +1,9 @@
 """Labour flows (劳务流向) in PostgreSQL (``flow_figures``, ``flow_applied_events``; migration 0028): the SQL of the
 flow agent (``streams.flows``), of its recount, and of the reads (``GET /v1/flows``, the statistics export).
 
-The agent applies each chunk in one transaction: its event ids into ``flow_applied_events`` (only the new ones
-count), the deltas into ``flow_figures``, its offsets under consumer group ``flows`` in ``consumer_offsets``.
+The flow sink applies each chunk in one transaction: the event ids of its placement changes into
+``flow_applied_events`` (only the new ones count), the deltas into ``flow_figures``, its offsets under consumer
+group ``flows`` in ``consumer_offsets``.
 """
 
 from __future__ import annotations
