@@ -15,7 +15,8 @@ SIGCONT until its offsets, committed in PostgreSQL with the figures, reach the e
     .venv/bin/python -m benchmarks.freshness
 Knobs (env): LAOWU_BENCH_FRESH_LEDGER_PROCS (2, the ledger replicas as deployed),
 LAOWU_BENCH_FRESH_PROBES (100 under load; idle gets a third), LAOWU_BENCH_FRESH_RATE (2000),
-LAOWU_BENCH_FRESH_POLL_MS (10), LAOWU_BENCH_STATS_EVENTS (40000), LAOWU_BENCH_KEEP=1 keeps the temporary home.
+LAOWU_BENCH_FRESH_POLL_MS (10), LAOWU_BENCH_STATS_EVENTS (40000), LAOWU_BENCH_FRESH_PHASE_S (240: a loaded phase
+still probing then is reported saturated, its p99 a lower bound), LAOWU_BENCH_KEEP=1 keeps the temporary home.
 """
 
 from __future__ import annotations
@@ -35,12 +36,16 @@ from typing import Any
 import httpx
 
 from benchmarks.api_load import percentile, wait_ready
-from benchmarks.harness import bench_settings, knob, load, ours, release_home, spawn, world
+from benchmarks.harness import bench_settings, knob, load, ours, release_home, spawn, stop_on_sigterm, world
 from laowu.people import person
 
 LOAD_COUNTIES = ["460105", "460106", "460107", "469005", "460202", "500101", "500229"]
 PROBE_COUNTY = "460108"
 PROBE_LIMIT_S = 60
+
+
+class PhaseOver(TimeoutError):
+    """A loaded phase ran out of its time (``LAOWU_BENCH_FRESH_PHASE_S``) with a probe still waiting."""
 BATCH = 100
 
 
@@ -61,6 +66,9 @@ class Freshness:
         self.rates = list(rates) or [knob("LAOWU_BENCH_FRESH_RATE", 2000)]
         self.stats_events = knob("LAOWU_BENCH_STATS_EVENTS", 40_000)
         self.poll_s = knob("LAOWU_BENCH_FRESH_POLL_MS", 10) / 1000
+        # A loaded phase that keeps up takes 100 probes × (latency + 0.2 s): under 3 minutes at a 1.5 s p99.
+        self.phase_limit_s = knob("LAOWU_BENCH_FRESH_PHASE_S", 240)
+        self.waited_ms = 0.0
         self.home = Path(tempfile.mkdtemp(prefix="laowu-fresh-"))
         self.children: list[Any] = []
         self.infra: Any = None
@@ -147,7 +155,8 @@ class Freshness:
                 except TimeoutError:
                     pass
 
-    async def probe(self, client: httpx.AsyncClient, n: int, brand: str) -> tuple[float, float]:
+    async def probe(self, client: httpx.AsyncClient, n: int, brand: str,
+                    phase_deadline: float = float("inf")) -> tuple[float, float]:
         """(ms until the figure changed, ms until the ledger had applied it: the part before the stream processor)."""
         body = registration(n, PROBE_COUNTY, brand)
         t0 = time.perf_counter()
@@ -156,7 +165,8 @@ class Freshness:
         event_id = r.json()["event_id"]
         applied: float | None = None
         self.ledger_applied_ms = PROBE_LIMIT_S * 1000.0  # until the ledger is seen to have applied it
-        deadline = time.monotonic() + PROBE_LIMIT_S
+        self.waited_ms = 0.0
+        deadline = min(time.monotonic() + PROBE_LIMIT_S, phase_deadline)
         while True:
             if applied is None and (await client.get(f"/v1/events/{event_id}")).json().get("status") == "applied":
                 applied = self.ledger_applied_ms = (time.perf_counter() - t0) * 1000
@@ -164,16 +174,28 @@ class Freshness:
             if got.get("registered") == 1:
                 done = (time.perf_counter() - t0) * 1000
                 return done, applied if applied is not None else done
+            self.waited_ms = (time.perf_counter() - t0) * 1000
             if time.monotonic() > deadline:
+                if deadline == phase_deadline:
+                    raise PhaseOver(f"{brand}: registration not visible after {self.waited_ms / 1000:.0f}s, "
+                                    f"when the phase's {self.phase_limit_s}s were up")
                 raise TimeoutError(f"{brand}: registration not visible in /v1/stats after {PROBE_LIMIT_S}s")
             await asyncio.sleep(self.poll_s)
 
-    async def phase(self, client: httpx.AsyncClient, brands: list[str], first_n: int) -> dict[str, Any]:
+    async def phase(self, client: httpx.AsyncClient, brands: list[str], first_n: int,
+                    limit_s: float = float("inf")) -> dict[str, Any]:
         latencies, ledger = [], []
         saturated = None
+        phase_deadline = time.monotonic() + limit_s
         for k, brand in enumerate(brands):
             try:
-                done, applied = await self.probe(client, first_n + k, brand)
+                done, applied = await self.probe(client, first_n + k, brand, phase_deadline)
+            except PhaseOver as exc:
+                # The probes took longer than the phase may: the figures lag so far behind that the remaining
+                # probes would take many minutes (a saturated phase once ran 14 of them). This probe counts with
+                # what it waited, a lower bound, as does the phase's p99.
+                saturated = str(exc)
+                done, applied = self.waited_ms, min(self.ledger_applied_ms, self.waited_ms)
             except TimeoutError as exc:
                 # The load outruns the pipeline: the figures fall further behind with every probe. Counted at the
                 # probe's limit (a lower bound), and the phase ends: the next probes would only wait longer.
@@ -273,7 +295,8 @@ class Freshness:
                 t0, sent0 = time.monotonic(), self.sent
                 try:
                     probe_brands = brands[idle_n + k * self.probes: idle_n + (k + 1) * self.probes]
-                    phase = await self.phase(client, probe_brands, 10_000 + k * 1_000)  # distinct people in the probe county
+                    phase = await self.phase(client, probe_brands, 10_000 + k * 1_000,  # distinct people in the probe county
+                                             limit_s=self.phase_limit_s)
                 finally:
                     achieved = (self.sent - sent0) / (time.monotonic() - t0)
                     stop.set()
@@ -297,6 +320,7 @@ class Freshness:
 
 
 async def main_async(rates: Sequence[int] = ()) -> dict[str, Any]:
+    stop_on_sigterm()
     bench = Freshness(rates)
     try:
         return await bench.run()
