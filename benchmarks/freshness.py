@@ -188,6 +188,9 @@ class Freshness:
         saturated = None
         phase_deadline = time.monotonic() + limit_s
         for k, brand in enumerate(brands):
+            if time.monotonic() > phase_deadline:  # the time was up between two probes: none is started
+                saturated = f"{k} of {len(brands)} probes in the phase's {self.phase_limit_s}s"
+                break
             try:
                 done, applied = await self.probe(client, first_n + k, brand, phase_deadline)
             except PhaseOver as exc:
@@ -209,8 +212,8 @@ class Freshness:
                 break
             await asyncio.sleep(0.2)
         return {"probes": len(latencies), "p50_ms": round(percentile(latencies, 50) or 0, 1),
-                "p99_ms": round(percentile(latencies, 99) or 0, 1), "max_ms": round(max(latencies), 1),
-                "min_ms": round(min(latencies), 1), "ledger_applied_p50_ms": round(percentile(ledger, 50) or 0, 1),
+                "p99_ms": round(percentile(latencies, 99) or 0, 1), "max_ms": round(max(latencies, default=0), 1),
+                "min_ms": round(min(latencies, default=0), 1), "ledger_applied_p50_ms": round(percentile(ledger, 50) or 0, 1),
                 "ledger_applied_p99_ms": round(percentile(ledger, 99) or 0, 1),
                 "saturated": saturated}
 
