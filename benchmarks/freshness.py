@@ -36,7 +36,17 @@ from typing import Any
 import httpx
 
 from benchmarks.api_load import percentile, wait_ready
-from benchmarks.harness import bench_settings, knob, load, ours, release_home, spawn, stop_on_sigterm, world
+from benchmarks.harness import (
+    RssSampler,
+    bench_settings,
+    knob,
+    load,
+    ours,
+    release_home,
+    spawn,
+    stop_on_sigterm,
+    world,
+)
 from laowu.people import person
 
 LOAD_COUNTIES = ["460105", "460106", "460107", "469005", "460202", "500101", "500229"]
@@ -98,12 +108,17 @@ class Freshness:
         logs = self.home / "logs"
         from laowu.stack.launcher import SERVICES
 
+        self.sampler = RssSampler()  # for its CPU counters: where the cores go in a loaded phase
+        for name, proc in self.infra.processes.items():
+            self.sampler.add(name, proc.pid, tree=name == "postgres")
+        self.sampler.add("bench-runner", os.getpid())
         for name, args in SERVICES.items():  # the processes `make run` starts, with the same arguments
-            self.children.append(spawn(name, ours(*args), env, logs))
+            self.children.append(spawn(name, ours(*args), env, logs, self.sampler))
         # As deployed (docker-compose.yml, deploy/k8s): the ledger's replicas, as many as make bench measured the
         # registration capacity with (the loaded phase runs at half of it).
         for i in range(1, knob("LAOWU_BENCH_FRESH_LEDGER_PROCS", 2)):
-            self.children.append(spawn(f"ledger-consumer-{i}", ours(*SERVICES["ledger-consumer"]), env, logs))
+            self.children.append(spawn(f"ledger-consumer-{i}", ours(*SERVICES["ledger-consumer"]), env, logs,
+                                       self.sampler))
         url = f"http://127.0.0.1:{settings.api_port}"
         await wait_ready(url)
         self.headers = {"Authorization": "Bearer " + issue(settings, role="admin", org="bench", region=None, ttl_s=7200)}
@@ -295,17 +310,24 @@ class Freshness:
                 stop = asyncio.Event()
                 bg = asyncio.create_task(self.background(loader, stop, rate))
                 await asyncio.sleep(3)  # let the load settle in
-                t0, sent0 = time.monotonic(), self.sent
+                t0, sent0, cpu0 = time.monotonic(), self.sent, self.sampler.cpu()
                 try:
                     probe_brands = brands[idle_n + k * self.probes: idle_n + (k + 1) * self.probes]
                     phase = await self.phase(client, probe_brands, 10_000 + k * 1_000,  # distinct people in the probe county
                                              limit_s=self.phase_limit_s)
                 finally:
-                    achieved = (self.sent - sent0) / (time.monotonic() - t0)
+                    seconds, cpu1 = time.monotonic() - t0, self.sampler.cpu()
+                    achieved = (self.sent - sent0) / seconds
                     stop.set()
                     await bg
+                # Each process's share of the cores while the phase ran, and its CPU per background registration:
+                # the statistics worker was 0.45 of the 2 cores here before issue 22's third session.
+                used = {n: sum(t - cpu0.get(n, {}).get(pid, 0.0) for pid, t in pids.items()) for n, pids in cpu1.items()}
                 loaded_phases.append({**phase, "background_events_per_s": round(achieved),
-                                      "background_target_per_s": rate})
+                                      "background_target_per_s": rate,
+                                      "cpu_cores": {n: round(u / seconds, 3) for n, u in used.items()},
+                                      "cpu_us_per_event": {n: round(u * 1e6 / max(1, self.sent - sent0), 1)
+                                                           for n, u in used.items()}})
             loaded = loaded_phases[-1]
             say(f"statistics worker alone: a backlog of {self.stats_events:,} registrations")
             throughput = await self.stats_throughput(client)
