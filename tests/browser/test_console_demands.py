@@ -145,6 +145,10 @@ async def test_demand_story_in_the_console(served: Served, console_page: Console
     names = [n.strip() for n in await rows.locator("td:nth-child(3)").all_inner_texts()]
     assert names == ["符大厨", "云二厨", "陈帮厨"], names
     await expect(rows.nth(1)).to_contain_text("缺少职业技能等级证书（四级/中级工及以上）")
+    # The position's brand by its name (it showed the id), and each masked ID on one line (they wrapped at 170 px).
+    await expect(clerk.locator(".el-descriptions").first).to_contain_text(BRAND["name"])
+    lines = await rows.locator(".masked").evaluate_all("els => els.map(e => e.getClientRects().length)")
+    assert lines == [1, 1, 1], lines
     await every_field_labelled(clerk)
     await shot(clerk, "04-shortlist")
 

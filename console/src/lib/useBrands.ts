@@ -22,5 +22,7 @@ export function useBrands() {
     }
   }
   const open = computed(() => brands.value.filter((b) => b.status !== 'suspended' && b.status !== 'revoked'))
-  return { brands, open, loading, load }
+  // A brand by its name where the viewer's list holds it; its id otherwise (never a blank).
+  const nameOf = (id: string): string => brands.value.find((b) => b.brand_id === id)?.name ?? id
+  return { brands, open, loading, load, nameOf }
 }
