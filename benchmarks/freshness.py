@@ -39,6 +39,7 @@ from benchmarks.api_load import percentile, wait_ready
 from benchmarks.harness import (
     RssSampler,
     bench_settings,
+    cpu_used,
     knob,
     load,
     ours,
@@ -322,7 +323,7 @@ class Freshness:
                     await bg
                 # Each process's share of the cores while the phase ran, and its CPU per background registration:
                 # the statistics worker was 0.45 of the 2 cores here before issue 22's third session.
-                used = {n: sum(t - cpu0.get(n, {}).get(pid, 0.0) for pid, t in pids.items()) for n, pids in cpu1.items()}
+                used = cpu_used(cpu0, cpu1)
                 loaded_phases.append({**phase, "background_events_per_s": round(achieved),
                                       "background_target_per_s": rate,
                                       "cpu_cores": {n: round(u / seconds, 3) for n, u in used.items()},

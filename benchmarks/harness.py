@@ -108,11 +108,13 @@ def cpu_per_event(before: dict[str, dict[int, float]], after: dict[str, dict[int
     """Microseconds of CPU per event spent by each process between two :meth:`RssSampler.cpu` snapshots.
 
     Where the machine's two cores go while one stream is applied: the budget a target must fit in."""
-    out = {}
-    for name, pids in after.items():
-        used = sum(t - before.get(name, {}).get(pid, 0.0) for pid, t in pids.items())
-        out[name] = round(used / events * 1e6, 1)
-    return out
+    return {name: round(used / events * 1e6, 1) for name, used in cpu_used(before, after).items()}
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds each process spent between two :meth:`RssSampler.cpu` snapshots (a pid new since ``before``:
+    all of its time)."""
+    return {name: sum(t - before.get(name, {}).get(pid, 0.0) for pid, t in pids.items()) for name, pids in after.items()}
 
 
 @dataclass

@@ -532,7 +532,7 @@ class Bench:
             cpu0 = self.sampler.cpu()
             batch = await api_load.batch_posts([url, url2], chunks, concurrency=8)
             # Where the 2 cores go with two processes (issue 22's ≥ 1.6×): the API's share against Kafka's,
-            # PostgreSQL's (the accepted receipts) and the load generator's (bench-runner).
+            # PostgreSQL's (the accepted receipts) and the load generator's (on the client's clock, batch_cpu).
             batch["cpu_us_per_event"] = batch_cpu(cpu0, self.sampler.cpu(), batch)
         finally:
             child.stop()

@@ -68,7 +68,7 @@ class FlowSink:
     async def apply_changes(self, changes: Sequence[Change], offsets: dict[tuple[str, int], int]) -> int:
         """Apply a chunk; transient database failures are retried for ever (the chunk must not be acked unapplied)."""
         await self.start()
-        envs = [c for c in changes if c.payload.entity in PLACEMENT_ENTITIES]
+        envs = [c for c in changes if c.body.entity in PLACEMENT_ENTITIES]
         wait = 0.2
         while True:
             try:
