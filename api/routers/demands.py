@@ -128,6 +128,12 @@ async def get_demand(demand_id: Id, pool: PoolDep, actor: CurrentActor) -> Deman
     return _public(row, proposals)
 
 
+def _named(pos: dict[str, Any], brand_names: dict[str, str]) -> dict[str, Any]:
+    """The position with its preferred brand's name, so the reasons name the brand as people know it."""
+    name = brand_names.get(pos.get("brand_id") or "")
+    return {**pos, "brand_name": name} if name else pos
+
+
 def _reasons(items: list[matching.Reason]) -> list[MatchReason]:
     return [MatchReason(aspect=r.aspect, text=r.text) for r in items]  # type: ignore[arg-type]
 
@@ -149,7 +155,8 @@ async def shortlist(
         raise NotFound(position_id)
     left, reserved_left = demand_rules.posts_left(rec, position_id)
     found = await store.candidates(pool, pos["occupation_code"], actor, priority=reserved_left > 0)
-    ranked = matching.rank(found, pos, reserved_left > 0, limit)
+    ranked = matching.rank(found, _named(pos, await store.brand_names(pool, [pos.get("brand_id") or ""])),
+                           reserved_left > 0, limit)
     by_id = {w["worker_id"]: w for w in found}
     items = []
     for i, m in enumerate(ranked, 1):
@@ -169,13 +176,14 @@ async def worker_demands(worker_id: WorkerId, pool: PoolDep, actor: CurrentActor
     registered occupation), best first, each with what fits and what misses."""
     worker = await queries.worker(pool, worker_id, actor)
     matches: list[tuple[tuple[Any, ...], DemandMatch]] = []
-    for row in await store.live_for(pool, actor):
-        rec = _record(row)
+    live = [_record(row) for row in await store.live_for(pool, actor)]
+    names = await store.brand_names(pool, [p.get("brand_id") or "" for rec in live for p in rec.positions])
+    for rec in live:
         positions = {p.position_id: p for p in _positions(rec)}
         for pos in rec.positions:
             if positions[pos["position_id"]].posts_left == 0:
                 continue
-            m = matching.fits_person(worker, pos)
+            m = matching.fits_person(worker, _named(pos, names))
             if m is None:
                 continue
             matches.append(((-m.score, rec.closing_date, rec.demand_id, pos["position_id"]), DemandMatch(

@@ -102,7 +102,8 @@ def _need_text(need: dict[str, Any]) -> str:
 
 def judge(worker: dict[str, Any], pos: dict[str, Any]) -> Match:
     """How ``worker`` (a ledger row: occupation_code, certificates, brand_ids, birth_date, priority_groups,
-    intention) fits ``pos`` (a demand position)."""
+    intention) fits ``pos`` (a demand position; its ``brand_name``, when the caller added it, names the preferred
+    brand in the reasons instead of its id)."""
     intention = worker.get("intention") or {}
     m = Match(worker_id=worker["worker_id"], score=0, priority=bool(worker.get("priority_groups")),
               available_from=_as_date(intention.get("available_from")))
@@ -144,16 +145,17 @@ def judge(worker: dict[str, Any], pos: dict[str, Any]) -> Match:
     if not brand:
         fit("brand", "岗位不限品牌")
     elif brand in (worker.get("brand_ids") or []):
-        fit("brand", f"属于优先品牌 {brand}")
+        fit("brand", f"属于优先品牌 {pos.get('brand_name') or brand}")
     else:
-        miss("brand", f"不属于优先品牌 {brand}")
+        miss("brand", f"不属于优先品牌 {pos.get('brand_name') or brand}")
 
     work = pos["work_region"]
     wanted = intention.get("destinations") or []
+    place = regions.region_name(work) or work  # a clerk reads 文昌市, not 469005
     if any(work.startswith(regions.prefix(d)) for d in wanted):
-        fit("destination", f"意向地含工作地 {work}")
+        fit("destination", f"意向地含工作地 {place}")
     elif wanted:
-        miss("destination", f"意向地不含工作地 {work}")
+        miss("destination", f"意向地不含工作地 {place}")
     else:
         miss("destination", "未填意向地")
 

@@ -179,3 +179,12 @@ async def candidates(pool: asyncpg.Pool | asyncpg.Connection, occupation: str, v
 async def live_for(pool: asyncpg.Pool, viewer: Viewer, limit: int = 500) -> list[dict[str, Any]]:
     """Live demands (open or partly filled, closing date not passed) that ``viewer`` sees."""
     return await demands(pool, viewer, live=True, employer_id=None, after=None, limit=limit)
+
+
+async def brand_names(pool: asyncpg.Pool, brand_ids: Iterable[str]) -> dict[str, str]:
+    """The names of the brands positions prefer, for the reasons a shortlist gives (one query per answer)."""
+    ids = sorted({b for b in brand_ids if b})
+    if not ids:
+        return {}
+    rows = await pool.fetch("SELECT brand_id, name FROM brands WHERE brand_id = ANY($1::text[])", ids)
+    return {r["brand_id"]: r["name"] for r in rows}

@@ -158,6 +158,10 @@ async def test_supply_meets_demand(api: httpx.AsyncClient, settings: Settings, l
     assert [m["aspect"] for m in too_old["misses"]] == ["age"]
     assert registered["score"] == matching.REGISTERED_OCCUPATION + 10 + 0  # occupation, no brand… age only
     assert {m["aspect"] for m in registered["misses"]} == {"certificate", "wage", "brand", "destination"}
+    # the reasons name the brand and the place as people know them, not by id and code
+    fits = {r["aspect"]: r["text"] for r in best["fits"]}
+    assert fits["brand"] == "属于优先品牌 文昌厨师" and fits["destination"] == "意向地含工作地 广东省深圳市南山区", fits
+    assert {r["aspect"]: r["text"] for r in registered["misses"]}["brand"] == "不属于优先品牌 文昌厨师"
     province = (await api.get("/v1/demands/dmd-gd-1/shortlist?position_id=chef", headers=BUREAU)).json()["items"]
     assert [i["worker_id"] for i in province] == [ids["best"], ids["chef_too_old"], ids["nolevel"], ids["haikou"],
                                                   ids["registered_only"]]

@@ -95,3 +95,19 @@ def test_levels_count_downwards() -> None:
         m = matching.judge(base | {"certificates": [{"kind": "skill_level", "name": "x", "level": level}]}, pos)
         return any(r.aspect == "certificate" for r in m.fits)
     assert [fits(level) for level in (1, 2, 3, 4, 5)] == [True, True, True, True, False]
+
+
+def test_reasons_name_the_brand_and_the_place_as_people_know_them() -> None:
+    """A clerk reads 文昌鸡师傅 and 海南省文昌市, not a brand id and a region code; without a name the id stays."""
+    worker = {"worker_id": "w1", "occupation_code": "4-03-02-01", "certificates": [], "brand_ids": ["wc"],
+              "birth_date": date(1990, 1, 1), "priority_groups": [],
+              "intention": {"occupations": ["4-03-02-01"], "destinations": ["460000"]}}
+    pos = {"position_id": "p", "occupation_code": "4-03-02-01", "wage_max": 6000, "work_region": "469005",
+           "start_date": "2026-04-01", "brand_id": "wc", "brand_name": "文昌鸡师傅", "age_min": None, "age_max": None}
+    fits = {r.aspect: r.text for r in matching.judge(worker, pos).fits}
+    assert fits["brand"] == "属于优先品牌 文昌鸡师傅"
+    assert fits["destination"] == "意向地含工作地 海南省文昌市"
+    other = {**worker, "brand_ids": [], "intention": {"occupations": ["4-03-02-01"], "destinations": ["440000"]}}
+    misses = {r.aspect: r.text for r in matching.judge(other, {**pos, "brand_name": None}).misses}
+    assert misses["brand"] == "不属于优先品牌 wc"
+    assert misses["destination"] == "意向地不含工作地 海南省文昌市"
