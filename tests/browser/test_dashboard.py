@@ -24,6 +24,12 @@ KPIS_JS = """() => Object.fromEntries([...document.querySelectorAll('[data-kpi]'
     e => [e.dataset.kpi, {value: e.dataset.value ?? null, text: e.querySelector('b').textContent}]))"""
 
 
+LAYOUT_JS = """() => ({scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
+    panels: Object.fromEntries([...document.querySelectorAll('main > section.panel')].map(p => {
+        const r = p.getBoundingClientRect();
+        return [p.querySelector('h2').firstChild.textContent.trim(), [r.x, r.y, r.width, r.height]]; }))})"""
+
+
 def same(page_value: str | None, api_value: Any) -> bool:
     if api_value is None:
         return page_value in ("", None)
@@ -61,6 +67,10 @@ async def test_dashboard_in_headless_chromium(served: Served, pool: asyncpg.Pool
     assert await page.locator("#trend canvas").count() >= 1
     assert await page.locator("#brands canvas").count() >= 1
     shown_regions = await page.evaluate("[...document.querySelectorAll('#regions tbody tr')].map(r => r.dataset.code)")
+    # 欠薪预警办理 shows the API's figures from the first load (the credential just taken from the address bar).
+    cases = (await api.get("/v1/cases/figures", params={"kind": "wage_arrears"})).json()["total"]
+    await page.wait_for_function(
+        f"() => document.querySelector('[data-casework=open] b')?.textContent === '{cases['open']}'", timeout=3_000)
     assert shown_regions == [c["code"] for c in overview["children"]]
 
     # A new event posted to the API appears on the page within 2 s, and the KPI follows.
@@ -81,6 +91,20 @@ async def test_dashboard_in_headless_chromium(served: Served, pool: asyncpg.Pool
 
     await asyncio.sleep(1)  # let chart animations finish
     await shot(page, "dashboard")
+    # A wall screen shows every panel at once: nothing below the fold, nothing overlapping, every chart drawn large.
+    await page.wait_for_function("() => document.querySelectorAll('#flows canvas').length > 0")
+    layout = await page.evaluate(LAYOUT_JS)
+    assert layout["scroll"] == [1920, 1080], layout
+    boxes = layout["panels"]
+    assert {"月度趋势", "劳务品牌排行", "劳务流向", "目标任务进度", "地区分布", "待处理预警", "欠薪预警办理",
+            "实时动态"} <= set(boxes), boxes
+    for name, (x, y, w, h) in boxes.items():
+        assert x >= 0 and y >= 0 and x + w <= 1920 and y + h <= 1080 and w >= 300 and h >= 250, (name, boxes[name])
+    names = sorted(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            (ax, ay, aw, ah), (bx, by, bw, bh) = boxes[a], boxes[b]
+            assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, (a, boxes[a], b, boxes[b])
 
     # Drill down: click a province, then its breadcrumb back to the top.
     await page.locator('#regions tbody tr[data-code="460000"]').click()
@@ -88,6 +112,12 @@ async def test_dashboard_in_headless_chromium(served: Served, pool: asyncpg.Pool
     await page.wait_for_function(
         f"() => document.querySelector('[data-kpi=registered]').dataset.value === '{hainan['registered']}'", timeout=5_000)
     assert "海南省" in await page.locator("#crumbs").text_content()
+    # the casework panel follows the drill-down: the province's figures, not the whole country's
+    hainan_cases = (await api.get("/v1/cases/figures", params={"kind": "wage_arrears", "region": "460000"})).json()
+    assert hainan_cases["region"] == "460000"
+    await page.wait_for_function(
+        "() => document.getElementById('casework-panel').dataset.region === '460000'", timeout=3_000)
+    assert await page.locator("[data-casework=open] b").text_content() == str(hainan_cases["total"]["open"])
     assert await page.evaluate("location.hash") == "#region=460000"
     await asyncio.sleep(1)
     await shot(page, "dashboard-460000")

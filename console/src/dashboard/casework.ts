@@ -1,32 +1,22 @@
 import './casework.css'
 // 大屏·预警办理 (issue 20): wage-arrears casework of the shown region — open and overdue cases, 欠薪预警办结率 and the
-// median time to close — in a panel of its own, refreshed every 30 s. Self-contained: main.ts only imports it.
-const CONSOLE_TOKEN_KEY = 'laowu.console.token'
-const DASHBOARD_TOKEN_KEY = 'laowu.dashboard.token'
+// median time to close — in a panel of its own. main.ts redraws it with every refresh of the page, through its own
+// authenticated fetch, so it follows the credential taken from the address bar, a sign-in and a drill-down at once.
 
-function region(): string | null {
-  const m = /region=(\d{6})/.exec(window.location.hash)
-  return m ? m[1] : null
-}
-
-async function figures(): Promise<Record<string, unknown> | null> {
-  const token = sessionStorage.getItem(DASHBOARD_TOKEN_KEY) ?? sessionStorage.getItem(CONSOLE_TOKEN_KEY)
-  if (!token) return null
-  const code = region()
-  const r = await fetch(`/v1/cases/figures?kind=wage_arrears${code ? `&region=${code}` : ''}`,
-    { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, cache: 'no-store' })
-  return r.ok ? ((await r.json()).total as Record<string, unknown>) : null
-}
+/* eslint-disable @typescript-eslint/no-explicit-any -- the API's JSON, read field by field */
+type Api = (path: string) => Promise<any>
 
 function render(panel: HTMLElement, f: Record<string, unknown> | null): void {
   const rate = f?.closure_rate == null ? '—' : `${(Number(f.closure_rate) * 100).toFixed(1)}%`
   const hours = f?.median_hours_to_close == null ? '—' : `${Number(f.median_hours_to_close).toFixed(0)} 小时`
-  const cells: [string, string][] = [['未办结', String(f?.open ?? '—')], ['逾期', String(f?.overdue ?? '—')],
-    ['欠薪预警办结率', rate], ['办结用时中位数', hours]]
+  const cells: [string, string, string][] = [['open', '未办结', String(f?.open ?? '—')],
+    ['overdue', '逾期', String(f?.overdue ?? '—')], ['closure_rate', '欠薪预警办结率', rate],
+    ['median_hours_to_close', '办结用时中位数', hours]]
   const body = panel.querySelector('.casework-kpis') as HTMLElement
-  body.replaceChildren(...cells.map(([label, value]) => {
+  body.replaceChildren(...cells.map(([key, label, value]) => {
     const div = document.createElement('div')
     div.className = 'casework-kpi'
+    div.dataset.casework = key
     const b = document.createElement('b')
     b.textContent = value
     const span = document.createElement('span')
@@ -36,23 +26,28 @@ function render(panel: HTMLElement, f: Record<string, unknown> | null): void {
   }))
 }
 
-function mount(): void {
-  const host = document.querySelector('main') ?? document.body
-  const panel = document.createElement('section')
-  panel.className = 'panel casework'
-  panel.setAttribute('aria-label', '欠薪预警办理')
-  panel.innerHTML = '<h2>欠薪预警办理</h2><div class="casework-kpis"></div>'
-  host.appendChild(panel)
-  const tick = async () => {
-    try {
-      render(panel, await figures())
-    } catch {
-      render(panel, null)
-    }
+function panel(): HTMLElement {
+  let el = document.getElementById('casework-panel')
+  if (!el) {
+    el = document.createElement('section')
+    el.id = 'casework-panel'
+    el.className = 'panel casework'
+    el.setAttribute('aria-label', '欠薪预警办理')
+    el.innerHTML = '<h2>欠薪预警办理</h2><div class="casework-kpis"></div>'
+    document.querySelector('main')?.appendChild(el)
   }
-  void tick()
-  window.addEventListener('hashchange', () => void tick())
-  setInterval(() => void tick(), 30000)
+  return el
 }
 
-mount()
+/** Draw the panel for ``region`` (null: everything the credential sees); dashes while the figures cannot be read. */
+export async function refreshCaseworkPanel(api: Api, region: string | null): Promise<void> {
+  const el = panel()
+  try {
+    const body = await api(`/v1/cases/figures?kind=wage_arrears${region ? `&region=${region}` : ''}`)
+    render(el, (body?.total as Record<string, unknown>) ?? null)
+    el.dataset.region = region ?? ''  // what the figures are of, for whoever reads the page
+  } catch (err) {
+    render(el, null)
+    throw err
+  }
+}

@@ -76,8 +76,6 @@ export async function refreshFlowPanel(api: (path: string) => Promise<any>, regi
     panel = document.createElement('section')
     panel.id = 'flows-panel'
     panel.className = 'panel flows'
-    panel.style.gridColumn = '1 / -1'
-    panel.style.minHeight = '340px'
     panel.innerHTML = '<h2>劳务流向 <small id="flows-totals"></small></h2><div id="flows" class="chart"></div>'
     document.querySelector('main')?.appendChild(panel)
   }

@@ -3,7 +3,7 @@
 // /v1/targets, /v1/alerts, /v1/feed (SSE). Behaviour as before the move (tests/browser/test_dashboard.py).
 import './dashboard.css'
 import { echarts, type ECharts } from './echarts'
-import './casework' // issue 20: 欠薪预警办理
+import { refreshCaseworkPanel } from './casework' // issue 20: 欠薪预警办理
 import { refreshFlowPanel } from './flows'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the API's JSON, read field by field as before */
@@ -254,6 +254,7 @@ async function refresh(): Promise<void> {
   renderBrands(o.brands || []);
   renderRegions(o.children || []);
   refreshFlowPanel(api, state.region ?? (o.region ? o.region.code : null)).catch(report);  // 劳务流向 (issue 19, ./flows)
+  refreshCaseworkPanel(api, state.region ?? (o.region ? o.region.code : null)).catch(report);  // 欠薪预警办理 (./casework)
   const alerts = await api("/v1/alerts" + q({ open: "true", region: o.region ? o.region.code : null, limit: "15" }));
   renderAlerts(o.alerts_open || {}, alerts.items || []);
 }
@@ -328,7 +329,11 @@ function start(): void {
     $("#signin").hidden = true;
     load().catch(report);
   });
-  window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
+  window.addEventListener("resize", () => {
+    Object.values(state.charts).forEach((c) => c.resize());
+    const flows = document.getElementById("flows");  // ./flows keeps its chart on its element
+    if (flows) echarts.getInstanceByDom(flows)?.resize();
+  });
   const tick = () => { $("#clock").textContent = new Date().toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }); };
   tick();
   setInterval(tick, 1000);
