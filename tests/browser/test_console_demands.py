@@ -178,6 +178,8 @@ async def test_demand_story_in_the_console(served: Served, console_page: Console
     await clerk.get_by_role("button", name="保存").click()
     await see(clerk, "求职意向已保存")
     await see(clerk, "照料家庭")
+    await see(clerk, "深圳市（440300）")  # the destination by its name, on the record and in its history
+    await expect(clerk.locator(".el-timeline")).to_contain_text("意向地 深圳市（440300）")
     worker = await wait_applied(api, f"/v1/workers/{ids['林阿姨']}", lambda w: w["intention"] is not None)
     assert worker["intention"] == {"occupations": [ROOM], "destinations": ["440300"], "min_monthly_wage": "4800",
                                    "not_working_reason": "caring_for_family"}

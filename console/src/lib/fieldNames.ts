@@ -56,18 +56,23 @@ export function showValue(field: string, value: unknown, regions: Record<string,
     const table = field === 'priority_groups' ? PRIORITY_GROUP : undefined
     return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : table ? label(table, String(v)) : String(v))).join('、')
   }
-  if (field === 'intention' && typeof value === 'object') return intentionText(value as Record<string, unknown>)
+  if (field === 'intention' && typeof value === 'object') return intentionText(value as Record<string, unknown>, regions)
   if (typeof value === 'object') return JSON.stringify(value)
   const table = VALUE_TABLES[field]
   return table ? label(table, String(value)) : String(value)
 }
 
+/** Region codes as people read them: 广东省深圳市（440300）; a code the table does not know stays as it is. */
+export function regionList(codes: unknown, regions: Record<string, string>): string {
+  return Array.isArray(codes) ? codes.map((c) => (regions[c] ? `${regions[c]}（${c}）` : String(c))).join('、') : ''
+}
+
 /** A 求职意向 in a history entry, in words (issue 19). */
-function intentionText(i: Record<string, unknown>): string {
+function intentionText(i: Record<string, unknown>, regions: Record<string, string>): string {
   const list = (v: unknown) => (Array.isArray(v) ? v.join('、') : '')
   const parts = [
     i.occupations ? `意向职业 ${list(i.occupations)}` : '',
-    i.destinations ? `意向地 ${list(i.destinations)}` : '',
+    i.destinations ? `意向地 ${regionList(i.destinations, regions)}` : '',
     i.min_monthly_wage ? `最低期望月薪 ${i.min_monthly_wage} 元` : '',
     i.available_from ? `可到岗 ${i.available_from}` : '',
     i.training_wanted ? `培训需求 ${list(i.training_wanted)}` : '',
