@@ -128,6 +128,10 @@ async def test_cooperation_story(served: Served, pool: asyncpg.Pool, console_pag
         assert "460005************" in row or "469005************" in row, row
         assert "南山区" in row and "琼深" not in row and "qs-coop" in row
     await shot(sz, "06-received-in-shenzhen")
+    # every column, the departure date included, without scrolling sideways on a 1440-px screen
+    wrap = sz.locator(".received .el-table__body-wrapper .el-scrollbar__wrap")
+    assert await wrap.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), await wrap.evaluate(
+        "e => [e.scrollWidth, e.clientWidth]")
     await sz.get_by_role("menuitem", name="协作协议与进度").click()
     await expect(sz.locator(".agreements tbody tr")).to_have_count(1)
     await shot(sz, "07-agreement-seen-by-shenzhen")
