@@ -3,7 +3,8 @@
 * The sign-in form and the brand status change (a select, a text area, a button) filled and sent with the keyboard
   alone: each field reached with Tab, nothing clicked.
 * Every page of every role's menu, the sign-in page and the wall dashboard's sign-in: every visible field has a
-  label a screen reader reads (``console_steps.every_field_labelled``).
+  label a screen reader reads (``console_steps.every_field_labelled``), and every table fits the 1440-px window
+  without a sideways scroll (its header no wider than the table).
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ async def menu_pages(page: Page) -> list[str]:
     return [t.strip() for t in await page.locator(".el-menu-item").all_inner_texts()]
 
 
+WIDER_THAN_SCREEN_JS = """() => [...document.querySelectorAll('.el-table')].filter(t => t.offsetParent).map(t => {
+    const head = t.querySelector('.el-table__header');
+    return [t.getAttribute('aria-label') || '(unnamed table)', head ? head.offsetWidth : 0, t.clientWidth];
+}).filter(([, w, c]) => w > c + 1).map(([name, w, c]) => `${name} ${w}>${c}`)"""
+
+
 async def test_every_field_of_every_page_has_a_label(served: Served, console_page: ConsolePage, open_page: OpenPage,
                                                      shot: Shot) -> None:
     r = await served.api.post("/v1/brands", json=BRAND)
@@ -87,6 +94,7 @@ async def test_every_field_of_every_page_has_a_label(served: Served, console_pag
     await every_field_labelled(wall)
 
     checked: list[str] = []
+    wide: list[str] = []
     for role in ("workstation", "employer", "bureau", "admin"):
         page = await console_page(role, via="token")
         titles = await menu_pages(page)
@@ -96,6 +104,7 @@ async def test_every_field_of_every_page_has_a_label(served: Served, console_pag
             await expect(page.locator(".header-title")).to_have_text(title)
             await page.wait_for_load_state("networkidle")
             await every_field_labelled(page)
+            wide.extend(f"{role}:{title}:{t}" for t in await page.evaluate(WIDER_THAN_SCREEN_JS))
             checked.append(f"{role}:{title}")
         if role == "bureau":  # a page with a path parameter: the brand's
             await page.goto(f"{served.url}/console/bureau/brands/{BRAND['brand_id']}")
@@ -108,4 +117,6 @@ async def test_every_field_of_every_page_has_a_label(served: Served, console_pag
             await every_field_labelled(page)
             await shot(page, "admin-create-dialog")
     print(f"every field labelled on {len(checked)} menu pages: {', '.join(checked)}")
+    # and every table fits the screen the console is used on (1440 px): a column behind a sideways scroll is missed
+    assert wide == [], wide
     assert len(checked) >= 12
