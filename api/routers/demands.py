@@ -1,8 +1,8 @@
 """Job demands (用工需求), matching (精准供需匹配), intentions (求职意向) and a person's open demands (issue 19).
 
 The writes are commands of the catalogue (``demand.posted``, ``demand.closed``, ``worker.intention_recorded``):
-these single routes and ``POST /v1/events:batch`` decide them with the same handlers. The scoring is
-``laowu.domain.matching``; the candidates come from ``laowu.store.demands.candidates``.
+these single routes and ``POST /v1/events:batch`` decide them with the same handlers. The matching
+reads are ``laowu.application.matching`` (scored by ``laowu.domain.matching``); this module only renders them.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from api.routing import JSONRoute
 from api.writes import write
 from laowu.application import catalogue
 from laowu.application import commands as cmd
+from laowu.application import matching as matching_reads
 from laowu.domain import demands as demand_rules
 from laowu.domain import matching
 from laowu.domain.demands import DemandRecord
 from laowu.domain.identity import mask_id_number
 from laowu.store import demands as store
 from laowu.store import queries
-from laowu.store.errors import NotFound
 from schemas.api import (
     Accepted,
     DemandClose,
@@ -70,10 +70,6 @@ async def record_intention(worker_id: WorkerId, body: IntentionBody, request: Re
     return await write(request, cmd.RecordIntention(worker_id=worker_id, body=body), ("worker_id",))
 
 
-def _record(row: dict[str, Any]) -> DemandRecord:
-    return DemandRecord(**{k: row[k] for k in store.DEMAND_COLUMNS})
-
-
 def _positions(rec: DemandRecord) -> list[DemandPositionPublic]:
     out = []
     for pos in rec.positions:
@@ -87,7 +83,7 @@ def _positions(rec: DemandRecord) -> list[DemandPositionPublic]:
 
 
 def _public(row: dict[str, Any], proposals: list[dict[str, Any]] | None = None) -> DemandPublic:
-    rec = _record(row)
+    rec = store.record_of(row)
     contact = {k: v for k, v in rec.contact.items() if not k.endswith("_enc")}
     return DemandPublic(
         demand_id=rec.demand_id, employer_id=rec.employer_id, employer_name=rec.employer_name, posted_by=rec.posted_by,
@@ -128,12 +124,6 @@ async def get_demand(demand_id: Id, pool: PoolDep, actor: CurrentActor) -> Deman
     return _public(row, proposals)
 
 
-def _named(pos: dict[str, Any], brand_names: dict[str, str]) -> dict[str, Any]:
-    """The position with its preferred brand's name, so the reasons name the brand as people know it."""
-    name = brand_names.get(pos.get("brand_id") or "")
-    return {**pos, "brand_name": name} if name else pos
-
-
 def _reasons(items: list[matching.Reason]) -> list[MatchReason]:
     return [MatchReason(aspect=r.aspect, text=r.text) for r in items]  # type: ignore[arg-type]
 
@@ -149,25 +139,14 @@ async def shortlist(
     """A ranked shortlist for one position: available people of the caller's jurisdiction (household region) whose
     intention or registered occupation is the position's, each with what fits and what misses, in the order of
     ``laowu.domain.matching`` (priority groups first while reserved posts are open, then the score)."""
-    rec = _record(await store.demand(pool, demand_id, actor))
-    pos = demand_rules.position(rec, position_id)
-    if pos is None:
-        raise NotFound(position_id)
-    left, reserved_left = demand_rules.posts_left(rec, position_id)
-    found = await store.candidates(pool, pos["occupation_code"], actor, priority=reserved_left > 0)
-    ranked = matching.rank(found, _named(pos, await store.brand_names(pool, [pos.get("brand_id") or ""])),
-                           reserved_left > 0, limit)
-    by_id = {w["worker_id"]: w for w in found}
-    items = []
-    for i, m in enumerate(ranked, 1):
-        w = by_id[m.worker_id]
-        items.append(ShortlistEntry(
-            rank=i, worker_id=m.worker_id, name=w["name"], sex=w["sex"],
-            id_number_masked=mask_id_number(w["id_number_masked"]), household_region=w["household_region"],
-            priority_groups=list(w["priority_groups"]), score=m.score, fits=_reasons(m.fits),
-            misses=_reasons(m.misses), intention=w["intention"]))
-    return Shortlist(demand_id=demand_id, position_id=position_id, reserved_open=reserved_left > 0, posts_left=left,
-                     weights=dict(matching.WEIGHTS), items=items)
+    found = await matching_reads.shortlist(pool, actor, demand_id, position_id, limit)
+    items = [ShortlistEntry(
+        rank=i, worker_id=m.worker_id, name=w["name"], sex=w["sex"],
+        id_number_masked=mask_id_number(w["id_number_masked"]), household_region=w["household_region"],
+        priority_groups=list(w["priority_groups"]), score=m.score, fits=_reasons(m.fits), misses=_reasons(m.misses),
+        intention=w["intention"]) for i, (m, w) in enumerate(found.ranked, 1)]
+    return Shortlist(demand_id=demand_id, position_id=position_id, reserved_open=found.reserved_open,
+                     posts_left=found.posts_left, weights=dict(matching.WEIGHTS), items=items)
 
 
 @router.get("/v1/workers/{worker_id}/demands", response_model=DemandMatches)
@@ -175,20 +154,11 @@ async def worker_demands(worker_id: WorkerId, pool: PoolDep, actor: CurrentActor
     """For a person: the live demands the caller sees with a position whose occupation fits them (intention or
     registered occupation), best first, each with what fits and what misses."""
     worker = await queries.worker(pool, worker_id, actor)
-    matches: list[tuple[tuple[Any, ...], DemandMatch]] = []
-    live = [_record(row) for row in await store.live_for(pool, actor)]
-    names = await store.brand_names(pool, [p.get("brand_id") or "" for rec in live for p in rec.positions])
-    for rec in live:
-        positions = {p.position_id: p for p in _positions(rec)}
-        for pos in rec.positions:
-            if positions[pos["position_id"]].posts_left == 0:
-                continue
-            m = matching.fits_person(worker, _named(pos, names))
-            if m is None:
-                continue
-            matches.append(((-m.score, rec.closing_date, rec.demand_id, pos["position_id"]), DemandMatch(
-                demand_id=rec.demand_id, title=rec.title, employer_name=rec.employer_name,
-                closing_date=rec.closing_date, position=positions[pos["position_id"]], score=m.score,
-                fits=_reasons(m.fits), misses=_reasons(m.misses))))
-    matches.sort(key=lambda pair: pair[0])
-    return DemandMatches(worker_id=worker_id, items=[m for _, m in matches])
+    items = []
+    for f in await matching_reads.open_demands_for(pool, actor, worker):
+        positions = {p.position_id: p for p in _positions(f.demand)}
+        items.append(DemandMatch(
+            demand_id=f.demand.demand_id, title=f.demand.title, employer_name=f.demand.employer_name,
+            closing_date=f.demand.closing_date, position=positions[f.position_id], score=f.match.score,
+            fits=_reasons(f.match.fits), misses=_reasons(f.match.misses)))
+    return DemandMatches(worker_id=worker_id, items=items)

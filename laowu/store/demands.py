@@ -188,3 +188,8 @@ async def brand_names(pool: asyncpg.Pool, brand_ids: Iterable[str]) -> dict[str,
         return {}
     rows = await pool.fetch("SELECT brand_id, name FROM brands WHERE brand_id = ANY($1::text[])", ids)
     return {r["brand_id"]: r["name"] for r in rows}
+
+
+def record_of(row: dict[str, Any]) -> DemandRecord:
+    """A demand row read for a view (``SELECT *``) as the domain's record."""
+    return DemandRecord(**{k: row[k] for k in DEMAND_COLUMNS})
