@@ -226,8 +226,14 @@ async def _import(request: Request, pool: Any, import_id: uuid.UUID) -> dict[str
 
 @router.get("/v1/imports/{import_id:uuid}")
 async def get_import(import_id: uuid.UUID, request: Request, pool: PoolDep) -> dict[str, Any]:
-    """``{"import_id", "status": "running"|"done"|"failed", "rows", "accepted", "rejected", ...}``."""
-    return _public(await _import(request, pool, import_id))
+    """``{"import_id", "status": "running"|"done"|"failed", "rows", "accepted", "rejected", ...}``; once done, also
+    ``issues``: the first 20 rows with a problem (``row``, ``severity`` error|warning, ``reason`` in Chinese), errors
+    first, without the row's values (those are in ``errors.xlsx``, an audited read)."""
+    row = await _import(request, pool, import_id)
+    out = _public(row)
+    if row["status"] == "done":
+        out["issues"] = await store.first_issues(pool, import_id) if row["rejected"] or row["warnings"] else []
+    return out
 
 
 @router.get("/v1/imports/{import_id:uuid}/errors.xlsx", response_class=FileResponse,

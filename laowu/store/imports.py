@@ -94,6 +94,19 @@ async def get(pool: asyncpg.Pool, import_id: uuid.UUID) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
+#: How many of an import's problems its status shows on screen; the rest are in errors.xlsx.
+PREVIEW_ISSUES = 20
+
+
+async def first_issues(pool: asyncpg.Pool, import_id: uuid.UUID, limit: int = PREVIEW_ISSUES) -> list[dict[str, Any]]:
+    """The first rows with a problem, errors before warnings, by row: the number and the reason only, so the page can
+    show what to fix without the values (those, full ID numbers included, stay in the audited errors.xlsx)."""
+    rows = await pool.fetch(
+        """SELECT row_number AS "row", severity, reason_zh AS reason FROM import_errors WHERE import_id = $1
+            ORDER BY severity = 'warning', row_number LIMIT $2""", import_id, limit)
+    return [dict(r) for r in rows]
+
+
 async def fail_if_stale(pool: asyncpg.Pool, import_id: uuid.UUID, seconds: float, error: str) -> bool:
     """A running import whose heartbeat stopped (its process died) is failed, so a re-upload can start afresh."""
     done = await pool.execute(

@@ -123,6 +123,11 @@ async def test_clerk_registers_imports_and_dispatches(served: Served, console_pa
     await page.get_by_label("登记表文件").set_input_files(upload)
     await page.get_by_role("button", name="开始导入").click()
     await see(page, "有 1 行未导入")
+    # the row to fix and why, on the page (without its values, which stay in the audited workbook)
+    issues = page.locator('.el-table[aria-label="需修改的行"] .el-table__body-wrapper')
+    await expect(issues.locator("tbody tr")).to_have_count(1)
+    await expect(issues).to_contain_text("身份证号校验位错误")
+    assert bad[1] not in await issues.inner_text()
     await shot(page, "05-import-done-with-a-bad-row")
     async with page.expect_download() as download_info:
         await page.get_by_role("button", name="下载错误行").click()

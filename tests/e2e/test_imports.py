@@ -227,6 +227,10 @@ async def test_openpyxl_file_every_row_once_and_reasons(
 
     report = await _errors(api, result["import_id"])
     _check_reasons(report, expected)
+    # The status shows the first rows to fix, with the same reasons as errors.xlsx and none of the row's values.
+    assert [i["row"] for i in result["issues"]] == sorted(report)[:20], result["issues"]
+    assert all(i["severity"] == "error" and i["reason"] == report[i["row"]][1] for i in result["issues"])
+    assert set(result["issues"][0]) == {"row", "severity", "reason"}
     first = min(report)
     assert report[first][0][0] == invalid[0][0][0]  # the values as uploaded, ID number as text
 
