@@ -99,7 +99,7 @@ export class ImportsApi extends runtime.BaseAPI {
     }
 
     /**
-     * ``{\"import_id\", \"status\": \"running\"|\"done\"|\"failed\", \"rows\", \"accepted\", \"rejected\", ...}``.
+     * ``{\"import_id\", \"status\": \"running\"|\"done\"|\"failed\", \"rows\", \"accepted\", \"rejected\", ...}``; once done, also ``issues``: the first 20 rows with a problem (``row``, ``severity`` error|warning, ``reason`` in Chinese), errors first, without the row\'s values (those are in ``errors.xlsx``, an audited read).
      * Get Import
      */
     async getImportRaw(requestParameters: GetImportRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<{ [key: string]: any; }>> {
@@ -137,7 +137,7 @@ export class ImportsApi extends runtime.BaseAPI {
     }
 
     /**
-     * ``{\"import_id\", \"status\": \"running\"|\"done\"|\"failed\", \"rows\", \"accepted\", \"rejected\", ...}``.
+     * ``{\"import_id\", \"status\": \"running\"|\"done\"|\"failed\", \"rows\", \"accepted\", \"rejected\", ...}``; once done, also ``issues``: the first 20 rows with a problem (``row``, ``severity`` error|warning, ``reason`` in Chinese), errors first, without the row\'s values (those are in ``errors.xlsx``, an audited read).
      * Get Import
      */
     async getImport(requestParameters: GetImportRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<{ [key: string]: any; }> {
