@@ -14,10 +14,11 @@ Every step ends with the ledger checked over the API; screenshots in ``tests/bro
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -39,6 +40,11 @@ CLERK_105 = Account("clerk-105", "秀英区劳务工作站", "workstation", "ws-
 CLERK_106 = Account("clerk-106", "龙华区劳务工作站", "workstation", "ws-460106-01", "460106")
 
 
+def fmt_minute(iso: str) -> str:
+    """An API time as the console shows it: China time, to the minute."""
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
 async def test_monitoring_story(served: Served, pool: asyncpg.Pool, console_page: ConsolePage, shot: Shot) -> None:
     story = Story(served.api, served.settings)
     await story.load()
@@ -49,6 +55,10 @@ async def test_monitoring_story(served: Served, pool: asyncpg.Pool, console_page
     page = await console_page("bureau", "/bureau/casework", account=BUREAU_105)
     open_cases = page.locator(".open-cases tbody tr", has_text="欠薪")
     await expect(open_cases).to_have_count(1)
+    # when it was raised and by when it must be closed, as the workstation's list shows
+    case = (await served.api.get(f"/v1/alerts/{arrears}/case")).json()
+    shown = await open_cases.inner_text()
+    assert fmt_minute(case["raised_at"]) in shown and fmt_minute(case["close_by"]) in shown, (shown, case)
     await every_field_labelled(page)
     await shot(page, "01-bureau-casework")
     await open_cases.get_by_role("link", name="办理").click()
