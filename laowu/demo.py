@@ -17,6 +17,7 @@ from faker import Faker
 
 from laowu.auth import issue
 from laowu.domain.identity import id_number_for
+from laowu.domain.regions import region_name
 from laowu.people import registration
 from laowu.settings import Settings
 
@@ -100,6 +101,7 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
     admin = _as(settings, "admin", "laowu-demo", None)
     async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=admin) as client:
         await create_demo_accounts(client)
+        await register_workstations(client)
         ids = [(await _post(client, "/v1/brands", {"brand_id": b, "name": n, "region_code": r, "category": c,
                                                     "level": lvl, "industry": ind}, f"demo-brand-{b}"))["event_id"]
                for b, n, r, c, lvl, ind in BRANDS]
@@ -153,6 +155,17 @@ async def load_demo(api_url: str, settings: Settings, workers: int = 300) -> int
         await load_cooperation_demo(client, settings)
         log.info("demo data loaded: %d brands, %d people", len(BRANDS), len(accepted))
         return len(accepted)
+
+
+async def register_workstations(client: httpx.AsyncClient) -> None:
+    """Each county's workstation in the organization registry by its name, before its first dispatch, so the people
+    who see its dispatches (an employer's 待确认到岗, a demand's proposals) read 海南省文昌市劳务工作站, not its id."""
+    ids = []
+    for region in COUNTIES:
+        org = {"org_id": f"ws-{region}-01", "kind": "workstation", "name": f"{region_name(region)}劳务工作站",
+               "region_code": region}
+        ids.append((await _post(client, "/v1/organizations", org, f"demo-ws-{region}"))["event_id"])
+    await _wait(client, ids)
 
 
 async def load_monitoring_demo(client: httpx.AsyncClient, settings: Settings) -> None:
@@ -254,9 +267,10 @@ ORGANIZATIONS = [  # issue 21: a training institution, an HR service agency, a l
 
 
 async def load_subsidy_demo(client: httpx.AsyncClient, settings: Settings, placement_ids: list[str]) -> None:
-    """Issue 21: organizations in the registry (the dispatch registered the workstation and the hotel on first use),
-    and the demo dispatch's entitlements through the workflow — applied for, reviewed (one refused), on a public
-    notice that ended, most of them paid — so every page of 补贴与机构 has something to show."""
+    """Issue 21: organizations in the registry (the workstations registered by name before their first dispatch,
+    the hotel by the dispatch on first use), and the demo dispatch's entitlements through the workflow — applied
+    for, reviewed (one refused), on a public notice that ended, most of them paid — so every page of 补贴与机构 has
+    something to show."""
     clerk = _as(settings, "workstation", "ws-469005-01", "469005")
     bureau = _as(settings, "bureau", "hrss-460000", "460000")
     for org in ORGANIZATIONS:

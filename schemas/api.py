@@ -385,6 +385,9 @@ class PlacementPublic(BaseModel):
     updated_at: datetime
     demand_id: str | None = None  # the job demand and position it fills (issue 19)
     position_id: str | None = None
+    organizer_name: str | None = Field(
+        default=None, description="The organizer's name in the organization registry (机构), when it holds one; "
+        "an organizer registered on first use by a dispatch is named by its id until it is registered.")
 
 
 class PlacementWorker(BaseModel):
@@ -535,6 +538,7 @@ class DemandProposal(BaseModel):
     id_number_masked: str | None
     organizer_id: str
     departure_date: date
+    organizer_name: str | None = Field(default=None, description="The organizer's name in the organization registry.")
 
 
 class DemandPublic(BaseModel):

@@ -115,11 +115,12 @@ async def proposals(pool: asyncpg.Pool, demand_id: str) -> list[dict[str, Any]]:
     rows = await pool.fetch(
         """
         SELECT p.placement_id, p.dispatch_id, x.position_id, p.status, p.worker_id, w.name, w.sex,
-               w.id_number_masked, p.organizer_id, p.departure_date
+               w.id_number_masked, p.organizer_id, p.departure_date, o.name AS organizer_name
           FROM dispatches d
           JOIN dispatch_workers x ON x.dispatch_id = d.dispatch_id AND x.outcome = 'dispatched'
           JOIN placements p ON p.placement_id = x.placement_id
           LEFT JOIN workers w ON w.worker_id = p.worker_id
+          LEFT JOIN organizations o ON o.org_id = p.organizer_id
          WHERE d.demand_id = $1
          ORDER BY p.placement_id
         """, demand_id)

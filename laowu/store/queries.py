@@ -202,14 +202,17 @@ async def placement(pool: asyncpg.Pool, placement_id: str, viewer: Viewer) -> di
 async def placements(pool: asyncpg.Pool, *, status: str | None, worker_id: str | None, after: str | None, limit: int,
                      viewer: Viewer) -> list[dict[str, Any]]:
     """Placements the viewer sees (the employer named, the organizer, the origin's jurisdiction), in id order, with
-    the worker's name, sex and stored masked number (``worker_*``; the caller masks it as every view does)."""
+    the worker's name, sex and stored masked number (``worker_*``; the caller masks it as every view does) and the
+    organizer's registered name."""
     f = Filter()
     f.raw(placement_clause(viewer, f.args))
     f.add("p.status = ?", status).add("p.worker_id = ?", worker_id).add("p.placement_id > ?", after)
     return await f.page(
         pool,
-        "SELECT p.*, w.name AS worker_name, w.sex AS worker_sex, w.id_number_masked AS worker_id_number_masked "
-        "FROM placements p LEFT JOIN workers w ON w.worker_id = p.worker_id",
+        "SELECT p.*, w.name AS worker_name, w.sex AS worker_sex, w.id_number_masked AS worker_id_number_masked, "
+        "o.name AS organizer_name "
+        "FROM placements p LEFT JOIN workers w ON w.worker_id = p.worker_id "
+        "LEFT JOIN organizations o ON o.org_id = p.organizer_id",
         "p.placement_id",
         limit,
     )

@@ -29,6 +29,7 @@ def china_today() -> str:
 pytestmark = pytest.mark.services
 
 REGION = "469005"
+WORKSTATION = "文昌市劳务工作站"
 EMPLOYER = {"employer_id": "emp-sz-hotel", "name": "深圳某酒店有限公司"}
 BRAND = {"brand_id": "wenchang-chicken-chef", "name": "文昌鸡师傅", "region_code": REGION, "category": "service",
          "level": "municipal"}
@@ -41,6 +42,9 @@ async def dispatched(served: Served) -> dict[str, str]:
     r = await served.api.post("/v1/brands", json=BRAND)  # the library is the bureau's (here the admin's)
     assert r.status_code == 202, r.text
     await wait_receipt(served.api, r.json()["event_id"])
+    r = await served.api.post("/v1/organizations", json={  # the workstation in the registry, by its name
+        "org_id": "ws-469005-01", "kind": "workstation", "name": WORKSTATION, "region_code": REGION})
+    assert (await wait_receipt(served.api, r.json()["event_id"]))["status"] == "applied"
     async with ws:
         people = [registration(id_number_for(REGION, date(1988 + i, 4, 9), 300 + i), name, workstation="ws-469005-01")
                   for i, name in enumerate(NAMES)]
@@ -77,6 +81,9 @@ async def test_employer_confirms_two_rejects_one(served: Served, console_page: C
     assert page.url.endswith("/console/employer/arrivals")
     for name in NAMES:
         await see(page, name)
+    rows = page.locator(".el-table__body-wrapper tbody tr")
+    await expect(rows.first).to_contain_text(WORKSTATION)  # who sent them, by name, not ws-469005-01
+    await expect(page.locator(".el-table__body-wrapper")).not_to_contain_text("ws-469005-01")
     await expect(page.get_by_role("menuitem", name="人员登记")).to_have_count(0)  # the menu is the employer's
     await every_field_labelled(page)
     await shot(page, "01-arrivals")

@@ -54,6 +54,12 @@ export interface DemandProposal {
      * @type {string}
      * @memberof DemandProposal
      */
+    organizer_name?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof DemandProposal
+     */
     placement_id: string;
     /**
      * 
@@ -126,6 +132,7 @@ export function DemandProposalFromJSONTyped(json: any, ignoreDiscriminator: bool
         'id_number_masked': json['id_number_masked'],
         'name': json['name'],
         'organizer_id': json['organizer_id'],
+        'organizer_name': json['organizer_name'] == null ? undefined : json['organizer_name'],
         'placement_id': json['placement_id'],
         'position_id': json['position_id'],
         'sex': json['sex'],
@@ -150,6 +157,7 @@ export function DemandProposalToJSONTyped(value?: DemandProposal | null, ignoreD
         'id_number_masked': value['id_number_masked'],
         'name': value['name'],
         'organizer_id': value['organizer_id'],
+        'organizer_name': value['organizer_name'],
         'placement_id': value['placement_id'],
         'position_id': value['position_id'],
         'sex': value['sex'],

@@ -116,6 +116,12 @@ export interface PlacementListItem {
      * @type {string}
      * @memberof PlacementListItem
      */
+    organizer_name?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof PlacementListItem
+     */
     origin_region: string;
     /**
      * 
@@ -235,6 +241,7 @@ export function PlacementListItemFromJSONTyped(json: any, ignoreDiscriminator: b
         'last_followup_date': json['last_followup_date'] == null ? undefined : (new Date(json['last_followup_date'])),
         'monthly_wage': json['monthly_wage'] == null ? undefined : json['monthly_wage'],
         'organizer_id': json['organizer_id'],
+        'organizer_name': json['organizer_name'] == null ? undefined : json['organizer_name'],
         'origin_region': json['origin_region'],
         'placement_id': json['placement_id'],
         'position': json['position'] == null ? undefined : json['position'],
@@ -274,6 +281,7 @@ export function PlacementListItemToJSONTyped(value?: PlacementListItem | null, i
         'last_followup_date': value['last_followup_date'] == null ? value['last_followup_date'] : value['last_followup_date'].toISOString().substring(0,10),
         'monthly_wage': value['monthly_wage'],
         'organizer_id': value['organizer_id'],
+        'organizer_name': value['organizer_name'],
         'origin_region': value['origin_region'],
         'placement_id': value['placement_id'],
         'position': value['position'],

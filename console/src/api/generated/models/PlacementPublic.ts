@@ -108,6 +108,12 @@ export interface PlacementPublic {
      * @type {string}
      * @memberof PlacementPublic
      */
+    organizer_name?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof PlacementPublic
+     */
     origin_region: string;
     /**
      * 
@@ -221,6 +227,7 @@ export function PlacementPublicFromJSONTyped(json: any, ignoreDiscriminator: boo
         'last_followup_date': json['last_followup_date'] == null ? undefined : (new Date(json['last_followup_date'])),
         'monthly_wage': json['monthly_wage'] == null ? undefined : json['monthly_wage'],
         'organizer_id': json['organizer_id'],
+        'organizer_name': json['organizer_name'] == null ? undefined : json['organizer_name'],
         'origin_region': json['origin_region'],
         'placement_id': json['placement_id'],
         'position': json['position'] == null ? undefined : json['position'],
@@ -259,6 +266,7 @@ export function PlacementPublicToJSONTyped(value?: PlacementPublic | null, ignor
         'last_followup_date': value['last_followup_date'] == null ? value['last_followup_date'] : value['last_followup_date'].toISOString().substring(0,10),
         'monthly_wage': value['monthly_wage'],
         'organizer_id': value['organizer_id'],
+        'organizer_name': value['organizer_name'],
         'origin_region': value['origin_region'],
         'placement_id': value['placement_id'],
         'position': value['position'],
