@@ -471,6 +471,7 @@ class SubsidyPublic(BaseModel):
     paid_on: date | None = None
     voucher_number: str | None = None
     worker_name: str | None = Field(default=None, description="The person's name, as every masked view shows it")
+    organization_name: str | None = Field(default=None, description="The organization's name in the registry (机构)")
 
 
 class SubsidiesPublic(BaseModel):

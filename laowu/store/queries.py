@@ -256,7 +256,9 @@ async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | 
         f.add("k.status = ?", status)
     return await f.page(pool, f"SELECT t.*, COALESCE(k.status, 'entitled') AS status, COALESCE(k.period, t.period) "
                               "AS period, k.applicant_id, k.notice_id, k.notice_end, k.paid_on, k.voucher_number, "
-                              "(SELECT w.name FROM workers w WHERE w.worker_id = t.worker_id) AS worker_name "
+                              "(SELECT w.name FROM workers w WHERE w.worker_id = t.worker_id) AS worker_name, "
+                              "(SELECT o.name FROM organizations o WHERE o.org_id = t.organization_id) "
+                              "AS organization_name "
                               f"FROM {source} LEFT JOIN subsidy_claims k ON k.subsidy_id = t.subsidy_id", order, limit)
 
 

@@ -118,6 +118,9 @@ async def test_subsidies_from_entitlement_to_payment(api: httpx.AsyncClient, poo
     assert {w for (k, w) in amounts if k in ("social_insurance", "migrant_bonus")} == {workers[n] for n in PRIORITY}
     assert sum(amounts.values()) == Decimal("11500.00")  # 1500 + 2400 + 4000 + 3600
     assert {s["rule_version"] for s in items} == {"2026.2-hainan"}
+    for org in {s["organization_id"] for s in items}:  # each line names its organization as the registry does
+        name = (await api.get(f"/v1/organizations/{org}", headers=BUREAU)).json()["name"]
+        assert {s["organization_name"] for s in items if s["organization_id"] == org} == {name}
     sid = {(s["kind"], s["worker_id"]): s["subsidy_id"] for s in items}
 
     # Applications: the organizer applies for all 19 (for the people, as their workstation).

@@ -117,6 +117,12 @@ export interface SubsidyDetail {
      * @type {string}
      * @memberof SubsidyDetail
      */
+    organization_name?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyDetail
+     */
     origin_region?: string | null;
     /**
      * 
@@ -249,6 +255,7 @@ export function SubsidyDetailFromJSONTyped(json: any, ignoreDiscriminator: boole
         'notice_start': json['notice_start'] == null ? undefined : (new Date(json['notice_start'])),
         'objections': json['objections'] == null ? undefined : ((json['objections'] as Array<any>).map(ObjectionPublicFromJSON)),
         'organization_id': json['organization_id'],
+        'organization_name': json['organization_name'] == null ? undefined : json['organization_name'],
         'origin_region': json['origin_region'] == null ? undefined : json['origin_region'],
         'paid_amount': json['paid_amount'] == null ? undefined : json['paid_amount'],
         'paid_on': json['paid_on'] == null ? undefined : (new Date(json['paid_on'])),
@@ -292,6 +299,7 @@ export function SubsidyDetailToJSONTyped(value?: SubsidyDetail | null, ignoreDis
         'notice_start': value['notice_start'] == null ? value['notice_start'] : value['notice_start'].toISOString().substring(0,10),
         'objections': value['objections'] == null ? undefined : ((value['objections'] as Array<any>).map(ObjectionPublicToJSON)),
         'organization_id': value['organization_id'],
+        'organization_name': value['organization_name'],
         'origin_region': value['origin_region'],
         'paid_amount': value['paid_amount'],
         'paid_on': value['paid_on'] == null ? value['paid_on'] : value['paid_on'].toISOString().substring(0,10),

@@ -66,6 +66,12 @@ export interface SubsidyPublic {
      * @type {string}
      * @memberof SubsidyPublic
      */
+    organization_name?: string | null;
+    /**
+     * 
+     * @type {string}
+     * @memberof SubsidyPublic
+     */
     origin_region?: string | null;
     /**
      * 
@@ -168,6 +174,7 @@ export function SubsidyPublicFromJSONTyped(json: any, ignoreDiscriminator: boole
         'notice_end': json['notice_end'] == null ? undefined : (new Date(json['notice_end'])),
         'notice_id': json['notice_id'] == null ? undefined : json['notice_id'],
         'organization_id': json['organization_id'],
+        'organization_name': json['organization_name'] == null ? undefined : json['organization_name'],
         'origin_region': json['origin_region'] == null ? undefined : json['origin_region'],
         'paid_on': json['paid_on'] == null ? undefined : (new Date(json['paid_on'])),
         'period': json['period'] == null ? undefined : json['period'],
@@ -201,6 +208,7 @@ export function SubsidyPublicToJSONTyped(value?: SubsidyPublic | null, ignoreDis
         'notice_end': value['notice_end'] == null ? value['notice_end'] : value['notice_end'].toISOString().substring(0,10),
         'notice_id': value['notice_id'],
         'organization_id': value['organization_id'],
+        'organization_name': value['organization_name'],
         'origin_region': value['origin_region'],
         'paid_on': value['paid_on'] == null ? value['paid_on'] : value['paid_on'].toISOString().substring(0,10),
         'period': value['period'],
