@@ -157,6 +157,10 @@ async def test_bureau_story(served: Served, pool: asyncpg.Pool, console_page: Co
     await expect(subsidies).to_have_count(4)
     await expect(page.locator(".subsidies")).to_contain_text("一次性交通补助")
     await expect(page.locator(".subsidies")).to_contain_text("元")
+    # each line names its person, not only the keyed hash
+    listed = (await api.get("/v1/subsidies", params={"region": "460000"}, headers=bureau)).json()["items"]
+    names = [n.strip() for n in await page.locator(".subsidies tbody tr td:nth-child(2)").all_inner_texts()]
+    assert sorted(names) == sorted(s["worker_name"] for s in listed) and "—" not in names, names
     await shot(page, "10-subsidies")
 
     # Back to the brand: suspend it, with a reason; first without one, which the form refuses next to the field.
