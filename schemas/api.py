@@ -443,6 +443,7 @@ class AlertPublic(BaseModel):
     raised_at: datetime
     closed_at: datetime | None
     detail: str | None
+    worker_name: str | None = Field(default=None, description="The person's name, as every masked view shows it")
 
 
 class AlertsPublic(BaseModel):

@@ -240,7 +240,8 @@ async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, op
     f.add("t.kind = ?", kind).add("t.worker_id = ?", worker_id)
     if open_only is not None:
         f.raw("t.closed_at IS NULL" if open_only else "t.closed_at IS NOT NULL")
-    return await f.page(pool, f"SELECT t.* FROM {source}", order, limit)
+    return await f.page(pool, "SELECT t.*, (SELECT w.name FROM workers w WHERE w.worker_id = t.worker_id) AS worker_name "
+                              f"FROM {source}", order, limit)
 
 
 async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | None, organization_id: str | None,

@@ -147,6 +147,7 @@ async def test_bureau_story(served: Served, pool: asyncpg.Pool, console_page: Co
     await expect(alerts).to_have_count(1)
     await expect(alerts.first).to_contain_text("到岗未确认")
     await expect(alerts.first).to_contain_text(workers[3])
+    await expect(alerts.first).to_contain_text((await api.get(f"/v1/workers/{workers[3]}")).json()["name"])
     await expect(alerts.first).to_contain_text("仍未确认到岗")
     await expect(alerts.first).to_contain_text("海南省文昌市")
     await shot(page, "09-alerts")

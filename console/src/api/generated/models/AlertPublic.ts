@@ -73,6 +73,12 @@ export interface AlertPublic {
      * @memberof AlertPublic
      */
     worker_id: string;
+    /**
+     * 
+     * @type {string}
+     * @memberof AlertPublic
+     */
+    worker_name?: string | null;
 }
 
 /**
@@ -110,6 +116,7 @@ export function AlertPublicFromJSONTyped(json: any, ignoreDiscriminator: boolean
         'raised_at': (new Date(json['raised_at'])),
         'regions': json['regions'],
         'worker_id': json['worker_id'],
+        'worker_name': json['worker_name'] == null ? undefined : json['worker_name'],
     };
 }
 
@@ -133,6 +140,7 @@ export function AlertPublicToJSONTyped(value?: AlertPublic | null, ignoreDiscrim
         'raised_at': value['raised_at'].toISOString(),
         'regions': value['regions'],
         'worker_id': value['worker_id'],
+        'worker_name': value['worker_name'],
     };
 }
 
