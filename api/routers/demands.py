@@ -155,10 +155,11 @@ async def worker_demands(worker_id: WorkerId, pool: PoolDep, actor: CurrentActor
     registered occupation), best first, each with what fits and what misses."""
     worker = await queries.worker(pool, worker_id, actor)
     items = []
+    positions: dict[str, dict[str, DemandPositionPublic]] = {}  # per demand, once: one may match on several positions
     for f in await matching_reads.open_demands_for(pool, actor, worker):
-        positions = {p.position_id: p for p in _positions(f.demand)}
+        shown = positions.setdefault(f.demand.demand_id, {p.position_id: p for p in _positions(f.demand)})
         items.append(DemandMatch(
             demand_id=f.demand.demand_id, title=f.demand.title, employer_name=f.demand.employer_name,
-            closing_date=f.demand.closing_date, position=positions[f.position_id], score=f.match.score,
+            closing_date=f.demand.closing_date, position=shown[f.position_id], score=f.match.score,
             fits=_reasons(f.match.fits), misses=_reasons(f.match.misses)))
     return DemandMatches(worker_id=worker_id, items=items)

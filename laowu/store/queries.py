@@ -233,6 +233,10 @@ async def dispatch(pool: asyncpg.Pool, dispatch_id: str, viewer: Viewer) -> dict
     return dict(row) | {"workers": [dict(w) for w in workers]}
 
 
+#: The person an alert or an entitlement (``t``) is about, by name, as every masked view shows it.
+_WORKER_NAME = "(SELECT w.name FROM workers w WHERE w.worker_id = t.worker_id) AS worker_name"
+
+
 async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, open_only: bool | None,
                  worker_id: str | None, after: str | None, limit: int, viewer: Viewer) -> list[dict[str, Any]]:
     f = Filter()
@@ -240,8 +244,7 @@ async def alerts(pool: asyncpg.Pool, *, region: str | None, kind: str | None, op
     f.add("t.kind = ?", kind).add("t.worker_id = ?", worker_id)
     if open_only is not None:
         f.raw("t.closed_at IS NULL" if open_only else "t.closed_at IS NOT NULL")
-    return await f.page(pool, "SELECT t.*, (SELECT w.name FROM workers w WHERE w.worker_id = t.worker_id) AS worker_name "
-                              f"FROM {source}", order, limit)
+    return await f.page(pool, f"SELECT t.*, {_WORKER_NAME} FROM {source}", order, limit)
 
 
 async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | None, organization_id: str | None,
@@ -257,7 +260,7 @@ async def subsidies(pool: asyncpg.Pool, *, region: str | None, worker_id: str | 
         f.add("k.status = ?", status)
     return await f.page(pool, f"SELECT t.*, COALESCE(k.status, 'entitled') AS status, COALESCE(k.period, t.period) "
                               "AS period, k.applicant_id, k.notice_id, k.notice_end, k.paid_on, k.voucher_number, "
-                              "(SELECT w.name FROM workers w WHERE w.worker_id = t.worker_id) AS worker_name, "
+                              f"{_WORKER_NAME}, "
                               "(SELECT o.name FROM organizations o WHERE o.org_id = t.organization_id) "
                               "AS organization_name "
                               f"FROM {source} LEFT JOIN subsidy_claims k ON k.subsidy_id = t.subsidy_id", order, limit)

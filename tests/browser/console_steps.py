@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 #: Form controls a person can reach that have no label: neither a <label> (for= or wrapping), nor aria-label(ledby).
 UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea')]
@@ -58,3 +58,8 @@ async def lookup(api: httpx.AsyncClient, id_number: str) -> dict[str, Any] | Non
 
 async def see(page: Page, text: str, timeout: float = 20_000) -> None:
     await expect(page.get_by_text(text).first).to_be_visible(timeout=timeout)
+
+
+def table(page: Page, name: str) -> Locator:
+    """An Element Plus table by its aria-label (its header and body are two <table>s inside one labelled <div>)."""
+    return page.locator(f'.el-table[aria-label="{name}"] .el-table__body-wrapper')

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Page, expect
 
 from laowu.domain.identity import id_number_for
 from laowu.people import registration
 
 from .conftest import ConsolePage, Served, Shot, pick
-from .console_steps import every_field_labelled, see, wait_applied
+from .console_steps import every_field_labelled, see, table, wait_applied
 from helpers import bearer, wait_receipt
 
 pytestmark = pytest.mark.services
@@ -62,11 +62,6 @@ async def set_up(served: Served) -> dict[str, str]:
         for x in r.json()["results"]:
             assert (await wait_receipt(ws, x["event_id"]))["status"] == "applied"
     return ids
-
-
-def table(page: Page, name: str) -> Locator:
-    """An Element Plus table by its aria-label (its header and body are two <table>s inside one labelled <div>)."""
-    return page.locator(f'.el-table[aria-label="{name}"] .el-table__body-wrapper')
 
 
 async def post_demand(page: Page) -> None:

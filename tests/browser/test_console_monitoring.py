@@ -18,7 +18,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -26,6 +25,7 @@ from openpyxl import load_workbook
 from playwright.async_api import expect
 
 from consumers.sweeper import sweep_once
+from laowu.domain.statistics import BEIJING
 from laowu.monitoring_demo import Story
 
 from .conftest import Account, ConsolePage, Served, Shot, ensure_account, pick
@@ -42,7 +42,7 @@ CLERK_106 = Account("clerk-106", "龙华区劳务工作站", "workstation", "ws-
 
 def fmt_minute(iso: str) -> str:
     """An API time as the console shows it: China time, to the minute."""
-    return datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 async def test_monitoring_story(served: Served, pool: asyncpg.Pool, console_page: ConsolePage, shot: Shot) -> None:

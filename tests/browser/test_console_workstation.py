@@ -20,7 +20,7 @@ from playwright.async_api import Page, expect
 from laowu.domain.identity import id_number_for
 
 from .conftest import ACCOUNTS, ARTIFACTS, CONSOLE_DIST, TOKEN_KEY, ConsolePage, OpenPage, Served, Shot
-from .console_steps import choose, every_field_labelled, lookup, see, wait_applied
+from .console_steps import choose, every_field_labelled, lookup, see, table, wait_applied
 from helpers import bearer
 
 pytestmark = pytest.mark.services
@@ -124,7 +124,7 @@ async def test_clerk_registers_imports_and_dispatches(served: Served, console_pa
     await page.get_by_role("button", name="开始导入").click()
     await see(page, "有 1 行未导入")
     # the row to fix and why, on the page (without its values, which stay in the audited workbook)
-    issues = page.locator('.el-table[aria-label="需修改的行"] .el-table__body-wrapper')
+    issues = table(page, "需修改的行")
     await expect(issues.locator("tbody tr")).to_have_count(1)
     await expect(issues).to_contain_text("身份证号校验位错误")
     assert bad[1] not in await issues.inner_text()

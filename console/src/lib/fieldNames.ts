@@ -50,7 +50,7 @@ const REGION_FIELDS = new Set(['household_region', 'origin_region', 'destination
 /** One value of a change, readable: lists joined, enumerations and regions named, empty as —. */
 export function showValue(field: string, value: unknown, regions: Record<string, string> = {}): string {
   if (value === null || value === undefined || value === '') return '—'
-  if (REGION_FIELDS.has(field) && typeof value === 'string' && regions[value]) return `${regions[value]}（${value}）`
+  if (REGION_FIELDS.has(field) && typeof value === 'string' && regions[value]) return regionText(value, regions)
   if (Array.isArray(value)) {
     if (value.length === 0) return '—'
     const table = field === 'priority_groups' ? PRIORITY_GROUP : undefined
@@ -62,9 +62,14 @@ export function showValue(field: string, value: unknown, regions: Record<string,
   return table ? label(table, String(value)) : String(value)
 }
 
-/** Region codes as people read them: 广东省深圳市（440300）; a code the table does not know stays as it is. */
+/** A region code as people read it: 深圳市（440300）; a code the table does not know stays as it is. */
+function regionText(code: string, regions: Record<string, string>): string {
+  return regions[code] ? `${regions[code]}（${code}）` : code
+}
+
+/** Region codes as people read them, joined. */
 export function regionList(codes: unknown, regions: Record<string, string>): string {
-  return Array.isArray(codes) ? codes.map((c) => (regions[c] ? `${regions[c]}（${c}）` : String(c))).join('、') : ''
+  return Array.isArray(codes) ? codes.map((c) => regionText(String(c), regions)).join('、') : ''
 }
 
 /** A 求职意向 in a history entry, in words (issue 19). */
